@@ -1,0 +1,56 @@
+package io.neuronmonkey.api.analysis;
+
+import io.neuronmonkey.api.AnalysisException;
+import io.neuronmonkey.api.ApiStatus;
+import io.neuronmonkey.api.RunEnvironment;
+import io.neuronmonkey.api.data.Dataset;
+import io.neuronmonkey.api.model.LayerInfo;
+import io.neuronmonkey.api.model.LoadedModel;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Everything one analyzer step gets: its params, the model, its data, its layers and the results it depends on.
+ *
+ * @param <P> the analyzer's params record
+ */
+@ApiStatus(value = ApiStatus.Status.STABLE, since = "0.1.0")
+public interface AnalyzerContext<P extends Record> extends RunEnvironment {
+
+    /** @return the step id (also its output folder name) */
+    String stepId();
+
+    /** @return the validated params */
+    P params();
+
+    /** @return the experiment's model, if it declares one */
+    Optional<LoadedModel> model();
+
+    /** @return the model; throws naming the step when the experiment has none */
+    default LoadedModel requireModel() {
+        return model().orElseThrow(() -> new AnalysisException("step '" + stepId() + "' needs a model; add a 'model:' section"));
+    }
+
+    /** @return the step's data set ({@code steps[i].data}), if it names one */
+    Optional<Dataset> data();
+
+    /** @return the data; throws naming the step when it has none */
+    default Dataset requireData() {
+        return data().orElseThrow(() -> new AnalysisException("step '" + stepId() + "' needs data; add 'data: <name>'"));
+    }
+
+    /** @return the step's layers, checked against the model, in the order given; empty without a model */
+    List<LayerInfo> layers();
+
+    /** @return examples per model run, >= 1 */
+    int batchSize();
+
+    /** @return results of the steps named in {@code inputs:}, by step id, in that order */
+    Map<String, AnalysisResult> inputs();
+
+    /** @return a scratch folder for this step, deleted when the run ends */
+    Path workDir();
+}

@@ -1,0 +1,77 @@
+package io.neuronmonkey.api.model;
+
+import io.neuronmonkey.api.ApiStatus;
+
+import java.util.Arrays;
+
+/**
+ * One activation-producing layer of a model.
+ *
+ * @param name   the name used in YAML {@code layers:} lists, non-null
+ * @param opType the backend's operation type (for TensorFlow, e.g. {@code Relu}, {@code MatMul}), non-null
+ * @param shape  output shape without the batch dimension; channels last for spatial layers ({@code [H, W, C]})
+ * @param role   what the layer is to the model
+ */
+@ApiStatus(value = ApiStatus.Status.STABLE, since = "0.1.0")
+public record LayerInfo(String name, String opType, int[] shape, Role role) {
+
+    /** What a layer is to the model. */
+    public enum Role {
+        /** The model input. */
+        INPUT,
+        /** An internal layer. */
+        HIDDEN,
+        /** The pre-softmax output. */
+        LOGITS,
+        /** A model output other than logits (for example probabilities). */
+        OUTPUT
+    }
+
+    /** Defensive copy of the shape. */
+    public LayerInfo {
+        shape = shape.clone();
+    }
+
+    @Override
+    public int[] shape() {
+        return shape.clone();
+    }
+
+    /** @return true for layers with spatial positions ({@code [H, W, C]}): each channel is one neuron */
+    public boolean spatial() {
+        return shape.length == 3;
+    }
+
+    /** @return the number of neurons: channels for spatial layers, otherwise the product of the dimensions */
+    public int neurons() {
+        if (spatial()) {
+            return shape[2];
+        }
+        int n = 1;
+        for (int d : shape) {
+            n *= d;
+        }
+        return n;
+    }
+
+    /** @return positions per neuron: {@code H*W} for spatial layers, 1 otherwise */
+    public int positions() {
+        return spatial() ? shape[0] * shape[1] : 1;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof LayerInfo l && l.name.equals(name) && l.opType.equals(opType)
+                && Arrays.equals(l.shape, shape) && l.role == role;
+    }
+
+    @Override
+    public int hashCode() {
+        return name.hashCode() * 31 + Arrays.hashCode(shape);
+    }
+
+    @Override
+    public String toString() {
+        return name + " " + opType + " " + Arrays.toString(shape) + " " + role;
+    }
+}

@@ -1,0 +1,12 @@
+package io.neuronmonkey.api.tensor;
+
+import io.neuronmonkey.api.ApiStatus;
+
+/** Element types a {@link Tensor} can hold. */
+@ApiStatus(value = ApiStatus.Status.STABLE, since = "0.1.0")
+public enum DType {
+    /** 32-bit IEEE float, backed by {@code float[]}. */
+    FLOAT32,
+    /** 32-bit signed integer, backed by {@code int[]}. */
+    INT32
+}
