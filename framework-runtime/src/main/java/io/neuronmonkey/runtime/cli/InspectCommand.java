@@ -1,0 +1,85 @@
+package io.neuronmonkey.runtime.cli;
+
+import io.neuronmonkey.api.ConfigException;
+import io.neuronmonkey.api.ProgressReporter;
+import io.neuronmonkey.api.model.LayerInfo;
+import io.neuronmonkey.api.model.LoadedModel;
+import io.neuronmonkey.runtime.config.ExperimentConfig;
+import io.neuronmonkey.runtime.config.ExperimentParser;
+import io.neuronmonkey.runtime.pipeline.Environment;
+import io.neuronmonkey.runtime.pipeline.Preparer;
+import io.neuronmonkey.runtime.plugin.PluginHost;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+
+/** {@code neuronmonkey inspect FILE} or {@code inspect --backend NAME --model PATH}: the model's layers. */
+@Command(name = "inspect", description = "List a model's layers: name, op type, output shape, neuron count, role.")
+final class InspectCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "FILE", description = "an experiment YAML whose model to inspect")
+    Path file;
+
+    @Option(names = "--backend", paramLabel = "NAME", description = "model backend, e.g. tensorflow (with --model)")
+    String backend;
+
+    @Option(names = "--model", paramLabel = "PATH", description = "model path (with --backend)")
+    String model;
+
+    @Option(names = {"-P", "--param"}, paramLabel = "KEY=VALUE", description = "backend param, e.g. -P signature=serve")
+    Map<String, String> params = new LinkedHashMap<>();
+
+    @Option(names = "--plugins", paramLabel = "DIR", description = "plugin bundles folder")
+    Path plugins;
+
+    @Override
+    public Integer call() {
+        ExperimentConfig config;
+        if (file != null) {
+            config = ExperimentParser.parse(file);
+        } else if (backend != null && model != null) {
+            String yaml = "experiment: inspect\nsteps: []\nmodel:\n  backend: " + quote(backend) + "\n  path: "
+                    + quote(Path.of(model).toAbsolutePath().toString()) + "\n"
+                    + params.entrySet().stream().map(e -> "  " + e.getKey() + ": " + e.getValue() + "\n").collect(Collectors.joining());
+            config = ExperimentParser.parse(Path.of("inspect.yaml").toAbsolutePath(), yaml);
+        } else {
+            throw new ConfigException("give an experiment FILE, or --backend NAME --model PATH");
+        }
+        if (config.model().isEmpty()) {
+            throw new ConfigException(config.file() + ": has no 'model:' section to inspect");
+        }
+        try (PluginHost host = Launch.plugins(plugins, System.err, true)) {
+            Environment env = new Environment(config, ProgressReporter.NONE, new AtomicBoolean());
+            var prepared = Preparer.prepare(config, host.registry(), env, false);
+            try (LoadedModel m = Preparer.loadModel(prepared, env)) {
+                print(m, System.out);
+            }
+        }
+        return Main.OK;
+    }
+
+    static void print(LoadedModel m, PrintStream out) {
+        out.println(m.description());
+        out.println("input shape " + Arrays.toString(m.inputShape()) + ", logits layer '" + m.logitsLayer() + "'");
+        int w = Math.max(12, m.layers().stream().mapToInt(l -> l.name().length()).max().orElse(0) + 2);
+        out.printf(Locale.ROOT, "%-" + w + "s %-22s %-16s %8s  %s%n", "layer", "op", "shape", "neurons", "role");
+        for (LayerInfo l : m.layers()) {
+            out.printf(Locale.ROOT, "%-" + w + "s %-22s %-16s %8d  %s%n", l.name(), l.opType(), Arrays.toString(l.shape()),
+                    l.neurons(), l.role().name().toLowerCase(Locale.ROOT) + (l.spatial() ? " (channels: " + l.positions() + " positions each)" : ""));
+        }
+    }
+
+    private static String quote(String s) {
+        return "'" + s.replace("'", "''") + "'";
+    }
+}

@@ -1,0 +1,290 @@
+package io.neuronmonkey.runtime.config;
+
+import io.neuronmonkey.api.ConfigException;
+import org.snakeyaml.engine.v2.nodes.MappingNode;
+import org.snakeyaml.engine.v2.nodes.Node;
+import org.snakeyaml.engine.v2.nodes.NodeTuple;
+import org.snakeyaml.engine.v2.nodes.ScalarNode;
+import org.snakeyaml.engine.v2.nodes.SequenceNode;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Reads an experiment (or training) file into an {@link ExperimentConfig}, checking its structure: known keys,
+ * required keys, types, unique step ids, references between steps and data sets. Every problem is collected.
+ */
+public final class ExperimentParser {
+
+    static final List<String> TOP_KEYS = List.of("experiment", "description", "seed", "batchSize", "model", "data", "steps", "trainer");
+    static final List<String> DATA_KEYS = List.of("source", "params");
+    static final List<String> STEP_KEYS = List.of("id", "analyzer", "visualizer", "data", "layers", "params", "inputs", "description");
+    static final List<String> TRAINER_KEYS = List.of("type", "output", "params");
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
+
+    private ExperimentParser() {
+    }
+
+    public static ExperimentConfig parse(Path file) {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException("experiment file not found: " + file.toAbsolutePath());
+        } catch (IOException e) {
+            throw new ConfigException("cannot read experiment file " + file.toAbsolutePath() + ": " + e.getMessage());
+        }
+        return parse(file, text);
+    }
+
+    public static ExperimentConfig parse(Path file, String text) {
+        Problems problems = new Problems();
+        Node root = Yaml.compose(text, file.toString()).orElse(null);
+        if (!(root instanceof MappingNode top)) {
+            problems.add("", root, "an experiment file is a mapping with keys " + String.join(", ", TOP_KEYS)
+                    + "; found " + (root == null ? "an empty file" : Yaml.kind(root)));
+            problems.throwIfAny(file);
+            throw new IllegalStateException();
+        }
+        Map<String, NodeTuple> e = Yaml.entries(top, "", problems);
+        unknownKeys(e, TOP_KEYS, "", "top-level key", problems);
+
+        String name = requiredString(e, "experiment", "", top, problems, true);
+        long seed = 0;
+        if (e.containsKey("seed")) {
+            seed = integer(e.get("seed").getValueNode(), "seed", problems, Long.MIN_VALUE);
+        }
+        int batchSize = 256;
+        if (e.containsKey("batchSize")) {
+            batchSize = (int) integer(e.get("batchSize").getValueNode(), "batchSize", problems, 1);
+        }
+
+        Optional<ExperimentConfig.ModelSpec> model = Optional.empty();
+        if (e.containsKey("model")) {
+            model = model(e.get("model").getValueNode(), problems);
+        }
+
+        Map<String, ExperimentConfig.DataSpec> data = new LinkedHashMap<>();
+        if (e.containsKey("data")) {
+            Node dn = e.get("data").getValueNode();
+            if (dn instanceof MappingNode dm) {
+                for (Map.Entry<String, NodeTuple> d : Yaml.entries(dm, "data", problems).entrySet()) {
+                    dataSet(d.getKey(), d.getValue(), problems).ifPresent(ds -> data.put(ds.name(), ds));
+                }
+            } else if (!Yaml.isNull(dn)) {
+                problems.add("data", dn, "must be a mapping of data set names to {source, params}, found " + Yaml.kind(dn));
+            }
+        }
+
+        List<ExperimentConfig.StepSpec> steps = new ArrayList<>();
+        if (e.containsKey("steps")) {
+            Node sn = e.get("steps").getValueNode();
+            if (sn instanceof SequenceNode seq) {
+                Set<String> ids = new HashSet<>();
+                for (int i = 0; i < seq.getValue().size(); i++) {
+                    step(i, seq.getValue().get(i), data.keySet(), ids, problems).ifPresent(steps::add);
+                }
+            } else if (!Yaml.isNull(sn)) {
+                problems.add("steps", sn, "must be a list of steps ('- id: ...'), found " + Yaml.kind(sn));
+            }
+        }
+
+        Optional<ExperimentConfig.TrainerSpec> trainer = Optional.empty();
+        if (e.containsKey("trainer")) {
+            trainer = trainer(e.get("trainer").getValueNode(), problems);
+        }
+        if (!e.containsKey("steps") && !e.containsKey("trainer") && name != null) {
+            problems.add("steps", top, "an experiment needs 'steps:' (or 'trainer:' in a training file)");
+        }
+        problems.throwIfAny(file);
+        return new ExperimentConfig(file, text, name, seed, batchSize, model, Map.copyOf(data), List.copyOf(steps),
+                trainer, Yaml.plain(root));
+    }
+
+    private static Optional<ExperimentConfig.ModelSpec> model(Node node, Problems problems) {
+        if (!(node instanceof MappingNode m)) {
+            problems.add("model", node, "must be a mapping with 'backend' and 'path', found " + Yaml.kind(node));
+            return Optional.empty();
+        }
+        Map<String, NodeTuple> e = Yaml.entries(m, "model", problems);
+        String backend = requiredString(e, "backend", "model", m, problems, false);
+        String path = requiredString(e, "path", "model", m, problems, false);
+        if (backend == null || path == null) {
+            return Optional.empty();
+        }
+        return Optional.of(new ExperimentConfig.ModelSpec(backend, e.get("backend").getValueNode(), path,
+                e.get("path").getValueNode(), m));
+    }
+
+    private static Optional<ExperimentConfig.DataSpec> dataSet(String name, NodeTuple t, Problems problems) {
+        String path = "data." + name;
+        if (!ID.matcher(name).matches()) {
+            problems.add(path, t.getKeyNode(), "data set names are letters, digits, '.', '_' or '-', found '" + name + "'");
+        }
+        if (!(t.getValueNode() instanceof MappingNode m)) {
+            problems.add(path, t.getValueNode(), "must be a mapping with 'source' and 'params', found " + Yaml.kind(t.getValueNode()));
+            return Optional.empty();
+        }
+        Map<String, NodeTuple> e = Yaml.entries(m, path, problems);
+        unknownKeys(e, DATA_KEYS, path, "key", problems);
+        String source = requiredString(e, "source", path, m, problems, false);
+        if (source == null) {
+            return Optional.empty();
+        }
+        Node params = e.containsKey("params") ? e.get("params").getValueNode() : null;
+        return Optional.of(new ExperimentConfig.DataSpec(name, source, e.get("source").getValueNode(), params, m));
+    }
+
+    private static Optional<ExperimentConfig.StepSpec> step(int index, Node node, Set<String> dataNames, Set<String> ids,
+                                                            Problems problems) {
+        String path = "steps[" + index + "]";
+        if (!(node instanceof MappingNode m)) {
+            problems.add(path, node, "a step is a mapping with 'id' and 'analyzer' or 'visualizer', found " + Yaml.kind(node));
+            return Optional.empty();
+        }
+        Map<String, NodeTuple> e = Yaml.entries(m, path, problems);
+        unknownKeys(e, STEP_KEYS, path, "step key", problems);
+        String id = requiredString(e, "id", path, m, problems, true);
+        if (id != null && !ids.add(id)) {
+            problems.add(path + ".id", e.get("id").getValueNode(), "duplicate step id '" + id + "'; step ids name output folders and must be unique");
+        }
+        boolean isAnalyzer = e.containsKey("analyzer");
+        boolean isVisualizer = e.containsKey("visualizer");
+        if (isAnalyzer == isVisualizer) {
+            problems.add(path, m, isAnalyzer ? "a step has either 'analyzer' or 'visualizer', not both"
+                    : "a step needs 'analyzer: <name>' or 'visualizer: <name>'");
+            return Optional.empty();
+        }
+        ExperimentConfig.Kind kind = isAnalyzer ? ExperimentConfig.Kind.ANALYZER : ExperimentConfig.Kind.VISUALIZER;
+        String extension = requiredString(e, kind.key(), path, m, problems, false);
+
+        String data = null;
+        Node dataNode = null;
+        if (e.containsKey("data")) {
+            dataNode = e.get("data").getValueNode();
+            data = scalar(dataNode, path + ".data", problems);
+            if (data != null && !dataNames.contains(data)) {
+                problems.add(path + ".data", dataNode, Names.unknown("data set", data, dataNames) + " (declare it under 'data:')");
+            }
+        }
+        List<String> layers = new ArrayList<>();
+        List<Node> layerNodes = new ArrayList<>();
+        if (e.containsKey("layers")) {
+            stringList(e.get("layers").getValueNode(), path + ".layers", problems, layers, layerNodes);
+        }
+        List<String> inputs = new ArrayList<>();
+        List<Node> inputNodes = new ArrayList<>();
+        if (e.containsKey("inputs")) {
+            stringList(e.get("inputs").getValueNode(), path + ".inputs", problems, inputs, inputNodes);
+            for (int i = 0; i < inputs.size(); i++) {
+                if (!ids.contains(inputs.get(i)) || inputs.get(i).equals(id)) {
+                    problems.add(path + ".inputs[" + i + "]", inputNodes.get(i),
+                            "'" + inputs.get(i) + "' is not an earlier step; inputs name steps above this one"
+                                    + (ids.isEmpty() ? "" : " (" + String.join(", ", ids.stream().filter(s -> !s.equals(id)).sorted().toList()) + ")"));
+                }
+            }
+        }
+        Node params = e.containsKey("params") ? e.get("params").getValueNode() : null;
+        if (id == null || extension == null) {
+            return Optional.empty();
+        }
+        return Optional.of(new ExperimentConfig.StepSpec(index, id, kind, extension, e.get(kind.key()).getValueNode(),
+                data, dataNode, List.copyOf(layers), List.copyOf(layerNodes), params, List.copyOf(inputs),
+                List.copyOf(inputNodes), m));
+    }
+
+    private static Optional<ExperimentConfig.TrainerSpec> trainer(Node node, Problems problems) {
+        if (!(node instanceof MappingNode m)) {
+            problems.add("trainer", node, "must be a mapping with 'type', 'output' and 'params', found " + Yaml.kind(node));
+            return Optional.empty();
+        }
+        Map<String, NodeTuple> e = Yaml.entries(m, "trainer", problems);
+        unknownKeys(e, TRAINER_KEYS, "trainer", "key", problems);
+        String type = requiredString(e, "type", "trainer", m, problems, false);
+        String output = requiredString(e, "output", "trainer", m, problems, false);
+        if (type == null || output == null) {
+            return Optional.empty();
+        }
+        Node params = e.containsKey("params") ? e.get("params").getValueNode() : null;
+        return Optional.of(new ExperimentConfig.TrainerSpec(type, e.get("type").getValueNode(), output,
+                e.get("output").getValueNode(), params));
+    }
+
+    private static void unknownKeys(Map<String, NodeTuple> e, List<String> known, String path, String what, Problems problems) {
+        for (Map.Entry<String, NodeTuple> k : e.entrySet()) {
+            if (!known.contains(k.getKey())) {
+                problems.add(Yaml.join(path, k.getKey()), k.getValue().getKeyNode(), Names.unknown(what, k.getKey(), known));
+            }
+        }
+    }
+
+    private static String requiredString(Map<String, NodeTuple> e, String key, String path, Node parent, Problems problems,
+                                         boolean idLike) {
+        String p = Yaml.join(path, key);
+        NodeTuple t = e.get(key);
+        if (t == null) {
+            problems.add(p, parent, "'" + key + "' is required");
+            return null;
+        }
+        String v = scalar(t.getValueNode(), p, problems);
+        if (v != null && v.isBlank()) {
+            problems.add(p, t.getValueNode(), "must not be empty");
+            return null;
+        }
+        if (v != null && idLike && !ID.matcher(v).matches()) {
+            problems.add(p, t.getValueNode(), "must be letters, digits, '.', '_' or '-' (it names a folder), found '" + v + "'");
+            return null;
+        }
+        return v;
+    }
+
+    private static String scalar(Node node, String path, Problems problems) {
+        if (node instanceof ScalarNode s && !Yaml.isNull(s)) {
+            return s.getValue();
+        }
+        problems.add(path, node, "must be a single value, found " + Yaml.kind(node));
+        return null;
+    }
+
+    private static long integer(Node node, String path, Problems problems, long min) {
+        if (node instanceof ScalarNode s) {
+            try {
+                long v = Long.parseLong(s.getValue().trim());
+                if (v < min) {
+                    problems.add(path, node, "must be >= " + min + ", found " + v);
+                }
+                return v;
+            } catch (NumberFormatException ex) {
+                // fall through
+            }
+        }
+        problems.add(path, node, "must be an integer, found " + Yaml.kind(node));
+        return min;
+    }
+
+    private static void stringList(Node node, String path, Problems problems, List<String> out, List<Node> nodes) {
+        if (!(node instanceof SequenceNode seq)) {
+            problems.add(path, node, "must be a list like [a, b], found " + Yaml.kind(node));
+            return;
+        }
+        int i = 0;
+        for (Node n : seq.getValue()) {
+            String v = scalar(n, path + "[" + i++ + "]", problems);
+            if (v != null) {
+                out.add(v);
+                nodes.add(n);
+            }
+        }
+    }
+}

@@ -1,0 +1,259 @@
+package io.neuronmonkey.runtime.config;
+
+import io.neuronmonkey.api.InvalidParamsException;
+import io.neuronmonkey.api.Param;
+import org.snakeyaml.engine.v2.nodes.MappingNode;
+import org.snakeyaml.engine.v2.nodes.Node;
+import org.snakeyaml.engine.v2.nodes.NodeTuple;
+import org.snakeyaml.engine.v2.nodes.ScalarNode;
+import org.snakeyaml.engine.v2.nodes.SequenceNode;
+
+import java.lang.reflect.Constructor;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.RecordComponent;
+import java.lang.reflect.Type;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Binds a YAML mapping to an extension's immutable params record. Unknown keys, wrong types, missing required values
+ * and the record's own checks ({@link InvalidParamsException} from its compact constructor) are all reported, each
+ * with its YAML path and position.
+ */
+public final class ParamsBinder {
+
+    private ParamsBinder() {
+    }
+
+    /**
+     * @param type     the record class
+     * @param node     the YAML mapping, or null when the key is absent
+     * @param path     YAML path for messages, e.g. {@code steps[1].params}
+     * @param problems where problems go
+     * @param ignore   keys of the mapping that belong to the caller (e.g. {@code backend}) and are not params
+     * @return the record, or empty if any problem was found
+     */
+    public static <R> Optional<R> bind(Class<R> type, Node node, String path, Problems problems, String... ignore) {
+        Object value = bindRecord(type, node, path, problems, List.of(ignore));
+        return Optional.ofNullable(type.cast(value));
+    }
+
+    private static Object bindRecord(Class<?> type, Node node, String path, Problems problems, List<String> ignore) {
+        if (!type.isRecord()) {
+            problems.add(path, node, "internal: params type " + type.getName() + " is not a record");
+            return null;
+        }
+        Map<String, NodeTuple> entries = Map.of();
+        if (node != null && !Yaml.isNull(node)) {
+            if (!(node instanceof MappingNode map)) {
+                problems.add(path, node, "must be a mapping of param names to values, found " + Yaml.kind(node));
+                return null;
+            }
+            entries = Yaml.entries(map, path, problems);
+        }
+        RecordComponent[] components = type.getRecordComponents();
+        List<String> names = Arrays.stream(components).map(RecordComponent::getName).toList();
+        int before = problems.size();
+        for (Map.Entry<String, NodeTuple> e : entries.entrySet()) {
+            if (!names.contains(e.getKey()) && !ignore.contains(e.getKey())) {
+                String known = names.isEmpty() ? "this extension takes no params" : Names.unknown("param", e.getKey(), names);
+                problems.add(Yaml.join(path, e.getKey()), e.getValue().getKeyNode(),
+                        names.isEmpty() ? "unknown param '" + e.getKey() + "'; " + known : known);
+            }
+        }
+        Object[] args = new Object[components.length];
+        for (int i = 0; i < components.length; i++) {
+            RecordComponent c = components[i];
+            String cpath = Yaml.join(path, c.getName());
+            NodeTuple t = entries.get(c.getName());
+            Node valueNode = t == null ? null : t.getValueNode();
+            if (valueNode == null || Yaml.isNull(valueNode)) {
+                Param p = c.getAnnotation(Param.class);
+                if (p != null && !Param.NONE.equals(p.defaultValue())) {
+                    Node def = Yaml.compose(p.defaultValue(), "default of " + type.getSimpleName() + "." + c.getName())
+                            .orElse(null);
+                    args[i] = convert(c.getGenericType(), def, cpath, problems);
+                } else if (c.getType().isPrimitive()) {
+                    problems.add(cpath, t == null ? node : valueNode, "required " + typeName(c.getGenericType()) + " is missing");
+                } else if (c.getType().isRecord()) {
+                    args[i] = bindRecord(c.getType(), null, cpath, problems, List.of());
+                } else {
+                    args[i] = null;
+                }
+            } else {
+                args[i] = convert(c.getGenericType(), valueNode, cpath, problems);
+            }
+        }
+        if (problems.size() > before) {
+            return null;
+        }
+        try {
+            Constructor<?> ctor = type.getDeclaredConstructor(Arrays.stream(components).map(RecordComponent::getType).toArray(Class<?>[]::new));
+            ctor.setAccessible(true);
+            return ctor.newInstance(args);
+        } catch (InvocationTargetException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof InvalidParamsException ipe) {
+                for (InvalidParamsException.Violation v : ipe.violations()) {
+                    String first = v.field().split("[.\\[]", 2)[0];
+                    NodeTuple t = entries.get(first);
+                    problems.add(Yaml.join(path, v.field()), t != null ? t.getValueNode() : node, v.message());
+                }
+            } else {
+                problems.add(path, node, String.valueOf(cause.getMessage()));
+            }
+            return null;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            problems.add(path, node, "cannot create " + type.getName() + ": " + e);
+            return null;
+        }
+    }
+
+    private static Object convert(Type type, Node node, String path, Problems problems) {
+        Class<?> raw = type instanceof ParameterizedType pt ? (Class<?>) pt.getRawType() : (Class<?>) type;
+        if (node == null || Yaml.isNull(node)) {
+            if (raw.isPrimitive()) {
+                problems.add(path, node, "required " + typeName(type) + " is missing");
+            }
+            return null;
+        }
+        if (raw.isRecord()) {
+            return bindRecord(raw, node, path, problems, List.of());
+        }
+        if (List.class.isAssignableFrom(raw)) {
+            Type elem = type instanceof ParameterizedType pt ? pt.getActualTypeArguments()[0] : String.class;
+            if (!(node instanceof SequenceNode seq)) {
+                problems.add(path, node, "must be a list of " + typeName(elem) + ", e.g. [a, b], found " + Yaml.kind(node));
+                return null;
+            }
+            List<Object> out = new ArrayList<>();
+            int i = 0;
+            for (Node n : seq.getValue()) {
+                out.add(convert(elem, n, path + "[" + i++ + "]", problems));
+            }
+            return List.copyOf(out.stream().filter(o -> o != null).toList());
+        }
+        if (Map.class.isAssignableFrom(raw)) {
+            if (!(node instanceof MappingNode)) {
+                problems.add(path, node, "must be a mapping, found " + Yaml.kind(node));
+                return null;
+            }
+            return Yaml.plain(node);
+        }
+        if (!(node instanceof ScalarNode scalar)) {
+            problems.add(path, node, "must be " + typeName(type) + ", found " + Yaml.kind(node));
+            return null;
+        }
+        String text = scalar.getValue().trim();
+        try {
+            if (raw == String.class) {
+                return scalar.getValue();
+            }
+            if (raw == int.class || raw == Integer.class) {
+                long v = Long.parseLong(text);
+                if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
+                    throw new NumberFormatException();
+                }
+                return (int) v;
+            }
+            if (raw == long.class || raw == Long.class) {
+                return Long.parseLong(text);
+            }
+            if (raw == double.class || raw == Double.class) {
+                return parseDouble(text);
+            }
+            if (raw == float.class || raw == Float.class) {
+                return (float) parseDouble(text);
+            }
+            if (raw == boolean.class || raw == Boolean.class) {
+                if (text.equalsIgnoreCase("true") || text.equalsIgnoreCase("false")) {
+                    return Boolean.parseBoolean(text);
+                }
+                throw new NumberFormatException();
+            }
+            if (raw.isEnum()) {
+                String wanted = text.replace('-', '_');
+                for (Object c : raw.getEnumConstants()) {
+                    if (((Enum<?>) c).name().equalsIgnoreCase(wanted)) {
+                        return c;
+                    }
+                }
+                problems.add(path, node, "must be one of " + enumValues(raw) + ", found '" + text + "'");
+                return null;
+            }
+        } catch (NumberFormatException e) {
+            problems.add(path, node, "must be " + typeName(type) + ", found '" + text + "'");
+            return null;
+        }
+        problems.add(path, node, "internal: unsupported param type " + type.getTypeName());
+        return null;
+    }
+
+    private static double parseDouble(String text) {
+        String t = text.toLowerCase(Locale.ROOT);
+        if (t.equals(".inf") || t.equals("+.inf")) {
+            return Double.POSITIVE_INFINITY;
+        }
+        if (t.equals("-.inf")) {
+            return Double.NEGATIVE_INFINITY;
+        }
+        if (t.equals(".nan") || t.contains("x") || t.endsWith("d") || t.endsWith("f")) {
+            throw new NumberFormatException();
+        }
+        return Double.parseDouble(text);
+    }
+
+    static String enumValues(Class<?> raw) {
+        return String.join(", ", Arrays.stream(raw.getEnumConstants())
+                .map(c -> ((Enum<?>) c).name().toLowerCase(Locale.ROOT).replace('_', '-')).toList());
+    }
+
+    /** A short, user-facing name of a param type ("an integer", "a list of strings"). */
+    public static String typeName(Type type) {
+        Class<?> raw = type instanceof ParameterizedType pt ? (Class<?>) pt.getRawType() : (Class<?>) type;
+        if (raw == int.class || raw == Integer.class || raw == long.class || raw == Long.class) {
+            return "an integer";
+        }
+        if (raw == double.class || raw == Double.class || raw == float.class || raw == Float.class) {
+            return "a number";
+        }
+        if (raw == boolean.class || raw == Boolean.class) {
+            return "true or false";
+        }
+        if (raw == String.class) {
+            return "a string";
+        }
+        if (raw.isEnum()) {
+            return "one of " + enumValues(raw);
+        }
+        if (List.class.isAssignableFrom(raw)) {
+            Type elem = type instanceof ParameterizedType pt ? pt.getActualTypeArguments()[0] : String.class;
+            return "a list of " + typeName(elem).replaceFirst("^an? ", "") + "s";
+        }
+        if (raw.isRecord()) {
+            return "a mapping";
+        }
+        return raw.getSimpleName();
+    }
+
+    /** Describes a params record for help output: name, type, default, description per component. */
+    public static List<String> describe(Class<?> type) {
+        List<String> out = new ArrayList<>();
+        if (!type.isRecord()) {
+            return out;
+        }
+        for (RecordComponent c : type.getRecordComponents()) {
+            Param p = c.getAnnotation(Param.class);
+            String def = p == null || Param.NONE.equals(p.defaultValue()) ? (c.getType().isPrimitive() ? "required" : "optional")
+                    : "default " + p.defaultValue();
+            String desc = p == null || p.description().isEmpty() ? "" : " - " + p.description();
+            out.add(c.getName() + ": " + typeName(c.getGenericType()) + " (" + def + ")" + desc);
+        }
+        return out;
+    }
+}

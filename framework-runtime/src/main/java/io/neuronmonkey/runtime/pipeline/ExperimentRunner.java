@@ -1,0 +1,302 @@
+package io.neuronmonkey.runtime.pipeline;
+
+import io.neuronmonkey.api.NeuronMonkeyException;
+import io.neuronmonkey.api.OutputException;
+import io.neuronmonkey.api.analysis.ActivationBatch;
+import io.neuronmonkey.api.analysis.AnalysisResult;
+import io.neuronmonkey.api.analysis.Analyzer;
+import io.neuronmonkey.api.analysis.StreamingAnalyzer;
+import io.neuronmonkey.api.data.Batch;
+import io.neuronmonkey.api.data.Dataset;
+import io.neuronmonkey.api.data.DatasetInfo;
+import io.neuronmonkey.api.model.LayerInfo;
+import io.neuronmonkey.api.tensor.Tensor;
+import io.neuronmonkey.api.visual.Artifact;
+import io.neuronmonkey.api.visual.RunSummary;
+import io.neuronmonkey.api.visual.StepOutput;
+import io.neuronmonkey.api.visual.Visualizer;
+import io.neuronmonkey.runtime.config.ExperimentConfig;
+import io.neuronmonkey.runtime.store.AtomicFiles;
+import io.neuronmonkey.runtime.store.Json;
+import io.neuronmonkey.runtime.store.Npy;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Runs a prepared experiment into an output folder. Streaming analyzers that read the same data share ONE pass of
+ * the model (the union of their layers captured in one run per batch, each fed only its own layers). Each step
+ * writes into a hidden partial folder that is moved into place only when the step succeeded; a failed step leaves
+ * {@code <id>.failed/error.txt} instead, and the steps that depend on it are skipped while independent ones run.
+ */
+public final class ExperimentRunner {
+
+    /** How one step ended. */
+    public record StepStatus(String id, String state, double seconds, String error) {
+        public boolean ok() {
+            return state.equals("completed");
+        }
+    }
+
+    /** How the run ended. */
+    public record Outcome(Path outDir, List<StepStatus> steps) {
+        public boolean ok() {
+            return steps.stream().allMatch(StepStatus::ok);
+        }
+    }
+
+    private final PreparedExperiment exp;
+    private final Path out;
+    private final Environment env;
+    private final Provenance provenance;
+    private final Map<String, StepOutput> outputs = new LinkedHashMap<>();
+    private final Map<String, StepStatus> statuses = new LinkedHashMap<>();
+
+    private ExperimentRunner(PreparedExperiment exp, Path out, Environment env, Provenance provenance) {
+        this.exp = exp;
+        this.out = out;
+        this.env = env;
+        this.provenance = provenance;
+    }
+
+    public static Outcome run(PreparedExperiment exp, Path out, Environment env, Provenance provenance) {
+        return new ExperimentRunner(exp, out, env, provenance).run();
+    }
+
+    private Outcome run() {
+        try {
+            Files.createDirectories(out);
+        } catch (IOException e) {
+            throw new OutputException("cannot create output folder " + out + ": " + e.getMessage(), e);
+        }
+        AtomicFiles.write(out.resolve("experiment.yaml"), exp.config().text().getBytes(StandardCharsets.UTF_8));
+        provenance.writeStarted(out);
+        List<PreparedExperiment.StepEntry> steps = exp.steps();
+        for (PreparedExperiment.StepEntry step : steps) {
+            if (statuses.containsKey(step.id())) {
+                continue;
+            }
+            Optional<String> blocked = step.spec().inputs().stream().filter(i -> !statuses.get(i).ok()).findFirst();
+            if (blocked.isPresent()) {
+                statuses.put(step.id(), new StepStatus(step.id(), "skipped", 0, "input step '" + blocked.get() + "' did not complete"));
+                continue;
+            }
+            if (step.extension().instance() instanceof StreamingAnalyzer<?> && step.spec().inputs().isEmpty()) {
+                List<PreparedExperiment.StepEntry> group = new ArrayList<>();
+                for (PreparedExperiment.StepEntry other : steps) {
+                    if (!statuses.containsKey(other.id()) && other.extension().instance() instanceof StreamingAnalyzer<?>
+                            && other.spec().inputs().isEmpty() && step.data().equals(other.data())) {
+                        group.add(other);
+                    }
+                }
+                runFused(group);
+            } else if (step.spec().kind() == ExperimentConfig.Kind.ANALYZER) {
+                runAnalyzer(step);
+            } else {
+                runVisualizer(step);
+            }
+        }
+        AtomicFiles.deleteTree(out.resolve(".work"));
+        List<StepStatus> list = List.copyOf(statuses.values());
+        provenance.writeFinished(out, list);
+        return new Outcome(out, list);
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private void runFused(List<PreparedExperiment.StepEntry> group) {
+        Dataset data = exp.data().get(group.get(0).data()).dataset();
+        long t0 = System.nanoTime();
+        Map<String, StreamingAnalyzer.Accumulator> live = new LinkedHashMap<>();
+        Map<String, PreparedExperiment.StepEntry> byId = new HashMap<>();
+        Set<String> union = new LinkedHashSet<>();
+        for (PreparedExperiment.StepEntry s : group) {
+            byId.put(s.id(), s);
+            try {
+                StreamingAnalyzer analyzer = (StreamingAnalyzer) s.extension().instance();
+                live.put(s.id(), analyzer.start(analysisContext(s, data)));
+                s.layers().forEach(l -> union.add(l.name()));
+            } catch (RuntimeException e) {
+                fail(s, e, t0);
+            }
+        }
+        if (live.isEmpty()) {
+            return;
+        }
+        List<String> fetch = List.copyOf(union);
+        env.progress().start("pass over '" + group.get(0).data() + "' for " + String.join(", ", live.keySet()), data.info().size());
+        try {
+            Iterator<Batch> it = data.batches(exp.config().batchSize());
+            while (it.hasNext() && !live.isEmpty()) {
+                if (env.cancelled()) {
+                    throw new NeuronMonkeyException("run cancelled");
+                }
+                Batch b = it.next();
+                Map<String, Tensor> act = exp.model().run(b.inputs(), fetch);
+                for (Iterator<Map.Entry<String, StreamingAnalyzer.Accumulator>> li = live.entrySet().iterator(); li.hasNext(); ) {
+                    Map.Entry<String, StreamingAnalyzer.Accumulator> e = li.next();
+                    PreparedExperiment.StepEntry s = byId.get(e.getKey());
+                    Map<String, Tensor> own = new LinkedHashMap<>();
+                    for (LayerInfo l : s.layers()) {
+                        own.put(l.name(), act.get(l.name()));
+                    }
+                    try {
+                        e.getValue().accept(new ActivationBatch(b, own));
+                    } catch (RuntimeException ex) {
+                        fail(s, ex, t0);
+                        li.remove();
+                    }
+                }
+                env.progress().advance(b.size());
+            }
+        } catch (RuntimeException e) {
+            for (String id : live.keySet()) {
+                fail(byId.get(id), e, t0);
+            }
+            live.clear();
+        } finally {
+            env.progress().finish();
+        }
+        for (Map.Entry<String, StreamingAnalyzer.Accumulator> e : live.entrySet()) {
+            PreparedExperiment.StepEntry s = byId.get(e.getKey());
+            try {
+                AnalysisResult r = e.getValue().finish();
+                complete(s, r, List.of(), t0);
+            } catch (RuntimeException ex) {
+                fail(s, ex, t0);
+            }
+        }
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private void runAnalyzer(PreparedExperiment.StepEntry s) {
+        long t0 = System.nanoTime();
+        Dataset data = s.data() == null ? null : exp.data().get(s.data()).dataset();
+        env.progress().start("step '" + s.id() + "'", data == null ? -1 : data.info().size());
+        try {
+            AnalysisResult r = ((Analyzer) s.extension().instance()).analyze(analysisContext(s, data));
+            complete(s, r, List.of(), t0);
+        } catch (RuntimeException e) {
+            fail(s, e, t0);
+        } finally {
+            env.progress().finish();
+        }
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private void runVisualizer(PreparedExperiment.StepEntry s) {
+        long t0 = System.nanoTime();
+        Path partial = partialDir(s.id());
+        List<StepOutput> inputs = new ArrayList<>();
+        if (s.spec().inputs().isEmpty()) {
+            inputs.addAll(outputs.values());
+        } else {
+            s.spec().inputs().forEach(i -> inputs.add(outputs.get(i)));
+        }
+        VisualizerContextImpl ctx = new VisualizerContextImpl(env, s.id(), s.params(), inputs, runSummary(), out, partial);
+        try {
+            ((Visualizer) s.extension().instance()).render(ctx);
+            complete(s, null, ctx.artifacts(), t0);
+        } catch (RuntimeException e) {
+            fail(s, e, t0);
+        }
+    }
+
+    private Contexts.Analysis<?> analysisContext(PreparedExperiment.StepEntry s, Dataset data) {
+        Map<String, AnalysisResult> inputs = new LinkedHashMap<>();
+        for (String i : s.spec().inputs()) {
+            outputs.get(i).result().ifPresent(r -> inputs.put(i, r));
+        }
+        Path work = out.resolve(".work").resolve(s.id());
+        return new Contexts.Analysis<>(env, s.id(), s.params(), exp.model(), data, s.layers(), exp.config().batchSize(), inputs, work);
+    }
+
+    private Path partialDir(String id) {
+        Path p = out.resolve("." + id + ".partial");
+        try {
+            Files.createDirectories(p);
+        } catch (IOException e) {
+            throw new OutputException("cannot create " + p + ": " + e.getMessage(), e);
+        }
+        return p;
+    }
+
+    private void complete(PreparedExperiment.StepEntry s, AnalysisResult result, List<Artifact> artifacts, long t0) {
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        Path partial = partialDir(s.id());
+        try {
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("step", s.id());
+            json.put(s.spec().kind().key(), s.extension().name());
+            json.put("plugin", s.extension().pluginId() + "@" + s.extension().pluginVersion());
+            json.put("data", s.data());
+            json.put("layers", s.layers().stream().map(LayerInfo::name).toList());
+            json.put("seconds", seconds);
+            if (result != null) {
+                Map<String, Object> arrays = new LinkedHashMap<>();
+                for (Map.Entry<String, Tensor> a : result.arrays().entrySet()) {
+                    String file = a.getKey() + ".npy";
+                    AtomicFiles.write(partial.resolve(file), Npy.encode(a.getValue()));
+                    arrays.put(a.getKey(), Map.of("file", file, "shape", a.getValue().shape(),
+                            "dtype", a.getValue().dtype().name().toLowerCase(java.util.Locale.ROOT)));
+                }
+                json.put("arrays", arrays);
+                json.put("summary", result.summary());
+            } else {
+                json.put("artifacts", artifacts.stream().map(a -> Map.of("file", a.file(), "title", a.title(), "mediaType", a.mediaType())).toList());
+            }
+            Json.write(partial.resolve(result != null ? "result.json" : "artifacts.json"), json);
+            Path target = out.resolve(s.id());
+            AtomicFiles.deleteTree(target);
+            AtomicFiles.move(partial, target);
+            outputs.put(s.id(), new StepOutput(s.id(), s.spec().kind().key(), s.extension().name(), s.data(),
+                    Optional.ofNullable(result), artifacts));
+            statuses.put(s.id(), new StepStatus(s.id(), "completed", seconds, null));
+        } catch (IOException | RuntimeException e) {
+            fail(s, e, t0);
+        }
+    }
+
+    private void fail(PreparedExperiment.StepEntry s, Exception e, long t0) {
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        String message = e instanceof NeuronMonkeyException ? e.getMessage() : e.toString();
+        statuses.put(s.id(), new StepStatus(s.id(), "failed", seconds, message));
+        Path partial = out.resolve("." + s.id() + ".partial");
+        Path failed = out.resolve(s.id() + ".failed");
+        try {
+            StringWriter trace = new StringWriter();
+            e.printStackTrace(new PrintWriter(trace));
+            AtomicFiles.deleteTree(failed);
+            Files.createDirectories(partial);
+            Files.writeString(partial.resolve("error.txt"), "step '" + s.id() + "' failed: " + message + "\n\n" + trace);
+            AtomicFiles.move(partial, failed);
+        } catch (IOException | RuntimeException ignored) {
+            // the status above still records the failure
+        }
+    }
+
+    private RunSummary runSummary() {
+        Map<String, DatasetInfo> data = new LinkedHashMap<>();
+        exp.data().forEach((k, v) -> {
+            if (v.dataset() != null) {
+                data.put(k, v.dataset().info());
+            }
+        });
+        return new RunSummary(exp.config().name(), exp.config().text(),
+                exp.model() == null ? "" : exp.model().description(),
+                exp.model() == null ? List.of() : exp.model().layers(), data, provenance.asMap());
+    }
+}

@@ -1,0 +1,143 @@
+package io.neuronmonkey.stats;
+
+import java.util.Arrays;
+
+/**
+ * A streaming histogram with at most {@code bins} bins whose width is a power of two ({@code 2^(level+BASE_EXP)}),
+ * aligned to multiples of the width. When a value falls outside the span, the width doubles (adjacent bins merge).
+ * The final level is the smallest one whose span over all values fits in {@code bins}, so the result does not
+ * depend on the order of the values or on how they were split and merged: exact and deterministic in one pass.
+ */
+final class DoublingHistogram {
+
+    static final int BASE_EXP = -20;
+
+    private final int bins;
+    private int level;
+    private long lo;
+    private long hi;
+    private long[] counts;
+    private boolean empty = true;
+
+    DoublingHistogram(int bins) {
+        this.bins = bins;
+        this.counts = new long[bins];
+    }
+
+    static double width(int level) {
+        return Math.scalb(1.0, level + BASE_EXP);
+    }
+
+    int level() {
+        return level;
+    }
+
+    long lo() {
+        return lo;
+    }
+
+    long hi() {
+        return hi;
+    }
+
+    boolean isEmpty() {
+        return empty;
+    }
+
+    /** Count of the bin with absolute index {@code lo + offset} at {@link #level()}. */
+    long count(int offset) {
+        return counts[offset];
+    }
+
+    void add(double x) {
+        while (Math.abs(x) / width(level) > 0x1p50) {
+            coarsen();
+        }
+        long idx = (long) Math.floor(x / width(level));
+        if (empty) {
+            empty = false;
+            lo = idx;
+            hi = idx;
+            counts[0]++;
+            return;
+        }
+        while (idx < lo && hi - idx + 1 > bins || idx > hi && idx - lo + 1 > bins) {
+            coarsen();
+            idx = (long) Math.floor(x / width(level));
+        }
+        if (idx < lo) {
+            shiftLow(idx);
+        } else if (idx > hi) {
+            hi = idx;
+        }
+        counts[(int) (idx - lo)]++;
+    }
+
+    private void shiftLow(long newLo) {
+        int shift = (int) (lo - newLo);
+        System.arraycopy(counts, 0, counts, shift, (int) (hi - lo + 1));
+        Arrays.fill(counts, 0, shift, 0);
+        lo = newLo;
+    }
+
+    /** Doubles the width: absolute bin i becomes floor(i / 2). */
+    private void coarsen() {
+        long nlo = lo >> 1;
+        long nhi = hi >> 1;
+        long[] n = new long[bins];
+        for (long i = lo; i <= hi; i++) {
+            n[(int) ((i >> 1) - nlo)] += counts[(int) (i - lo)];
+        }
+        counts = n;
+        lo = nlo;
+        hi = nhi;
+        level++;
+    }
+
+    /** Brings this histogram to at least {@code target} level. */
+    void coarsenTo(int target) {
+        while (level < target) {
+            coarsen();
+        }
+    }
+
+    void merge(DoublingHistogram o) {
+        if (o.empty) {
+            return;
+        }
+        if (empty) {
+            level = o.level;
+            lo = o.lo;
+            hi = o.hi;
+            counts = o.counts.clone();
+            empty = false;
+            return;
+        }
+        DoublingHistogram other = o.copy();
+        int target = Math.max(level, other.level);
+        coarsenTo(target);
+        other.coarsenTo(target);
+        while (Math.max(hi, other.hi) - Math.min(lo, other.lo) + 1 > bins) {
+            coarsen();
+            other.coarsen();
+        }
+        long nlo = Math.min(lo, other.lo);
+        if (nlo < lo) {
+            shiftLow(nlo);
+        }
+        hi = Math.max(hi, other.hi);
+        for (long i = other.lo; i <= other.hi; i++) {
+            counts[(int) (i - lo)] += other.counts[(int) (i - other.lo)];
+        }
+    }
+
+    DoublingHistogram copy() {
+        DoublingHistogram c = new DoublingHistogram(bins);
+        c.level = level;
+        c.lo = lo;
+        c.hi = hi;
+        c.counts = counts.clone();
+        c.empty = empty;
+        return c;
+    }
+}
