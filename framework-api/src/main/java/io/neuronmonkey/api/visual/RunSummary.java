@@ -4,6 +4,8 @@ import io.neuronmonkey.api.ApiStatus;
 import io.neuronmonkey.api.data.DatasetInfo;
 import io.neuronmonkey.api.model.LayerInfo;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -21,10 +23,10 @@ import java.util.Map;
 public record RunSummary(String experiment, String configYaml, String modelDescription, List<LayerInfo> layers,
                          Map<String, DatasetInfo> data, Map<String, Object> provenance) {
 
-    /** Defensive copies. */
+    /** Defensive copies that keep the callers' order. */
     public RunSummary {
         layers = List.copyOf(layers);
-        data = Map.copyOf(data);
-        provenance = Map.copyOf(provenance);
+        data = Collections.unmodifiableMap(new LinkedHashMap<>(data));
+        provenance = Collections.unmodifiableMap(new LinkedHashMap<>(provenance));
     }
 }

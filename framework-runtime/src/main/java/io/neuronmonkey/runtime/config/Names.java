@@ -31,7 +31,8 @@ public final class Names {
         if (!near.isEmpty()) {
             sb.append("; did you mean ").append(String.join(" or ", near.stream().map(n -> "'" + n + "'").toList())).append("?");
         }
-        sb.append(known.isEmpty() ? "; none is available" : "; known: " + String.join(", ", known.stream().sorted().toList()));
+        sb.append(near.isEmpty() ? "; " : " ");
+        sb.append(known.isEmpty() ? "none is available" : "known: " + String.join(", ", known.stream().sorted().toList()));
         return sb.toString();
     }
 

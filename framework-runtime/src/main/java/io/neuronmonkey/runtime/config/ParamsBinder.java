@@ -128,7 +128,7 @@ public final class ParamsBinder {
         if (List.class.isAssignableFrom(raw)) {
             Type elem = type instanceof ParameterizedType pt ? pt.getActualTypeArguments()[0] : String.class;
             if (!(node instanceof SequenceNode seq)) {
-                problems.add(path, node, "must be a list of " + typeName(elem) + ", e.g. [a, b], found " + Yaml.kind(node));
+                problems.add(path, node, "must be " + typeName(type) + ", e.g. [a, b], found " + Yaml.kind(node));
                 return null;
             }
             List<Object> out = new ArrayList<>();

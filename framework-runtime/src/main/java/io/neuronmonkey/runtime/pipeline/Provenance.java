@@ -73,7 +73,7 @@ public final class Provenance {
     }
 
     public Map<String, Object> asMap() {
-        return Map.copyOf(map);
+        return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(map));
     }
 
     void writeStarted(Path out) {

@@ -247,7 +247,7 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
             m.put("saturated", saturated);
             m.put("histogram", Map.of("edges", grid.edgeList(), "counts", grid.pooledList()));
             m.put("arrays", arrays);
-            m.put("neurons", neurons);
+            m.put("neuronStats", neurons);
             return m;
         }
     }
