@@ -1,0 +1,242 @@
+package io.neuronmonkey.tensorflow;
+
+import io.neuronmonkey.api.ModelException;
+import io.neuronmonkey.api.model.LayerInfo;
+import org.tensorflow.Graph;
+import org.tensorflow.GraphOperation;
+import org.tensorflow.Output;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.NodeDef;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Picks the layers a user wants to probe from a graph: activation-producing ops on a path from the input to the
+ * output, with float outputs of static shape apart from the batch dimension, in graph order. A linear op (conv,
+ * matmul, bias-add, batch-norm) whose only consumer on the path is the bias/activation that follows is left out:
+ * the activation after it is the interesting layer.
+ */
+final class LayerSelector {
+
+    /** Op types whose output is a layer worth probing. */
+    static final Set<String> LAYER_TYPES = Set.of(
+            "Relu", "Relu6", "Elu", "Selu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Softplus", "LeakyRelu",
+            "MaxPool", "MaxPoolV2", "AvgPool", "Conv2D", "DepthwiseConv2dNative", "BiasAdd", "MatMul",
+            "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3", "Add", "AddV2");
+
+    /** Linear ops that are hidden when the op that follows them finishes the same layer. */
+    private static final Set<String> LINEAR = Set.of(
+            "Conv2D", "DepthwiseConv2dNative", "MatMul", "BiasAdd", "Add", "AddV2",
+            "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3");
+
+    /** Ops that finish the layer of a linear op feeding them. */
+    private static final Set<String> FOLLOW_UPS = Set.of(
+            "BiasAdd", "Add", "AddV2", "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3",
+            "Relu", "Relu6", "Elu", "Selu", "Sigmoid", "Tanh", "Softplus", "LeakyRelu");
+
+    private static final Set<String> PASS_THROUGH = Set.of("Identity", "StopGradient", "Snapshot");
+
+    private final Graph graph;
+    private final List<NodeDef> nodes;
+    private final Map<String, Integer> index = new HashMap<>();
+    private final int[][] inputs;
+    private final List<List<Integer>> consumers = new ArrayList<>();
+
+    LayerSelector(Graph graph) {
+        this.graph = graph;
+        GraphDef def = graph.toGraphDef();
+        this.nodes = def.getNodeList();
+        for (int i = 0; i < nodes.size(); i++) {
+            index.put(nodes.get(i).getName(), i);
+            consumers.add(new ArrayList<>());
+        }
+        inputs = new int[nodes.size()][];
+        for (int i = 0; i < nodes.size(); i++) {
+            inputs[i] = nodes.get(i).getInputList().stream()
+                    .filter(s -> !s.startsWith("^"))
+                    .mapToInt(s -> index.getOrDefault(TensorRef.parse(s).op(), -1))
+                    .filter(j -> j >= 0)
+                    .toArray();
+            for (int j : inputs[i]) {
+                consumers.get(j).add(i);
+            }
+        }
+    }
+
+    /** @return true if the graph has an op of this name */
+    boolean hasOp(String op) {
+        return index.containsKey(op);
+    }
+
+    /** @return the type of the op, or empty if there is none of that name */
+    Optional<String> opType(String op) {
+        Integer i = index.get(op);
+        return i == null ? Optional.empty() : Optional.of(nodes.get(i).getOp());
+    }
+
+    /** @return names of every Placeholder op, in graph order */
+    List<String> placeholders() {
+        return nodes.stream().filter(n -> n.getOp().startsWith("Placeholder")).map(NodeDef::getName).toList();
+    }
+
+    /** @return names of float ops nobody consumes (likely outputs), in graph order, at most {@code max} */
+    List<String> sinks(int max) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < nodes.size() && out.size() < max; i++) {
+            if (consumers.get(i).isEmpty() && !nodes.get(i).getOp().startsWith("Placeholder")
+                    && !nodes.get(i).getOp().equals("NoOp") && isFloat(new TensorRef(nodes.get(i).getName(), 0))) {
+                out.add(nodes.get(i).getName());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The logits of an output by default: the input of a Softmax output (looking through Identity ops), otherwise
+     * the output itself.
+     */
+    TensorRef defaultLogits(TensorRef output) {
+        TensorRef t = output;
+        for (int hops = 0; hops < 16; hops++) {
+            NodeDef n = nodes.get(index.get(t.op()));
+            if (n.getOp().equals("Softmax")) {
+                return TensorRef.parse(n.getInput(0));
+            }
+            if (!PASS_THROUGH.contains(n.getOp()) || n.getInputCount() == 0) {
+                break;
+            }
+            t = TensorRef.parse(n.getInput(0));
+        }
+        return output;
+    }
+
+    /**
+     * @return the static shape without the batch dimension
+     * @throws ModelException if the tensor is not float or its shape is not static apart from the batch dimension
+     */
+    int[] staticShape(TensorRef ref, String role) {
+        Output<?> out = output(ref);
+        if (out.dataType() != DataType.DT_FLOAT) {
+            throw new ModelException(role + " '" + ref.layerName() + "' has dtype " + out.dataType()
+                    + "; it must be DT_FLOAT");
+        }
+        return unbatched(out.shape()).orElseThrow(() -> new ModelException(role + " '" + ref.layerName()
+                + "' has shape " + out.shape() + "; it must be static apart from the batch dimension"));
+    }
+
+    boolean isFloat(TensorRef ref) {
+        GraphOperation op = graph.operation(ref.op());
+        return op != null && ref.index() < op.numOutputs() && op.output(ref.index()).dataType() == DataType.DT_FLOAT;
+    }
+
+    Output<?> output(TensorRef ref) {
+        GraphOperation op = graph.operation(ref.op());
+        if (op == null || ref.index() >= op.numOutputs()) {
+            throw new ModelException("graph has no tensor '" + ref.layerName() + "'");
+        }
+        return op.output(ref.index());
+    }
+
+    private static Optional<int[]> unbatched(Shape s) {
+        if (s.isUnknown() || s.numDimensions() < 1) {
+            return Optional.empty();
+        }
+        long[] dims = s.asArray();
+        int[] out = new int[dims.length - 1];
+        for (int i = 1; i < dims.length; i++) {
+            if (dims[i] < 0) {
+                return Optional.empty();
+            }
+            out[i - 1] = Math.toIntExact(dims[i]);
+        }
+        return Optional.of(out);
+    }
+
+    /**
+     * @param input  the input placeholder
+     * @param logits the logits tensor
+     * @param output the output tensor (may equal logits)
+     * @return the layers in graph order; input, logits and output always among them
+     */
+    List<LayerInfo> select(TensorRef input, TensorRef logits, TensorRef output) {
+        int in = index.get(input.op());
+        BitSet forward = walk(in, i -> consumers.get(i).stream().mapToInt(Integer::intValue).toArray());
+        BitSet backward = walk(index.get(output.op()), i -> inputs[i]);
+        backward.or(walk(index.get(logits.op()), i -> inputs[i]));
+        BitSet onPath = (BitSet) forward.clone();
+        onPath.and(backward);
+        onPath.set(in);
+        onPath.set(index.get(logits.op()));
+        onPath.set(index.get(output.op()));
+
+        List<LayerInfo> layers = new ArrayList<>();
+        for (int i = onPath.nextSetBit(0); i >= 0; i = onPath.nextSetBit(i + 1)) {
+            NodeDef n = nodes.get(i);
+            String name = n.getName();
+            if (name.equals(input.op())) {
+                layers.add(new LayerInfo(input.layerName(), n.getOp(), staticShape(input, "input"),
+                        LayerInfo.Role.INPUT));
+            }
+            if (name.equals(logits.op())) {
+                layers.add(new LayerInfo(logits.layerName(), n.getOp(), staticShape(logits, "logits"),
+                        LayerInfo.Role.LOGITS));
+            }
+            if (name.equals(output.op()) && !output.equals(logits)) {
+                layers.add(new LayerInfo(output.layerName(), n.getOp(), staticShape(output, "output"),
+                        LayerInfo.Role.OUTPUT));
+            }
+            if (name.equals(input.op()) || name.equals(logits.op()) || name.equals(output.op())
+                    || !isLayer(i, onPath)) {
+                continue;
+            }
+            TensorRef ref = new TensorRef(name, 0);
+            if (isFloat(ref)) {
+                unbatched(output(ref).shape()).ifPresent(shape ->
+                        layers.add(new LayerInfo(name, n.getOp(), shape, LayerInfo.Role.HIDDEN)));
+            }
+        }
+        return layers;
+    }
+
+    private boolean isLayer(int i, BitSet onPath) {
+        String type = nodes.get(i).getOp();
+        if (!LAYER_TYPES.contains(type)) {
+            return false;
+        }
+        if ((type.equals("Add") || type.equals("AddV2"))
+                && Arrays.stream(inputs[i]).noneMatch(j -> LAYER_TYPES.contains(nodes.get(j).getOp()))) {
+            return false;
+        }
+        if (LINEAR.contains(type)) {
+            int[] next = consumers.get(i).stream().mapToInt(Integer::intValue).filter(onPath::get).toArray();
+            return !(next.length == 1 && FOLLOW_UPS.contains(nodes.get(next[0]).getOp()));
+        }
+        return true;
+    }
+
+    private BitSet walk(int start, java.util.function.IntFunction<int[]> next) {
+        BitSet seen = new BitSet(nodes.size());
+        ArrayDeque<Integer> todo = new ArrayDeque<>();
+        seen.set(start);
+        todo.add(start);
+        while (!todo.isEmpty()) {
+            for (int j : next.apply(todo.poll())) {
+                if (!seen.get(j)) {
+                    seen.set(j);
+                    todo.add(j);
+                }
+            }
+        }
+        return seen;
+    }
+}
