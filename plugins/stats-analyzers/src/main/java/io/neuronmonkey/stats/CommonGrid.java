@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * Puts the per-neuron histograms of a layer on one grid (the coarsest level among them, widened until the union
- * fits), so neurons can be compared and pooled.
+ * fits), so neurons can be compared and pooled. The grid covers the occupied span: at most the requested bins.
  */
 final class CommonGrid {
 
@@ -50,7 +50,9 @@ final class CommonGrid {
             lo = 0;
             hi = 0;
         }
-        long start = lo - (bins - (hi - lo + 1)) / 2;
+        // emit the occupied span only (at most `bins` bins): no empty padding on either side
+        long start = lo;
+        bins = (int) (hi - lo + 1);
         float[] per = new float[hists.length * bins];
         long[] pooled = new long[bins];
         for (int c = 0; c < hists.length; c++) {

@@ -88,6 +88,7 @@ public class TensorFlowBackend implements ModelBackend<TensorFlowBackend.Params>
 
     @Override
     public LoadedModel load(ModelContext<Params> ctx) {
+        requireUnsafeAccess();
         Path path = ctx.path().toAbsolutePath().normalize();
         Params params = ctx.params() == null ? Params.defaults() : ctx.params();
         if (!Files.exists(path)) {
@@ -281,5 +282,17 @@ public class TensorFlowBackend implements ModelBackend<TensorFlowBackend.Params>
 
     private static String dims(int[] shape) {
         return Arrays.stream(shape).mapToObj(String::valueOf).collect(Collectors.joining(",", "[", "]"));
+    }
+
+    /**
+     * TensorFlow Java's ndarray reads tensor memory through {@code sun.misc.Unsafe}. When the JVM runs a named main
+     * module without {@code jdk.unsupported} in the boot layer, ndarray silently falls back to a path that returned
+     * wrong (zero) values in our measurements: refuse instead of computing garbage.
+     */
+    static void requireUnsafeAccess() {
+        if (ModuleLayer.boot().findModule("jdk.unsupported").isEmpty()) {
+            throw new ModelException("the TensorFlow backend needs the JDK module jdk.unsupported, which this JVM did not "
+                    + "resolve; start the runtime with --add-modules ALL-SYSTEM (the neuronmonkey launcher does)");
+        }
     }
 }
