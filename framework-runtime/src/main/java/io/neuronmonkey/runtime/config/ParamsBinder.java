@@ -67,51 +67,97 @@ public final class ParamsBinder {
             }
         }
         Object[] args = new Object[components.length];
+        java.util.Set<String> broken = new java.util.HashSet<>();
         for (int i = 0; i < components.length; i++) {
             RecordComponent c = components[i];
             String cpath = Yaml.join(path, c.getName());
             NodeTuple t = entries.get(c.getName());
             Node valueNode = t == null ? null : t.getValueNode();
+            int beforeField = problems.size();
             if (valueNode == null || Yaml.isNull(valueNode)) {
-                Param p = c.getAnnotation(Param.class);
-                if (p != null && !Param.NONE.equals(p.defaultValue())) {
-                    Node def = Yaml.compose(p.defaultValue(), "default of " + type.getSimpleName() + "." + c.getName())
-                            .orElse(null);
-                    args[i] = convert(c.getGenericType(), def, cpath, problems);
-                } else if (c.getType().isPrimitive()) {
+                if (c.getType().isPrimitive() && defaultOf(c) == null) {
                     problems.add(cpath, t == null ? node : valueNode, "required " + typeName(c.getGenericType()) + " is missing");
-                } else if (c.getType().isRecord()) {
-                    args[i] = bindRecord(c.getType(), null, cpath, problems, List.of());
                 } else {
-                    args[i] = null;
+                    args[i] = defaultValue(type, c, cpath, problems);
                 }
             } else {
                 args[i] = convert(c.getGenericType(), valueNode, cpath, problems);
             }
-        }
-        if (problems.size() > before) {
-            return null;
+            if (problems.size() > beforeField) {
+                broken.add(c.getName());
+                // a placeholder lets the record's own checks run on the other fields, so all problems come out at once
+                args[i] = placeholder(type, c);
+            }
         }
         try {
             Constructor<?> ctor = type.getDeclaredConstructor(Arrays.stream(components).map(RecordComponent::getType).toArray(Class<?>[]::new));
             ctor.setAccessible(true);
-            return ctor.newInstance(args);
+            Object value = ctor.newInstance(args);
+            return problems.size() > before ? null : value;
         } catch (InvocationTargetException e) {
             Throwable cause = e.getCause();
             if (cause instanceof InvalidParamsException ipe) {
                 for (InvalidParamsException.Violation v : ipe.violations()) {
                     String first = v.field().split("[.\\[]", 2)[0];
+                    if (broken.contains(first)) {
+                        continue;
+                    }
                     NodeTuple t = entries.get(first);
                     problems.add(Yaml.join(path, v.field()), t != null ? t.getValueNode() : node, v.message());
                 }
-            } else {
+            } else if (broken.isEmpty()) {
                 problems.add(path, node, String.valueOf(cause.getMessage()));
             }
             return null;
         } catch (ReflectiveOperationException | RuntimeException e) {
-            problems.add(path, node, "cannot create " + type.getName() + ": " + e);
+            if (broken.isEmpty()) {
+                problems.add(path, node, "cannot create " + type.getName() + ": " + e);
+            }
             return null;
         }
+    }
+
+    private static String defaultOf(RecordComponent c) {
+        Param p = c.getAnnotation(Param.class);
+        return p == null || Param.NONE.equals(p.defaultValue()) ? null : p.defaultValue();
+    }
+
+    private static Object defaultValue(Class<?> type, RecordComponent c, String cpath, Problems problems) {
+        String def = defaultOf(c);
+        if (def != null) {
+            Node n = Yaml.compose(def, "default of " + type.getSimpleName() + "." + c.getName()).orElse(null);
+            return convert(c.getGenericType(), n, cpath, problems);
+        }
+        if (c.getType().isRecord()) {
+            return bindRecord(c.getType(), null, cpath, problems, List.of());
+        }
+        return null;
+    }
+
+    /** A stand-in value for a field that could not be bound: its default if it parses, else the type's zero. */
+    private static Object placeholder(Class<?> type, RecordComponent c) {
+        Problems ignored = new Problems();
+        Object v = defaultValue(type, c, c.getName(), ignored);
+        if (v != null && ignored.isEmpty()) {
+            return v;
+        }
+        Class<?> t = c.getType();
+        if (t == int.class) {
+            return 0;
+        } else if (t == long.class) {
+            return 0L;
+        } else if (t == double.class) {
+            return 0.0;
+        } else if (t == float.class) {
+            return 0f;
+        } else if (t == boolean.class) {
+            return false;
+        } else if (t.isEnum()) {
+            return t.getEnumConstants()[0];
+        } else if (List.class.isAssignableFrom(t)) {
+            return List.of();
+        }
+        return null;
     }
 
     private static Object convert(Type type, Node node, String path, Problems problems) {

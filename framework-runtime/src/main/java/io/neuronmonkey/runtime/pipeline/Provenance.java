@@ -28,12 +28,12 @@ public final class Provenance {
         m.put("seed", exp.config().seed());
         m.put("batchSize", exp.config().batchSize());
         m.put("startedAt", Instant.now().toString());
-        m.put("framework", Map.of("name", "NeuronMonkey", "version", frameworkVersion));
-        m.put("java", Map.of("version", System.getProperty("java.version"), "vendor", System.getProperty("java.vendor"),
+        m.put("framework", Records.ordered("name", "NeuronMonkey", "version", frameworkVersion));
+        m.put("java", Records.ordered("version", System.getProperty("java.version"), "vendor", System.getProperty("java.vendor"),
                 "vm", System.getProperty("java.vm.name")));
-        m.put("os", Map.of("name", System.getProperty("os.name"), "version", System.getProperty("os.version"),
+        m.put("os", Records.ordered("name", System.getProperty("os.name"), "version", System.getProperty("os.version"),
                 "arch", System.getProperty("os.arch")));
-        m.put("plugins", plugins.stream().map(pi -> Map.of("id", pi.id(), "version", pi.version(), "state", pi.state())).toList());
+        m.put("plugins", plugins.stream().map(pi -> Records.ordered("id", pi.id(), "version", pi.version(), "state", pi.state())).toList());
         if (exp.model() != null) {
             Map<String, Object> model = new LinkedHashMap<>();
             model.put("backend", exp.backend().name());

@@ -80,7 +80,7 @@ public final class TrainRunner {
             report.put("seed", config.seed());
             report.put("params", Records.toMap(params));
             Map<String, Object> data = new LinkedHashMap<>();
-            bound.forEach((name, d) -> data.put(name, Map.of("source", d.source().name(), "params", Records.toMap(d.params()),
+            bound.forEach((name, d) -> data.put(name, Records.ordered("source", d.source().name(), "params", Records.toMap(d.params()),
                     "sha256", open.get(name).fingerprint(), "size", open.get(name).info().size())));
             report.put("data", data);
             report.put("startedAt", start.toString());

@@ -292,7 +292,7 @@ public class TensorFlowBackend implements ModelBackend<TensorFlowBackend.Params>
     static void requireUnsafeAccess() {
         if (ModuleLayer.boot().findModule("jdk.unsupported").isEmpty()) {
             throw new ModelException("the TensorFlow backend needs the JDK module jdk.unsupported, which this JVM did not "
-                    + "resolve; start the runtime with --add-modules ALL-SYSTEM (the neuronmonkey launcher does)");
+                    + "resolve; start the runtime with --add-modules ALL-DEFAULT (the neuronmonkey launcher does)");
         }
     }
 }

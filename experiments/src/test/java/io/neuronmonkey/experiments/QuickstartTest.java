@@ -1,0 +1,153 @@
+package io.neuronmonkey.experiments;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The shipped quickstart, run exactly as the README says, through the launcher on the module path with the four
+ * plugin bundles the build produced. Asserts on the numbers written, including the planted ground truth.
+ */
+class QuickstartTest {
+
+    @TempDir
+    static Path work;
+    static Path out;
+    static Launcher.Result run;
+    static JsonNode census;
+
+    @BeforeAll
+    static void runQuickstart() throws Exception {
+        out = work.resolve("quickstart-run");
+        run = Launcher.run(work, "run", Launcher.ROOT.resolve("experiments/quickstart.yaml").toString(), "--out", out.toString());
+        census = new ObjectMapper().readTree(out.resolve("census/result.json").toFile());
+    }
+
+    @Test
+    void quickstartSucceedsAndWritesEveryDocumentedFile() {
+        assertEquals(0, run.code(), run.all());
+        for (String f : List.of("provenance.json", "experiment.yaml", "report.html", "census/result.json",
+                "census/conv1-mean.npy", "census-max/result.json", "histograms/census-dense1.png", "report/artifacts.json")) {
+            assertTrue(Files.isRegularFile(out.resolve(f)), f + " missing; " + run.all());
+        }
+        assertTrue(run.out().trim().endsWith(out.toString()), run.out());
+    }
+
+    @Test
+    void censusCoversEveryRequestedLayerWithConsistentCounts() throws IOException {
+        JsonNode s = census.get("summary");
+        assertEquals(4000, s.get("examples").asInt());
+        assertEquals(List.of("circle", "square", "triangle", "cross"),
+                new ObjectMapper().convertValue(s.get("classNames"), List.class));
+        String[] expected = {"conv1", "pool1", "conv2", "pool2", "dense1", "logits", "probabilities"};
+        int[] neurons = {8, 8, 16, 16, 32, 4, 4};
+        assertEquals(expected.length, s.get("layers").size());
+        for (int i = 0; i < expected.length; i++) {
+            JsonNode l = s.get("layers").get(i);
+            assertEquals(expected[i], l.get("name").asText());
+            assertEquals(neurons[i], l.get("neurons").asInt());
+            long total = 0;
+            for (JsonNode c : l.get("histogram").get("counts")) {
+                total += c.asLong();
+            }
+            assertEquals(4000L * neurons[i], total, "every (example, neuron) value is in the pooled histogram of " + expected[i]);
+            float[] rate = npy(out.resolve("census/" + l.get("arrays").get("firingRate").asText() + ".npy"));
+            for (JsonNode d : l.get("dead")) {
+                assertEquals(0f, rate[d.asInt()], "dead neuron " + d + " of " + expected[i] + " never fires");
+            }
+        }
+        JsonNode probs = s.get("layers").get(6);
+        float[] mean = npy(out.resolve("census/probabilities-mean.npy"));
+        float sum = 0;
+        for (float m : mean) {
+            sum += m;
+        }
+        assertEquals(1.0, sum, 1e-4, "softmax outputs average to a distribution");
+        assertEquals("Softmax", probs.get("opType").asText());
+    }
+
+    @Test
+    void demoModelLearnedTheShapesAndThePlantedWatermarkShortcutShows() throws IOException {
+        // mean predicted probability of the true class, per class, on the decorrelated split
+        float[] cm = npy(out.resolve("census/probabilities-class-mean.npy"));
+        double[] own = new double[4];
+        for (int k = 0; k < 4; k++) {
+            own[k] = cm[k * 4 + k];
+            assertTrue(own[k] > 0.6, "class " + k + " is recognised: " + own[k]);
+        }
+        // squares carry the watermark in training; where it is independent of the label they are recognised worst
+        for (int k : new int[]{0, 2, 3}) {
+            assertTrue(own[1] < own[k], "square (shortcut class) " + own[1] + " vs class " + k + " " + own[k]);
+        }
+    }
+
+    @Test
+    void reportIsSelfContainedAndShowsRealNumbers() throws IOException {
+        String html = Files.readString(out.resolve("report.html"), StandardCharsets.UTF_8);
+        assertFalse(html.contains("http://") || html.contains("https://"), "no external references");
+        for (String layer : List.of("conv1", "pool2", "dense1", "probabilities")) {
+            assertTrue(html.contains(layer), layer);
+        }
+        Matcher m = Pattern.compile("data:image/png;base64,([A-Za-z0-9+/=]+)").matcher(html);
+        int images = 0;
+        while (m.find()) {
+            byte[] png = Base64.getDecoder().decode(m.group(1));
+            assertEquals((byte) 0x89, png[0]);
+            images++;
+        }
+        assertEquals(14, images, "7 histograms + 7 heatmaps embedded");
+        JsonNode dense = census.get("summary").get("layers").get(4);
+        String deadPct = String.format(java.util.Locale.ROOT, "%.1f%%", 100 * dense.get("deadFraction").asDouble());
+        assertTrue(html.contains(deadPct), "dense1 dead percentage " + deadPct + " is in the report");
+    }
+
+    @Test
+    void provenanceRecordsHashesVersionsAndSteps() throws IOException {
+        JsonNode p = new ObjectMapper().readTree(out.resolve("provenance.json").toFile());
+        assertEquals("completed", p.get("status").asText());
+        assertEquals(42, p.get("seed").asInt());
+        assertTrue(p.get("model").get("sha256").asText().matches("[0-9a-f]{64}"));
+        assertTrue(p.get("data").get("probe").get("sha256").asText().matches("[0-9a-f]{64}"));
+        assertEquals(4, p.get("plugins").size());
+        assertEquals(5, p.get("steps").size());
+        assertTrue(p.get("java").get("version").asText().length() > 0);
+    }
+
+    static float[] npy(Path file) throws IOException {
+        byte[] b = Files.readAllBytes(file);
+        int headerLen = (b[8] & 0xff) | (b[9] & 0xff) << 8;
+        String header = new String(b, 10, headerLen, StandardCharsets.US_ASCII);
+        assertTrue(header.contains("'descr': '<f4'"), header);
+        ByteBuffer data = ByteBuffer.wrap(b, 10 + headerLen, b.length - 10 - headerLen).order(ByteOrder.LITTLE_ENDIAN);
+        float[] f = new float[(b.length - 10 - headerLen) / 4];
+        data.asFloatBuffer().get(f);
+        return f;
+    }
+
+    @Test
+    void npyFilesAreReadableByTheIndependentReader() throws IOException {
+        float[] mean = npy(out.resolve("census/dense1-mean.npy"));
+        JsonNode stats = census.get("summary").get("layers").get(4).get("neuronStats");
+        assertEquals(32, mean.length);
+        for (int i = 0; i < 32; i++) {
+            assertEquals(stats.get(i).get("mean").asDouble(), mean[i], 1e-6);
+        }
+    }
+}
