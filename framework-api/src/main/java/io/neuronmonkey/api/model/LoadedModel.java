@@ -41,6 +41,48 @@ public interface LoadedModel extends AutoCloseable {
      */
     Map<String, Tensor> run(Tensor inputs, Collection<String> layers);
 
+    /**
+     * Runs one batch with interventions applied (each layer's output changed as {@code x * scale + shift} before
+     * its consumers see it) and captures the given layers, in one model execution. With no interventions the result
+     * equals {@link #run(Tensor, Collection)} exactly.
+     *
+     * @param inputs        a FLOAT32 batch {@code [n, inputShape...]}
+     * @param layers        layers to capture (a captured intervened layer shows its changed values)
+     * @param interventions changes to apply; may be empty
+     * @return one tensor per requested name
+     * @throws io.neuronmonkey.api.ModelException if the backend cannot intervene on a layer, saying why
+     */
+    default Map<String, Tensor> run(Tensor inputs, Collection<String> layers, List<Intervention> interventions) {
+        if (interventions.isEmpty()) {
+            return run(inputs, layers);
+        }
+        throw new io.neuronmonkey.api.ModelException(description() + ": this backend does not support interventions");
+    }
+
+    /**
+     * Gradient of a target with respect to the input or a layer, for every row of the batch. The backend may split
+     * the batch internally to bound memory.
+     *
+     * @param inputs a FLOAT32 batch {@code [n, inputShape...]}
+     * @param target what to differentiate
+     * @param wrt    the layer to differentiate with respect to (the input layer's name for input gradients)
+     * @return d target / d wrt, shaped {@code [n, wrt.shape...]}
+     * @throws io.neuronmonkey.api.ModelException when the gradient cannot be computed, naming the op and the reason
+     */
+    default Tensor gradient(Tensor inputs, GradientTarget target, String wrt) {
+        throw new io.neuronmonkey.api.ModelException(description() + ": this backend does not compute gradients");
+    }
+
+    /** @return true when {@link #gradient} is implemented */
+    default boolean supportsGradients() {
+        return false;
+    }
+
+    /** @return true when {@link #run(Tensor, Collection, List)} accepts interventions */
+    default boolean supportsInterventions() {
+        return false;
+    }
+
     /** @return a short description of the format and source (for reports), non-null */
     String description();
 
