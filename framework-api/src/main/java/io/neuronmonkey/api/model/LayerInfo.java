@@ -11,9 +11,11 @@ import java.util.Arrays;
  * @param opType the backend's operation type (for TensorFlow, e.g. {@code Relu}, {@code MatMul}), non-null
  * @param shape  output shape without the batch dimension; channels last for spatial layers ({@code [H, W, C]})
  * @param role   what the layer is to the model
+ * @param path   where the layer lives in the backend's graph (e.g. the op path {@code sequential/conv2d_1/Relu} of a
+ *               Keras layer named {@code conv2d_1}); equal to {@code name} when there is no distinction
  */
 @ApiStatus(value = ApiStatus.Status.STABLE, since = "0.1.0")
-public record LayerInfo(String name, String opType, int[] shape, Role role) {
+public record LayerInfo(String name, String opType, int[] shape, Role role, String path) {
 
     /** What a layer is to the model. */
     public enum Role {
@@ -27,9 +29,22 @@ public record LayerInfo(String name, String opType, int[] shape, Role role) {
         OUTPUT
     }
 
-    /** Defensive copy of the shape. */
+    /** Defensive copy of the shape; a null path becomes the name. */
     public LayerInfo {
         shape = shape.clone();
+        path = path == null ? name : path;
+    }
+
+    /**
+     * A layer whose graph path is its name.
+     *
+     * @param name   layer name
+     * @param opType op type
+     * @param shape  output shape without the batch dimension
+     * @param role   what the layer is to the model
+     */
+    public LayerInfo(String name, String opType, int[] shape, Role role) {
+        this(name, opType, shape, role, name);
     }
 
     @Override
@@ -62,7 +77,7 @@ public record LayerInfo(String name, String opType, int[] shape, Role role) {
     @Override
     public boolean equals(Object o) {
         return o instanceof LayerInfo l && l.name.equals(name) && l.opType.equals(opType)
-                && Arrays.equals(l.shape, shape) && l.role == role;
+                && Arrays.equals(l.shape, shape) && l.role == role && l.path.equals(path);
     }
 
     @Override

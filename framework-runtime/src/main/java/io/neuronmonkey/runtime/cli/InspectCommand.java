@@ -72,11 +72,13 @@ final class InspectCommand implements Callable<Integer> {
         out.println(m.description());
         out.println("input shape " + Arrays.toString(m.inputShape()) + ", logits layer '" + m.logitsLayer() + "'");
         int w = Math.max(12, m.layers().stream().mapToInt(l -> l.name().length()).max().orElse(0) + 2);
-        out.printf(Locale.ROOT, "%-" + w + "s %-22s %-16s %8s  %s%n", "layer", "op", "shape", "neurons", "role");
+        boolean paths = m.layers().stream().anyMatch(l -> !l.path().equals(l.name()));
+        out.printf(Locale.ROOT, "%-" + w + "s %-22s %-16s %8s  %-8s%s%n", "layer", "op", "shape", "neurons", "role", paths ? "  graph path" : "");
         for (LayerInfo l : m.layers()) {
-            out.printf(Locale.ROOT, "%-" + w + "s %-22s %-16s %8d  %s%n", l.name(), l.opType(), Arrays.toString(l.shape()),
-                    l.neurons(), l.role().name().toLowerCase(Locale.ROOT) + (l.spatial() ? " (channels: " + l.positions() + " positions each)" : ""));
+            out.printf(Locale.ROOT, "%-" + w + "s %-22s %-16s %8d  %-8s%s%n", l.name(), l.opType(), Arrays.toString(l.shape()),
+                    l.neurons(), l.role().name().toLowerCase(Locale.ROOT), paths ? "  " + l.path() : "");
         }
+        out.println("(a neuron of a spatial layer [H, W, C] is one channel; its H*W positions are reduced by the analyzers)");
     }
 
     private static String quote(String s) {
