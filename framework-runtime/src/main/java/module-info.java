@@ -11,6 +11,7 @@ module io.neuronmonkey.runtime {
     requires com.fasterxml.jackson.databind;
     requires info.picocli;
     requires org.slf4j;
+    requires java.management;
 
     // picocli instantiates and injects the commands reflectively
     opens io.neuronmonkey.runtime.cli to info.picocli;

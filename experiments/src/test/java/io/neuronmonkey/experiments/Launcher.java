@@ -30,6 +30,7 @@ final class Launcher {
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile());
         pb.environment().put("NEURONMONKEY_SKIP_BUILD", "1");
         pb.environment().remove("NEURONMONKEY_PLUGINS");
+        pb.environment().put("NEURONMONKEY_CACHE", workDir.resolve("activation-cache").toString());
         Path out = Files.createTempFile(workDir, "stdout", ".txt");
         Path err = Files.createTempFile(workDir, "stderr", ".txt");
         pb.redirectOutput(out.toFile()).redirectError(err.toFile());

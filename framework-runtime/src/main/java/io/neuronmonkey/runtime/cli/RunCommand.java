@@ -8,6 +8,7 @@ import io.neuronmonkey.runtime.pipeline.ExperimentRunner;
 import io.neuronmonkey.runtime.pipeline.PreparedExperiment;
 import io.neuronmonkey.runtime.pipeline.Preparer;
 import io.neuronmonkey.runtime.pipeline.Provenance;
+import io.neuronmonkey.runtime.pipeline.RunOptions;
 import io.neuronmonkey.runtime.plugin.PluginHost;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -39,13 +40,38 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--plugins", paramLabel = "DIR", description = "plugin bundles folder (default: $NEURONMONKEY_PLUGINS or the built bundles)")
     Path plugins;
 
+    @Option(names = "--threads", paramLabel = "N", description = "worker threads for model runs and data loading (default: min(4, cores)); results do not depend on it")
+    Integer threads;
+
+    @Option(names = "--no-cache", description = "do not read or write the activation cache")
+    boolean noCache;
+
+    @Option(names = "--cache-dir", paramLabel = "DIR", description = "activation cache folder (default: $NEURONMONKEY_CACHE or ~/.cache/neuronmonkey/activations)")
+    Path cacheDir;
+
     @Spec
     CommandSpec spec;
+
+    RunOptions options() {
+        int t = threads == null ? RunOptions.defaultThreads() : threads;
+        if (t < 1) {
+            throw new ConfigException("--threads must be >= 1, found " + t);
+        }
+        Path cache = null;
+        if (!noCache) {
+            String env = System.getenv("NEURONMONKEY_CACHE");
+            cache = cacheDir != null ? cacheDir
+                    : env != null && !env.isBlank() ? Path.of(env)
+                    : Path.of(System.getProperty("user.home"), ".cache", "neuronmonkey", "activations");
+        }
+        return new RunOptions(t, cache == null ? null : cache.toAbsolutePath(), 2L << 30);
+    }
 
     @Override
     public Integer call() {
         PrintStream err = System.err;
         long t0 = System.nanoTime();
+        RunOptions options = options();
         ExperimentConfig config = ExperimentParser.parse(file);
         Path outDir = out != null ? out : defaultOut(config.name());
         checkOutDir(outDir);
@@ -55,7 +81,7 @@ final class RunCommand implements Callable<Integer> {
             err.println("experiment '" + config.name() + "': validating and loading ...");
             try (PreparedExperiment prepared = Preparer.prepare(config, host.registry(), env, true)) {
                 Provenance provenance = Provenance.of(prepared, host.plugins(), Launch.version());
-                ExperimentRunner.Outcome outcome = ExperimentRunner.run(prepared, outDir.toAbsolutePath(), env, provenance);
+                ExperimentRunner.Outcome outcome = ExperimentRunner.run(prepared, outDir.toAbsolutePath(), env, provenance, options);
                 err.println();
                 for (ExperimentRunner.StepStatus s : outcome.steps()) {
                     err.printf(Locale.ROOT, "  %-10s %-24s %7.2fs%s%n", s.state(), s.id(), s.seconds(),

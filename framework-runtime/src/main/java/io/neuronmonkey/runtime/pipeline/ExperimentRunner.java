@@ -65,16 +65,23 @@ public final class ExperimentRunner {
     private final Provenance provenance;
     private final Map<String, StepOutput> outputs = new LinkedHashMap<>();
     private final Map<String, StepStatus> statuses = new LinkedHashMap<>();
+    private final RunOptions options;
+    private final List<String> passNotes = new ArrayList<>();
 
-    private ExperimentRunner(PreparedExperiment exp, Path out, Environment env, Provenance provenance) {
+    private ExperimentRunner(PreparedExperiment exp, Path out, Environment env, Provenance provenance, RunOptions options) {
         this.exp = exp;
         this.out = out;
         this.env = env;
         this.provenance = provenance;
+        this.options = options;
     }
 
     public static Outcome run(PreparedExperiment exp, Path out, Environment env, Provenance provenance) {
-        return new ExperimentRunner(exp, out, env, provenance).run();
+        return run(exp, out, env, provenance, RunOptions.sequential());
+    }
+
+    public static Outcome run(PreparedExperiment exp, Path out, Environment env, Provenance provenance, RunOptions options) {
+        return new ExperimentRunner(exp, out, env, provenance, options).run();
     }
 
     private Outcome run() {
@@ -112,7 +119,7 @@ public final class ExperimentRunner {
         }
         AtomicFiles.deleteTree(out.resolve(".work"));
         List<StepStatus> list = List.copyOf(statuses.values());
-        provenance.writeFinished(out, list);
+        provenance.writeFinished(out, list, options, passNotes);
         return new Outcome(out, list);
     }
 
@@ -123,12 +130,28 @@ public final class ExperimentRunner {
         Map<String, StreamingAnalyzer.Accumulator> live = new LinkedHashMap<>();
         Map<String, PreparedExperiment.StepEntry> byId = new HashMap<>();
         Set<String> union = new LinkedHashSet<>();
+        List<FusedPass.Consumer> consumers = new ArrayList<>();
         for (PreparedExperiment.StepEntry s : group) {
             byId.put(s.id(), s);
             try {
                 StreamingAnalyzer analyzer = (StreamingAnalyzer) s.extension().instance();
-                live.put(s.id(), analyzer.start(analysisContext(s, data)));
-                s.layers().forEach(l -> union.add(l.name()));
+                StreamingAnalyzer.Accumulator acc = analyzer.start(analysisContext(s, data));
+                live.put(s.id(), acc);
+                List<String> layers = s.layers().stream().map(LayerInfo::name).toList();
+                union.addAll(layers);
+                consumers.add(new FusedPass.Consumer() {
+                    public String id() {
+                        return s.id();
+                    }
+
+                    public List<String> layers() {
+                        return layers;
+                    }
+
+                    public void accept(ActivationBatch batch) {
+                        acc.accept(batch);
+                    }
+                });
             } catch (RuntimeException e) {
                 fail(s, e, t0);
             }
@@ -139,28 +162,35 @@ public final class ExperimentRunner {
         List<String> fetch = List.copyOf(union);
         env.progress().start("pass over '" + group.get(0).data() + "' for " + String.join(", ", live.keySet()), data.info().size());
         try {
-            Iterator<Batch> it = data.batches(exp.config().batchSize());
-            while (it.hasNext() && !live.isEmpty()) {
-                if (env.cancelled()) {
-                    throw new NeuronMonkeyException("run cancelled");
+            ActivationCache.Plan cache = ActivationCache.plan(options, exp, group.get(0).data(), fetch);
+            FusedPass.Activations source = (b, i) -> exp.model().run(b.inputs(), fetch);
+            List<FusedPass.Consumer> all = new ArrayList<>(consumers);
+            ActivationCache.Writer writer = null;
+            if (cache.hit()) {
+                source = cache.reader();
+                passNotes.add("activations of pass over '" + group.get(0).data() + "' read from cache " + cache.key());
+            } else if (cache.writable()) {
+                try {
+                    writer = cache.writer();
+                    all.add(writer);
+                } catch (RuntimeException e) {
+                    passNotes.add("activation cache not written: " + e.getMessage());
                 }
-                Batch b = it.next();
-                Map<String, Tensor> act = exp.model().run(b.inputs(), fetch);
-                for (Iterator<Map.Entry<String, StreamingAnalyzer.Accumulator>> li = live.entrySet().iterator(); li.hasNext(); ) {
-                    Map.Entry<String, StreamingAnalyzer.Accumulator> e = li.next();
-                    PreparedExperiment.StepEntry s = byId.get(e.getKey());
-                    Map<String, Tensor> own = new LinkedHashMap<>();
-                    for (LayerInfo l : s.layers()) {
-                        own.put(l.name(), act.get(l.name()));
-                    }
-                    try {
-                        e.getValue().accept(new ActivationBatch(b, own));
-                    } catch (RuntimeException ex) {
-                        fail(s, ex, t0);
-                        li.remove();
-                    }
+            }
+            List<FusedPass.Failure> failures = FusedPass.run(data, exp.config().batchSize(), source, all, options.threads(),
+                    env.progress(), env::cancelled);
+            for (FusedPass.Failure f : failures) {
+                if (writer != null && f.id().equals(writer.id())) {
+                    passNotes.add("activation cache not written: " + f.error().getMessage());
+                    writer.abandon();
+                    writer = null;
+                    continue;
                 }
-                env.progress().advance(b.size());
+                fail(byId.get(f.id()), f.error(), t0);
+                live.remove(f.id());
+            }
+            if (writer != null) {
+                writer.commit();
             }
         } catch (RuntimeException e) {
             for (String id : live.keySet()) {

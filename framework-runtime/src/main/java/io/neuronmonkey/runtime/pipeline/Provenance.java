@@ -81,8 +81,11 @@ public final class Provenance {
         Json.write(out.resolve("provenance.json"), map);
     }
 
-    void writeFinished(Path out, List<ExperimentRunner.StepStatus> steps) {
+    void writeFinished(Path out, List<ExperimentRunner.StepStatus> steps, RunOptions options, List<String> notes) {
         map.put("finishedAt", Instant.now().toString());
+        map.put("execution", Records.ordered("threads", options.threads(), "activationCache",
+                options.cacheDir() == null ? "off" : options.cacheDir().toString(), "notes", List.copyOf(notes),
+                "peakHeapMB", PeakHeap.megabytes()));
         map.put("status", steps.stream().allMatch(ExperimentRunner.StepStatus::ok) ? "completed" : "failed");
         map.put("steps", steps.stream().map(s -> {
             Map<String, Object> sm = new LinkedHashMap<>();

@@ -162,6 +162,95 @@ class PipelineTest {
         assertFalse(Files.exists(work.resolve("out-fused/a/logits-sum.npy")));
     }
 
+    static Map<String, byte[]> files(Path dir) throws IOException {
+        Map<String, byte[]> out = new java.util.TreeMap<>();
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.filter(p -> p.toString().endsWith(".npy")).toList()) {
+                out.put(dir.relativize(p).toString(), Files.readAllBytes(p));
+            }
+        }
+        return out;
+    }
+
+    @SuppressWarnings("unchecked")
+    static Object summary(Path resultJson) {
+        return Json.readMap(resultJson).get("summary");
+    }
+
+    @Test
+    void resultsAreIdenticalForOneAndFourThreads() throws IOException {
+        Path yaml = experiment("threads", """
+                  - id: a
+                    analyzer: sum
+                    layers: [hidden]
+                  - id: b
+                    analyzer: sum
+                    layers: [logits, hidden]
+                    params: {weight: 0.1}
+                """);
+        Path one = work.resolve("out-threads-1");
+        Path four = work.resolve("out-threads-4");
+        assertEquals(0, cli("run", yaml.toString(), "--out", one.toString(), "--plugins", plugins.toString(), "--threads", "1", "--no-cache").code());
+        Cli r = cli("run", yaml.toString(), "--out", four.toString(), "--plugins", plugins.toString(), "--threads", "4", "--no-cache");
+        assertEquals(0, r.code(), r.err());
+        Map<String, byte[]> a = files(one);
+        Map<String, byte[]> b = files(four);
+        assertEquals(a.keySet(), b.keySet());
+        for (String k : a.keySet()) {
+            assertTrue(java.util.Arrays.equals(a.get(k), b.get(k)), k + " differs between 1 and 4 threads");
+        }
+        assertEquals(summary(one.resolve("a/result.json")), summary(four.resolve("a/result.json")));
+        assertEquals(summary(one.resolve("b/result.json")), summary(four.resolve("b/result.json")));
+        assertEquals(4, ((Number) ((Map<?, ?>) Json.readMap(four.resolve("provenance.json")).get("execution")).get("threads")).intValue());
+    }
+
+    @Test
+    void activationCacheSkipsTheModelAndACorruptEntryIsRebuiltNotUsed() throws Exception {
+        Path yaml = experiment("cached", """
+                  - id: a
+                    analyzer: sum
+                    layers: [hidden, logits]
+                """);
+        ExperimentConfig config = ExperimentParser.parse(yaml);
+        Path cache = work.resolve("cache");
+        RunOptions options = new RunOptions(2, cache, 1 << 20);
+        try (PluginHost host = PluginHost.start(plugins, "0.1.0")) {
+            Object backend = host.registry().require(ExtensionPoints.BACKEND, "linear").instance();
+            AtomicInteger runs = (AtomicInteger) backend.getClass().getField("RUNS").get(null);
+            Environment env = new Environment(config, ProgressReporter.NONE, new AtomicBoolean());
+            try (PreparedExperiment p = Preparer.prepare(config, host.registry(), env, true)) {
+                int[] modelRuns = new int[3];
+                for (int attempt = 0; attempt < 3; attempt++) {
+                    if (attempt == 2) {
+                        try (var entries = Files.list(cache)) {
+                            Path layerFile = entries.filter(Files::isDirectory).findFirst().orElseThrow().resolve("layer-0.f32");
+                            byte[] bytes = Files.readAllBytes(layerFile);
+                            bytes[17] ^= 0x40;
+                            Files.write(layerFile, bytes);
+                        }
+                    }
+                    int before = runs.get();
+                    ExperimentRunner.Outcome o = ExperimentRunner.run(p, work.resolve("out-cached-" + attempt), env,
+                            Provenance.of(p, host.plugins(), "0.1.0"), options);
+                    assertTrue(o.ok(), o.steps().toString());
+                    modelRuns[attempt] = runs.get() - before;
+                }
+                assertEquals(7, modelRuns[0], "first run fills the cache");
+                assertEquals(0, modelRuns[1], "second run reads activations from the cache");
+                assertEquals(7, modelRuns[2], "a corrupt entry is detected and rebuilt from the model");
+            }
+        }
+        for (int attempt = 1; attempt < 3; attempt++) {
+            assertEquals(files(work.resolve("out-cached-0")).keySet(), files(work.resolve("out-cached-" + attempt)).keySet());
+            for (var e : files(work.resolve("out-cached-0")).entrySet()) {
+                assertTrue(java.util.Arrays.equals(e.getValue(), files(work.resolve("out-cached-" + attempt)).get(e.getKey())), e.getKey());
+            }
+        }
+        try (var entries = Files.list(cache)) {
+            assertEquals(1, entries.count(), "one valid entry, no partial folders left");
+        }
+    }
+
     @Test
     void aFailedStepLeavesNoCompleteLookingOutputAndIndependentStepsStillRun() throws IOException {
         Path yaml = experiment("failing", """
