@@ -14,7 +14,7 @@ import java.io.PrintWriter;
 @Command(name = "neuronmonkey", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Neuron activation analysis: run declarative YAML experiments over PF4J plugins.",
         subcommands = {RunCommand.class, ValidateCommand.class, PluginsCommand.class, InspectCommand.class,
-                TrainCommand.class, CommandLine.HelpCommand.class})
+                TrainCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static final int OK = 0;
