@@ -159,7 +159,8 @@ public final class TestPluginSources {
                 @Extension
                 @ExtensionName(value = "sum", description = "sums each neuron over the data")
                 public class SumAnalyzer implements StreamingAnalyzer<SumAnalyzer.Params> {
-                    public record Params(@Param(defaultValue = "1") int k, @Param(defaultValue = "1.0") double weight) {
+                    public record Params(@Param(defaultValue = "1") int k, @Param(defaultValue = "1.0") double weight,
+                                         @Param(defaultValue = "-1") int failAfter) {
                         public Params {
                             Violations.check()
                                     .require(k >= 1, "k", "must be >= 1, found " + k)
@@ -172,9 +173,11 @@ public final class TestPluginSources {
                         Map<String, double[]> sums = new LinkedHashMap<>();
                         for (LayerInfo l : ctx.layers()) sums.put(l.name(), new double[l.neurons()]);
                         double w = ctx.params().weight();
+                        int failAfter = ctx.params().failAfter();
                         return new Accumulator() {
                             long n;
                             public void accept(ActivationBatch b) {
+                                if (failAfter >= 0 && n >= failAfter) throw new AnalysisException("failing after " + n + " examples as asked");
                                 if (b.activations().size() != sums.size()) throw new AnalysisException("got layers " + b.activations().keySet());
                                 n += b.size();
                                 for (var e : sums.entrySet()) {

@@ -118,7 +118,7 @@ class PipelineTest {
         assertEquals(List.of(Map.of("id", "linear-test", "version", "1.0.0", "state", "STARTED")), prov.get("plugins"));
         assertTrue(prov.containsKey("startedAt") && prov.containsKey("finishedAt") && prov.containsKey("java") && prov.containsKey("os"));
         List<Map<String, Object>> resolved = (List<Map<String, Object>>) prov.get("resolvedSteps");
-        assertEquals(Map.of("k", 1, "weight", 1.0), resolved.get(0).get("params"), "defaults are recorded");
+        assertEquals(Map.of("k", 1, "weight", 1.0, "failAfter", -1), resolved.get(0).get("params"), "defaults are recorded");
 
         assertEquals("hidden-sums sum\n", Files.readString(out.resolve("show/inputs.txt")));
         assertTrue(Files.readString(out.resolve("report.html")).contains("hidden-sums sum"));
@@ -276,6 +276,26 @@ class PipelineTest {
         assertTrue(r.err().contains("skipped    after-broken"), r.err());
         assertTrue(r.err().contains("input step 'broken' did not complete"), r.err());
         assertEquals("failed", Json.readMap(out.resolve("provenance.json")).get("status"));
+    }
+
+    @Test
+    void aStreamingStepFailingMidPassDoesNotStopTheOthersOnAnyThreadCount() throws IOException {
+        Path yaml = experiment("midpass", """
+                  - id: good
+                    analyzer: sum
+                  - id: bad
+                    analyzer: sum
+                    params: {failAfter: 16}
+                """);
+        for (String threads : new String[]{"1", "3"}) {
+            Path out = work.resolve("out-midpass-" + threads);
+            Cli r = cli("run", yaml.toString(), "--out", out.toString(), "--plugins", plugins.toString(), "--threads", threads, "--no-cache");
+            assertEquals(1, r.code(), r.err());
+            assertTrue(Files.exists(out.resolve("good/result.json")), threads);
+            assertFalse(Files.exists(out.resolve("bad")), threads);
+            assertTrue(Files.readString(out.resolve("bad.failed/error.txt")).contains("failing after 16 examples as asked"), threads);
+            assertEquals(50, ((Number) ((Map<?, ?>) summary(out.resolve("good/result.json"))).get("examples")).intValue());
+        }
     }
 
     @Test
