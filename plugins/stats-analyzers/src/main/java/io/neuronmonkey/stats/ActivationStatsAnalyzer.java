@@ -21,17 +21,23 @@ import java.util.Set;
 
 /**
  * The neuron health census: per neuron count, mean, standard deviation, min, max, firing rate (with a 95% Wilson
- * interval) and a fixed-bin histogram; flags for dead, always-on and saturated neurons; per layer dead fraction and
- * sparsity; mean activation per class. Conv channels are one neuron each, their positions reduced by mean or max.
- * One streaming pass; memory independent of the number of examples.
+ * interval), a fixed-bin histogram and quantiles (p01..p99, from a DDSketch relative-accuracy sketch); flags for dead,
+ * rarely-firing, always-on and saturated neurons; per layer fractions and sparsity; mean activation per class. Conv
+ * channels are one neuron each, their positions reduced by mean or max. One streaming pass; memory independent of
+ * the number of examples. Everything is deterministic and identical however the data is split and merged: the
+ * statistics are exact, and the quantile sketches merge by adding bin counts.
  */
 @Extension
 @ExtensionName(value = "activation-stats",
-        description = "Per-neuron census: moments, firing rates, histograms; dead, always-on and saturated neurons")
+        description = "Per-neuron census: moments, firing rates, histograms, quantiles; dead, rarely-firing, always-on and saturated neurons")
 public final class ActivationStatsAnalyzer implements StreamingAnalyzer<ActivationStatsAnalyzer.Params> {
 
     /** How the spatial positions of a conv channel are reduced to one value per example. */
     public enum Reduce { MEAN, MAX }
+
+    /** The quantiles reported per neuron, as ranks in [0, 1], and their names. */
+    static final double[] QUANTILE_RANKS = {0.01, 0.05, 0.25, 0.50, 0.75, 0.95, 0.99};
+    static final List<String> QUANTILE_NAMES = List.of("p01", "p05", "p25", "p50", "p75", "p95", "p99");
 
     /** Ops whose outputs are bounded, with their bounds, for the saturation check. */
     static final Map<String, double[]> BOUNDED = Map.of(
@@ -51,6 +57,8 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
      * @param saturationMargin distance to a bound of a bounded op (sigmoid, tanh, relu6) that counts as "at the bound",
      *                       as a fraction of the op's range
      * @param saturationRate fraction of examples at a bound above which a neuron is flagged saturated
+     * @param rarelyFiringRate firing rate below which a neuron that fires at all is flagged rarely-firing
+     * @param quantileAccuracy relative accuracy of the quantiles: each is within this fraction of the exact value
      */
     public record Params(
             @Param(defaultValue = "mean", description = "reduce conv channels over positions: mean or max") Reduce reduce,
@@ -58,7 +66,9 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
             @Param(defaultValue = "32", description = "histogram bins, 2..1024") int bins,
             @Param(defaultValue = "1.0", description = "firing rate at/above which a neuron is always-on, (0, 1]") double alwaysOnRate,
             @Param(defaultValue = "0.02", description = "distance to a bound, as a fraction of the op's range, counted as saturated") double saturationMargin,
-            @Param(defaultValue = "0.95", description = "fraction of examples at a bound that flags a neuron saturated") double saturationRate) {
+            @Param(defaultValue = "0.95", description = "fraction of examples at a bound that flags a neuron saturated") double saturationRate,
+            @Param(defaultValue = "0.01", description = "firing rate below which a neuron that fires at all is rarely-firing, [0, 1)") double rarelyFiringRate,
+            @Param(defaultValue = "0.01", description = "relative accuracy of the per-neuron quantiles, (0, 0.5]: each is within this fraction of the exact value") double quantileAccuracy) {
 
         /** Checks every field. */
         public Params {
@@ -69,6 +79,8 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
                     .require(alwaysOnRate > 0 && alwaysOnRate <= 1, "alwaysOnRate", "must be in (0, 1], found " + alwaysOnRate)
                     .require(saturationMargin >= 0 && saturationMargin < 0.5, "saturationMargin", "must be in [0, 0.5), found " + saturationMargin)
                     .require(saturationRate > 0 && saturationRate <= 1, "saturationRate", "must be in (0, 1], found " + saturationRate)
+                    .require(rarelyFiringRate >= 0 && rarelyFiringRate < 1, "rarelyFiringRate", "must be in [0, 1), found " + rarelyFiringRate)
+                    .require(quantileAccuracy > 0 && quantileAccuracy <= 0.5, "quantileAccuracy", "must be in (0, 0.5], found " + quantileAccuracy)
                     .throwIfAny();
         }
     }
@@ -91,7 +103,7 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
             this.layers = List.copyOf(layers);
             this.classNames = List.copyOf(classNames);
             for (LayerInfo l : layers) {
-                stats.put(l.name(), new LayerStats(l.neurons(), l.positions(), classNames.size(), params.bins()));
+                stats.put(l.name(), new LayerStats(l.neurons(), l.positions(), classNames.size(), params.bins(), params.quantileAccuracy()));
             }
         }
 
@@ -139,13 +151,28 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
             Map<String, Object> criteria = new LinkedHashMap<>();
             criteria.put("fires", "reduced value > " + params.threshold());
             criteria.put("dead", "never fires on any of the " + examples + " examples (firing rate 0)");
+            criteria.put("rarelyFiring", "fires on at least one example, firing rate < " + params.rarelyFiringRate());
             criteria.put("alwaysOn", "firing rate >= " + params.alwaysOnRate());
             criteria.put("saturated", "bounded ops only (" + String.join(", ", Set.copyOf(BOUNDED.keySet()).stream().sorted().toList())
                     + "): within " + params.saturationMargin() + " of the op's range from a bound on >= "
                     + params.saturationRate() + " of the examples");
             criteria.put("sparsity", "fraction of raw activation values (every position) <= " + params.threshold());
             criteria.put("firingRateInterval", "95% Wilson score interval");
+            criteria.put("thresholds", Map.of("threshold", params.threshold(), "rarelyFiringRate", params.rarelyFiringRate(),
+                    "alwaysOnRate", params.alwaysOnRate(), "saturationMargin", params.saturationMargin(),
+                    "saturationRate", params.saturationRate()));
             r.put("criteria", criteria);
+            Map<String, Object> sketch = new LinkedHashMap<>();
+            sketch.put("library", "DDSketch (com.datadoghq:sketches-java), collapsing-lowest dense store");
+            sketch.put("relativeAccuracy", params.quantileAccuracy());
+            sketch.put("maxBinsPerSign", LayerStats.SKETCH_BINS);
+            sketch.put("quantiles", QUANTILE_NAMES);
+            sketch.put("ranks", java.util.Arrays.stream(QUANTILE_RANKS).boxed().toList());
+            sketch.put("deterministic", true);
+            sketch.put("note", "the value at rank q*(n-1) of the sorted reduced values, within the relative accuracy; values "
+                    + "closer to zero than the sketch resolves come back as 0; merging adds bin counts, so the quantiles do "
+                    + "not depend on thread count or batch order");
+            r.put("quantileSketch", sketch);
             List<Object> layerList = new ArrayList<>();
             for (LayerInfo l : layers) {
                 layerList.add(layerSummary(l, stats.get(l.name()), r));
@@ -163,14 +190,17 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
             float[] rate = new float[nn];
             List<Integer> dead = new ArrayList<>();
             List<Integer> alwaysOn = new ArrayList<>();
+            List<Integer> rarely = new ArrayList<>();
+            float[] quant = new float[nn * QUANTILE_RANKS.length];
             List<Integer> saturated = new ArrayList<>();
             List<Object> neurons = new ArrayList<>();
             boolean bounded = BOUNDED.containsKey(l.opType());
             double rateSum = 0;
             for (int c = 0; c < nn; c++) {
                 long n = s.seen[c];
-                mean[c] = (float) s.mean[c];
-                std[c] = n > 1 ? (float) Math.sqrt(s.m2[c] / (n - 1)) : 0f;
+                double mu = s.mean(c);
+                mean[c] = (float) mu;
+                std[c] = (float) s.std(c);
                 min[c] = n == 0 ? Float.NaN : (float) s.min[c];
                 max[c] = n == 0 ? Float.NaN : (float) s.max[c];
                 double fr = n == 0 ? 0 : (double) s.fired[c] / n;
@@ -181,6 +211,10 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
                 if (n > 0 && s.fired[c] == 0) {
                     flags.add("dead");
                     dead.add(c);
+                }
+                if (s.fired[c] > 0 && fr < params.rarelyFiringRate()) {
+                    flags.add("rarely-firing");
+                    rarely.add(c);
                 }
                 if (n > 0 && fr >= params.alwaysOnRate()) {
                     flags.add("always-on");
@@ -193,13 +227,20 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
                 Map<String, Object> nm = new LinkedHashMap<>();
                 nm.put("index", c);
                 nm.put("count", n);
-                nm.put("mean", s.mean[c]);
+                nm.put("mean", mu);
                 nm.put("std", (double) std[c]);
                 nm.put("min", (double) min[c]);
                 nm.put("max", (double) max[c]);
                 nm.put("firingRate", fr);
                 nm.put("firingRateLow", ci[0]);
                 nm.put("firingRateHigh", ci[1]);
+                Map<String, Object> q = new LinkedHashMap<>();
+                for (int i = 0; i < QUANTILE_RANKS.length; i++) {
+                    float v = n == 0 || s.sketch[c].isEmpty() ? Float.NaN : (float) s.sketch[c].getValueAtQuantile(QUANTILE_RANKS[i]);
+                    quant[c * QUANTILE_RANKS.length + i] = v;
+                    q.put(QUANTILE_NAMES.get(i), (double) v);
+                }
+                nm.put("quantiles", q);
                 nm.put("flags", flags);
                 neurons.add(nm);
             }
@@ -215,6 +256,8 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
             arrays.put("max", prefix + "-max");
             r.array(prefix + "-firing-rate", Tensor.ofFloats(rate, nn));
             arrays.put("firingRate", prefix + "-firing-rate");
+            r.array(prefix + "-quantiles", Tensor.ofFloats(quant, nn, QUANTILE_RANKS.length));
+            arrays.put("quantiles", prefix + "-quantiles");
 
             CommonGrid grid = CommonGrid.of(s.hist, params.bins());
             r.array(prefix + "-histogram", Tensor.ofFloats(grid.perNeuron(), nn, grid.bins()));
@@ -223,7 +266,7 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
                 float[] cm = new float[s.classes * nn];
                 for (int k = 0; k < s.classes; k++) {
                     for (int c = 0; c < nn; c++) {
-                        cm[k * nn + c] = s.classCount[k] == 0 ? Float.NaN : (float) (s.classSum[k][c] / s.classCount[k]);
+                        cm[k * nn + c] = (float) s.classMean(k, c);
                     }
                 }
                 r.array(prefix + "-class-mean", Tensor.ofFloats(cm, s.classes, nn));
@@ -237,12 +280,14 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
             m.put("neurons", nn);
             m.put("spatial", l.spatial());
             m.put("deadFraction", nn == 0 ? 0.0 : (double) dead.size() / nn);
+            m.put("rarelyFiringFraction", nn == 0 ? 0.0 : (double) rarely.size() / nn);
             m.put("alwaysOnFraction", nn == 0 ? 0.0 : (double) alwaysOn.size() / nn);
             m.put("saturatedFraction", nn == 0 ? 0.0 : (double) saturated.size() / nn);
             m.put("sparsity", s.rawValues == 0 ? 0.0 : (double) s.rawAtOrBelow / s.rawValues);
             m.put("meanFiringRate", nn == 0 ? 0.0 : rateSum / nn);
             m.put("nonFiniteValues", s.nonFinite);
             m.put("dead", dead);
+            m.put("rarelyFiring", rarely);
             m.put("alwaysOn", alwaysOn);
             m.put("saturated", saturated);
             m.put("histogram", Map.of("edges", grid.edgeList(), "counts", grid.pooledList()));

@@ -1,11 +1,16 @@
 package io.neuronmonkey.stats;
 
+import com.datadoghq.sketch.ddsketch.DDSketch;
+import com.datadoghq.sketch.ddsketch.DDSketches;
+
 import java.util.Arrays;
 
 /**
- * Running statistics of one layer's neurons over the examples seen so far: moments (merged batch by batch with
- * Chan's formula, exact two-pass within a batch), extremes, firing and saturation counts, per-class sums and a
- * {@link DoublingHistogram} per neuron. Memory depends on the neuron count only.
+ * Running statistics of one layer's neurons over the examples seen so far: exact sums and sums of squares
+ * ({@link ExactMoments}, so means and standard deviations are the same whatever the order and split of the data),
+ * extremes, firing and saturation counts, per-class sums, a {@link DoublingHistogram} and a DDSketch quantile sketch
+ * per neuron (relative-accuracy bins; merging adds bin counts, so it is deterministic and split-independent).
+ * Memory depends on the neuron count only (at most {@link #SKETCH_BINS} bins per sign per neuron).
  */
 final class LayerStats {
 
@@ -16,28 +21,27 @@ final class LayerStats {
     long nonFinite;
     long rawValues;
     long rawAtOrBelow;
-    final double[] mean;
-    final double[] m2;
+    final ExactMoments moments;
     final double[] min;
     final double[] max;
     final long[] seen;
     final long[] fired;
     final long[] saturated;
-    final double[][] classSum;
+    final ExactMoments classMoments;
     final long[] classCount;
     final DoublingHistogram[] hist;
+    static final int SKETCH_BINS = 2048;
+    final DDSketch[] sketch;
 
     // scratch, reused across batches
     private float[] reduced = new float[0];
-    private final double[] batchMean;
     private final double[] sumScratch;
 
-    LayerStats(int neurons, int positions, int classes, int bins) {
+    LayerStats(int neurons, int positions, int classes, int bins, double quantileAccuracy) {
         this.neurons = neurons;
         this.positions = positions;
         this.classes = classes;
-        mean = new double[neurons];
-        m2 = new double[neurons];
+        moments = new ExactMoments(neurons);
         min = new double[neurons];
         max = new double[neurons];
         Arrays.fill(min, Double.POSITIVE_INFINITY);
@@ -45,13 +49,14 @@ final class LayerStats {
         seen = new long[neurons];
         fired = new long[neurons];
         saturated = new long[neurons];
-        classSum = new double[classes][neurons];
+        classMoments = new ExactMoments(classes * neurons);
         classCount = new long[classes];
         hist = new DoublingHistogram[neurons];
+        sketch = new DDSketch[neurons];
         for (int i = 0; i < neurons; i++) {
             hist[i] = new DoublingHistogram(bins);
+            sketch[i] = DDSketches.collapsingLowestDense(quantileAccuracy, SKETCH_BINS);
         }
-        batchMean = new double[neurons];
         sumScratch = new double[neurons];
     }
 
@@ -115,23 +120,6 @@ final class LayerStats {
     }
 
     private void update(float[] r, int n, int[] labels, double threshold, double satLow, double satHigh) {
-        // exact batch moments (two-pass), then Chan et al.'s merge into the running moments
-        Arrays.fill(batchMean, 0);
-        int[] valid = new int[neurons];
-        for (int e = 0; e < n; e++) {
-            int b = e * neurons;
-            for (int c = 0; c < neurons; c++) {
-                float v = r[b + c];
-                if (Float.isFinite(v)) {
-                    batchMean[c] += v;
-                    valid[c]++;
-                }
-            }
-        }
-        for (int c = 0; c < neurons; c++) {
-            batchMean[c] = valid[c] == 0 ? 0 : batchMean[c] / valid[c];
-        }
-        double[] batchM2 = new double[neurons];
         for (int e = 0; e < n; e++) {
             int b = e * neurons;
             int label = labels == null ? -1 : labels[e];
@@ -145,8 +133,8 @@ final class LayerStats {
                     nonFinite++;
                     continue;
                 }
-                double d = v - batchMean[c];
-                batchM2[c] += d * d;
+                seen[c]++;
+                moments.add(c, v);
                 if (v < min[c]) {
                     min[c] = v;
                 }
@@ -160,48 +148,43 @@ final class LayerStats {
                     saturated[c]++;
                 }
                 if (labelled) {
-                    classSum[label][c] += v;
+                    classMoments.add(label * neurons + c, v);
                 }
                 hist[c].add(v);
+                sketch[c].accept(v);
             }
-        }
-        for (int c = 0; c < neurons; c++) {
-            combine(c, valid[c], batchMean[c], batchM2[c]);
         }
         count += n;
     }
 
-    private void combine(int c, long nb, double meanB, double m2B) {
-        long na = seen[c];
-        if (nb == 0) {
-            return;
-        }
-        seen[c] = na + nb;
-        if (na == 0) {
-            mean[c] = meanB;
-            m2[c] = m2B;
-            return;
-        }
-        double delta = meanB - mean[c];
-        long nab = na + nb;
-        mean[c] += delta * nb / nab;
-        m2[c] += m2B + delta * delta * ((double) na * nb / nab);
+    double mean(int c) {
+        return moments.mean(c);
+    }
+
+    double std(int c) {
+        return Math.sqrt(moments.variance(c));
+    }
+
+    /** @return the mean of neuron c over the examples of class k, NaN when the class has no finite value */
+    double classMean(int k, int c) {
+        int slot = k * neurons + c;
+        return classMoments.count(slot) == 0 ? Double.NaN : classMoments.mean(slot);
     }
 
     void merge(LayerStats o) {
+        moments.merge(o.moments);
+        classMoments.merge(o.classMoments);
         for (int c = 0; c < neurons; c++) {
-            combine(c, o.seen[c], o.mean[c], o.m2[c]);
+            seen[c] += o.seen[c];
             min[c] = Math.min(min[c], o.min[c]);
             max[c] = Math.max(max[c], o.max[c]);
             fired[c] += o.fired[c];
             saturated[c] += o.saturated[c];
             hist[c].merge(o.hist[c]);
+            sketch[c].mergeWith(o.sketch[c]);
         }
         for (int k = 0; k < classes; k++) {
             classCount[k] += o.classCount[k];
-            for (int c = 0; c < neurons; c++) {
-                classSum[k][c] += o.classSum[k][c];
-            }
         }
         count += o.count;
         nonFinite += o.nonFinite;

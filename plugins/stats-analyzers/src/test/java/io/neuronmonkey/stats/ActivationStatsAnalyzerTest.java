@@ -72,7 +72,7 @@ class ActivationStatsAnalyzerTest {
     }
 
     static ActivationStatsAnalyzer.Params params(ActivationStatsAnalyzer.Reduce reduce) {
-        return new ActivationStatsAnalyzer.Params(reduce, 0.0, 16, 1.0, 0.02, 0.95);
+        return new ActivationStatsAnalyzer.Params(reduce, 0.0, 16, 1.0, 0.02, 0.95, 0.01, 0.01);
     }
 
     static AnalysisResult run(Data d, ActivationStatsAnalyzer.Params p) {
@@ -185,18 +185,24 @@ class ActivationStatsAnalyzerTest {
     }
 
     @Test
-    void mergedAccumulatorsAndReversedOrderGiveTheSameResult() {
+    void oneOrFourMergedChunksAndReversedOrderGiveBitIdenticalExactStatistics() {
         Data d = data(600, 3, 32);
         ActivationStatsAnalyzer.Params p = params(ActivationStatsAnalyzer.Reduce.MEAN);
         AnalysisResult single = run(d, p);
-
-        var first = new ActivationStatsAnalyzer.Census(p, List.of(CONV, DENSE, GATE), CLASSES);
-        var second = new ActivationStatsAnalyzer.Census(p, List.of(CONV, DENSE, GATE), CLASSES);
         List<ActivationBatch> bs = d.batches();
-        bs.subList(0, 7).forEach(first::accept);
-        bs.subList(7, bs.size()).forEach(second::accept);
-        first.merge(second);
-        AnalysisResult merged = first.finish();
+
+        // four consecutive chunks, merged in data order as the runtime does
+        List<ActivationStatsAnalyzer.Census> chunks = new ArrayList<>();
+        int[] cuts = {0, 3, 9, 10, bs.size()};
+        for (int i = 0; i < 4; i++) {
+            var c = new ActivationStatsAnalyzer.Census(p, List.of(CONV, DENSE, GATE), CLASSES);
+            bs.subList(cuts[i], cuts[i + 1]).forEach(c::accept);
+            chunks.add(c);
+        }
+        for (int i = 1; i < 4; i++) {
+            chunks.get(0).merge(chunks.get(i));
+        }
+        AnalysisResult merged = chunks.get(0).finish();
 
         List<ActivationBatch> reversed = new ArrayList<>(bs);
         Collections.reverse(reversed);
@@ -205,15 +211,128 @@ class ActivationStatsAnalyzerTest {
         AnalysisResult backwards = rev.finish();
 
         for (AnalysisResult other : List.of(merged, backwards)) {
+            assertEquals(single.arrays().keySet(), other.arrays().keySet());
             for (String name : single.arrays().keySet()) {
-                float[] a = single.array(name).orElseThrow().floats();
-                float[] b = other.array(name).orElseThrow().floats();
-                assertEquals(a.length, b.length);
-                for (int i = 0; i < a.length; i++) {
-                    assertEquals(a[i], b[i], 1e-5 * Math.max(1, Math.abs(a[i])), name + "[" + i + "]");
+                assertArrayEquals(single.array(name).orElseThrow().floats(), other.array(name).orElseThrow().floats(), name);
+            }
+            assertEquals(single.summary(), other.summary());
+        }
+    }
+
+    @Test
+    void quantilesAreWithinTheRelativeAccuracyOfTheExactQuantiles() {
+        Data d = data(3000, 7, 100);
+        ActivationStatsAnalyzer.Params p = params(ActivationStatsAnalyzer.Reduce.MAX);
+        AnalysisResult r = run(d, p);
+        for (LayerInfo l : List.of(CONV, DENSE, GATE)) {
+            Tensor q = r.array(arrayName(r, l.name(), "quantiles")).orElseThrow();
+            assertArrayEquals(new int[]{l.neurons(), 7}, q.shape());
+            List<double[]> rows = reduced(d, l, true);
+            for (int c = 0; c < l.neurons(); c++) {
+                float[] sorted = new float[rows.size()];
+                for (int e = 0; e < rows.size(); e++) {
+                    sorted[e] = (float) rows.get(e)[c];
+                }
+                java.util.Arrays.sort(sorted);
+                for (int i = 0; i < 7; i++) {
+                    // reference: the value at rank q*(n-1) of the sorted values; the sketch returns it within the
+                    // relative accuracy 0.01 (float rounding of the result adds 1e-6 relative)
+                    double exact = sorted[(int) Math.floor(ActivationStatsAnalyzer.QUANTILE_RANKS[i] * (sorted.length - 1))];
+                    float v = q.floats()[c * 7 + i];
+                    String where = l.name() + "[" + c + "] p" + ActivationStatsAnalyzer.QUANTILE_RANKS[i];
+                    assertEquals(exact, v, 0.01 * Math.abs(exact) + 1e-6 * Math.abs(exact) + 1e-9, where);
                 }
             }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> first = ((List<Map<String, Object>>) layer(r, l.name()).get("neuronStats")).get(0);
+            @SuppressWarnings("unchecked")
+            Map<String, Object> qm = (Map<String, Object>) first.get("quantiles");
+            assertEquals(List.of("p01", "p05", "p25", "p50", "p75", "p95", "p99"), List.copyOf(qm.keySet()));
+            assertEquals((double) q.floats()[3], (double) qm.get("p50"), 0.0);
         }
+    }
+
+    @Test
+    void zeroAndDeadNeuronsHaveExactZeroQuantiles() {
+        AnalysisResult r = run(data(200, 8, 50), params(ActivationStatsAnalyzer.Reduce.MEAN));
+        Tensor q = r.array(arrayName(r, "dense", "quantiles")).orElseThrow();
+        for (int i = 0; i < 7; i++) {
+            assertEquals(0f, q.floats()[7 + i], 0f, "dense neuron 1 is always exactly 0");
+        }
+    }
+
+    @Test
+    void rarelyFiringNeuronsAreFlaggedWithTheThresholdStated() {
+        // dense neuron 0 fires on 3 of 1000 examples (0.3% < 1%), neuron 1 never (dead, not rarely-firing),
+        // neuron 2 on 20 of 1000 (2%: normal)
+        LayerInfo l = new LayerInfo("d", "Relu", new int[]{3}, LayerInfo.Role.HIDDEN);
+        float[] a = new float[1000 * 3];
+        for (int e = 0; e < 1000; e++) {
+            a[e * 3] = e % 333 == 5 ? 1f : 0f;
+            a[e * 3 + 2] = e % 50 == 0 ? 2f : 0f;
+        }
+        List<Map<String, String>> meta = Collections.nCopies(1000, Map.of());
+        List<String> ids = new ArrayList<>();
+        for (int e = 0; e < 1000; e++) {
+            ids.add("x" + e);
+        }
+        Batch b = new Batch(0, Tensor.ofFloats(new float[1000], 1000, 1), null, ids, meta);
+        var census = new ActivationStatsAnalyzer.Census(params(ActivationStatsAnalyzer.Reduce.MEAN), List.of(l), List.of());
+        census.accept(new ActivationBatch(b, Map.of("d", Tensor.ofFloats(a, 1000, 3))));
+        AnalysisResult r = census.finish();
+        Map<String, Object> layer = layer(r, "d");
+        assertEquals(List.of(0), layer.get("rarelyFiring"));
+        assertEquals(List.of(1), layer.get("dead"));
+        assertEquals(1.0 / 3, (double) layer.get("rarelyFiringFraction"), 1e-12);
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> ns = (List<Map<String, Object>>) layer.get("neuronStats");
+        assertEquals(List.of("rarely-firing"), ns.get(0).get("flags"));
+        assertEquals(0.003, (double) ns.get(0).get("firingRate"), 1e-12);
+        double[] ci = ActivationStatsAnalyzer.wilson(3, 1000);
+        assertEquals(ci[0], (double) ns.get(0).get("firingRateLow"), 0.0);
+        assertEquals(ci[1], (double) ns.get(0).get("firingRateHigh"), 0.0);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> criteria = (Map<String, Object>) r.summary().get("criteria");
+        assertEquals("fires on at least one example, firing rate < 0.01", criteria.get("rarelyFiring"));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> thresholds = (Map<String, Object>) criteria.get("thresholds");
+        assertEquals(0.01, thresholds.get("rarelyFiringRate"));
+    }
+
+    @Test
+    void exactMomentsDoNotDependOnOrderAndMatchAHighPrecisionReference() {
+        Random r = new Random(11);
+        float[] v = new float[5000];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) (1e4 + r.nextGaussian() * (i % 7 == 0 ? 1e-2 : 3));
+            if (i % 97 == 0) {
+                v[i] = -v[i] * 1e-30f; // tiny negatives and a huge range
+            }
+        }
+        ExactMoments fwd = new ExactMoments(1);
+        ExactMoments parts = new ExactMoments(1);
+        ExactMoments tail = new ExactMoments(1);
+        for (int i = 0; i < v.length; i++) {
+            fwd.add(0, v[i]);
+            (i < 1234 ? parts : tail).add(0, v[v.length - 1 - i]);
+        }
+        parts.merge(tail);
+        assertEquals(fwd.mean(0), parts.mean(0), 0.0);
+        assertEquals(fwd.variance(0), parts.variance(0), 0.0);
+        java.math.BigDecimal sum = java.math.BigDecimal.ZERO;
+        for (float x : v) {
+            sum = sum.add(new java.math.BigDecimal(x));
+        }
+        java.math.BigDecimal mean = sum.divide(java.math.BigDecimal.valueOf(v.length), java.math.MathContext.DECIMAL128);
+        java.math.BigDecimal ss = java.math.BigDecimal.ZERO;
+        for (float x : v) {
+            java.math.BigDecimal dx = new java.math.BigDecimal(x).subtract(mean);
+            ss = ss.add(dx.multiply(dx));
+        }
+        double var = ss.divide(java.math.BigDecimal.valueOf(v.length - 1), java.math.MathContext.DECIMAL128).doubleValue();
+        // exact sums rounded once: within a few ulps of the 34-digit two-pass reference
+        assertEquals(mean.doubleValue(), fwd.mean(0), 4 * Math.ulp(mean.doubleValue()));
+        assertEquals(var, fwd.variance(0), 4 * Math.ulp(var));
     }
 
     @Test
@@ -282,7 +401,7 @@ class ActivationStatsAnalyzerTest {
     @Test
     void invalidParamsReportEveryViolation() {
         InvalidParamsException e = assertThrows(InvalidParamsException.class,
-                () -> new ActivationStatsAnalyzer.Params(ActivationStatsAnalyzer.Reduce.MEAN, 0.0, 1, 0.0, 0.02, 0.95));
+                () -> new ActivationStatsAnalyzer.Params(ActivationStatsAnalyzer.Reduce.MEAN, 0.0, 1, 0.0, 0.02, 0.95, 0.01, 0.01));
         assertEquals(List.of("bins", "alwaysOnRate"), e.violations().stream().map(InvalidParamsException.Violation::field).toList());
     }
 }

@@ -1,0 +1,164 @@
+package io.neuronmonkey.stats;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * For each neuron of a layer, the best {@code k} (value, example) pairs seen so far, exactly: a bounded binary heap
+ * per neuron in flat primitive arrays whose root is the worst kept entry. "Best" is the largest value for a top heap
+ * and the smallest for a bottom heap; equal values are ordered by example index, earlier first. That order is total,
+ * so the kept set is the same whatever the order of the examples and however heaps were merged (the union of heaps
+ * followed by the same selection). Each kept entry carries a {@link Kept} payload (id, label, metadata, input copy)
+ * whose input buffer is reused when the entry is evicted.
+ */
+final class BoundedHeaps {
+
+    /** What is remembered about a kept example besides its value. */
+    static final class Kept {
+        String id;
+        int label;
+        Map<String, String> metadata;
+        float[] input;
+    }
+
+    /** One kept entry, for output. */
+    record Entry(float value, long example, int position, Kept kept) {
+    }
+
+    private final int neurons;
+    private final int k;
+    private final boolean largest;
+    private final float[] values;
+    private final long[] examples;
+    private final int[] positions;
+    private final Kept[] kept;
+    private final int[] size;
+
+    BoundedHeaps(int neurons, int k, boolean largest) {
+        this.neurons = neurons;
+        this.k = k;
+        this.largest = largest;
+        values = new float[neurons * k];
+        examples = new long[neurons * k];
+        positions = new int[neurons * k];
+        kept = new Kept[neurons * k];
+        size = new int[neurons];
+    }
+
+    int k() {
+        return k;
+    }
+
+    private boolean better(float v1, long e1, float v2, long e2) {
+        if (v1 == v2) {
+            return e1 < e2;
+        }
+        return largest ? v1 > v2 : v1 < v2;
+    }
+
+    /**
+     * Makes room for (value, example) in neuron's heap if it belongs there and writes it to a slot, not yet in heap
+     * order: the caller fills {@link #payload} of that slot, then calls {@link #settle}.
+     *
+     * @param value a value that is not NaN
+     * @return the slot (an index into the flat arrays), or -1 when the pair is not among the best k
+     */
+    int claim(int neuron, float value, long example, int position) {
+        int base = neuron * k;
+        int s = size[neuron];
+        int slot;
+        if (s < k) {
+            slot = base + s;
+            size[neuron] = s + 1;
+            if (kept[slot] == null) {
+                kept[slot] = new Kept();
+            }
+        } else if (better(value, example, values[base], examples[base])) {
+            slot = base;
+        } else {
+            return -1;
+        }
+        values[slot] = value;
+        examples[slot] = example;
+        positions[slot] = position;
+        return slot;
+    }
+
+    /** @return the payload of a claimed slot, to be overwritten by the caller */
+    Kept payload(int slot) {
+        return kept[slot];
+    }
+
+    /** Restores heap order after {@link #claim}: a new entry sifts up, a replaced root sifts down. */
+    void settle(int neuron, int slot) {
+        int base = neuron * k;
+        int i = slot - base;
+        int n = size[neuron];
+        while (i > 0) {
+            int parent = (i - 1) / 2;
+            if (!better(values[base + parent], examples[base + parent], values[base + i], examples[base + i])) {
+                break;
+            }
+            swap(base + parent, base + i);
+            i = parent;
+        }
+        while (true) {
+            int l = 2 * i + 1;
+            if (l >= n) {
+                break;
+            }
+            int worst = l;
+            int r = l + 1;
+            if (r < n && better(values[base + l], examples[base + l], values[base + r], examples[base + r])) {
+                worst = r;
+            }
+            if (!better(values[base + i], examples[base + i], values[base + worst], examples[base + worst])) {
+                break;
+            }
+            swap(base + i, base + worst);
+            i = worst;
+        }
+    }
+
+    private void swap(int a, int b) {
+        float v = values[a];
+        values[a] = values[b];
+        values[b] = v;
+        long e = examples[a];
+        examples[a] = examples[b];
+        examples[b] = e;
+        int p = positions[a];
+        positions[a] = positions[b];
+        positions[b] = p;
+        Kept x = kept[a];
+        kept[a] = kept[b];
+        kept[b] = x;
+    }
+
+    /** Offers every entry of {@code other} (same shape and direction); the payloads are taken over, not copied. */
+    void merge(BoundedHeaps other) {
+        for (int c = 0; c < neurons; c++) {
+            int ob = c * other.k;
+            for (int j = 0; j < other.size[c]; j++) {
+                int slot = claim(c, other.values[ob + j], other.examples[ob + j], other.positions[ob + j]);
+                if (slot >= 0) {
+                    kept[slot] = other.kept[ob + j];
+                    settle(c, slot);
+                }
+            }
+        }
+    }
+
+    /** @return neuron's kept entries, best first */
+    List<Entry> sorted(int neuron) {
+        int base = neuron * k;
+        List<Entry> out = new ArrayList<>(size[neuron]);
+        for (int j = 0; j < size[neuron]; j++) {
+            out.add(new Entry(values[base + j], examples[base + j], positions[base + j], kept[base + j]));
+        }
+        out.sort((a, b) -> a.value() == b.value() ? Long.compare(a.example(), b.example())
+                : largest ? Float.compare(b.value(), a.value()) : Float.compare(a.value(), b.value()));
+        return out;
+    }
+}
