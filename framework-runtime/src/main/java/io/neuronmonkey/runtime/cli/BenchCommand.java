@@ -48,6 +48,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--input-size", description = "size of the synthetic square images fed to the models (default 28)")
     int inputSize = 28;
 
+    @Option(names = "--analyzers", split = ",", description = "streaming analyzers fused in (b) (default: activation-stats,top-activations)")
+    List<String> analyzerNames = List.of("activation-stats", "top-activations");
+
     @Option(names = "--plugins", paramLabel = "DIR", description = "plugin bundles folder")
     Path plugins;
 
@@ -62,7 +65,7 @@ final class BenchCommand implements Callable<Integer> {
         int t = threads == null ? RunOptions.defaultThreads() : threads;
         try (PluginHost host = Launch.plugins(plugins, System.err, true)) {
             List<String> analyzers = new ArrayList<>();
-            for (String name : List.of("activation-stats", "top-activations")) {
+            for (String name : analyzerNames) {
                 if (host.registry().find(ExtensionPoints.ANALYZER, name).isPresent()) {
                     analyzers.add(name);
                 }

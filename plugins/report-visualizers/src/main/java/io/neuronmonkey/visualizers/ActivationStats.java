@@ -6,6 +6,7 @@ import io.neuronmonkey.api.tensor.Tensor;
 import io.neuronmonkey.api.visual.StepOutput;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +50,8 @@ record ActivationStats(String stepId, String data, String reduce, double thresho
      * @param dead              indices of dead neurons
      * @param alwaysOn          indices of always-on neurons
      * @param saturated         indices of saturated neurons
+     * @param rarelyFiring      indices of rarely-firing neurons (firing, but seldom); empty when absent
+     * @param rarelyFiringFraction fraction of rarely-firing neurons; NaN when absent
      * @param edges             pooled histogram bin edges (B + 1), or null when absent
      * @param counts            pooled histogram counts (B), or null when absent
      * @param arrays            role ({@code mean}, {@code classMean}, ...) to array name
@@ -57,7 +60,7 @@ record ActivationStats(String stepId, String data, String reduce, double thresho
     record Layer(String name, String opType, List<Integer> shape, int neurons, boolean spatial,
                  double deadFraction, double alwaysOnFraction, double saturatedFraction, double sparsity,
                  double meanFiringRate, List<Integer> dead, List<Integer> alwaysOn, List<Integer> saturated,
-                 double[] edges, double[] counts, Map<String, String> arrays, List<NeuronRow> neuronRows) {
+                 List<Integer> rarelyFiring, double rarelyFiringFraction, double[] edges, double[] counts, Map<String, String> arrays, List<NeuronRow> neuronRows) {
     }
 
     /**
@@ -69,10 +72,19 @@ record ActivationStats(String stepId, String data, String reduce, double thresho
      * @param min        minimum
      * @param max        maximum
      * @param firingRate fraction of examples above the threshold
-     * @param flags      e.g. {@code dead}, {@code alwaysOn}, {@code saturated}
+     * @param firingRateLow  lower end of the firing rate's 95% (Wilson) interval; NaN when absent
+     * @param firingRateHigh upper end of that interval; NaN when absent
+     * @param quantiles  e.g. {@code p05 -> 0.0, p50 -> 0.7}; empty when absent
+     * @param flags      e.g. {@code dead}, {@code always-on}, {@code rarely-firing}, {@code saturated}
      */
     record NeuronRow(int index, double mean, double std, double min, double max, double firingRate,
+                     double firingRateLow, double firingRateHigh, Map<String, Double> quantiles,
                      List<String> flags) {
+
+        /** @return true when the summary gave the firing rate's interval */
+        boolean hasInterval() {
+            return !Double.isNaN(firingRateLow) && !Double.isNaN(firingRateHigh);
+        }
     }
 
     /**
@@ -107,7 +119,7 @@ record ActivationStats(String stepId, String data, String reduce, double thresho
     }
 
     static ActivationStats parse(String stepId, String data, AnalysisResult result) {
-        Reader in = new Reader(stepId);
+        SummaryReader in = new SummaryReader(stepId, ANALYZER);
         Map<String, Object> s = result.summary();
         List<String> classNames = new ArrayList<>();
         for (Object o : in.list(s, "classNames", "classNames")) {
@@ -128,7 +140,7 @@ record ActivationStats(String stepId, String data, String reduce, double thresho
                 List.copyOf(classNames), criteria, List.copyOf(layers), result);
     }
 
-    private static Layer parseLayer(Reader in, Map<String, Object> m, String path) {
+    private static Layer parseLayer(SummaryReader in, Map<String, Object> m, String path) {
         Object name = m.get("name");
         if (name == null) {
             throw in.error(path + ".name", "is missing");
@@ -172,7 +184,9 @@ record ActivationStats(String stepId, String data, String reduce, double thresho
             rows.add(new NeuronRow((int) orElse(in.number(r, "index", p + ".index"), i),
                     in.number(r, "mean", p + ".mean"), in.number(r, "std", p + ".std"),
                     in.number(r, "min", p + ".min"), in.number(r, "max", p + ".max"),
-                    in.number(r, "firingRate", p + ".firingRate"), List.copyOf(flags)));
+                    in.number(r, "firingRate", p + ".firingRate"), in.number(r, "firingRateLow", p + ".firingRateLow"),
+                    in.number(r, "firingRateHigh", p + ".firingRateHigh"),
+                    Collections.unmodifiableMap(in.numbers(r, "quantiles", p + ".quantiles")), List.copyOf(flags)));
         }
         return new Layer(String.valueOf(name), m.get("opType") == null ? "" : String.valueOf(m.get("opType")),
                 shape, (int) neurons, Boolean.TRUE.equals(spatial) || (spatial == null && shape.size() == 3),
@@ -182,7 +196,8 @@ record ActivationStats(String stepId, String data, String reduce, double thresho
                 in.number(m, "sparsity", path + ".sparsity"),
                 in.number(m, "meanFiringRate", path + ".meanFiringRate"),
                 in.ints(m, "dead", path + ".dead"), in.ints(m, "alwaysOn", path + ".alwaysOn"),
-                in.ints(m, "saturated", path + ".saturated"), edges, counts, arrays, List.copyOf(rows));
+                in.ints(m, "saturated", path + ".saturated"), in.ints(m, "rarelyFiring", path + ".rarelyFiring"),
+                in.number(m, "rarelyFiringFraction", path + ".rarelyFiringFraction"), edges, counts, arrays, List.copyOf(rows));
     }
 
     private static int neuronsOf(List<Integer> shape) {
@@ -197,77 +212,5 @@ record ActivationStats(String stepId, String data, String reduce, double thresho
 
     private static double orElse(double value, double fallback) {
         return Double.isNaN(value) ? fallback : value;
-    }
-
-    /** Reads JSON-like values with errors that name the step and the path. */
-    private record Reader(String stepId) {
-
-        OutputException error(String path, String what) {
-            return new OutputException("step '" + stepId + "': activation-stats summary " + path + " " + what);
-        }
-
-        double number(Map<String, Object> m, String key, String path) {
-            Object v = m.get(key);
-            if (v == null) {
-                return Double.NaN;
-            }
-            if (v instanceof Number n) {
-                return n.doubleValue();
-            }
-            throw error(path, "must be a number, found " + describe(v));
-        }
-
-        List<Object> list(Map<String, Object> m, String key, String path) {
-            Object v = m.get(key);
-            if (v == null) {
-                return List.of();
-            }
-            if (v instanceof List<?> l) {
-                return new ArrayList<>(l);
-            }
-            throw error(path, "must be a list, found " + describe(v));
-        }
-
-        Map<String, Object> map(Map<String, Object> m, String key, String path) {
-            Object v = m.get(key);
-            return v == null ? Map.of() : asMap(v, path);
-        }
-
-        Map<String, Object> asMap(Object v, String path) {
-            if (v instanceof Map<?, ?> raw) {
-                Map<String, Object> out = new LinkedHashMap<>();
-                raw.forEach((k, val) -> out.put(String.valueOf(k), val));
-                return out;
-            }
-            throw error(path, "must be a map, found " + describe(v));
-        }
-
-        List<Integer> ints(Map<String, Object> m, String key, String path) {
-            List<Integer> out = new ArrayList<>();
-            List<Object> l = list(m, key, path);
-            for (int i = 0; i < l.size(); i++) {
-                if (!(l.get(i) instanceof Number n)) {
-                    throw error(path + "[" + i + "]", "must be a number, found " + describe(l.get(i)));
-                }
-                out.add(n.intValue());
-            }
-            return List.copyOf(out);
-        }
-
-        double[] doubles(Map<String, Object> m, String key, String path) {
-            List<Object> l = list(m, key, path);
-            double[] out = new double[l.size()];
-            for (int i = 0; i < out.length; i++) {
-                if (!(l.get(i) instanceof Number n)) {
-                    throw error(path + "[" + i + "]", "must be a number, found " + describe(l.get(i)));
-                }
-                out[i] = n.doubleValue();
-            }
-            return out;
-        }
-
-        private static String describe(Object v) {
-            return v == null ? "null" : v.getClass().getSimpleName() + " '" + v + "'";
-        }
     }
 }

@@ -16,6 +16,8 @@ import io.neuronmonkey.api.visual.Visualizer;
 import io.neuronmonkey.api.visual.VisualizerContext;
 import org.pf4j.Extension;
 
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -122,20 +124,7 @@ public class HtmlReportVisualizer implements Visualizer<HtmlReportVisualizer.Par
                 h.raw(" on ").text(s.data());
             }
             h.raw("</small></h2>\n");
-            ActivationStats stats = null;
-            if (ActivationStats.isActivationStats(r)) {
-                try {
-                    stats = ActivationStats.parse(s.stepId(), s.data(), r);
-                } catch (OutputException e) {
-                    // one malformed result should not cost the whole report: say so and show it as it is
-                    h.raw("<p class=\"warn\">").text(e.getMessage()).raw("</p>\n");
-                }
-            }
-            if (stats != null) {
-                activationStats(h, stats);
-            } else {
-                genericResult(h, r);
-            }
+            resultBody(h, s, r);
             h.raw("</section>\n");
         }
         if (!figures.isEmpty()) {
@@ -148,6 +137,37 @@ public class HtmlReportVisualizer implements Visualizer<HtmlReportVisualizer.Par
         h.raw("</main>\n<footer>Self-contained page: styles and pictures are embedded; other files are linked "
                 + "relative to the run folder.</footer>\n</body>\n</html>\n");
         return h.toString();
+    }
+
+    /**
+     * Renders a result with the view its analyzer has, or generically. A result that names a known analyzer but is
+     * malformed is shown generically under a warning: one bad result should not cost the whole report.
+     */
+    private static void resultBody(Html h, StepOutput s, AnalysisResult r) {
+        try {
+            if (ActivationStats.isActivationStats(r)) {
+                activationStats(h, ActivationStats.parse(s.stepId(), s.data(), r));
+                return;
+            }
+            // the other views need their layers; without them (an older or foreign format) the generic view is right
+            if (r.summary().get("layers") instanceof List<?>) {
+                if (TopActivations.isTopActivations(r)) {
+                    ResultSections.topActivations(h, TopActivations.parse(s.stepId(), r));
+                    return;
+                }
+                if (ActivationBreakdown.isActivationBreakdown(r)) {
+                    ResultSections.breakdown(h, ActivationBreakdown.parse(s.stepId(), r));
+                    return;
+                }
+                if (CensusDiff.isCensusDiff(r)) {
+                    ResultSections.censusDiff(h, CensusDiff.parse(s.stepId(), r));
+                    return;
+                }
+            }
+        } catch (OutputException e) {
+            h.raw("<p class=\"warn\">").text(e.getMessage()).raw("</p>\n");
+        }
+        genericResult(h, r);
     }
 
     // ---- run, config, model, data ----------------------------------------------------------------------------
@@ -262,20 +282,29 @@ public class HtmlReportVisualizer implements Visualizer<HtmlReportVisualizer.Par
         }
         facts.add(s.classNames().isEmpty() ? "no labels" : "classes: " + String.join(", ", s.classNames()));
         h.text(String.join(" \u00b7 ", facts)).raw("</p>\n");
+        health(h, s);
         if (!s.criteria().isEmpty()) {
             h.raw("<ul class=\"criteria\">\n");
             s.criteria().forEach((k, v) -> h.raw("<li><b>").text(flagLabel(k)).raw("</b>: ").text(v).raw("</li>\n"));
             h.raw("</ul>\n");
         }
+        boolean rarely = s.layers().stream()
+                .anyMatch(l -> !Double.isNaN(l.rarelyFiringFraction()) || !l.rarelyFiring().isEmpty());
         h.raw("<table class=\"grid\">\n<thead><tr><th>layer</th><th>op</th><th>shape</th>"
-                + "<th class=\"num\">neurons</th><th class=\"num\">dead</th><th class=\"num\">always-on</th>"
-                + "<th class=\"num\">saturated</th><th class=\"num\">sparsity</th>"
+                + "<th class=\"num\">neurons</th><th class=\"num\">dead</th><th class=\"num\">always-on</th>")
+                .raw(rarely ? "<th class=\"num\">rarely firing</th>" : "")
+                .raw("<th class=\"num\">saturated</th><th class=\"num\">sparsity</th>"
                 + "<th class=\"num\">mean firing rate</th><th>flagged neurons</th></tr></thead>\n<tbody>\n");
         for (ActivationStats.Layer l : s.layers()) {
             h.raw("<tr><td><code>").text(l.name()).raw("</code></td><td>").text(l.opType()).raw("</td><td>")
                     .text(l.shape()).raw("</td><td class=\"num\">").text(l.neurons()).raw("</td>");
             countCell(h, l.deadFraction(), l.dead().size());
             countCell(h, l.alwaysOnFraction(), l.alwaysOn().size());
+            if (rarely) {
+                countCell(h, Double.isNaN(l.rarelyFiringFraction()) && l.neurons() > 0
+                        ? l.rarelyFiring().size() / (double) l.neurons() : l.rarelyFiringFraction(),
+                        l.rarelyFiring().size());
+            }
             countCell(h, l.saturatedFraction(), l.saturated().size());
             h.raw("<td class=\"num\">").text(Charts.percent(l.sparsity())).raw("</td><td class=\"num\">")
                     .text(Charts.percent(l.meanFiringRate())).raw("</td><td>");
@@ -294,8 +323,8 @@ public class HtmlReportVisualizer implements Visualizer<HtmlReportVisualizer.Par
     }
 
     private static void flagged(Html h, ActivationStats.Layer l) {
-        String[] labels = {"dead", "always-on", "saturated"};
-        List<List<Integer>> indices = List.of(l.dead(), l.alwaysOn(), l.saturated());
+        String[] labels = {"dead", "always-on", "saturated", "rarely-firing"};
+        List<List<Integer>> indices = List.of(l.dead(), l.alwaysOn(), l.saturated(), l.rarelyFiring());
         boolean any = false;
         for (int i = 0; i < labels.length; i++) {
             if (indices.get(i).isEmpty()) {
@@ -310,6 +339,85 @@ public class HtmlReportVisualizer implements Visualizer<HtmlReportVisualizer.Par
         }
     }
 
+    /** Quantile columns shown in per-neuron tables, when the summary has them. */
+    static final List<String> QUANTILES = List.of("p05", "p50", "p95");
+    /** Most neurons named per flag and layer in the health summary. */
+    static final int MAX_HEALTH_NAMES = 12;
+
+    /**
+     * Names the flagged neurons of every layer, each with its firing rate and interval, so that a reader sees at once
+     * which neurons are in trouble and how sure the census is.
+     */
+    private static void health(Html h, ActivationStats s) {
+        String[] labels = {"dead", "always-on", "rarely-firing", "saturated"};
+        List<String> healthy = new ArrayList<>();
+        h.raw("<div class=\"health\"><h3>Health</h3>\n<ul>\n");
+        for (ActivationStats.Layer l : s.layers()) {
+            List<List<Integer>> indices = List.of(l.dead(), l.alwaysOn(), l.rarelyFiring(), l.saturated());
+            if (indices.stream().allMatch(List::isEmpty)) {
+                healthy.add(l.name());
+                continue;
+            }
+            Map<Integer, ActivationStats.NeuronRow> rows = new LinkedHashMap<>();
+            (l.neuronRows().isEmpty() ? rowsFromArrays(s, l) : l.neuronRows()).forEach(r -> rows.put(r.index(), r));
+            h.raw("<li><code>").text(l.name()).raw("</code>");
+            for (int i = 0; i < labels.length; i++) {
+                List<Integer> idx = indices.get(i);
+                if (idx.isEmpty()) {
+                    continue;
+                }
+                h.raw(" <span class=\"tag\">").text(labels[i] + " " + idx.size() + " of " + l.neurons())
+                        .raw("</span> ");
+                List<String> named = new ArrayList<>();
+                for (int n : idx.subList(0, Math.min(idx.size(), MAX_HEALTH_NAMES))) {
+                    ActivationStats.NeuronRow r = rows.get(n);
+                    named.add("#" + n + (r == null ? "" : " " + (r.hasInterval() ? withInterval(r)
+                            : rate(r.firingRate()))));
+                }
+                h.text(String.join(", ", named));
+                if (idx.size() > MAX_HEALTH_NAMES) {
+                    h.raw(" <span class=\"note\">&hellip; and ").text(idx.size() - MAX_HEALTH_NAMES)
+                            .raw(" more</span>");
+                }
+            }
+            h.raw("</li>\n");
+        }
+        if (!healthy.isEmpty()) {
+            h.raw("<li class=\"muted\">").text((healthy.size() == s.layers().size() ? "Every layer" : "Also")
+                    + " without dead, always-on, rarely-firing or saturated neurons: " + String.join(", ", healthy))
+                    .raw("</li>\n");
+        }
+        h.raw("</ul>\n<p class=\"note\">Firing rates as fractions of examples, with their 95% (Wilson) interval "
+                + "in brackets where the census gives one.</p></div>\n");
+    }
+
+    /** @return {@code 0.31 [0.29, 0.33]}: the firing rate and its interval */
+    static String withInterval(ActivationStats.NeuronRow r) {
+        return rate(r.firingRate()) + " [" + rate(r.firingRateLow()) + ", " + rate(r.firingRateHigh()) + "]";
+    }
+
+    /**
+     * @return a rate as a fraction: two decimals between 0.1 and 0.9, and two significant digits of the rate (or of
+     * its distance to 1) nearer the ends, so that a rarely-firing neuron never reads as dead nor a nearly always-on
+     * one as always on; {@code n/a} for NaN
+     */
+    static String rate(double v) {
+        if (Double.isNaN(v)) {
+            return "n/a";
+        }
+        if (v <= 0 || v >= 1 || Double.isInfinite(v)) {
+            return Charts.number(v);
+        }
+        if (v < 0.1) {
+            return new BigDecimal(v).round(new MathContext(2)).stripTrailingZeros().toPlainString();
+        }
+        if (v > 0.9) {
+            return BigDecimal.ONE.subtract(new BigDecimal(1 - v).round(new MathContext(2))).stripTrailingZeros()
+                    .toPlainString();
+        }
+        return String.format(Locale.ROOT, "%.2f", v);
+    }
+
     private static String flagLabel(String key) {
         return key.equals("alwaysOn") ? "always-on" : key;
     }
@@ -320,11 +428,16 @@ public class HtmlReportVisualizer implements Visualizer<HtmlReportVisualizer.Par
             return;
         }
         long flaggedCount = rows.stream().filter(r -> !r.flags().isEmpty()).count();
+        boolean intervals = rows.stream().anyMatch(ActivationStats.NeuronRow::hasInterval);
+        List<String> quantiles = QUANTILES.stream()
+                .filter(q -> rows.stream().anyMatch(r -> r.quantiles().containsKey(q))).toList();
         h.raw("<details class=\"neurons\"><summary><code>").text(l.name()).raw("</code> per-neuron statistics (")
                 .text(rows.size() + " neurons, " + flaggedCount + " flagged").raw(")</summary>\n")
                 .raw("<table class=\"grid\">\n<thead><tr><th class=\"num\">neuron</th><th class=\"num\">mean</th>"
-                        + "<th class=\"num\">std</th><th class=\"num\">min</th><th class=\"num\">max</th>"
-                        + "<th class=\"num\">firing rate</th><th>flags</th></tr></thead>\n<tbody>\n");
+                        + "<th class=\"num\">std</th><th class=\"num\">min</th><th class=\"num\">max</th>");
+        quantiles.forEach(q -> h.raw("<th class=\"num\">").text(q).raw("</th>"));
+        h.raw(intervals ? "<th class=\"num\">firing rate [95% CI]</th>" : "<th class=\"num\">firing rate</th>")
+                .raw("<th>flags</th></tr></thead>\n<tbody>\n");
         int shown = Math.min(rows.size(), MAX_NEURON_ROWS);
         for (int i = 0; i < shown; i++) {
             ActivationStats.NeuronRow r = rows.get(i);
@@ -339,7 +452,12 @@ public class HtmlReportVisualizer implements Visualizer<HtmlReportVisualizer.Par
             for (double v : new double[] {r.mean(), r.std(), r.min(), r.max()}) {
                 h.raw("<td class=\"num\">").text(Charts.number(v)).raw("</td>");
             }
-            h.raw("<td class=\"num\">").text(Charts.percent(r.firingRate())).raw("</td><td>");
+            for (String q : quantiles) {
+                h.raw("<td class=\"num\">").text(Charts.number(r.quantiles().getOrDefault(q, Double.NaN)))
+                        .raw("</td>");
+            }
+            h.raw("<td class=\"num\">").text(r.hasInterval() ? withInterval(r) : Charts.percent(r.firingRate()))
+                    .raw("</td><td>");
             h.text(String.join(", ", r.flags().stream().map(HtmlReportVisualizer::flagLabel).toList()))
                     .raw("</td></tr>\n");
         }
@@ -371,11 +489,14 @@ public class HtmlReportVisualizer implements Visualizer<HtmlReportVisualizer.Par
             if (l.alwaysOn().contains(n)) {
                 flags.add("alwaysOn");
             }
+            if (l.rarelyFiring().contains(n)) {
+                flags.add("rarely-firing");
+            }
             if (l.saturated().contains(n)) {
                 flags.add("saturated");
             }
             rows.add(new ActivationStats.NeuronRow(n, mean.get()[n], at(std, n), at(min, n), at(max, n),
-                    at(rate, n), flags));
+                    at(rate, n), Double.NaN, Double.NaN, Map.of(), flags));
         }
         return rows;
     }
@@ -477,7 +598,7 @@ public class HtmlReportVisualizer implements Visualizer<HtmlReportVisualizer.Par
     }
 
     /** Writes a comma-separated list of scalars, cut after {@link #MAX_LIST} items with a note. */
-    private static void list(Html h, List<?> items) {
+    static void list(Html h, List<?> items) {
         List<String> shown = items.subList(0, Math.min(items.size(), MAX_LIST)).stream()
                 .map(HtmlReportVisualizer::scalar).toList();
         h.text(String.join(", ", shown));
@@ -568,6 +689,13 @@ public class HtmlReportVisualizer implements Visualizer<HtmlReportVisualizer.Par
             td.warn{color:var(--warn);font-weight:600}
             tr.flagged td{background:var(--flag)}
             tr.flag-dead td{background:#fde8e8}
+            tr.top td{background:#e6f0fa;font-weight:600}
+            .health{border-left:4px solid var(--accent);background:#f7f9fc;padding:.2rem .9rem;margin:.6rem 0}
+            .health h3{margin:.4rem 0 .2rem;font-size:1rem}
+            .health ul{margin:.2rem 0;padding-left:1.2rem}
+            table.tops td.ex{font-size:.8rem;min-width:7rem}
+            td.makeup{white-space:pre-line;font-size:.8rem;color:#374151}
+            h4{margin:.8rem 0 .2rem;font-size:.95rem}
             .tag{display:inline-block;padding:0 .4rem;border-radius:4px;background:#eef2f7;font-size:.8rem}
             .muted{color:var(--muted)}
             .note{color:var(--muted);font-size:.85rem;font-style:italic}
