@@ -48,7 +48,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--input-size", description = "size of the synthetic square images fed to the models (default 28)")
     int inputSize = 28;
 
-    @Option(names = "--analyzers", split = ",", description = "streaming analyzers fused in (b) (default: activation-stats,top-activations)")
+    @Option(names = "--analyzers", split = ",", description = "streaming analyzers fused in (b), or 'none' to measure capture alone (default: activation-stats,top-activations)")
     List<String> analyzerNames = List.of("activation-stats", "top-activations");
 
     @Option(names = "--plugins", paramLabel = "DIR", description = "plugin bundles folder")
@@ -66,9 +66,13 @@ final class BenchCommand implements Callable<Integer> {
         try (PluginHost host = Launch.plugins(plugins, System.err, true)) {
             List<String> analyzers = new ArrayList<>();
             for (String name : analyzerNames) {
-                if (host.registry().find(ExtensionPoints.ANALYZER, name).isPresent()) {
-                    analyzers.add(name);
+                if (name.equals("none")) {
+                    continue;
                 }
+                if (host.registry().find(ExtensionPoints.ANALYZER, name).isEmpty()) {
+                    throw new ConfigException(host.registry().unknownMessage(ExtensionPoints.ANALYZER, name));
+                }
+                analyzers.add(name);
             }
             System.out.printf(Locale.ROOT, "%-44s %8s %6s %7s %10s %10s %7s %10s%n", "model", "examples", "batch", "threads",
                     "plain ex/s", "fused ex/s", "ratio", "peak heap");
@@ -76,7 +80,7 @@ final class BenchCommand implements Callable<Integer> {
                 StringBuilder yaml = new StringBuilder("experiment: bench\nseed: 1\nbatchSize: " + batch + "\n"
                         + "model: {backend: tensorflow, path: '" + model.toAbsolutePath().toString().replace("'", "''") + "'}\n"
                         + "data: {probe: {source: synthetic-shapes, params: {split: decorrelated, count: " + examples
-                        + ", size: " + inputSize + "}}}\nsteps:\n");
+                        + ", size: " + inputSize + "}}}\nsteps:" + (analyzers.isEmpty() ? " []" : "") + "\n");
                 for (String a : analyzers) {
                     yaml.append("  - {id: ").append(a).append(", analyzer: ").append(a).append(", data: probe}\n");
                 }
@@ -90,7 +94,8 @@ final class BenchCommand implements Callable<Integer> {
                             r.ratio(), r.peakHeapMb());
                 }
             }
-            System.out.println("fused = every layer captured in one model run per batch, fed to: " + String.join(" + ", analyzers));
+            System.out.println("fused = every layer captured in one model run per batch, fed to: "
+                    + (analyzers.isEmpty() ? "no analyzer (capture only)" : String.join(" + ", analyzers)));
         }
         return Main.OK;
     }

@@ -37,8 +37,7 @@ public final class Benchmark {
     @SuppressWarnings({"unchecked", "rawtypes"})
     public static Result run(PreparedExperiment exp, Environment env, int repeats, int threads) {
         LoadedModel model = exp.model();
-        PreparedExperiment.StepEntry first = exp.steps().get(0);
-        Dataset source = exp.data().get(first.data()).dataset();
+        Dataset source = exp.data().values().iterator().next().dataset();
         int batchSize = exp.config().batchSize();
         List<Batch> batches = new ArrayList<>();
         source.batches(batchSize).forEachRemaining(batches::add);
@@ -54,6 +53,10 @@ public final class Benchmark {
         List<String> union = new ArrayList<>();
         for (PreparedExperiment.StepEntry s : exp.steps()) {
             s.layers().stream().map(LayerInfo::name).filter(n -> !union.contains(n)).forEach(union::add);
+        }
+        if (exp.steps().isEmpty()) {
+            // capture only: every layer but the input, fed to no analyzer
+            model.layers().stream().filter(l -> l.role() != LayerInfo.Role.INPUT).map(LayerInfo::name).forEach(union::add);
         }
         Runnable fused = () -> {
             List<FusedPass.Consumer> consumers = new ArrayList<>();

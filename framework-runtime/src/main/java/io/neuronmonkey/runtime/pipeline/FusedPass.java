@@ -60,7 +60,7 @@ final class FusedPass {
         if (threads <= 1) {
             Iterator<Batch> it = data.batches(batchSize);
             long index = 0;
-            while (it.hasNext() && failed.size() < consumers.size()) {
+            while (it.hasNext() && (consumers.isEmpty() || failed.size() < consumers.size())) {
                 checkCancelled(cancelled);
                 Batch b = it.next();
                 Map<String, Tensor> act = source.of(b, index++);
@@ -180,6 +180,9 @@ final class FusedPass {
                     break;
                 }
                 Item current = item;
+                if (consumers.isEmpty()) {
+                    inFlight.release();
+                }
                 AtomicInteger pending = new AtomicInteger(consumers.size());
                 for (int i = 0; i < consumers.size(); i++) {
                     Consumer c = consumers.get(i);
