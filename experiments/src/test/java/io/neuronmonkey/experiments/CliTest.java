@@ -91,7 +91,7 @@ class CliTest {
         String e = r.err();
         assertTrue(e.contains("steps[0].analyzer (line 8, col 15) - unknown analyzer 'activation-stat'; did you mean 'activation-stats'?"), e);
         assertTrue(e.contains("steps[2].visualizer (line 16, col 17) - unknown visualizer 'histgram'; did you mean 'histogram'?"), e);
-        assertTrue(e.contains("known: heatmap, histogram, html-report"), e);
+        assertTrue(e.contains("known: effect-sizes, heatmap, histogram, html-report, top-activations-grid"), e);
         assertTrue(e.contains("data.probe.params.count (line 4, col 53) - must be >= 1, found 0"), e);
         assertTrue(e.contains("data.probe.params.split (line 4, col 63) - must be one of train, test, decorrelated, found 'validation'"), e);
         assertTrue(e.contains("steps[1].params.bins (line 14, col 20) - must be between 2 and 1024, found 1"), e);

@@ -36,7 +36,8 @@ class QuickstartTest {
     @BeforeAll
     static void runQuickstart() throws Exception {
         out = work.resolve("quickstart-run");
-        run = Launcher.run(work, "run", Launcher.ROOT.resolve("experiments/quickstart.yaml").toString(), "--out", out.toString());
+        run = Launcher.run(work, "run", Launcher.ROOT.resolve("experiments/quickstart.yaml").toString(), "--out", out.toString(),
+                "--threads", "4");
         census = new ObjectMapper().readTree(out.resolve("census/result.json").toFile());
     }
 
@@ -44,7 +45,8 @@ class QuickstartTest {
     void quickstartSucceedsAndWritesEveryDocumentedFile() {
         assertEquals(0, run.code(), run.all());
         for (String f : List.of("provenance.json", "experiment.yaml", "report.html", "census/result.json",
-                "census/conv1-mean.npy", "census-max/result.json", "histograms/census-dense1.png", "report/artifacts.json")) {
+                "census/conv1-mean.npy", "top-examples/conv2-top-inputs.npy", "watermark-hunt/result.json",
+                "histograms/census-dense1.png", "top-grids/top-examples-conv2-top.png", "report/artifacts.json")) {
             assertTrue(Files.isRegularFile(out.resolve(f)), f + " missing; " + run.all());
         }
         assertTrue(run.out().trim().endsWith(out.toString()), run.out());
@@ -112,10 +114,60 @@ class QuickstartTest {
             assertEquals((byte) 0x89, png[0]);
             images++;
         }
-        assertEquals(14, images, "7 histograms + 7 heatmaps embedded");
+        assertEquals(20, images, "7 histograms + 7 heatmaps + 3 top-k grids + 3 effect-size charts embedded");
         JsonNode dense = census.get("summary").get("layers").get(4);
         String deadPct = String.format(java.util.Locale.ROOT, "%.1f%%", 100 * dense.get("deadFraction").asDouble());
         assertTrue(html.contains(deadPct), "dense1 dead percentage " + deadPct + " is in the report");
+    }
+
+    @Test
+    void plantedWatermarkNeuronRanksFirstAndItsTopExamplesCarryTheWatermark() throws IOException {
+        JsonNode breakdown = new ObjectMapper().readTree(out.resolve("watermark-hunt/result.json").toFile()).get("summary");
+        JsonNode watermark = null;
+        for (JsonNode k : breakdown.get("overall")) {
+            if (k.get("key").asText().equals("watermark")) {
+                watermark = k;
+            }
+        }
+        assertTrue(watermark != null, breakdown.toString());
+        assertEquals("on vs off", watermark.get("contrast").asText());
+        JsonNode first = watermark.get("ranking").get(0);
+        String layer = first.get("layer").asText();
+        int neuron = first.get("neuron").asInt();
+        assertTrue(layer.startsWith("conv"), "a convolutional neuron sees the 3x3 patch: " + first);
+        assertTrue(first.get("effectSize").asDouble() > 2.0, "a large standardized difference: " + first);
+        // with the watermark independent of the label in this split, no class effect explains it: its top examples
+        // carry the watermark far more often than the 50% base rate
+        JsonNode top = new ObjectMapper().readTree(out.resolve("top-examples/result.json").toFile()).get("summary");
+        for (JsonNode l : top.get("layers")) {
+            if (l.get("name").asText().equals(layer)) {
+                int on = 0;
+                JsonNode kept = l.get("neuronStats").get(neuron).get("top");
+                for (JsonNode e : kept) {
+                    on += e.get("metadata").get("watermark").asText().equals("on") ? 1 : 0;
+                }
+                assertTrue(on >= kept.size() - 1, on + " of " + kept.size() + " top examples of " + layer + " #" + neuron + " carry the watermark");
+            }
+        }
+    }
+
+    @Test
+    void resultsAreIdenticalForOneAndFourThreads() throws Exception {
+        Path single = work.resolve("quickstart-one-thread");
+        Launcher.Result r = Launcher.run(work, "run", Launcher.ROOT.resolve("experiments/quickstart.yaml").toString(),
+                "--out", single.toString(), "--threads", "1", "--no-cache");
+        assertEquals(0, r.code(), r.all());
+        ObjectMapper json = new ObjectMapper();
+        for (String step : List.of("census", "top-examples", "watermark-hunt")) {
+            assertEquals(json.readTree(out.resolve(step + "/result.json").toFile()).get("summary"),
+                    json.readTree(single.resolve(step + "/result.json").toFile()).get("summary"), step);
+            try (var files = Files.list(out.resolve(step))) {
+                for (Path f : files.filter(p -> p.toString().endsWith(".npy")).toList()) {
+                    assertTrue(java.util.Arrays.equals(Files.readAllBytes(f), Files.readAllBytes(single.resolve(step).resolve(f.getFileName()))),
+                            step + "/" + f.getFileName() + " differs between 4 threads and 1");
+                }
+            }
+        }
     }
 
     @Test
@@ -126,7 +178,8 @@ class QuickstartTest {
         assertTrue(p.get("model").get("sha256").asText().matches("[0-9a-f]{64}"));
         assertTrue(p.get("data").get("probe").get("sha256").asText().matches("[0-9a-f]{64}"));
         assertEquals(4, p.get("plugins").size());
-        assertEquals(5, p.get("steps").size());
+        assertEquals(8, p.get("steps").size());
+        assertEquals(4, p.get("execution").get("threads").asInt());
         assertTrue(p.get("java").get("version").asText().length() > 0);
     }
 
