@@ -85,30 +85,30 @@ final class LayerStats {
                 }
                 continue;
             }
-            for (int c = 0; c < neurons; c++) {
-                reduced[rbase + c] = reduceMax ? Float.NEGATIVE_INFINITY : 0f;
+            // tight, branch-light loops over contiguous memory: this is the hot path of a census
+            for (int i = base, end = base + rowSize; i < end; i++) {
+                atOrBelow += act[i] <= threshold ? 1 : 0;
             }
-            double[] acc = sumScratch;
-            if (!reduceMax) {
-                Arrays.fill(acc, 0);
-            }
-            for (int p = 0; p < positions; p++) {
-                int off = base + p * neurons;
+            if (reduceMax) {
                 for (int c = 0; c < neurons; c++) {
-                    float v = act[off + c];
-                    if (v <= threshold) {
-                        atOrBelow++;
-                    }
-                    if (reduceMax) {
-                        if (v > reduced[rbase + c] || Float.isNaN(v)) {
-                            reduced[rbase + c] = v;
-                        }
-                    } else {
-                        acc[c] += v;
+                    reduced[rbase + c] = Float.NEGATIVE_INFINITY;
+                }
+                // Math.max returns NaN when either side is NaN: a NaN at any position makes the channel NaN
+                for (int p = 0; p < positions; p++) {
+                    int off = base + p * neurons;
+                    for (int c = 0; c < neurons; c++) {
+                        reduced[rbase + c] = Math.max(reduced[rbase + c], act[off + c]);
                     }
                 }
-            }
-            if (!reduceMax) {
+            } else {
+                double[] acc = sumScratch;
+                Arrays.fill(acc, 0);
+                for (int p = 0; p < positions; p++) {
+                    int off = base + p * neurons;
+                    for (int c = 0; c < neurons; c++) {
+                        acc[c] += act[off + c];
+                    }
+                }
                 for (int c = 0; c < neurons; c++) {
                     reduced[rbase + c] = (float) (acc[c] / positions);
                 }

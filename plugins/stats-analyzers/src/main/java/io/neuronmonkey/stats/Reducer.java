@@ -56,17 +56,21 @@ final class Reducer {
                 argmax[rb + c] = 0;
                 sums[c] = act[base + c];
             }
+            boolean nan = false;
             for (int p = 1; p < positions; p++) {
                 int off = base + p * neurons;
                 for (int c = 0; c < neurons; c++) {
                     float v = act[off + c];
                     sums[c] += v;
-                    float best = values[rb + c];
-                    if (v > best || Float.isNaN(v) && !Float.isNaN(best)) {
+                    if (v > values[rb + c]) {
                         values[rb + c] = v;
                         argmax[rb + c] = p;
                     }
+                    nan |= v != v;
                 }
+            }
+            if (nan || hasNaN(values, rb)) {
+                nanAware(act, base, rb);
             }
             if (!max) {
                 for (int c = 0; c < neurons; c++) {
@@ -75,6 +79,32 @@ final class Reducer {
             }
         }
         return values;
+    }
+
+    private boolean hasNaN(float[] v, int rb) {
+        for (int c = 0; c < neurons; c++) {
+            if (v[rb + c] != v[rb + c]) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The rare slow path: redo an example's max so that NaN wins (the first NaN position), as in the census. */
+    private void nanAware(float[] act, int base, int rb) {
+        for (int c = 0; c < neurons; c++) {
+            float best = act[base + c];
+            int at = 0;
+            for (int p = 1; p < positions; p++) {
+                float v = act[base + p * neurons + c];
+                if (v > best || v != v && best == best) {
+                    best = v;
+                    at = p;
+                }
+            }
+            values[rb + c] = best;
+            argmax[rb + c] = at;
+        }
     }
 
     /** @return per example and neuron the argmax position (index into the layer's H*W positions) of the last batch */
