@@ -102,20 +102,18 @@ public class HtmlReportVisualizer implements Visualizer<HtmlReportVisualizer.Par
             h.raw(" &middot; experiment <code>").text(run.experiment()).raw("</code>");
         }
         h.raw(" &middot; written by step <code>").text(ctx.stepId()).raw("</code></p>\n");
-        h.raw("<nav><a href=\"#run\">Run</a> <a href=\"#config\">Configuration</a> <a href=\"#model\">Model</a> "
-                + "<a href=\"#data\">Data</a> ");
+        h.raw("<nav><a href=\"#run\">Run</a> ");
         for (StepOutput s : results) {
             h.open("a", "href", "#" + Html.id("result", s.stepId())).text(s.stepId()).raw("</a> ");
         }
         if (!figures.isEmpty()) {
-            h.raw("<a href=\"#figures\">Figures</a>");
+            h.raw("<a href=\"#figures\">Figures</a> ");
         }
+        h.raw("<a href=\"#config\">Configuration</a> <a href=\"#model\">Model</a> <a href=\"#data\">Data</a>");
         h.raw("</nav>\n</header>\n<main>\n");
 
+        // findings first: the short run facts, every result, the figures; then the details a reader checks later
         runFacts(h, run.provenance());
-        config(h, run.configYaml());
-        model(h, run);
-        data(h, run.data());
         for (StepOutput s : results) {
             AnalysisResult r = s.result().orElseThrow();
             h.raw("<section class=\"result\" id=\"").raw(Html.id("result", s.stepId())).raw("\">\n<h2>")
@@ -134,6 +132,9 @@ public class HtmlReportVisualizer implements Visualizer<HtmlReportVisualizer.Par
             }
             h.raw("</section>\n");
         }
+        config(h, run.configYaml());
+        model(h, run);
+        data(h, run.data());
         h.raw("</main>\n<footer>Self-contained page: styles and pictures are embedded; other files are linked "
                 + "relative to the run folder.</footer>\n</body>\n</html>\n");
         return h.toString();
@@ -179,15 +180,32 @@ public class HtmlReportVisualizer implements Visualizer<HtmlReportVisualizer.Par
         if (flat.isEmpty()) {
             h.raw("<p class=\"muted\">No provenance recorded.</p>\n");
         } else {
-            h.raw("<table class=\"kv\">\n");
-            flat.forEach((k, v) -> {
-                h.raw("<tr><th>").text(k).raw("</th><td>");
-                value(h, v);
-                h.raw("</td></tr>\n");
-            });
-            h.raw("</table>\n");
+            Map<String, Object> key = new LinkedHashMap<>();
+            for (String k : KEY_FACTS) {
+                flat.entrySet().stream().filter(e -> e.getKey().equals(k) || k.endsWith(".*") && e.getKey().startsWith(k.substring(0, k.length() - 1))
+                        && e.getKey().endsWith(".sha256")).forEach(e -> key.put(e.getKey(), e.getValue()));
+            }
+            kvTable(h, key);
+            h.raw("<details><summary>Full provenance (").text(String.valueOf(flat.size())).raw(" entries)</summary>\n");
+            kvTable(h, flat);
+            h.raw("</details>\n");
         }
         h.raw("</section>\n");
+    }
+
+    /** The provenance entries a reader looks for first; {@code data.*} stands for every data set's hash. */
+    private static final List<String> KEY_FACTS = List.of("experiment", "startedAt", "seed",
+            "framework.version", "java.version", "os.name", "os.arch", "execution.threads", "execution.peakHeapMB",
+            "model.path", "model.sha256", "data.*", "plugins");
+
+    private static void kvTable(Html h, Map<String, Object> entries) {
+        h.raw("<table class=\"kv\">\n");
+        entries.forEach((k, v) -> {
+            h.raw("<tr><th>").text(k).raw("</th><td>");
+            value(h, v);
+            h.raw("</td></tr>\n");
+        });
+        h.raw("</table>\n");
     }
 
     /**

@@ -147,7 +147,9 @@ class HtmlReportVisualizerTest {
         assertTrue(html.contains("<title>shapes-census</title>"));
         assertTrue(html.contains("<tr><th>versions.java</th><td>17.0.15</td></tr>"), "nested map flattened");
         assertTrue(html.contains("<tr><th>plugins</th><td><table class=\"grid\">"), "list of records as a table");
-        assertTrue(html.indexOf("<th>model.sha256</th>") < html.indexOf("<th>seed</th>"), "keys sorted");
+        int full = html.indexOf("<details><summary>Full provenance");
+        assertTrue(full > 0 && html.indexOf("<th>seed</th>") < full, "key facts come first, the full provenance is folded");
+        assertTrue(html.indexOf("<th>model.sha256</th>", full) < html.indexOf("<th>seed</th>", full), "full provenance keys sorted");
         assertTrue(html.contains("<td><code>block/dense1</code></td><td>MatMul</td><td>[5]</td>"
                 + "<td class=\"num\">5</td><td>hidden</td>"));
         assertTrue(html.contains("<td><code>probe</code></td><td class=\"num\">100</td><td>[28, 28, 1]</td>"

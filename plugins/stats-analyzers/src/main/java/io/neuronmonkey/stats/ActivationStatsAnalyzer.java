@@ -307,6 +307,9 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
         double z2n = z * z / n;
         double centre = (p + z2n / 2) / (1 + z2n);
         double half = z * Math.sqrt(p * (1 - p) / n + z2n / (4.0 * n)) / (1 + z2n);
-        return new double[]{Math.max(0, centre - half), Math.min(1, centre + half)};
+        // the closed form gives exactly 0 (or 1) at the boundaries; floating point leaves a residue of ~1e-19
+        double lo = successes == 0 ? 0 : Math.max(0, centre - half);
+        double hi = successes == n ? 1 : Math.min(1, centre + half);
+        return new double[]{lo, hi};
     }
 }
