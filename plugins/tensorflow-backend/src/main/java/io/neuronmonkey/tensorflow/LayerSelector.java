@@ -17,8 +17,10 @@ import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Picks the layers a user wants to probe from a graph: activation-producing ops on a path from the input to the
@@ -51,9 +53,20 @@ final class LayerSelector {
     private final Map<String, Integer> index = new HashMap<>();
     private final int[][] inputs;
     private final List<List<Integer>> consumers = new ArrayList<>();
+    private final Function<String, String> scope;
 
+    /** A selector for plain graphs: a linear op followed by its activation is one layer. */
     LayerSelector(Graph graph) {
+        this(graph, op -> null);
+    }
+
+    /**
+     * @param scope the layer scope of an op (e.g. its Keras layer), or null when unknown; a linear op is hidden
+     *              behind the op that follows it only when both have the same scope
+     */
+    LayerSelector(Graph graph, Function<String, String> scope) {
         this.graph = graph;
+        this.scope = scope;
         GraphDef def = graph.toGraphDef();
         this.nodes = def.getNodeList();
         for (int i = 0; i < nodes.size(); i++) {
@@ -73,34 +86,6 @@ final class LayerSelector {
         }
     }
 
-    /** @return true if the graph has an op of this name */
-    boolean hasOp(String op) {
-        return index.containsKey(op);
-    }
-
-    /** @return the type of the op, or empty if there is none of that name */
-    Optional<String> opType(String op) {
-        Integer i = index.get(op);
-        return i == null ? Optional.empty() : Optional.of(nodes.get(i).getOp());
-    }
-
-    /** @return names of every Placeholder op, in graph order */
-    List<String> placeholders() {
-        return nodes.stream().filter(n -> n.getOp().startsWith("Placeholder")).map(NodeDef::getName).toList();
-    }
-
-    /** @return names of float ops nobody consumes (likely outputs), in graph order, at most {@code max} */
-    List<String> sinks(int max) {
-        List<String> out = new ArrayList<>();
-        for (int i = 0; i < nodes.size() && out.size() < max; i++) {
-            if (consumers.get(i).isEmpty() && !nodes.get(i).getOp().startsWith("Placeholder")
-                    && !nodes.get(i).getOp().equals("NoOp") && isFloat(new TensorRef(nodes.get(i).getName(), 0))) {
-                out.add(nodes.get(i).getName());
-            }
-        }
-        return out;
-    }
-
     /**
      * The logits of an output by default: the input of a Softmax output (looking through Identity ops), otherwise
      * the output itself.
@@ -118,6 +103,19 @@ final class LayerSelector {
             t = TensorRef.parse(n.getInput(0));
         }
         return output;
+    }
+
+    /** @return the tensor behind a chain of pass-through ops (Identity) ending at {@code output} */
+    TensorRef throughIdentities(TensorRef output) {
+        TensorRef t = output;
+        for (int hops = 0; hops < 64; hops++) {
+            NodeDef n = nodes.get(index.get(t.op()));
+            if (!PASS_THROUGH.contains(n.getOp()) || n.getInputCount() == 0) {
+                return t;
+            }
+            t = TensorRef.parse(n.getInput(0));
+        }
+        return t;
     }
 
     /**
@@ -219,7 +217,8 @@ final class LayerSelector {
         }
         if (LINEAR.contains(type)) {
             int[] next = consumers.get(i).stream().mapToInt(Integer::intValue).filter(onPath::get).toArray();
-            return !(next.length == 1 && FOLLOW_UPS.contains(nodes.get(next[0]).getOp()));
+            return !(next.length == 1 && FOLLOW_UPS.contains(nodes.get(next[0]).getOp())
+                    && Objects.equals(scope.apply(nodes.get(i).getName()), scope.apply(nodes.get(next[0]).getName())));
         }
         return true;
     }

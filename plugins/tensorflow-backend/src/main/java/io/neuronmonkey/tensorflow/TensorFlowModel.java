@@ -1,6 +1,8 @@
 package io.neuronmonkey.tensorflow;
 
 import io.neuronmonkey.api.ModelException;
+import io.neuronmonkey.api.model.GradientTarget;
+import io.neuronmonkey.api.model.Intervention;
 import io.neuronmonkey.api.model.LayerInfo;
 import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.tensor.DType;
@@ -9,6 +11,7 @@ import org.tensorflow.Graph;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.types.TFloat32;
 
@@ -26,22 +29,21 @@ import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
- * A TensorFlow graph and session ready to capture layers. Thread-safe: TensorFlow sessions run concurrently, and a
- * read-write lock keeps {@link #close()} from freeing the session under a running batch.
+ * A model's {@link AnalysisGraph} and a session ready to capture layers, intervene on them and differentiate
+ * through them. Batches are split into runs of at most {@code chunk} rows (exactly the model's fixed batch size,
+ * padded, when it has one). Thread-safe: TensorFlow sessions run concurrently; a read-write lock keeps
+ * {@link #close()} and the building of gradient subgraphs away from running batches.
  */
 final class TensorFlowModel implements LoadedModel {
 
     private final Graph graph;
     private final Session session;
     private final AutoCloseable owner;
-    private final TensorRef input;
-    private final int[] inputShape;
-    private final String logits;
-    private final List<LayerInfo> layers;
+    private final AnalysisGraph analysis;
     private final Map<String, LayerInfo> byName;
-    private final Map<String, TensorRef> fetchable = new ConcurrentHashMap<>();
-    private final float scale;
-    private final float shift;
+    private final Map<String, String> fetchable = new ConcurrentHashMap<>();
+    private final Map<String, Gradients.Subgraph> gradients = new ConcurrentHashMap<>();
+    private final int chunk;
     private final String description;
     private final Supplier<String> fingerprint;
     private final ReadWriteLock lock = new ReentrantReadWriteLock();
@@ -49,42 +51,36 @@ final class TensorFlowModel implements LoadedModel {
 
     /**
      * @param owner       closes graph and session (a SavedModelBundle, or both of them)
+     * @param chunk       rows per TensorFlow run
      * @param fingerprint computes the model files' digest on first use
      */
-    TensorFlowModel(Graph graph, Session session, AutoCloseable owner, TensorRef input, String logits,
-                    List<LayerInfo> layers, double scale, double shift, String description,
-                    Supplier<String> fingerprint) {
+    TensorFlowModel(Graph graph, Session session, AutoCloseable owner, AnalysisGraph analysis, int chunk,
+                    String description, Supplier<String> fingerprint) {
         this.graph = graph;
         this.session = session;
         this.owner = owner;
-        this.input = input;
-        this.logits = logits;
-        this.layers = List.copyOf(layers);
-        this.byName = this.layers.stream().collect(Collectors.toMap(LayerInfo::name, l -> l, (a, b) -> a,
+        this.analysis = analysis;
+        this.chunk = analysis.fixedBatch > 0 ? analysis.fixedBatch : chunk;
+        this.byName = analysis.layers.stream().collect(Collectors.toMap(LayerInfo::name, l -> l, (a, b) -> a,
                 LinkedHashMap::new));
-        this.inputShape = byName.get(input.layerName()).shape();
-        this.scale = (float) scale;
-        this.shift = (float) shift;
         this.description = description;
         this.fingerprint = fingerprint;
-        for (LayerInfo l : this.layers) {
-            fetchable.put(l.name(), TensorRef.parse(l.name()));
-        }
+        fetchable.putAll(analysis.fetch);
     }
 
     @Override
     public List<LayerInfo> layers() {
-        return layers;
+        return analysis.layers;
     }
 
     @Override
     public int[] inputShape() {
-        return inputShape.clone();
+        return analysis.inputShape.clone();
     }
 
     @Override
     public String logitsLayer() {
-        return logits;
+        return analysis.logits;
     }
 
     @Override
@@ -98,102 +94,336 @@ final class TensorFlowModel implements LoadedModel {
     }
 
     @Override
+    public boolean supportsGradients() {
+        return true;
+    }
+
+    @Override
+    public boolean supportsInterventions() {
+        return true;
+    }
+
+    @Override
     public Map<String, Tensor> run(Tensor inputs, Collection<String> names) {
+        return run(inputs, names, List.of());
+    }
+
+    @Override
+    public Map<String, Tensor> run(Tensor inputs, Collection<String> names, List<Intervention> interventions) {
         List<String> wanted = new ArrayList<>(new LinkedHashSet<>(names));
-        List<TensorRef> refs = new ArrayList<>(wanted.size());
+        List<String> tensors = new ArrayList<>(wanted.size());
         for (String name : wanted) {
-            refs.add(resolve(name));
+            tensors.add(resolve(name));
         }
         checkInput(inputs);
+        List<RowFeed> feeds = interventionFeeds(interventions, inputs.rows());
         if (wanted.isEmpty()) {
             return Map.of();
         }
-        float[] x = preprocess(inputs.floats());
-        // TensorFlow refuses to fetch a fed tensor: the input layer is the (preprocessed) batch itself
-        Tensor fed = x == inputs.floats() ? inputs : Tensor.ofFloats(x, inputs.shape());
-        List<Integer> fetched = new ArrayList<>();
-        for (int i = 0; i < refs.size(); i++) {
-            if (!refs.get(i).equals(input)) {
-                fetched.add(i);
+        Tensor[] results = execute(inputs, feeds, null, tensors, "layers " + wanted);
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (int i = 0; i < wanted.size(); i++) {
+            out.put(wanted.get(i), results[i]);
+        }
+        return out;
+    }
+
+    @Override
+    public Tensor gradient(Tensor inputs, GradientTarget target, String wrt) {
+        checkInput(inputs);
+        TensorRef t = TensorRef.parse(resolve(target.layer()));
+        TensorRef w = TensorRef.parse(resolve(wrt));
+        int[] shape = shapeOf(target.layer(), t);
+        boolean spatial = shape.length == 3;
+        int neurons = spatial ? shape[2] : Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+        Gradients.Subgraph sub = gradients.get(t.layerName() + "\u0000" + w.layerName());
+        if (sub == null) {
+            lock.writeLock().lock();
+            try {
+                requireOpen();
+                sub = gradients.computeIfAbsent(t.layerName() + "\u0000" + w.layerName(), k -> Gradients.build(
+                        new String[] {target.layer(), wrt}, graph, analysis.nodes, t, spatial, neurons, w,
+                        gradients.size(), description));
+            } finally {
+                lock.writeLock().unlock();
             }
         }
-        Tensor[] results = new Tensor[wanted.size()];
-        if (!fetched.isEmpty()) {
-            lock.readLock().lock();
-            try {
-                if (closed) {
-                    throw new ModelException("model " + description + " is closed");
+        int n = inputs.rows();
+        float[] weights = new float[n * neurons];
+        float predicted = 0f;
+        switch (target.mode()) {
+            case FIXED -> {
+                float[] row = target.weights(neurons);
+                for (int r = 0; r < n; r++) {
+                    System.arraycopy(row, 0, weights, r * neurons, neurons);
                 }
-                try (TFloat32 feed = TfTensors.floats(x, inputs.shape())) {
-                    Session.Runner runner = session.runner().feed(input.op(), input.index(), feed);
-                    for (int i : fetched) {
-                        runner.fetch(refs.get(i).op(), refs.get(i).index());
+            }
+            case PER_ROW -> {
+                int[] index = target.indexPerRow();
+                if (index.length != n) {
+                    throw new ModelException("gradient target on '" + target.layer() + "' names " + index.length
+                            + " neurons, one per row, for a batch of " + n);
+                }
+                for (int r = 0; r < n; r++) {
+                    if (index[r] < 0 || index[r] >= neurons) {
+                        throw new ModelException("gradient target row " + r + ": neuron " + index[r]
+                                + " is outside layer '" + target.layer() + "' (0.." + (neurons - 1) + ")");
+                    }
+                    weights[r * neurons + index[r]] = 1f;
+                }
+            }
+            case PREDICTED -> predicted = 1f;
+        }
+        List<RowFeed> feeds = List.of(new RowFeed(sub.weights(), weights, new long[] {neurons}, 0f));
+        return execute(inputs, feeds, new ScalarFeed(sub.predicted(), predicted), List.of(sub.gradient()),
+                "gradient of " + target + " w.r.t. '" + wrt + "'")[0];
+    }
+
+    /** One fed placeholder with a row per example; {@code pad} fills padding rows. */
+    private record RowFeed(String tensor, float[] data, long[] perRow, float pad) {
+    }
+
+    private record ScalarFeed(String tensor, float value) {
+    }
+
+    private List<RowFeed> interventionFeeds(List<Intervention> interventions, int n) {
+        Map<String, float[][]> byLayer = new LinkedHashMap<>();
+        for (Intervention iv : interventions) {
+            AnalysisGraph.Splice splice = analysis.splices.get(iv.layer());
+            if (splice == null) {
+                throw new ModelException("cannot intervene on '" + iv.layer() + "' in model " + description
+                        + ": interventions apply to listed layers: " + String.join(", ", byName.keySet()));
+            }
+            float[][] ss = byLayer.computeIfAbsent(iv.layer(), k -> {
+                float[] scale = new float[n * splice.neurons()];
+                Arrays.fill(scale, 1f);
+                float[] shift = new float[n * splice.neurons()];
+                Arrays.fill(shift, -0f);
+                return new float[][] {scale, shift};
+            });
+            if (iv.vector() != null && iv.vector().length != splice.neurons()) {
+                throw new ModelException("steering vector for '" + iv.layer() + "' has " + iv.vector().length
+                        + " entries, the layer has " + splice.neurons() + " neurons");
+            }
+            try {
+                iv.applyTo(ss[0], ss[1], n, splice.neurons());
+            } catch (IllegalArgumentException e) {
+                throw new ModelException("intervention " + iv + ": " + e.getMessage(), e);
+            }
+        }
+        List<RowFeed> feeds = new ArrayList<>();
+        byLayer.forEach((layer, ss) -> {
+            AnalysisGraph.Splice splice = analysis.splices.get(layer);
+            feeds.add(new RowFeed(splice.scale(), ss[0], splice.perRow(), 1f));
+            feeds.add(new RowFeed(splice.shift(), ss[1], splice.perRow(), -0f));
+        });
+        return feeds;
+    }
+
+    /** Runs the batch in chunks, feeding the raw input and the given row feeds, and joins the fetched tensors. */
+    private Tensor[] execute(Tensor inputs, List<RowFeed> feeds, ScalarFeed scalar, List<String> fetches,
+                             String what) {
+        int n = inputs.rows();
+        int rowSize = inputs.rowSize();
+        int fixed = analysis.fixedBatch;
+        Accumulator[] acc = new Accumulator[fetches.size()];
+        lock.readLock().lock();
+        try {
+            requireOpen();
+            for (int from = 0; from < n || from == 0; from += chunk) {
+                int m = Math.min(chunk, n - from);
+                int rows = fixed > 0 ? fixed : m;
+                List<org.tensorflow.Tensor> fed = new ArrayList<>();
+                try {
+                    Session.Runner runner = session.runner();
+                    long[] xDims = Arrays.stream(inputs.shape()).asLongStream().toArray();
+                    xDims[0] = rows;
+                    TFloat32 x = slice(inputs.floats(), from, m, rows, rowSize, 0f, Shape.of(xDims));
+                    fed.add(x);
+                    TensorRef raw = TensorRef.parse(analysis.raw);
+                    runner.feed(raw.op(), raw.index(), x);
+                    for (RowFeed f : feeds) {
+                        int per = Math.toIntExact(Arrays.stream(f.perRow()).reduce(1, (a, b) -> a * b));
+                        long[] dims = new long[f.perRow().length + 1];
+                        dims[0] = rows;
+                        System.arraycopy(f.perRow(), 0, dims, 1, f.perRow().length);
+                        TFloat32 t = slice(f.data(), from, m, rows, per, f.pad(), Shape.of(dims));
+                        fed.add(t);
+                        TensorRef ref = TensorRef.parse(f.tensor());
+                        runner.feed(ref.op(), ref.index(), t);
+                    }
+                    if (scalar != null) {
+                        TFloat32 s = TFloat32.scalarOf(scalar.value());
+                        fed.add(s);
+                        runner.feed(scalar.tensor(), s);
+                    }
+                    for (String f : fetches) {
+                        TensorRef ref = TensorRef.parse(f);
+                        runner.fetch(ref.op(), ref.index());
                     }
                     try (Result result = runner.run()) {
-                        for (int j = 0; j < fetched.size(); j++) {
-                            int i = fetched.get(j);
-                            results[i] = TfTensors.toTensor(result.get(j), "layer '" + wanted.get(i) + "'");
+                        for (int j = 0; j < fetches.size(); j++) {
+                            if (acc[j] == null) {
+                                acc[j] = new Accumulator(result.get(j), n, what);
+                            }
+                            acc[j].add(result.get(j), from, m, what);
                         }
                     }
                 } catch (ModelException e) {
                     throw e;
                 } catch (RuntimeException e) {
-                    throw new ModelException("running " + description + " for layers " + wanted + " failed: "
+                    throw new ModelException("running " + description + " for " + what + " failed: "
                             + e.getMessage(), e);
+                } finally {
+                    fed.forEach(org.tensorflow.Tensor::close);
                 }
-            } finally {
-                lock.readLock().unlock();
             }
+        } finally {
+            lock.readLock().unlock();
         }
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        for (int i = 0; i < wanted.size(); i++) {
-            out.put(wanted.get(i), results[i] != null ? results[i] : fed);
+        Tensor[] out = new Tensor[acc.length];
+        for (int j = 0; j < acc.length; j++) {
+            out[j] = acc[j].toTensor();
         }
         return out;
     }
 
-    private float[] preprocess(float[] x) {
-        if (scale == 1f && shift == 0f) {
-            return x;
+    /** Rows {@code [from, from + m)} of a row-major array as a tensor of {@code rows} rows (zero-padded). */
+    private static TFloat32 slice(float[] data, int from, int m, int rows, int rowSize, float pad, Shape shape) {
+        if (rows == m) {
+            return TFloat32.tensorOf(shape, org.tensorflow.ndarray.buffer.DataBuffers.of(data, true, false)
+                    .slice((long) from * rowSize, (long) m * rowSize));
         }
-        float[] y = new float[x.length];
-        for (int i = 0; i < x.length; i++) {
-            y[i] = x[i] * scale + shift;
+        float[] padded = new float[rows * rowSize];
+        Arrays.fill(padded, m * rowSize, padded.length, pad);
+        System.arraycopy(data, from * rowSize, padded, 0, m * rowSize);
+        return TFloat32.tensorOf(shape, org.tensorflow.ndarray.buffer.DataBuffers.of(padded, true, false));
+    }
+
+    /** Collects the first rows of each chunk's result into one array, in bulk. */
+    private static final class Accumulator {
+        private final int[] shape;
+        private final int rowSize;
+        private final float[] floats;
+        private final int[] ints;
+
+        Accumulator(org.tensorflow.Tensor first, int n, String what) {
+            long[] dims = first.shape().asArray();
+            if (dims.length == 0) {
+                throw new ModelException(what + ": the fetched tensor is a scalar, not a batch");
+            }
+            shape = new int[dims.length];
+            shape[0] = n;
+            long size = n;
+            for (int i = 1; i < dims.length; i++) {
+                shape[i] = Math.toIntExact(dims[i]);
+                size *= dims[i];
+            }
+            if (size > Integer.MAX_VALUE - 8) {
+                throw new ModelException(what + " has " + size + " elements " + Arrays.toString(shape) + "; at most "
+                        + (Integer.MAX_VALUE - 8) + " fit one array: use smaller batches");
+            }
+            rowSize = n == 0 ? 0 : (int) (size / n);
+            DataType type = first.dataType();
+            if (type == DataType.DT_FLOAT) {
+                floats = new float[(int) size];
+                ints = null;
+            } else if (type == DataType.DT_INT32) {
+                floats = null;
+                ints = new int[(int) size];
+            } else {
+                throw new ModelException(what + ": dtype " + type + "; only DT_FLOAT and DT_INT32 can be captured");
+            }
         }
-        return y;
+
+        void add(org.tensorflow.Tensor t, int from, int m, String what) {
+            if (m <= 0) {
+                return;
+            }
+            long[] dims = t.shape().asArray();
+            long per = 1;
+            for (int i = 1; i < dims.length; i++) {
+                per *= dims[i];
+            }
+            if (per != rowSize || dims[0] < m) {
+                throw new ModelException(what + ": a run returned shape " + Arrays.toString(dims) + ", expected "
+                        + m + " rows of " + rowSize + " values; does the layer keep the batch in its first axis?");
+            }
+            if (floats != null) {
+                t.asRawTensor().data().asFloats().read(floats, from * rowSize, m * rowSize);
+            } else {
+                t.asRawTensor().data().asInts().read(ints, from * rowSize, m * rowSize);
+            }
+        }
+
+        Tensor toTensor() {
+            return floats != null ? Tensor.ofFloats(floats, shape) : Tensor.ofInts(ints, shape);
+        }
     }
 
     private void checkInput(Tensor inputs) {
+        int[] expected = analysis.inputShape;
         int[] s = inputs.shape();
-        boolean ok = inputs.dtype() == DType.FLOAT32 && s.length == inputShape.length + 1;
-        for (int i = 0; ok && i < inputShape.length; i++) {
-            ok = s[i + 1] == inputShape[i];
+        boolean ok = inputs.dtype() == DType.FLOAT32 && s.length == expected.length + 1;
+        for (int i = 0; ok && i < expected.length; i++) {
+            ok = s[i + 1] == expected[i];
         }
         if (!ok) {
             throw new ModelException("input batch of model " + description + " must be FLOAT32 [n, "
-                    + Arrays.stream(inputShape).mapToObj(String::valueOf).collect(Collectors.joining(", "))
+                    + Arrays.stream(expected).mapToObj(String::valueOf).collect(Collectors.joining(", "))
                     + "], found " + inputs.dtype() + " " + Arrays.toString(s));
         }
     }
 
-    /** Maps a layer name (a listed layer, or any float op as {@code op} or {@code op:index}) to its tensor. */
-    private TensorRef resolve(String name) {
-        TensorRef known = fetchable.get(name);
+    /** The shape (without batch) of a listed layer, or of any float op's static shape. */
+    private int[] shapeOf(String name, TensorRef ref) {
+        LayerInfo l = byName.get(name);
+        if (l != null) {
+            return l.shape();
+        }
+        lock.readLock().lock();
+        try {
+            requireOpen();
+            long[] dims = graph.operation(ref.op()).output(ref.index()).shape().asArray();
+            if (dims == null || dims.length == 0 || Arrays.stream(dims).skip(1).anyMatch(d -> d < 0)) {
+                throw new ModelException("gradient target '" + name + "' of model " + description
+                        + " has no static shape apart from the batch dimension; use a listed layer");
+            }
+            return Arrays.stream(dims).skip(1).mapToInt(Math::toIntExact).toArray();
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Maps a layer name (a listed layer or its path, or any float op as {@code op} or {@code op:index}, by its
+     * original name or its name inside a Keras function) to the graph tensor to fetch.
+     */
+    private String resolve(String name) {
+        String known = fetchable.get(name);
         if (known != null) {
             return known;
         }
+        for (LayerInfo l : analysis.layers) {
+            if (l.path().equals(name)) {
+                fetchable.put(name, analysis.fetch.get(l.name()));
+                return analysis.fetch.get(l.name());
+            }
+        }
         TensorRef ref = TensorRef.parse(name);
+        String op = analysis.opNames.get(ref.op());
         lock.readLock().lock();
         try {
-            GraphOperation op = closed ? null : graph.operation(ref.op());
-            if (op != null && ref.index() < op.numOutputs()) {
-                DataType type = op.output(ref.index()).dataType();
+            GraphOperation g = closed || op == null ? null : graph.operation(op);
+            if (g != null && ref.index() < g.numOutputs()) {
+                DataType type = g.output(ref.index()).dataType();
                 if (type != DataType.DT_FLOAT && type != DataType.DT_INT32) {
                     throw new ModelException("layer '" + name + "' of model " + description + " has dtype " + type
                             + "; only DT_FLOAT and DT_INT32 tensors can be captured");
                 }
-                fetchable.put(name, ref);
-                return ref;
+                String tensor = new TensorRef(op, ref.index()).layerName();
+                fetchable.put(name, tensor);
+                return tensor;
             }
         } finally {
             lock.readLock().unlock();
@@ -202,6 +432,12 @@ final class TensorFlowModel implements LoadedModel {
         throw new ModelException("unknown layer '" + name + "' in model " + description
                 + (near.isEmpty() ? "" : "; did you mean " + String.join(", ", near) + "?")
                 + " Layers: " + String.join(", ", byName.keySet()));
+    }
+
+    private void requireOpen() {
+        if (closed) {
+            throw new ModelException("model " + description + " is closed");
+        }
     }
 
     @Override

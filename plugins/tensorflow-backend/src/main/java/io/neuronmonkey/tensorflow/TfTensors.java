@@ -20,25 +20,8 @@ final class TfTensors {
      * @param shape dimensions
      * @return a new TF tensor; the caller closes it
      */
-    static TFloat32 floats(float[] data, int[] shape) {
-        return TFloat32.tensorOf(shape(shape), DataBuffers.of(data, true, false));
-    }
-
-    /**
-     * @param data  row-major values, copied into native memory
-     * @param shape dimensions
-     * @return a new TF tensor; the caller closes it
-     */
     static TFloat32 floats(float[] data, long... shape) {
         return TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(data, true, false));
-    }
-
-    static Shape shape(int[] dims) {
-        long[] l = new long[dims.length];
-        for (int i = 0; i < dims.length; i++) {
-            l[i] = dims[i];
-        }
-        return Shape.of(l);
     }
 
     /**

@@ -137,8 +137,11 @@ class TensorFlowBackendTest {
         }
         try (LoadedModel scaled = new TensorFlowBackend().load(new TestContexts.Model(mlpDir,
                 new TensorFlowBackend.Params("serving_default", null, null, null, 0.5, -0.25)))) {
-            Map<String, Tensor> out = scaled.run(Tensor.ofFloats(x.clone(), n, 4), List.of("x", "logits"));
-            assertClose(transformed, out.get("x"), n, 4);
+            Map<String, Tensor> out = scaled.run(Tensor.ofFloats(x.clone(), n, 4),
+                    List.of("x", "neuronmonkey/preprocess/shift", "logits"));
+            // the input layer is what the caller feeds (gradients w.r.t. it are in the caller's units)
+            assertArrayEquals(x, out.get("x").floats());
+            assertClose(transformed, out.get("neuronmonkey/preprocess/shift"), n, 4);
             assertClose(models.mlpLogits(transformed, n), out.get("logits"), n, 2);
         }
     }

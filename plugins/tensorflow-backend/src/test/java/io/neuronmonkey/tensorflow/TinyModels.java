@@ -68,15 +68,60 @@ final class TinyModels {
         }
     }
 
-    /** Writes the CNN (weights as constants) as a frozen GraphDef. */
-    void writeCnn(Path file) throws IOException {
+    /**
+     * Writes the MLP with constant weights as a frozen GraphDef: input {@code x} of the given dtype and batch size
+     * ({@code -1} for free), cast to float inside the model; output {@code probs}.
+     */
+    void writeMlp(Path file, long batch, org.tensorflow.proto.DataType dtype) throws IOException {
         try (Graph g = new Graph()) {
             Ops tf = Ops.create(g);
-            Placeholder<TFloat32> x = tf.withName("x").placeholder(TFloat32.class,
-                    Placeholder.shape(Shape.of(-1, 5, 5, 2)));
+            Operand<TFloat32> x;
+            if (dtype == org.tensorflow.proto.DataType.DT_FLOAT) {
+                x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(batch, 4)));
+            } else {
+                Operand<org.tensorflow.types.TUint8> raw = tf.withName("x").placeholder(
+                        org.tensorflow.types.TUint8.class, Placeholder.shape(Shape.of(batch, 4)));
+                x = tf.withName("to_float").dtypes.cast(raw, TFloat32.class);
+            }
+            Operand<TFloat32> hidden = tf.withName("hidden").nn.relu(tf.nn.biasAdd(tf.linalg.matMul(x,
+                    tf.constant(Shape.of(4, 3), DataBuffers.of(w1))), tf.constant(Shape.of(3), DataBuffers.of(b1))));
+            Operand<TFloat32> logits = tf.withName("logits").nn.biasAdd(tf.linalg.matMul(hidden,
+                    tf.constant(Shape.of(3, 2), DataBuffers.of(w2))), tf.constant(Shape.of(2), DataBuffers.of(b2)));
+            tf.withName("probs").nn.softmax(logits);
+            Files.write(file, g.toGraphDef().toByteArray());
+        }
+    }
+
+    /** The CNN as a frozen GraphDef whose input is channels first, {@code [-1, 2, 5, 5]}, transposed inside. */
+    void writeCnnNchw(Path file) throws IOException {
+        writeCnn(file, true, 1);
+    }
+
+    /** The CNN with its 3x3 convolution dilated by 2 (a graph whose input gradient must be refused). */
+    void writeDilatedCnn(Path file) throws IOException {
+        writeCnn(file, false, 2);
+    }
+
+    /** Writes the CNN (weights as constants) as a frozen GraphDef. */
+    void writeCnn(Path file) throws IOException {
+        writeCnn(file, false, 1);
+    }
+
+    private void writeCnn(Path file, boolean nchw, long dilation) throws IOException {
+        try (Graph g = new Graph()) {
+            Ops tf = Ops.create(g);
+            Operand<TFloat32> x;
+            if (nchw) {
+                Placeholder<TFloat32> in = tf.withName("x").placeholder(TFloat32.class,
+                        Placeholder.shape(Shape.of(-1, 2, 5, 5)));
+                x = tf.withName("to_nhwc").linalg.transpose(in, tf.constant(new int[] {0, 2, 3, 1}));
+            } else {
+                x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 5, 5, 2)));
+            }
             Operand<TFloat32> conv = tf.withName("conv").nn.relu(tf.withName("conv_bias").nn.biasAdd(
                     tf.withName("conv_conv").nn.conv2d(x, tf.constant(Shape.of(3, 3, 2, 3), DataBuffers.of(kernel)),
-                            List.of(1L, 1L, 1L, 1L), "SAME"),
+                            List.of(1L, 1L, 1L, 1L), "SAME",
+                            org.tensorflow.op.nn.Conv2d.dilations(List.of(1L, dilation, dilation, 1L))),
                     tf.constant(Shape.of(3), DataBuffers.of(convBias))));
             Operand<TFloat32> pool = tf.withName("pool").nn.maxPool(conv, tf.constant(new int[] {1, 2, 2, 1}),
                     tf.constant(new int[] {1, 2, 2, 1}), "VALID");
@@ -85,6 +130,22 @@ final class TinyModels {
                     tf.withName("out_matmul").linalg.matMul(flat, tf.constant(Shape.of(12, 2), DataBuffers.of(dense))),
                     tf.constant(Shape.of(2), DataBuffers.of(denseBias)));
             tf.withName("probs").nn.softmax(logits);
+            Files.write(file, g.toGraphDef().toByteArray());
+        }
+    }
+
+    /**
+     * A fixed batch of 2 rows: {@code logits = x W2} ({@code x [2, 3]}), {@code loss} = sparse softmax
+     * cross-entropy of the logits against the labels {@code [0, 1]}: a loss output whose gradient TensorFlow's C++
+     * registry does not have.
+     */
+    void writeSparseLoss(Path file) throws IOException {
+        try (Graph g = new Graph()) {
+            Ops tf = Ops.create(g);
+            Operand<TFloat32> x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(2, 3)));
+            Operand<TFloat32> logits = tf.withName("logits").linalg.matMul(x,
+                    tf.constant(Shape.of(3, 2), DataBuffers.of(w2)));
+            tf.withName("loss").nn.sparseSoftmaxCrossEntropyWithLogits(logits, tf.constant(new int[] {0, 1}));
             Files.write(file, g.toGraphDef().toByteArray());
         }
     }
@@ -127,7 +188,11 @@ final class TinyModels {
     }
 
     float[] cnnPool(float[] x, int n) {
-        float[] conv = cnnConv(x, n);
+        return poolOf(cnnConv(x, n), n);
+    }
+
+    /** Max-pools a conv activation {@code [n, 5, 5, 3]} to {@code [n, 2, 2, 3]}. */
+    static float[] poolOf(float[] conv, int n) {
         float[] out = new float[n * 2 * 2 * 3];
         for (int e = 0; e < n; e++) {
             for (int i = 0; i < 2; i++) {
@@ -149,6 +214,11 @@ final class TinyModels {
 
     float[] cnnLogits(float[] x, int n) {
         return matmul(cnnPool(x, n), n, 12, dense, 2, denseBias);
+    }
+
+    /** The logits from a (possibly changed) conv activation {@code [n, 5, 5, 3]}. */
+    float[] cnnLogitsFromConv(float[] conv, int n) {
+        return matmul(poolOf(conv, n), n, 12, dense, 2, denseBias);
     }
 
     static float[] matmul(float[] a, int n, int in, float[] w, int out, float[] bias) {
