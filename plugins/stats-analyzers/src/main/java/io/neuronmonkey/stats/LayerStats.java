@@ -85,11 +85,11 @@ final class LayerStats {
                 }
                 continue;
             }
-            // tight, branch-light loops over contiguous memory: this is the hot path of a census
-            for (int i = base, end = base + rowSize; i < end; i++) {
-                atOrBelow += act[i] <= threshold ? 1 : 0;
-            }
+            // tight, branch-light loops over contiguous memory, one pass each: this is the hot path of a census
             if (reduceMax) {
+                for (int i = base, end = base + rowSize; i < end; i++) {
+                    atOrBelow += act[i] <= threshold ? 1 : 0;
+                }
                 for (int c = 0; c < neurons; c++) {
                     reduced[rbase + c] = Float.NEGATIVE_INFINITY;
                 }
@@ -106,7 +106,9 @@ final class LayerStats {
                 for (int p = 0; p < positions; p++) {
                     int off = base + p * neurons;
                     for (int c = 0; c < neurons; c++) {
-                        acc[c] += act[off + c];
+                        float v = act[off + c];
+                        acc[c] += v;
+                        atOrBelow += v <= threshold ? 1 : 0;
                     }
                 }
                 for (int c = 0; c < neurons; c++) {

@@ -51,12 +51,14 @@ final class Reducer {
         for (int e = 0; e < n; e++) {
             int base = e * rowSize;
             int rb = e * neurons;
-            for (int c = 0; c < neurons; c++) {
-                values[rb + c] = act[base + c];
-                argmax[rb + c] = 0;
-                sums[c] = act[base + c];
-            }
             boolean nan = false;
+            for (int c = 0; c < neurons; c++) {
+                float v = act[base + c];
+                values[rb + c] = v;
+                argmax[rb + c] = 0;
+                sums[c] = v;
+                nan |= v != v;
+            }
             for (int p = 1; p < positions; p++) {
                 int off = base + p * neurons;
                 for (int c = 0; c < neurons; c++) {
@@ -69,7 +71,7 @@ final class Reducer {
                     nan |= v != v;
                 }
             }
-            if (nan || hasNaN(values, rb)) {
+            if (nan) {
                 nanAware(act, base, rb);
             }
             if (!max) {
@@ -79,15 +81,6 @@ final class Reducer {
             }
         }
         return values;
-    }
-
-    private boolean hasNaN(float[] v, int rb) {
-        for (int c = 0; c < neurons; c++) {
-            if (v[rb + c] != v[rb + c]) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** The rare slow path: redo an example's max so that NaN wins (the first NaN position), as in the census. */
