@@ -20,10 +20,6 @@ import java.util.Random;
  */
 final class CnnGraph {
 
-    /** Variable names, in the order of {@link #variables}. */
-    static final List<String> VARIABLES = List.of("conv1_w", "conv1_b", "conv2_w", "conv2_b", "dense1_w", "dense1_b",
-            "logits_w", "logits_b");
-
     final Ops tf;
     final Placeholder<TFloat32> images;
     final Operand<TFloat32> logits;
@@ -31,18 +27,24 @@ final class CnnGraph {
     final List<Variable<TFloat32>> variables = new ArrayList<>();
 
     /**
-     * The architecture: input {@code [H, W, C]}, channels and units per layer, and the number of classes.
+     * The architecture: input {@code [H, W, C]}, then either two conv + pool blocks ({@code conv}) or none (an MLP on
+     * the flattened input), then the hidden dense layers and the logits.
      *
      * @param height        input height
      * @param width         input width
      * @param channels      input channels
-     * @param conv1Channels first conv's channels
-     * @param conv2Channels second conv's channels
-     * @param denseUnits    hidden dense units
+     * @param conv          true for the CNN, false for an MLP
+     * @param conv1Channels first conv's channels (CNN only)
+     * @param conv2Channels second conv's channels (CNN only)
+     * @param hidden        units of each hidden dense layer (dense1, dense2, ...)
      * @param classes       number of classes (logits)
      */
-    record Spec(int height, int width, int channels, int conv1Channels, int conv2Channels, int denseUnits,
-                int classes) {
+    record Spec(int height, int width, int channels, boolean conv, int conv1Channels, int conv2Channels,
+                List<Integer> hidden, int classes) {
+
+        Spec {
+            hidden = List.copyOf(hidden);
+        }
 
         int pooledHeight() {
             return (height + 3) / 4;
@@ -53,16 +55,40 @@ final class CnnGraph {
         }
 
         int flat() {
-            return pooledHeight() * pooledWidth() * conv2Channels;
+            return conv ? pooledHeight() * pooledWidth() * conv2Channels : height * width * channels;
         }
 
-        /** @return the shape of each variable, in {@link #VARIABLES} order */
+        /** @return variable names, in the order of {@link #shapes()} */
+        List<String> variableNames() {
+            List<String> names = new ArrayList<>();
+            if (conv) {
+                names.addAll(List.of("conv1_w", "conv1_b", "conv2_w", "conv2_b"));
+            }
+            for (int i = 1; i <= hidden.size(); i++) {
+                names.add("dense" + i + "_w");
+                names.add("dense" + i + "_b");
+            }
+            names.add("logits_w");
+            names.add("logits_b");
+            return names;
+        }
+
+        /** @return the shape of each variable, in {@link #variableNames()} order */
         long[][] shapes() {
-            return new long[][] {
-                    {3, 3, channels, conv1Channels}, {conv1Channels},
-                    {3, 3, conv1Channels, conv2Channels}, {conv2Channels},
-                    {flat(), denseUnits}, {denseUnits},
-                    {denseUnits, classes}, {classes}};
+            List<long[]> s = new ArrayList<>();
+            if (conv) {
+                s.addAll(List.of(new long[] {3, 3, channels, conv1Channels}, new long[] {conv1Channels},
+                        new long[] {3, 3, conv1Channels, conv2Channels}, new long[] {conv2Channels}));
+            }
+            long in = flat();
+            for (int units : hidden) {
+                s.add(new long[] {in, units});
+                s.add(new long[] {units});
+                in = units;
+            }
+            s.add(new long[] {in, classes});
+            s.add(new long[] {classes});
+            return s.toArray(long[][]::new);
         }
 
         /** @return He-normal weights (std sqrt(2 / fan-in)) and zero biases, drawn from {@code rng} */
@@ -110,20 +136,28 @@ final class CnnGraph {
     CnnGraph(Graph graph, Spec spec, float[][] weights) {
         tf = Ops.create(graph);
         long[][] shapes = spec.shapes();
+        List<String> names = spec.variableNames();
         for (int i = 0; i < shapes.length; i++) {
-            variables.add(tf.withName(VARIABLES.get(i)).variable(
-                    tf.withName(VARIABLES.get(i) + "_init").constant(Shape.of(shapes[i]), DataBuffers.of(weights[i]))));
+            variables.add(tf.withName(names.get(i)).variable(
+                    tf.withName(names.get(i) + "_init").constant(Shape.of(shapes[i]), DataBuffers.of(weights[i]))));
         }
         images = tf.withName("images").placeholder(TFloat32.class,
                 Placeholder.shape(Shape.of(-1, spec.height(), spec.width(), spec.channels())));
-        Operand<TFloat32> conv1 = conv(images, 0, "conv1");
-        Operand<TFloat32> pool1 = pool(conv1, "pool1");
-        Operand<TFloat32> conv2 = conv(pool1, 2, "conv2");
-        Operand<TFloat32> pool2 = pool(conv2, "pool2");
-        Operand<TFloat32> flat = tf.withName("flatten").reshape(pool2, tf.constant(new int[] {-1, spec.flat()}));
-        Operand<TFloat32> dense1 = tf.withName("dense1").nn.relu(dense(flat, 4, "dense1"));
+        Operand<TFloat32> x = images;
+        int var = 0;
+        if (spec.conv()) {
+            Operand<TFloat32> conv1 = conv(images, 0, "conv1");
+            Operand<TFloat32> pool1 = pool(conv1, "pool1");
+            Operand<TFloat32> conv2 = conv(pool1, 2, "conv2");
+            x = pool(conv2, "pool2");
+            var = 4;
+        }
+        x = tf.withName("flatten").reshape(x, tf.constant(new int[] {-1, spec.flat()}));
+        for (int i = 1; i <= spec.hidden().size(); i++, var += 2) {
+            x = tf.withName("dense" + i).nn.relu(dense(x, var, "dense" + i));
+        }
         logits = tf.withName("logits").nn.biasAdd(
-                tf.withName("logits_matmul").linalg.matMul(dense1, variables.get(6)), variables.get(7));
+                tf.withName("logits_matmul").linalg.matMul(x, variables.get(var)), variables.get(var + 1));
         probabilities = tf.withName("probabilities").nn.softmax(logits);
     }
 

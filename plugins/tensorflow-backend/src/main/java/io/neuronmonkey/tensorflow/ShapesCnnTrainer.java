@@ -66,7 +66,9 @@ public class ShapesCnnTrainer implements ModelTrainer<ShapesCnnTrainer.Params> {
             @Param(defaultValue = "0.002", description = "Adam learning rate, > 0") double learningRate,
             @Param(defaultValue = "8", description = "channels of conv1, >= 1") int conv1Channels,
             @Param(defaultValue = "16", description = "channels of conv2, >= 1") int conv2Channels,
-            @Param(defaultValue = "32", description = "units of dense1, >= 1") int denseUnits) {
+            @Param(defaultValue = "32", description = "units of dense1 (cnn), >= 1") int denseUnits,
+            @Param(defaultValue = "cnn", description = "cnn (2 conv + pool blocks, dense1, logits) or mlp (hiddenUnits dense layers on the flattened input)") Architecture architecture,
+            @Param(defaultValue = "[512, 512]", description = "units of each hidden dense layer of the mlp") List<Integer> hiddenUnits) {
 
         /** Validates every param at once. */
         public Params {
@@ -78,9 +80,15 @@ public class ShapesCnnTrainer implements ModelTrainer<ShapesCnnTrainer.Params> {
                     .require(conv1Channels >= 1, "conv1Channels", "must be >= 1, found " + conv1Channels)
                     .require(conv2Channels >= 1, "conv2Channels", "must be >= 1, found " + conv2Channels)
                     .require(denseUnits >= 1, "denseUnits", "must be >= 1, found " + denseUnits)
+                    .require(architecture != null, "architecture", "must be cnn or mlp")
+                    .require(hiddenUnits != null && !hiddenUnits.isEmpty() && hiddenUnits.stream().allMatch(u -> u != null && u >= 1),
+                            "hiddenUnits", "must be a non-empty list of positive unit counts, found " + hiddenUnits)
                     .throwIfAny();
         }
     }
+
+    /** The network family. */
+    public enum Architecture { CNN, MLP }
 
     /** Creates the trainer. */
     public ShapesCnnTrainer() {
@@ -99,8 +107,9 @@ public class ShapesCnnTrainer implements ModelTrainer<ShapesCnnTrainer.Params> {
         if (classes < 2) {
             throw new DataException("training data must name at least 2 classes, found " + train.info().classNames());
         }
-        CnnGraph.Spec spec = new CnnGraph.Spec(shape[0], shape[1], shape[2], p.conv1Channels(), p.conv2Channels(),
-                p.denseUnits(), classes);
+        boolean conv = p.architecture() == Architecture.CNN;
+        CnnGraph.Spec spec = new CnnGraph.Spec(shape[0], shape[1], shape[2], conv, p.conv1Channels(), p.conv2Channels(),
+                conv ? List.of(p.denseUnits()) : p.hiddenUnits(), classes);
         Examples data = Examples.read(train, "train", classes);
         if (data.count == 0) {
             throw new DataException("training data is empty");
@@ -129,7 +138,7 @@ public class ShapesCnnTrainer implements ModelTrainer<ShapesCnnTrainer.Params> {
             lossArray[i] = losses.get(i).floatValue();
         }
         return AnalysisResult.builder()
-                .put("model", "tensorflow-cnn")
+                .put("model", "tensorflow-cnn (" + p.architecture().name().toLowerCase(java.util.Locale.ROOT) + ")")
                 .put("inputShape", List.of(shape[0], shape[1], shape[2]))
                 .put("classes", train.info().classNames())
                 .put("parameters", spec.parameters())
@@ -227,7 +236,7 @@ public class ShapesCnnTrainer implements ModelTrainer<ShapesCnnTrainer.Params> {
                 net.variables.forEach(read::fetch);
                 try (Result r = read.run()) {
                     for (int i = 0; i < trained.length; i++) {
-                        trained[i] = TfTensors.toTensor(r.get(i), CnnGraph.VARIABLES.get(i)).floats();
+                        trained[i] = TfTensors.toTensor(r.get(i), spec.variableNames().get(i)).floats();
                     }
                 }
                 return trained;

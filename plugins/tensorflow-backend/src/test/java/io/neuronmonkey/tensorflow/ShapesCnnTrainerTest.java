@@ -45,7 +45,8 @@ class ShapesCnnTrainerTest {
     @Test
     void learnsBrightHalvesAndExportsALoadableModel(@TempDir Path out) {
         List<String> events = new ArrayList<>();
-        ShapesCnnTrainer.Params params = new ShapesCnnTrainer.Params(2, 16, 0.01, 4, 8, 16);
+        ShapesCnnTrainer.Params params = new ShapesCnnTrainer.Params(2, 16, 0.01, 4, 8, 16,
+                ShapesCnnTrainer.Architecture.CNN, List.of(512, 512));
         TestContexts.Trainer ctx = new TestContexts.Trainer(params, halves(200, 1),
                 Map.of("test", halves(100, 2)), out, events);
 
@@ -87,10 +88,35 @@ class ShapesCnnTrainerTest {
     }
 
     @Test
+    void mlpArchitectureLearnsAndExportsItsDenseLayers(@TempDir Path out) {
+        ShapesCnnTrainer.Params params = new ShapesCnnTrainer.Params(3, 16, 0.005, 4, 8, 16,
+                ShapesCnnTrainer.Architecture.MLP, List.of(32, 24));
+        TestContexts.Trainer ctx = new TestContexts.Trainer(params, halves(200, 1), Map.of("test", halves(100, 2)), out,
+                new ArrayList<>());
+
+        AnalysisResult result = new ShapesCnnTrainer().train(ctx);
+
+        @SuppressWarnings("unchecked")
+        Map<String, Object> accuracy = (Map<String, Object>) result.summary().get("accuracy");
+        assertTrue(((Double) accuracy.get("test")) > 0.9, "accuracy " + accuracy);
+        // 144*32 + 32 + 32*24 + 24 + 24*2 + 2 parameters
+        assertEquals(144L * 32 + 32 + 32 * 24 + 24 + 24 * 2 + 2, ((Number) result.summary().get("parameters")).longValue());
+        try (LoadedModel model = new TensorFlowBackend().load(TestContexts.model(out))) {
+            assertEquals(List.of(
+                    new LayerInfo("images", "Placeholder", new int[] {12, 12, 1}, LayerInfo.Role.INPUT),
+                    new LayerInfo("dense1", "Relu", new int[] {32}, LayerInfo.Role.HIDDEN),
+                    new LayerInfo("dense2", "Relu", new int[] {24}, LayerInfo.Role.HIDDEN),
+                    new LayerInfo("logits", "BiasAdd", new int[] {2}, LayerInfo.Role.LOGITS),
+                    new LayerInfo("probabilities", "Softmax", new int[] {2}, LayerInfo.Role.OUTPUT)),
+                    model.layers());
+        }
+    }
+
+    @Test
     void paramsRejectEveryInvalidValueAtOnce() {
         InvalidParamsException e = assertThrows(InvalidParamsException.class,
-                () -> new ShapesCnnTrainer.Params(0, 0, -1, 8, 0, 32));
-        assertEquals(List.of("epochs", "batchSize", "learningRate", "conv2Channels"),
+                () -> new ShapesCnnTrainer.Params(0, 0, -1, 8, 0, 32, ShapesCnnTrainer.Architecture.MLP, List.of(64, 0)));
+        assertEquals(List.of("epochs", "batchSize", "learningRate", "conv2Channels", "hiddenUnits"),
                 e.violations().stream().map(InvalidParamsException.Violation::field).toList());
     }
 }
