@@ -163,14 +163,14 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
                     "saturationRate", params.saturationRate()));
             r.put("criteria", criteria);
             Map<String, Object> sketch = new LinkedHashMap<>();
-            sketch.put("library", "DDSketch (com.datadoghq:sketches-java), collapsing-lowest dense store");
+            sketch.put("library", "DDSketch (com.datadoghq:sketches-java), cubically interpolated mapping, dense stores");
             sketch.put("relativeAccuracy", params.quantileAccuracy());
-            sketch.put("maxBinsPerSign", LayerStats.SKETCH_BINS);
+            sketch.put("zeroBelow", LayerStats.SKETCH_MIN_VALUE);
             sketch.put("quantiles", QUANTILE_NAMES);
             sketch.put("ranks", java.util.Arrays.stream(QUANTILE_RANKS).boxed().toList());
             sketch.put("deterministic", true);
             sketch.put("note", "the value at rank q*(n-1) of the sorted reduced values, within the relative accuracy; values "
-                    + "closer to zero than the sketch resolves come back as 0; merging adds bin counts, so the quantiles do "
+                    + "closer to zero than zeroBelow count as 0; merging adds bin counts, so the quantiles do "
                     + "not depend on thread count or batch order");
             r.put("quantileSketch", sketch);
             List<Object> layerList = new ArrayList<>();

@@ -1,7 +1,8 @@
 package io.neuronmonkey.stats;
 
 import com.datadoghq.sketch.ddsketch.DDSketch;
-import com.datadoghq.sketch.ddsketch.DDSketches;
+import com.datadoghq.sketch.ddsketch.mapping.CubicallyInterpolatedMapping;
+import com.datadoghq.sketch.ddsketch.store.UnboundedSizeDenseStore;
 
 import java.util.Arrays;
 
@@ -10,7 +11,7 @@ import java.util.Arrays;
  * ({@link ExactMoments}, so means and standard deviations are the same whatever the order and split of the data),
  * extremes, firing and saturation counts, per-class sums, a {@link DoublingHistogram} and a DDSketch quantile sketch
  * per neuron (relative-accuracy bins; merging adds bin counts, so it is deterministic and split-independent).
- * Memory depends on the neuron count only (at most {@link #SKETCH_BINS} bins per sign per neuron).
+ * Memory depends on the neuron count only (the sketches grow with the log of the value range, not with n).
  */
 final class LayerStats {
 
@@ -30,7 +31,19 @@ final class LayerStats {
     final ExactMoments classMoments;
     final long[] classCount;
     final DoublingHistogram[] hist;
-    static final int SKETCH_BINS = 2048;
+    /**
+     * Magnitudes below this count as zero in the quantile sketches. Without a floor, ReLU outputs like 1e-30 stretch
+     * a dense store over thousands of empty bins and every new extreme re-centres it (measured: half the time of a
+     * wide layer's census); with it a store spans at most about ln(max/1e-6)/ln(1+2a) bins.
+     */
+    static final double SKETCH_MIN_VALUE = 1e-6;
+
+    /**
+     * Bins a sketch store allocates at a time. The stores are dense arrays that re-centre whenever a value falls
+     * outside them; a wide first allocation (at 1% accuracy 1024 bins span a factor of about 1e9) means activations
+     * rarely trigger that, at 8 KB per store.
+     */
+    static final int SKETCH_STORE_BINS = 1024;
     final DDSketch[] sketch;
 
     // scratch, reused across batches
@@ -53,9 +66,11 @@ final class LayerStats {
         classCount = new long[classes];
         hist = new DoublingHistogram[neurons];
         sketch = new DDSketch[neurons];
+        CubicallyInterpolatedMapping mapping = new CubicallyInterpolatedMapping(quantileAccuracy);
         for (int i = 0; i < neurons; i++) {
             hist[i] = new DoublingHistogram(bins);
-            sketch[i] = DDSketches.collapsingLowestDense(quantileAccuracy, SKETCH_BINS);
+            sketch[i] = new DDSketch(mapping, () -> new UnboundedSizeDenseStore(SKETCH_STORE_BINS),
+                    () -> new UnboundedSizeDenseStore(SKETCH_STORE_BINS), SKETCH_MIN_VALUE);
         }
         sumScratch = new double[neurons];
     }
@@ -123,38 +138,48 @@ final class LayerStats {
 
     private void update(float[] r, int n, int[] labels, double threshold, double satLow, double satHigh) {
         for (int e = 0; e < n; e++) {
-            int b = e * neurons;
             int label = labels == null ? -1 : labels[e];
-            boolean labelled = label >= 0 && label < classes;
-            if (labelled) {
+            if (label >= 0 && label < classes) {
                 classCount[label]++;
             }
-            for (int c = 0; c < neurons; c++) {
-                float v = r[b + c];
+        }
+        // neuron-major: each neuron's moments, histogram and sketch stay in cache while its n values stream in (the
+        // values of one neuron are strided in r, but n is a batch); per neuron the order of examples is unchanged, so
+        // the results are exactly those of example-major order
+        for (int c = 0; c < neurons; c++) {
+            DoublingHistogram h = hist[c];
+            DDSketch q = sketch[c];
+            double lo = min[c];
+            double hi = max[c];
+            long fires = 0;
+            long sat = 0;
+            long valid = 0;
+            for (int e = 0, i = c; e < n; e++, i += neurons) {
+                float v = r[i];
                 if (!Float.isFinite(v)) {
                     nonFinite++;
                     continue;
                 }
-                seen[c]++;
+                valid++;
                 moments.add(c, v);
-                if (v < min[c]) {
-                    min[c] = v;
+                lo = Math.min(lo, v);
+                hi = Math.max(hi, v);
+                fires += v > threshold ? 1 : 0;
+                sat += v <= satLow || v >= satHigh ? 1 : 0;
+                if (labels != null) {
+                    int label = labels[e];
+                    if (label >= 0 && label < classes) {
+                        classMoments.add(label * neurons + c, v);
+                    }
                 }
-                if (v > max[c]) {
-                    max[c] = v;
-                }
-                if (v > threshold) {
-                    fired[c]++;
-                }
-                if (v <= satLow || v >= satHigh) {
-                    saturated[c]++;
-                }
-                if (labelled) {
-                    classMoments.add(label * neurons + c, v);
-                }
-                hist[c].add(v);
-                sketch[c].accept(v);
+                h.add(v);
+                q.accept(v);
             }
+            seen[c] += valid;
+            min[c] = lo;
+            max[c] = hi;
+            fired[c] += fires;
+            saturated[c] += sat;
         }
         count += n;
     }

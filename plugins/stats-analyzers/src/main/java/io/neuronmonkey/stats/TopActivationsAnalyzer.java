@@ -157,7 +157,7 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
             BoundedHeaps.Kept k = h.payload(slot);
             k.id = b.ids().get(e);
             k.label = b.labels() == null ? -1 : b.labels()[e];
-            k.metadata = Map.copyOf(b.metadata().get(e));
+            k.metadata = b.metadata().get(e); // kept by reference: sources do not change a batch once handed out
             if (params.includeInputs()) {
                 int rs = b.inputs().rowSize();
                 if (k.input == null || k.input.length != rs) {
