@@ -73,6 +73,24 @@ public interface LoadedModel extends AutoCloseable {
         throw new io.neuronmonkey.api.ModelException(description() + ": this backend does not compute gradients");
     }
 
+    /**
+     * Gradient of a target under interventions: the model is changed as in {@link #run(Tensor, Collection, List)}
+     * and the gradient is that of the changed model (for example an attribution with a suspected shortcut neuron
+     * ablated). With no interventions it equals {@link #gradient(Tensor, GradientTarget, String)}.
+     *
+     * @param inputs        a FLOAT32 batch {@code [n, inputShape...]}
+     * @param target        what to differentiate
+     * @param wrt           the layer to differentiate with respect to
+     * @param interventions changes to apply; may be empty
+     * @return d target / d wrt of the changed model, shaped {@code [n, wrt.shape...]}
+     */
+    default Tensor gradient(Tensor inputs, GradientTarget target, String wrt, List<Intervention> interventions) {
+        if (interventions.isEmpty()) {
+            return gradient(inputs, target, wrt);
+        }
+        throw new io.neuronmonkey.api.ModelException(description() + ": this backend does not compute gradients under interventions");
+    }
+
     /** @return true when {@link #gradient} is implemented */
     default boolean supportsGradients() {
         return false;

@@ -130,6 +130,11 @@ final class TensorFlowModel implements LoadedModel {
 
     @Override
     public Tensor gradient(Tensor inputs, GradientTarget target, String wrt) {
+        return gradient(inputs, target, wrt, List.of());
+    }
+
+    @Override
+    public Tensor gradient(Tensor inputs, GradientTarget target, String wrt, List<Intervention> interventions) {
         checkInput(inputs);
         TensorRef t = TensorRef.parse(resolve(target.layer()));
         TensorRef w = TensorRef.parse(resolve(wrt));
@@ -174,7 +179,8 @@ final class TensorFlowModel implements LoadedModel {
             }
             case PREDICTED -> predicted = 1f;
         }
-        List<RowFeed> feeds = List.of(new RowFeed(sub.weights(), weights, new long[] {neurons}, 0f));
+        List<RowFeed> feeds = new ArrayList<>(interventionFeeds(interventions, n));
+        feeds.add(new RowFeed(sub.weights(), weights, new long[] {neurons}, 0f));
         return execute(inputs, feeds, new ScalarFeed(sub.predicted(), predicted), List.of(sub.gradient()),
                 "gradient of " + target + " w.r.t. '" + wrt + "'")[0];
     }

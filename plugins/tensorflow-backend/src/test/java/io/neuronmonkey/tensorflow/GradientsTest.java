@@ -45,6 +45,15 @@ class GradientsTest {
 
     /** d (sum_k w[r][k] logit_k) / d x for each row, from the known weights. */
     private static float[] logitGradient(float[] x, int n, float[][] w) {
+        float[][] keep = new float[n][];
+        for (int r = 0; r < n; r++) {
+            keep[r] = new float[] {1, 1, 1};
+        }
+        return logitGradient(x, n, w, keep);
+    }
+
+    /** The same with hidden unit j of row r multiplied by m[r][j] (0 = ablated): the path through it scales by m. */
+    private static float[] logitGradient(float[] x, int n, float[][] w, float[][] m) {
         float[] pre = TinyModels.matmul(x, n, 4, models.w1, 3, models.b1);
         float[] g = new float[n * 4];
         for (int r = 0; r < n; r++) {
@@ -53,7 +62,7 @@ class GradientsTest {
                 for (int j = 0; j < 3; j++) {
                     if (pre[r * 3 + j] > 0) {
                         for (int k = 0; k < 2; k++) {
-                            s += models.w1[i * 3 + j] * models.w2[j * 2 + k] * w[r][k];
+                            s += models.w1[i * 3 + j] * m[r][j] * models.w2[j * 2 + k] * w[r][k];
                         }
                     }
                 }
@@ -61,6 +70,29 @@ class GradientsTest {
             }
         }
         return g;
+    }
+
+    @Test
+    void gradientsUnderInterventionsAreThoseOfTheChangedModel() {
+        int n = 4;
+        float[] x = TinyModels.random(n * 4, 33);
+        Tensor in = Tensor.ofFloats(x, n, 4);
+        float[][] w = new float[n][];
+        float[][] m = new float[n][];
+        for (int r = 0; r < n; r++) {
+            w[r] = new float[] {1, -1};
+            m[r] = new float[] {1, 1, 1};
+        }
+        // row 1: hidden unit 0 ablated; row 2: unit 2 scaled by 3; rows 0 and 3 untouched
+        m[1][0] = 0;
+        m[2][2] = 3;
+        List<io.neuronmonkey.api.model.Intervention> changes = List.of(
+                io.neuronmonkey.api.model.Intervention.ablate("hidden", 0).forRows(1),
+                io.neuronmonkey.api.model.Intervention.scale("hidden", 3f, 2).forRows(2));
+        GradientTarget target = GradientTarget.weighted("logits", new float[] {1, -1});
+        assertArrayEquals(logitGradient(x, n, w, m), mlp.gradient(in, target, "x", changes).floats(), TOL);
+        assertArrayEquals(mlp.gradient(in, target, "x").floats(), mlp.gradient(in, target, "x", List.of()).floats(), 0f,
+                "no intervention: the plain gradient, exactly");
     }
 
     @Test
