@@ -61,14 +61,25 @@ final class Reducer {
             }
             for (int p = 1; p < positions; p++) {
                 int off = base + p * neurons;
-                for (int c = 0; c < neurons; c++) {
-                    float v = act[off + c];
-                    sums[c] += v;
-                    if (v > values[rb + c]) {
-                        values[rb + c] = v;
-                        argmax[rb + c] = p;
+                if (max) {
+                    for (int c = 0; c < neurons; c++) {
+                        float v = act[off + c];
+                        if (v > values[rb + c]) {
+                            values[rb + c] = v;
+                            argmax[rb + c] = p;
+                        }
+                        nan |= v != v;
                     }
-                    nan |= v != v;
+                } else {
+                    for (int c = 0; c < neurons; c++) {
+                        float v = act[off + c];
+                        sums[c] += v;
+                        if (v > values[rb + c]) {
+                            values[rb + c] = v;
+                            argmax[rb + c] = p;
+                        }
+                        nan |= v != v;
+                    }
                 }
             }
             if (nan) {
