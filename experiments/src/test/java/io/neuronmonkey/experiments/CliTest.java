@@ -50,7 +50,7 @@ class CliTest {
 
     @Test
     void validateAcceptsTheShippedExperiments() throws Exception {
-        for (String f : new String[]{"quickstart.yaml", "train-shapes-cnn.yaml"}) {
+        for (String f : new String[]{"quickstart.yaml", "train-shapes-cnn.yaml", "compare-splits.yaml", "bench/train-wide-mlp.yaml"}) {
             Launcher.Result r = Launcher.run(work, "validate", Launcher.ROOT.resolve("experiments/" + f).toString());
             assertEquals(0, r.code(), f + ": " + r.all());
             assertTrue(r.out().contains("valid"), r.out());
