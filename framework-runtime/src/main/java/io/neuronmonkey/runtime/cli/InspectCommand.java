@@ -73,12 +73,31 @@ final class InspectCommand implements Callable<Integer> {
         out.println("input shape " + Arrays.toString(m.inputShape()) + ", logits layer '" + m.logitsLayer() + "'");
         int w = Math.max(12, m.layers().stream().mapToInt(l -> l.name().length()).max().orElse(0) + 2);
         boolean paths = m.layers().stream().anyMatch(l -> !l.path().equals(l.name()));
-        out.printf(Locale.ROOT, "%-" + w + "s %-22s %-16s %8s  %-8s%s%n", "layer", "op", "shape", "neurons", "role", paths ? "  graph path" : "");
+        out.printf(Locale.ROOT, "%-" + (w + 2) + "s %-22s %-16s %8s  %-8s%s%n", "layer", "op", "shape", "neurons", "role", paths ? "  graph path" : "");
+        String scope = "";
         for (LayerInfo l : m.layers()) {
-            out.printf(Locale.ROOT, "%-" + w + "s %-22s %-16s %8d  %-8s%s%n", l.name(), l.opType(), Arrays.toString(l.shape()),
-                    l.neurons(), l.role().name().toLowerCase(Locale.ROOT), paths ? "  " + l.path() : "");
+            // nested models (Keras: sequential/conv2d/Relu) show as a tree: one line per enclosing scope
+            String s = scope(l);
+            if (!s.equals(scope)) {
+                if (!s.isEmpty()) {
+                    out.println(s + "/");
+                }
+                scope = s;
+            }
+            String indent = scope.isEmpty() ? "" : "  ";
+            out.printf(Locale.ROOT, "%-" + (w + 2) + "s %-22s %-16s %8d  %-8s%s%n", indent + l.name(), l.opType(),
+                    Arrays.toString(l.shape()), l.neurons(), l.role().name().toLowerCase(Locale.ROOT), paths ? "  " + l.path() : "");
         }
         out.println("(a neuron of a spatial layer [H, W, C] is one channel; its H*W positions are reduced by the analyzers)");
+    }
+
+    /** The scope that encloses a layer: its op path up to where the layer's own name starts ("" when at the top). */
+    static String scope(LayerInfo l) {
+        int at = l.path().lastIndexOf(l.name() + "/");
+        if (at < 0 && l.path().endsWith("/" + l.name())) {
+            at = l.path().length() - l.name().length();
+        }
+        return at > 0 ? l.path().substring(0, at - 1) : "";
     }
 
     private static String quote(String s) {
