@@ -189,6 +189,9 @@ final class FusedPass {
                     lanes.get(i).submit(() -> {
                         try {
                             feed(c, current.batch(), current.activations(), failed);
+                        } catch (Error e) {
+                            // a lane must never drop a batch silently: the consumer is failed, not left incomplete
+                            failed.putIfAbsent(c.id(), new NeuronMonkeyException("analyzer failed: " + e, e));
                         } finally {
                             if (pending.decrementAndGet() == 0) {
                                 inFlight.release();
