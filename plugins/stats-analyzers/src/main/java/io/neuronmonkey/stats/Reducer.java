@@ -61,23 +61,24 @@ final class Reducer {
             }
             for (int p = 1; p < positions; p++) {
                 int off = base + p * neurons;
+                // branch-free updates (conditional moves): which position wins is data-dependent and mispredicts
                 if (max) {
                     for (int c = 0; c < neurons; c++) {
                         float v = act[off + c];
-                        if (v > values[rb + c]) {
-                            values[rb + c] = v;
-                            argmax[rb + c] = p;
-                        }
+                        float best = values[rb + c];
+                        boolean gt = v > best;
+                        values[rb + c] = gt ? v : best;
+                        argmax[rb + c] = gt ? p : argmax[rb + c];
                         nan |= v != v;
                     }
                 } else {
                     for (int c = 0; c < neurons; c++) {
                         float v = act[off + c];
                         sums[c] += v;
-                        if (v > values[rb + c]) {
-                            values[rb + c] = v;
-                            argmax[rb + c] = p;
-                        }
+                        float best = values[rb + c];
+                        boolean gt = v > best;
+                        values[rb + c] = gt ? v : best;
+                        argmax[rb + c] = gt ? p : argmax[rb + c];
                         nan |= v != v;
                     }
                 }
