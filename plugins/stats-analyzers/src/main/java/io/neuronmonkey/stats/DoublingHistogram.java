@@ -14,6 +14,7 @@ final class DoublingHistogram {
 
     private final int bins;
     private int level;
+    private double inverseWidth = 1.0 / width(0);
     private long lo;
     private long hi;
     private long[] counts;
@@ -50,10 +51,7 @@ final class DoublingHistogram {
     }
 
     void add(double x) {
-        while (Math.abs(x) / width(level) > 0x1p50) {
-            coarsen();
-        }
-        long idx = (long) Math.floor(x / width(level));
+        long idx = index(x);
         if (empty) {
             empty = false;
             lo = idx;
@@ -63,7 +61,7 @@ final class DoublingHistogram {
         }
         while (idx < lo && hi - idx + 1 > bins || idx > hi && idx - lo + 1 > bins) {
             coarsen();
-            idx = (long) Math.floor(x / width(level));
+            idx = index(x);
         }
         if (idx < lo) {
             shiftLow(idx);
@@ -71,6 +69,21 @@ final class DoublingHistogram {
             hi = idx;
         }
         counts[(int) (idx - lo)]++;
+    }
+
+    /**
+     * floor(x / width) at the current level, coarsening first while |x| would not fit in the index range. The width
+     * is a power of two, so multiplying by its exact inverse equals the division; truncation is corrected to floor
+     * for negative fractions. This is the per-value hot path of a census.
+     */
+    private long index(double x) {
+        double scaled = x * inverseWidth;
+        while (Math.abs(scaled) > 0x1p50) {
+            coarsen();
+            scaled = x * inverseWidth;
+        }
+        long idx = (long) scaled;
+        return scaled < idx ? idx - 1 : idx;
     }
 
     private void shiftLow(long newLo) {
@@ -92,6 +105,7 @@ final class DoublingHistogram {
         lo = nlo;
         hi = nhi;
         level++;
+        inverseWidth = 1.0 / width(level);
     }
 
     /** Brings this histogram to at least {@code target} level. */
@@ -107,6 +121,7 @@ final class DoublingHistogram {
         }
         if (empty) {
             level = o.level;
+            inverseWidth = o.inverseWidth;
             lo = o.lo;
             hi = o.hi;
             counts = o.counts.clone();
@@ -134,6 +149,7 @@ final class DoublingHistogram {
     DoublingHistogram copy() {
         DoublingHistogram c = new DoublingHistogram(bins);
         c.level = level;
+        c.inverseWidth = inverseWidth;
         c.lo = lo;
         c.hi = hi;
         c.counts = counts.clone();
