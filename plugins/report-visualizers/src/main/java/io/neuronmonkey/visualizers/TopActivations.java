@@ -62,7 +62,7 @@ record TopActivations(String stepId, int k, int bottomK, String reduce, List<Str
      * @param className class name; empty when absent
      * @param metadata  the example's metadata as text, in the summary's order
      * @param position  [row, col] of the winning position (spatial layers), or null
-     * @param region    [top, left, bottom, right] input pixel box, top/left inclusive and bottom/right exclusive, or
+     * @param region    [top, left, bottom, right] input pixel box, all inclusive, or
      *                  null
      */
     record Entry(int rank, double value, long example, String id, int label, String className,

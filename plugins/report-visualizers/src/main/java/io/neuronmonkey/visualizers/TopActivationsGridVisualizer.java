@@ -386,8 +386,8 @@ public class TopActivationsGridVisualizer implements Visualizer<TopActivationsGr
     }
 
     /**
-     * Outlines an input box [top, left, bottom, right) (bottom/right exclusive) on the upscaled image: the border is
-     * the outermost upscaled pixels inside the box, clipped to the image.
+     * Outlines an input box [top, left, bottom, right] (all inclusive, as top-activations writes it) on the upscaled
+     * image: the border is the outermost upscaled pixels inside the box, clipped to the image.
      */
     static void outline(BufferedImage img, int x0, int y0, int cell, Grid grid, int[] region) {
         int h = grid.height();
@@ -395,8 +395,8 @@ public class TopActivationsGridVisualizer implements Visualizer<TopActivationsGr
         int side = Math.max(h, w);
         int top = Math.max(0, Math.min(h, region[0]));
         int left = Math.max(0, Math.min(w, region[1]));
-        int bottom = Math.max(0, Math.min(h, region[2]));
-        int right = Math.max(0, Math.min(w, region[3]));
+        int bottom = Math.max(0, Math.min(h, region[2] + 1));
+        int right = Math.max(0, Math.min(w, region[3] + 1));
         if (bottom <= top || right <= left) {
             return;
         }

@@ -23,8 +23,8 @@ final class RankingFixtures {
     /** conv1 neuron 1, rank 2: a single bright pixel at (row, col) = (3, 5) on a black image. */
     static final int BRIGHT_ROW = 3;
     static final int BRIGHT_COL = 5;
-    /** conv1 neuron 0, rank 1: region [top, left, bottom, right). */
-    static final List<Integer> REGION = List.of(2, 2, 5, 6);
+    /** conv1 neuron 0, rank 1: region [top, left, bottom, right], inclusive. */
+    static final List<Integer> REGION = List.of(2, 2, 4, 5);
 
     private RankingFixtures() {
     }
@@ -163,8 +163,8 @@ final class RankingFixtures {
                 int r = watermarkNeuron ? 22 : 6 + rnd.nextInt(14);
                 int c = watermarkNeuron ? 22 : 6 + rnd.nextInt(14);
                 e.put("position", List.of(r / 2, c / 2));
-                e.put("region", List.of(Math.max(0, r - 5), Math.max(0, c - 5), Math.min(side, r + 5),
-                        Math.min(side, c + 5)));
+                e.put("region", List.of(Math.max(0, r - 5), Math.max(0, c - 5), Math.min(side - 1, r + 4),
+                        Math.min(side - 1, c + 4)));
                 top.add(e);
             }
             rows.add(new LinkedHashMap<>(Map.of("index", n, "top", top)));

@@ -96,14 +96,14 @@ class TopActivationsGridVisualizerTest {
         var ctx = render(params(CELL, 64, null, null), top(true, 0, 1));
         BufferedImage conv = HistogramVisualizerTest.image(ctx, ctx.written.get(0));
 
-        // region [top 2, left 2, bottom 5, right 6): upscaled rows 12..29 and columns 12..35 of the cell
+        // region [top 2, left 2, bottom 4, right 5], inclusive: upscaled rows 12..29 and columns 12..35 of the cell
         int x0 = cellX(0, CELL);
         int y0 = cellY(0, CELL);
         List<Integer> r = RankingFixtures.REGION;
         int top = y0 + r.get(0) * F;
         int left = x0 + r.get(1) * F;
-        int bottom = y0 + r.get(2) * F - 1;
-        int right = x0 + r.get(3) * F - 1;
+        int bottom = y0 + (r.get(2) + 1) * F - 1;
+        int right = x0 + (r.get(3) + 1) * F - 1;
         for (int x = left; x <= right; x++) {
             assertEquals(REGION, rgb(conv, x, top), "top edge at x=" + x);
             assertEquals(REGION, rgb(conv, x, bottom), "bottom edge at x=" + x);
