@@ -1,6 +1,7 @@
 package io.neuronmonkey.runtime.pipeline;
 
 import io.neuronmonkey.api.NeuronMonkeyException;
+import io.neuronmonkey.api.Suggestions;
 import io.neuronmonkey.api.analysis.StreamingAnalyzer;
 import io.neuronmonkey.api.data.DataSource;
 import io.neuronmonkey.api.data.Dataset;
@@ -8,7 +9,6 @@ import io.neuronmonkey.api.model.LayerInfo;
 import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.model.ModelBackend;
 import io.neuronmonkey.runtime.config.ExperimentConfig;
-import io.neuronmonkey.runtime.config.Names;
 import io.neuronmonkey.runtime.config.ParamsBinder;
 import io.neuronmonkey.runtime.config.Problems;
 import io.neuronmonkey.runtime.plugin.ExtensionPoints;
@@ -160,7 +160,7 @@ public final class Preparer {
             if (l.isPresent()) {
                 out.add(l.get());
             } else {
-                List<String> near = Names.near(name, known, 4);
+                List<String> near = Suggestions.near(name, known, 4);
                 problems.add(s.path() + ".layers[" + i + "]", s.layerNodes().get(i), "the model has no layer '" + name + "'"
                         + (near.isEmpty() ? "" : "; near matches: " + String.join(", ", near))
                         + "; 'neuronmonkey inspect <experiment.yaml>' lists every layer");

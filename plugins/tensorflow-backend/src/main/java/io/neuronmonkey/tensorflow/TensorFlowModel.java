@@ -1,6 +1,7 @@
 package io.neuronmonkey.tensorflow;
 
 import io.neuronmonkey.api.ModelException;
+import io.neuronmonkey.api.Suggestions;
 import io.neuronmonkey.api.model.GradientTarget;
 import io.neuronmonkey.api.model.Intervention;
 import io.neuronmonkey.api.model.LayerInfo;
@@ -434,7 +435,7 @@ final class TensorFlowModel implements LoadedModel {
         } finally {
             lock.readLock().unlock();
         }
-        List<String> near = NearNames.near(name, List.copyOf(byName.keySet()), 5);
+        List<String> near = Suggestions.near(name, byName.keySet(), 5);
         throw new ModelException("unknown layer '" + name + "' in model " + description
                 + (near.isEmpty() ? "" : "; did you mean " + String.join(", ", near) + "?")
                 + " Layers: " + String.join(", ", byName.keySet()));

@@ -1,47 +1,56 @@
-package io.neuronmonkey.tensorflow;
+package io.neuronmonkey.api;
 
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 
-/** Suggests known names close to a misspelt one (edit distance or substring), for error messages. */
-final class NearNames {
+/**
+ * "Did you mean" suggestions for error messages: the known names closest to a misspelt one. A known name that
+ * contains the wanted one (or the reverse) scores 1; otherwise the edit distance counts, against the whole name or
+ * its last {@code /}-separated part (so {@code dense} finds {@code sequential/dense}), up to a third of the wanted
+ * name's length (at least 2). Case is ignored.
+ */
+@ApiStatus(value = ApiStatus.Status.STABLE, since = "0.1.0")
+public final class Suggestions {
 
-    private NearNames() {
+    private Suggestions() {
     }
 
     /**
-     * @param wanted the name that was not found
-     * @param known  the valid names
+     * @param wanted the name that was not found, non-null
+     * @param known  the valid names, non-null
      * @param max    at most this many suggestions
-     * @return the closest known names, best first; empty when none is close
+     * @return the closest known names, best first (ties in name order); empty when none is close
      */
-    static List<String> near(String wanted, List<String> known, int max) {
+    public static List<String> near(String wanted, Collection<String> known, int max) {
         String w = wanted.toLowerCase(Locale.ROOT);
         int limit = Math.max(2, w.length() / 3);
         return known.stream()
                 .map(k -> new Scored(k, score(w, k.toLowerCase(Locale.ROOT), limit)))
                 .filter(s -> s.score >= 0)
-                .sorted(Comparator.comparingInt((Scored s) -> s.score).thenComparing(s -> s.name))
+                .sorted(Comparator.comparingInt(Scored::score).thenComparing(Scored::name))
                 .limit(max)
-                .map(s -> s.name)
+                .map(Scored::name)
                 .toList();
     }
 
     private record Scored(String name, int score) {
     }
 
-    /** @return the edit distance (substrings count as 1), or -1 when too far */
     private static int score(String w, String k, int limit) {
         if (k.contains(w) || w.contains(k)) {
             return 1;
         }
-        String kTail = k.substring(k.lastIndexOf('/') + 1);
-        int d = Math.min(distance(w, k), distance(w, kTail));
+        String tail = k.substring(k.lastIndexOf('/') + 1);
+        int d = Math.min(distance(w, k), distance(w, tail));
         return d <= limit ? d : -1;
     }
 
-    static int distance(String a, String b) {
+    /**
+     * @return the Levenshtein distance between {@code a} and {@code b}
+     */
+    public static int distance(String a, String b) {
         int[] prev = new int[b.length() + 1];
         int[] cur = new int[b.length() + 1];
         for (int j = 0; j <= b.length(); j++) {
