@@ -37,7 +37,7 @@ final class ConsoleProgress implements ProgressReporter {
         this.startNanos = System.nanoTime();
         this.lastPrint = startNanos;
         if (!interactive) {
-            err.println(task + (total > 0 ? " (" + total + " examples)" : "") + " ...");
+            err.println(task + (total > 0 ? " (" + total + ")" : "") + " ...");
         } else {
             draw();
         }

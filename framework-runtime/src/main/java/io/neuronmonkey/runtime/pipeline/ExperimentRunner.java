@@ -160,7 +160,8 @@ public final class ExperimentRunner {
             return;
         }
         List<String> fetch = List.copyOf(union);
-        env.progress().start("pass over '" + group.get(0).data() + "' for " + String.join(", ", live.keySet()), data.info().size());
+        env.progress().start("one pass over the examples of '" + group.get(0).data() + "' for " + String.join(", ", live.keySet()),
+                data.info().size());
         try {
             ActivationCache.Plan cache = ActivationCache.plan(options, exp, group.get(0).data(), fetch);
             FusedPass.Activations source = (b, i) -> exp.model().run(b.inputs(), fetch);
@@ -215,7 +216,8 @@ public final class ExperimentRunner {
     private void runAnalyzer(PreparedExperiment.StepEntry s) {
         long t0 = System.nanoTime();
         Dataset data = s.data() == null ? null : exp.data().get(s.data()).dataset();
-        env.progress().start("step '" + s.id() + "'", data == null ? -1 : data.info().size());
+        env.progress().start("step '" + s.id() + "'" + (data == null ? "" : " over the examples of '" + s.data() + "'"),
+                data == null ? -1 : data.info().size());
         try {
             AnalysisResult r = ((Analyzer) s.extension().instance()).analyze(analysisContext(s, data));
             complete(s, r, List.of(), t0);
