@@ -171,6 +171,32 @@ class QuickstartTest {
     }
 
     @Test
+    void censusDiffAgainstThisRunAsBaselineFindsNoShift() throws Exception {
+        // the same model, data and census settings as the quickstart, compared with the quickstart's census on disk
+        Path yaml = Files.writeString(work.resolve("self-diff.yaml"), """
+                experiment: self-diff
+                seed: 42
+                model: {backend: tensorflow, path: MODEL}
+                data: {probe: {source: synthetic-shapes, params: {split: decorrelated, count: 4000}}}
+                steps:
+                  - {id: census, analyzer: activation-stats, layers: [conv1, dense1], params: {reduce: mean, bins: 32}}
+                  - {id: diff, analyzer: census-diff, inputs: [census], params: {baseline: BASELINE}}
+                """.replace("MODEL", Launcher.ROOT.resolve("experiments/models/shapes-cnn").toString())
+                .replace("BASELINE", out.resolve("census").toString()));
+        Path diffOut = work.resolve("self-diff-run");
+        Launcher.Result r = Launcher.run(work, "run", yaml.toString(), "--out", diffOut.toString());
+        assertEquals(0, r.code(), r.all());
+        JsonNode layers = new ObjectMapper().readTree(diffOut.resolve("diff/result.json").toFile()).get("summary").get("layers");
+        assertEquals(2, layers.size(), "conv1 and dense1 are in both censuses");
+        for (JsonNode l : layers) {
+            for (JsonNode n : l.get("top")) {
+                assertEquals(0.0, n.get("shift").asDouble(), 0.0, l.get("name") + ": " + n);
+            }
+            assertEquals(0, l.get("changedClass").size());
+        }
+    }
+
+    @Test
     void provenanceRecordsHashesVersionsAndSteps() throws IOException {
         JsonNode p = new ObjectMapper().readTree(out.resolve("provenance.json").toFile());
         assertEquals("completed", p.get("status").asText());

@@ -53,4 +53,15 @@ public interface AnalyzerContext<P extends Record> extends RunEnvironment {
 
     /** @return a scratch folder for this step, deleted when the run ends */
     Path workDir();
+
+    /**
+     * Reads back a result that a run wrote to disk, e.g. a baseline from an earlier run to compare with.
+     *
+     * @param path a step's output folder or its {@code result.json}, already resolved (see {@link #resolve})
+     * @return the summary and every array listed in the file
+     * @throws AnalysisException when there is no readable result at {@code path}, naming it
+     */
+    default AnalysisResult readResult(Path path) {
+        throw new AnalysisException("step '" + stepId() + "': this runtime cannot read results from disk (" + path + ")");
+    }
 }

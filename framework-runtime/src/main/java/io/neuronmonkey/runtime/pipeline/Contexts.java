@@ -8,6 +8,7 @@ import io.neuronmonkey.api.model.LayerInfo;
 import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.model.ModelContext;
 import io.neuronmonkey.api.train.TrainerContext;
+import io.neuronmonkey.runtime.store.ResultFolder;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -123,6 +124,11 @@ final class Contexts {
         @Override
         public Path workDir() {
             return workDir;
+        }
+
+        @Override
+        public AnalysisResult readResult(Path path) {
+            return ResultFolder.read(path);
         }
     }
 

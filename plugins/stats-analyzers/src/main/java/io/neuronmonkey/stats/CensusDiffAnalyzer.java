@@ -75,8 +75,7 @@ public final class CensusDiffAnalyzer implements Analyzer<CensusDiffAnalyzer.Par
                         + "activation-stats input step; found " + inputs.size() + " input(s) " + inputs.keySet());
             }
             Path path = ctx.resolve(p.baseline());
-            AnalysisResult base = ResultFiles.read(path, name -> name.endsWith("-mean") || name.endsWith("-std")
-                    || name.endsWith("-firing-rate"));
+            AnalysisResult base = ctx.readResult(path);
             Map.Entry<String, AnalysisResult> e = inputs.entrySet().iterator().next();
             a = Side.of("baseline " + path, base, ctx.stepId());
             b = Side.of("step '" + e.getKey() + "'", e.getValue(), ctx.stepId());
@@ -97,7 +96,7 @@ public final class CensusDiffAnalyzer implements Analyzer<CensusDiffAnalyzer.Par
             if (!(s.get("layers") instanceof List<?> list)) {
                 throw new AnalysisException("step '" + step + "': " + source + " has no 'layers' list");
             }
-            long examples = (long) ResultFiles.number(s.get("examples"));
+            long examples = (long) number(s.get("examples"));
             Map<String, Layer> layers = new LinkedHashMap<>();
             for (Object o : list) {
                 Map<String, Object> l = (Map<String, Object>) o;
@@ -141,15 +140,15 @@ public final class CensusDiffAnalyzer implements Analyzer<CensusDiffAnalyzer.Par
         @SuppressWarnings("unchecked")
         static Layer of(Map<String, Object> l, AnalysisResult r, long examples, String source) {
             String name = (String) l.get("name");
-            int n = (int) ResultFiles.number(l.get("neurons"));
+            int n = (int) number(l.get("neurons"));
             Layer x = new Layer(name, n);
             if (l.get("neuronStats") instanceof List<?> stats && stats.size() == n) {
                 for (int c = 0; c < n; c++) {
                     Map<String, Object> ns = (Map<String, Object>) stats.get(c);
-                    x.count[c] = (long) ResultFiles.number(ns.get("count"));
-                    x.mean[c] = ResultFiles.number(ns.get("mean"));
-                    x.std[c] = ResultFiles.number(ns.get("std"));
-                    x.rate[c] = ResultFiles.number(ns.get("firingRate"));
+                    x.count[c] = (long) number(ns.get("count"));
+                    x.mean[c] = number(ns.get("mean"));
+                    x.std[c] = number(ns.get("std"));
+                    x.rate[c] = number(ns.get("firingRate"));
                 }
             } else {
                 Map<String, Object> arrays = l.get("arrays") instanceof Map<?, ?> a ? (Map<String, Object>) a : Map.of();
@@ -168,7 +167,7 @@ public final class CensusDiffAnalyzer implements Analyzer<CensusDiffAnalyzer.Par
             for (String flag : FLAGS) {
                 if (l.get(lists.get(flag)) instanceof List<?> idx) {
                     for (Object i : idx) {
-                        int c = (int) ResultFiles.number(i);
+                        int c = (int) number(i);
                         if (c >= 0 && c < n) {
                             x.flags.get(c).add(flag);
                         }
@@ -297,5 +296,19 @@ public final class CensusDiffAnalyzer implements Analyzer<CensusDiffAnalyzer.Par
             return d == 0 ? 0 : d > 0 ? Double.POSITIVE_INFINITY : Double.NEGATIVE_INFINITY;
         }
         return d / Math.sqrt(pooled);
+    }
+
+    /** @return a JSON number, or one of the quoted non-finite numbers results are written with ("NaN", "Infinity"); NaN otherwise */
+    static double number(Object o) {
+        if (o instanceof Number x) {
+            return x.doubleValue();
+        }
+        if ("Infinity".equals(o)) {
+            return Double.POSITIVE_INFINITY;
+        }
+        if ("-Infinity".equals(o)) {
+            return Double.NEGATIVE_INFINITY;
+        }
+        return Double.NaN;
     }
 }

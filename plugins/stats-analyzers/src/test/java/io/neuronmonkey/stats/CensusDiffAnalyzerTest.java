@@ -9,13 +9,7 @@ import io.neuronmonkey.api.model.LayerInfo;
 import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.tensor.Tensor;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,7 +41,21 @@ class CensusDiffAnalyzerTest {
     static final AnalysisResult A = census(new double[]{1, 2, 0.5}, new double[]{1, 0.5, 0.2}, new double[]{0.9, 1, 0.3}, List.of());
     static final AnalysisResult B = census(new double[]{1.5, 2, 0}, new double[]{1, 0.5, 0}, new double[]{0.9, 1, 0}, List.of(2));
 
-    record Ctx(CensusDiffAnalyzer.Params params, Map<String, AnalysisResult> inputs, Path dir) implements AnalyzerContext<CensusDiffAnalyzer.Params> {
+    /** A context whose disk holds {@code saved} results by resolved path (the runtime reads result.json + .npy). */
+    record Ctx(CensusDiffAnalyzer.Params params, Map<String, AnalysisResult> inputs, Path dir, Map<Path, AnalysisResult> saved)
+            implements AnalyzerContext<CensusDiffAnalyzer.Params> {
+        Ctx(CensusDiffAnalyzer.Params params, Map<String, AnalysisResult> inputs, Path dir) {
+            this(params, inputs, dir, Map.of());
+        }
+
+        public AnalysisResult readResult(Path path) {
+            AnalysisResult r = saved.get(path);
+            if (r == null) {
+                throw new AnalysisException("no result at " + path);
+            }
+            return r;
+        }
+
         public String stepId() {
             return "diff";
         }
@@ -112,35 +120,29 @@ class CensusDiffAnalyzerTest {
     }
 
     @Test
-    void readsABaselineFromResultJsonAndNpyFiles(@TempDir Path dir) throws IOException {
-        // the baseline as the runtime writes it, with per-neuron values in .npy arrays only (no neuronStats)
-        Path step = dir.resolve("old-run/census");
-        Files.createDirectories(step);
-        writeNpy(step.resolve("dense_1-mean.npy"), new float[]{1, 2, 0.5f});
-        writeNpy(step.resolve("dense_1-std.npy"), new float[]{1, 0.5f, 0.2f});
-        writeNpy(step.resolve("dense_1-firing-rate.npy"), new float[]{0.9f, 1, 0.3f});
-        String json = """
-                {
-                  "step" : "census",
-                  "analyzer" : "activation-stats",
-                  "arrays" : {
-                    "dense_1-mean" : {"file" : "dense_1-mean.npy", "shape" : [ 3 ], "dtype" : "float32"},
-                    "dense_1-std" : {"file" : "dense_1-std.npy", "shape" : [ 3 ], "dtype" : "float32"},
-                    "dense_1-firing-rate" : {"file" : "dense_1-firing-rate.npy", "shape" : [ 3 ], "dtype" : "float32"}
-                  },
-                  "summary" : {
-                    "analyzer" : "activation-stats", "reduce" : "mean", "threshold" : 0.0, "examples" : 100,
-                    "note" : "escaped \\"quote\\" and \\u00e9",
-                    "layers" : [ {
-                      "name" : "dense/1", "neurons" : 3, "dead" : [ ], "alwaysOn" : [ ], "min" : "NaN",
-                      "arrays" : {"mean" : "dense_1-mean", "std" : "dense_1-std", "firingRate" : "dense_1-firing-rate"}
-                    } ]
-                  }
-                }
-                """;
-        Files.writeString(step.resolve("result.json"), json, StandardCharsets.UTF_8);
+    void readsABaselineFromAnEarlierRunWithPerNeuronValuesInArraysOnly() {
+        // the baseline as the runtime reads it back from disk: per-neuron values in arrays only (no neuronStats), and
+        // non-finite numbers as the strings they are written with
+        Map<String, Object> layer = new LinkedHashMap<>();
+        layer.put("name", "dense/1");
+        layer.put("neurons", 3);
+        layer.put("dead", List.of());
+        layer.put("alwaysOn", List.of());
+        layer.put("min", "NaN");
+        layer.put("arrays", Map.of("mean", "dense_1-mean", "std", "dense_1-std", "firingRate", "dense_1-firing-rate"));
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("analyzer", "activation-stats");
+        summary.put("reduce", "mean");
+        summary.put("threshold", 0.0);
+        summary.put("examples", 100);
+        summary.put("layers", List.of(layer));
+        Map<String, Tensor> arrays = new LinkedHashMap<>();
+        arrays.put("dense_1-mean", Tensor.ofFloats(new float[]{1, 2, 0.5f}, 3));
+        arrays.put("dense_1-std", Tensor.ofFloats(new float[]{1, 0.5f, 0.2f}, 3));
+        arrays.put("dense_1-firing-rate", Tensor.ofFloats(new float[]{0.9f, 1, 0.3f}, 3));
+        Path dir = Path.of("/runs");
         AnalysisResult r = new CensusDiffAnalyzer().analyze(new Ctx(new CensusDiffAnalyzer.Params("old-run/census", 2),
-                Map.of("census", B), dir));
+                Map.of("census", B), dir, Map.of(dir.resolve("old-run/census"), AnalysisResult.of(summary, arrays))));
         List<Map<String, Object>> top = layerList(r, "top");
         assertEquals(2, top.size(), "top: 2");
         assertEquals(2, top.get(0).get("neuron"));
@@ -170,24 +172,12 @@ class CensusDiffAnalyzerTest {
     }
 
     @Test
-    void jsonReaderHandlesNestingEscapesAndJacksonNonFiniteStrings() {
-        Object v = ResultFiles.parse("{\"a\": [1, -2.5e3, true, null, \"x\\ny\"], \"b\": {\"c\": \"NaN\"}}");
-        assertEquals(Map.of("a", java.util.Arrays.asList(1L, -2500.0, true, null, "x\ny"), "b", Map.of("c", "NaN")), v);
-        assertTrue(Double.isNaN(ResultFiles.number("NaN")));
-        assertEquals(Double.NEGATIVE_INFINITY, ResultFiles.number("-Infinity"));
-    }
-
-    /** NumPy format 1.0, '<f4', C order, header padded to a multiple of 64 bytes, as the runtime's writer does. */
-    static void writeNpy(Path file, float[] data) throws IOException {
-        String dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + data.length + ",), }";
-        int unpadded = 6 + 2 + 2 + dict.length() + 1;
-        String header = dict + " ".repeat((64 - unpadded % 64) % 64) + "\n";
-        ByteBuffer b = ByteBuffer.allocate(10 + header.length() + 4 * data.length).order(ByteOrder.LITTLE_ENDIAN);
-        b.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.US_ASCII)).put((byte) 1).put((byte) 0);
-        b.putShort((short) header.length()).put(header.getBytes(StandardCharsets.US_ASCII));
-        b.asFloatBuffer().put(data);
-        Files.write(file, b.array());
-        Tensor back = ResultFiles.readNpy(file);
-        assertEquals(data.length, back.size());
+    void numbersIncludeTheQuotedNonFiniteValuesResultsAreWrittenWith() {
+        assertEquals(2.5, CensusDiffAnalyzer.number(2.5));
+        assertEquals(7.0, CensusDiffAnalyzer.number(7L));
+        assertTrue(Double.isNaN(CensusDiffAnalyzer.number("NaN")));
+        assertEquals(Double.NEGATIVE_INFINITY, CensusDiffAnalyzer.number("-Infinity"));
+        assertEquals(Double.POSITIVE_INFINITY, CensusDiffAnalyzer.number("Infinity"));
+        assertTrue(Double.isNaN(CensusDiffAnalyzer.number(null)));
     }
 }
