@@ -112,6 +112,39 @@ class RunSafetyFaultsTest {
                 }));
     }
 
+    static final String MODEL = Launcher.ROOT.resolve("experiments/models/shapes-cnn").toString();
+
+    /** A small experiment over the demo model; STEPS is replaced by the steps of a case. */
+    static String runYaml(String steps) {
+        return """
+                experiment: safety
+                model: {backend: tensorflow, path: MODEL}
+                data:
+                  probe: {source: synthetic-shapes, params: {split: decorrelated, count: 64}}
+                steps:
+                STEPS""".replace("MODEL", MODEL).replace("STEPS", steps);
+    }
+
+    static Stream<Named<Case>> runCases() {
+        return Stream.of(
+                fault("a step id naming a run file is refused before anything is written", dir -> {
+                    Files.writeString(dir.resolve("exp.yaml"), runYaml("""
+                              - {id: census, analyzer: activation-stats, layers: [dense1]}
+                              - {id: provenance.json, analyzer: activation-stats, layers: [conv1]}
+                            """));
+                    return List.of("run", dir.resolve("exp.yaml").toString(), "--out", dir.resolve("out").toString());
+                }, 2, "steps[1].id (line 7, col 10) - step id 'provenance.json' is reserved", (dir, r) -> {
+                    assertTrue(r.err().contains("experiment.yaml, provenance.json, report.html, index.json, run.lock"), r.err());
+                    assertFalse(Files.exists(dir.resolve("out")), "nothing is written for an invalid experiment");
+                }));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("runCases")
+    void runNeverLosesWhatItWrote(Case c) throws Exception {
+        run(c);
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("trainCases")
     void trainNeverLosesWhatItDidNotWrite(Case c) throws Exception {

@@ -19,6 +19,7 @@ import io.neuronmonkey.runtime.config.ExperimentConfig;
 import io.neuronmonkey.runtime.store.AtomicFiles;
 import io.neuronmonkey.runtime.store.Json;
 import io.neuronmonkey.runtime.store.Npy;
+import io.neuronmonkey.runtime.store.RunFolder;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -257,6 +258,7 @@ public final class ExperimentRunner {
     }
 
     private Path partialDir(String id) {
+        guard(id);
         Path p = out.resolve("." + id + ".partial");
         try {
             Files.createDirectories(p);
@@ -302,10 +304,20 @@ public final class ExperimentRunner {
         }
     }
 
+    /** Validation reserves these ids; this keeps a step from writing over the runtime's files however it got here. */
+    private static void guard(String id) {
+        RunFolder.reservedName(id).ifPresent(m -> {
+            throw new OutputException(m);
+        });
+    }
+
     private void fail(PreparedExperiment.StepEntry s, Exception e, long t0) {
         double seconds = (System.nanoTime() - t0) / 1e9;
         String message = e instanceof NeuronMonkeyException ? e.getMessage() : e.toString();
         statuses.put(s.id(), new StepStatus(s.id(), "failed", seconds, message));
+        if (RunFolder.reservedName(s.id()).isPresent()) {
+            return;
+        }
         Path partial = out.resolve("." + s.id() + ".partial");
         Path failed = out.resolve(s.id() + ".failed");
         try {
