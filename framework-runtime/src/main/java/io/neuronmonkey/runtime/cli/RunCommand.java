@@ -10,6 +10,7 @@ import io.neuronmonkey.runtime.pipeline.Preparer;
 import io.neuronmonkey.runtime.pipeline.Provenance;
 import io.neuronmonkey.runtime.pipeline.RunOptions;
 import io.neuronmonkey.runtime.plugin.PluginHost;
+import io.neuronmonkey.runtime.store.RunFolder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -73,15 +74,18 @@ final class RunCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         RunOptions options = options();
         ExperimentConfig config = ExperimentParser.parse(file);
-        Path outDir = out != null ? out : defaultOut(config.name());
-        checkOutDir(outDir);
+        if (out != null) {
+            checkOutDir(out);
+        }
         try (PluginHost host = Launch.plugins(plugins, err, true)) {
             AtomicBoolean cancelled = new AtomicBoolean();
             Environment env = new Environment(config, ConsoleProgress.forConsole(), cancelled);
             err.println("experiment '" + config.name() + "': validating and loading ...");
-            try (PreparedExperiment prepared = Preparer.prepare(config, host.registry(), env, true)) {
+            try (PreparedExperiment prepared = Preparer.prepare(config, host.registry(), env, true);
+                 RunFolder claim = out != null ? RunFolder.claim(out, RunFolder.Mode.NEW) : claimDefault(config.name())) {
+                Path outDir = claim.dir();
                 Provenance provenance = Provenance.of(prepared, host.plugins(), Launch.version());
-                ExperimentRunner.Outcome outcome = ExperimentRunner.run(prepared, outDir.toAbsolutePath(), env, provenance, options);
+                ExperimentRunner.Outcome outcome = ExperimentRunner.run(prepared, outDir, env, provenance, options);
                 err.println();
                 for (ExperimentRunner.StepStatus s : outcome.steps()) {
                     err.printf(Locale.ROOT, "  %-10s %-24s %7.2fs%s%n", s.state(), s.id(), s.seconds(),
@@ -100,28 +104,42 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    static Path defaultOut(String experiment) {
+    /** runs/&lt;experiment&gt;/&lt;timestamp&gt;, with -2, -3, ... when a run started in the same second holds that one. */
+    static RunFolder claimDefault(String experiment) {
         String ts = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         Path base = Path.of("runs", experiment, ts);
-        Path p = base;
-        for (int i = 2; Files.exists(p); i++) {
-            p = Path.of(base + "-" + i);
+        for (int i = 1; ; i++) {
+            Path p = i == 1 ? base : Path.of(base + "-" + i);
+            if (Files.exists(p) && i < 1000) {
+                continue;
+            }
+            try {
+                return RunFolder.claim(p, RunFolder.Mode.NEW);
+            } catch (ConfigException e) {
+                if (i >= 1000) {
+                    throw e;
+                }
+            }
         }
-        return p;
     }
 
+    /**
+     * An early look, before plugins start and the model loads, so a folder in use fails fast; the claim taken after
+     * validation is what decides, and its refusal (with the state of a run found there) is the message.
+     */
     static void checkOutDir(Path outDir) {
+        boolean used;
         if (Files.isDirectory(outDir)) {
             try (Stream<Path> s = Files.list(outDir)) {
-                if (s.findAny().isPresent()) {
-                    throw new ConfigException("output folder " + outDir.toAbsolutePath()
-                            + " exists and is not empty; results are never written over: choose another --out or remove it");
-                }
+                used = s.anyMatch(p -> !p.getFileName().toString().equals(RunFolder.LOCK));
             } catch (IOException e) {
                 throw new ConfigException("cannot read output folder " + outDir + ": " + e.getMessage());
             }
-        } else if (Files.exists(outDir)) {
-            throw new ConfigException("--out " + outDir + " is a file, not a folder");
+        } else {
+            used = Files.exists(outDir);
+        }
+        if (used) {
+            RunFolder.claim(outDir, RunFolder.Mode.NEW).close();
         }
     }
 }

@@ -94,9 +94,17 @@ public final class RunFolder implements AutoCloseable {
         if (Files.exists(d) && !Files.isDirectory(d)) {
             throw new ConfigException((mode == Mode.NEW ? "--out " : "--resume ") + d + " is a file, not a folder");
         }
-        if (mode == Mode.RESUME && !Files.isRegularFile(d.resolve(PROVENANCE))) {
+        boolean isRun = Files.isRegularFile(d.resolve(PROVENANCE));
+        if (mode == Mode.RESUME && !isRun) {
             throw new ConfigException("--resume " + d + " is not a run folder: it has no " + PROVENANCE
                     + " (a run folder is what 'neuronmonkey run' writes; pass the folder it printed)");
+        }
+        if (mode == Mode.NEW && !isRun && Files.isDirectory(d)) {
+            // a folder that is not a run gets nothing written into it, not even the lock file
+            List<String> entries = list(d);
+            if (!entries.isEmpty()) {
+                throw notEmpty(d, entries, "");
+            }
         }
         Path lockFile = d.resolve(LOCK);
         FileChannel ch;
@@ -124,10 +132,9 @@ public final class RunFolder implements AutoCloseable {
             if (mode == Mode.NEW) {
                 List<String> entries = f.entries();
                 if (!entries.isEmpty()) {
-                    boolean isRun = entries.contains(PROVENANCE);
-                    throw new ConfigException("output folder " + d + " exists and is not empty (" + preview(entries)
-                            + "); results are never written over: choose another --out or remove it"
-                            + (isRun && !"completed".equals(f.status()) ? "; to continue the run there: neuronmonkey run --resume " + d : "")
+                    String status = f.status();
+                    throw notEmpty(d, entries, (status != null && !"completed".equals(status)
+                            ? "; the run there ended " + status + ", to continue it: neuronmonkey run --resume " + d : "")
                             + (f.recovered.isEmpty() ? "" : ". " + String.join("; ", f.recovered)));
                 }
             }
@@ -228,8 +235,17 @@ public final class RunFolder implements AutoCloseable {
         return removed;
     }
 
+    private static ConfigException notEmpty(Path d, List<String> entries, String more) {
+        return new ConfigException("output folder " + d + " exists and is not empty (" + preview(entries)
+                + "); results are never written over: choose another --out or remove it" + more);
+    }
+
     /** Top-level entries other than the lock file, sorted. */
     public List<String> entries() {
+        return list(dir);
+    }
+
+    private static List<String> list(Path dir) {
         try (Stream<Path> s = Files.list(dir)) {
             return s.map(p -> p.getFileName().toString()).filter(n -> !n.equals(LOCK)).sorted().toList();
         } catch (IOException e) {

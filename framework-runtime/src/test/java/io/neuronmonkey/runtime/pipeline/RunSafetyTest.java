@@ -1,6 +1,8 @@
 package io.neuronmonkey.runtime.pipeline;
 
+import io.neuronmonkey.api.ConfigException;
 import io.neuronmonkey.api.ProgressReporter;
+import io.neuronmonkey.runtime.LockHolder;
 import io.neuronmonkey.runtime.TestBundles;
 import io.neuronmonkey.runtime.TestPluginSources;
 import io.neuronmonkey.runtime.config.ConfigProblem;
@@ -20,6 +22,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -101,5 +109,67 @@ class RunSafetyTest {
         assertEquals("failed", prov.get("status"), "provenance.json is still the run's own, not a step folder");
         assertTrue(Files.isDirectory(out.resolve("fine")));
         assertFalse(Files.exists(out.resolve("provenance.json.failed")));
+    }
+
+    @Test
+    void runsRacingForOneFolderHaveExactlyOneWinner() throws Exception {
+        Path out = work.resolve("out-race");
+        int n = 8;
+        CyclicBarrier start = new CyclicBarrier(n);
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        List<Future<RunFolder>> claims = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            claims.add(pool.submit(() -> {
+                start.await();
+                return RunFolder.claim(out, RunFolder.Mode.NEW);
+            }));
+        }
+        List<RunFolder> winners = new ArrayList<>();
+        List<String> refusals = new ArrayList<>();
+        for (Future<RunFolder> f : claims) {
+            try {
+                winners.add(f.get(30, TimeUnit.SECONDS));
+            } catch (ExecutionException e) {
+                assertTrue(e.getCause() instanceof ConfigException, e.getCause().toString());
+                refusals.add(e.getCause().getMessage());
+            }
+        }
+        pool.shutdown();
+        assertEquals(1, winners.size(), refusals.toString());
+        for (String r : refusals) {
+            assertTrue(r.contains("is in use by another run") && r.contains("choose another --out"), r);
+        }
+        try (RunFolder winner = winners.get(0)) {
+            Files.writeString(out.resolve(RunFolder.PROVENANCE), "{\"status\": \"completed\"}");
+        }
+        ConfigException after = assertThrows(ConfigException.class, () -> RunFolder.claim(out, RunFolder.Mode.NEW));
+        assertTrue(after.getMessage().contains("exists and is not empty (provenance.json)"), after.getMessage());
+    }
+
+    /** The lock is the operating system's: another process holding it refuses the claim, and its death releases it. */
+    @Test
+    void aClaimHeldByAnotherProcessIsRefusedUntilThatProcessDies() throws Exception {
+        Path out = Files.createDirectories(work.resolve("out-other-process"));
+        try (LockHolder other = LockHolder.lock(out.resolve(RunFolder.LOCK), work)) {
+            ConfigException busy = assertThrows(ConfigException.class, () -> RunFolder.claim(out, RunFolder.Mode.NEW));
+            assertTrue(busy.getMessage().startsWith("output folder " + out + " is in use by another run"), busy.getMessage());
+        }
+        try (RunFolder mine = RunFolder.claim(out, RunFolder.Mode.NEW)) {
+            assertEquals(out, mine.dir());
+            assertTrue(Files.readString(out.resolve(RunFolder.LOCK)).startsWith("pid " + ProcessHandle.current().pid() + " on "));
+        }
+    }
+
+    @Test
+    void aFolderThatIsNotARunGetsNothingWrittenIntoIt() throws IOException {
+        Path mine = Files.createDirectories(work.resolve("my-documents"));
+        Files.writeString(mine.resolve("thesis.txt"), "years of work");
+        ConfigException e = assertThrows(ConfigException.class, () -> RunFolder.claim(mine, RunFolder.Mode.NEW));
+        assertTrue(e.getMessage().contains("exists and is not empty (thesis.txt); results are never written over"), e.getMessage());
+        ConfigException r = assertThrows(ConfigException.class, () -> RunFolder.claim(mine, RunFolder.Mode.RESUME));
+        assertTrue(r.getMessage().contains("is not a run folder: it has no provenance.json"), r.getMessage());
+        try (var s = Files.list(mine)) {
+            assertEquals(List.of(mine.resolve("thesis.txt")), s.toList());
+        }
     }
 }
