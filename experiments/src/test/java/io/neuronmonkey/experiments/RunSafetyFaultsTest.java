@@ -1,6 +1,9 @@
 package io.neuronmonkey.experiments;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Named;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -9,7 +12,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -143,6 +151,136 @@ class RunSafetyFaultsTest {
     @MethodSource("runCases")
     void runNeverLosesWhatItWrote(Case c) throws Exception {
         run(c);
+    }
+
+    /** Two real processes started together into one --out: one runs, the other is refused; nothing of the first is lost. */
+    @Test
+    void twoRunsIntoOneFolderHaveOneWinnerAndItsResultsStay() throws Exception {
+        Path dir = Files.createDirectories(work.resolve("race"));
+        Path yaml = Files.writeString(dir.resolve("exp.yaml"), runYaml("  - {id: census, analyzer: activation-stats, layers: [dense1]}\n"));
+        Path out = dir.resolve("out");
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        List<Future<Launcher.Result>> runs = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            runs.add(pool.submit(() -> Launcher.run(dir, "run", yaml.toString(), "--out", out.toString())));
+        }
+        List<Launcher.Result> results = new ArrayList<>();
+        for (Future<Launcher.Result> f : runs) {
+            results.add(f.get(5, TimeUnit.MINUTES));
+        }
+        pool.shutdown();
+        results.sort(Comparator.comparingInt(Launcher.Result::code));
+        assertEquals(List.of(0, 2), results.stream().map(Launcher.Result::code).toList(), results.toString());
+        String refused = results.get(1).err();
+        assertTrue(refused.contains("is in use by another run") || refused.contains("exists and is not empty"), refused);
+        assertTrue(results.get(0).out().trim().endsWith(out.toString()), results.get(0).out());
+        JsonNode prov = new ObjectMapper().readTree(out.resolve("provenance.json").toFile());
+        assertEquals("completed", prov.get("status").asText());
+        JsonNode census = new ObjectMapper().readTree(out.resolve("census/result.json").toFile());
+        assertEquals(64, census.get("summary").get("examples").asInt());
+    }
+
+    /** Two start-ups on freshly copied bundles: both load every bundle, the TensorFlow one (160 MB) included. */
+    @Test
+    void twoFirstStartsOnFreshBundlesBothSeeTheBackend() throws Exception {
+        Path bundles = Files.createDirectories(work.resolve("bundles"));
+        try (Stream<Path> s = Files.list(Launcher.ROOT.resolve("plugins/target/bundles"))) {
+            for (Path zip : s.filter(p -> p.toString().endsWith(".zip")).toList()) {
+                try {
+                    Files.createLink(bundles.resolve(zip.getFileName()), zip);
+                } catch (IOException | UnsupportedOperationException e) {
+                    Files.copy(zip, bundles.resolve(zip.getFileName()));
+                }
+            }
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        List<Future<Launcher.Result>> runs = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            runs.add(pool.submit(() -> Launcher.run(work, "plugins", "--plugins", bundles.toString())));
+        }
+        for (Future<Launcher.Result> f : runs) {
+            Launcher.Result r = f.get(5, TimeUnit.MINUTES);
+            assertEquals(0, r.code(), r.all());
+            assertFalse(r.all().contains("refused"), r.all());
+            assertTrue(r.out().matches("(?s).*tensorflow-backend\\s+\\S+\\s+STARTED.*"), r.out());
+            assertTrue(r.out().contains("tensorflow-cnn"), r.out());
+        }
+        pool.shutdown();
+        try (Stream<Path> s = Files.list(bundles)) {
+            assertFalse(s.anyMatch(p -> p.getFileName().toString().contains(".unpack-")), "no half-unpacked folder is left");
+        }
+    }
+
+    /**
+     * Two first runs of the launcher on a checkout that needs building: the second waits for the first one's build
+     * and says so, and the build runs once. A copy of the launcher in a fake checkout whose mvnw only records that it
+     * ran and waits for a go file, and whose java only says it ran.
+     */
+    @Test
+    void twoFirstLaunchesBuildOnceAndTheSecondSaysItWaits() throws Exception {
+        Path home = Files.createDirectories(work.resolve("checkout"));
+        Files.copy(Launcher.ROOT.resolve("neuronmonkey"), home.resolve("neuronmonkey"));
+        Files.writeString(home.resolve("mvnw"), """
+                #!/usr/bin/env bash
+                echo "build $$" >> builds.log
+                touch building
+                while [ ! -e go ]; do sleep 0.05; done
+                mkdir -p framework-runtime/target/lib plugins/target/bundles
+                touch framework-runtime/target/framework-runtime-0.0.0.jar plugins/target/bundles/fake.zip
+                """);
+        Path java = Files.createDirectories(home.resolve("jdk/bin")).resolve("java");
+        Files.writeString(java, "#!/usr/bin/env bash\necho \"java ran\"\n");
+        for (Path x : List.of(home.resolve("mvnw"), java)) {
+            x.toFile().setExecutable(true);
+        }
+        for (String d : List.of("framework-api", "framework-runtime", "plugins")) {
+            Files.createDirectories(home.resolve(d));
+        }
+        Files.writeString(home.resolve("pom.xml"), "<project/>");
+        Process first = launch(home, "a");
+        Process second = null;
+        try {
+            await(() -> Files.exists(home.resolve("building")), "the first launch to start its build");
+            second = launch(home, "b");
+            await(() -> Files.readString(home.resolve("b.err")).contains("waiting for another neuronmonkey build in " + home),
+                    "the second launch to say it waits");
+            assertEquals(1, Files.readAllLines(home.resolve("builds.log")).size());
+            Files.writeString(home.resolve("go"), "");
+            assertTrue(first.waitFor(2, TimeUnit.MINUTES) && second.waitFor(2, TimeUnit.MINUTES));
+        } finally {
+            first.destroyForcibly();
+            if (second != null) {
+                second.destroyForcibly();
+            }
+        }
+        assertEquals(0, first.exitValue(), Files.readString(home.resolve("a.err")));
+        assertEquals(0, second.exitValue(), Files.readString(home.resolve("b.err")));
+        assertEquals(1, Files.readAllLines(home.resolve("builds.log")).size(), "one build for two first runs");
+        assertTrue(Files.readString(home.resolve("a.err")).contains("building the runtime and plugin bundles"));
+        assertEquals("java ran\n", Files.readString(home.resolve("a.out")));
+        assertEquals("java ran\n", Files.readString(home.resolve("b.out")));
+    }
+
+    private static Process launch(Path home, String name) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder("bash", home.resolve("neuronmonkey").toString(), "--version").directory(home.toFile());
+        pb.environment().remove("NEURONMONKEY_SKIP_BUILD");
+        pb.environment().put("JAVA_HOME", home.resolve("jdk").toString());
+        pb.redirectOutput(home.resolve(name + ".out").toFile()).redirectError(home.resolve(name + ".err").toFile());
+        return pb.start();
+    }
+
+    interface Condition {
+        boolean holds() throws IOException;
+    }
+
+    private static void await(Condition c, String what) throws Exception {
+        for (int i = 0; i < 1200; i++) {
+            if (c.holds()) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("gave up waiting for " + what);
     }
 
     @ParameterizedTest(name = "{0}")

@@ -4,9 +4,13 @@ import com.google.inject.Guice;
 import com.google.inject.Injector;
 import com.google.inject.Stage;
 import io.neuronmonkey.api.PluginException;
+import org.pf4j.BasePluginRepository;
+import org.pf4j.CompoundPluginRepository;
 import org.pf4j.DefaultPluginManager;
 import org.pf4j.ExtensionFactory;
+import org.pf4j.JarPluginRepository;
 import org.pf4j.PluginDescriptor;
+import org.pf4j.PluginRepository;
 import org.pf4j.PluginRuntimeException;
 import org.pf4j.PluginState;
 import org.pf4j.PluginWrapper;
@@ -17,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 /**
@@ -43,10 +48,18 @@ public final class PluginHost implements AutoCloseable {
      * @param systemVersion the framework version bundles declare compatibility with ({@code plugin.requires})
      */
     public static PluginHost start(Path pluginsDir, String systemVersion) {
+        return start(pluginsDir, systemVersion, m -> System.err.println("neuronmonkey: " + m));
+    }
+
+    /**
+     * @param notice told when start-up waits for another process that is unpacking the same bundles
+     */
+    public static PluginHost start(Path pluginsDir, String systemVersion, Consumer<String> notice) {
         if (!Files.isDirectory(pluginsDir)) {
             throw new PluginException("plugins directory not found: " + pluginsDir.toAbsolutePath()
                     + " (build the plugins with ./mvnw package, or point --plugins / NEURONMONKEY_PLUGINS at a folder of bundles)");
         }
+        BundleUnpacker.unpack(pluginsDir, notice);
         Injector injector = Guice.createInjector(Stage.DEVELOPMENT);
         Manager manager = new Manager(pluginsDir.toAbsolutePath(), injector);
         manager.setSystemVersion(systemVersion);
@@ -127,6 +140,14 @@ public final class PluginHost implements AutoCloseable {
                     return new GuiceExtensionFactory(injector).create(extensionClass);
                 }
             };
+        }
+
+        /** Zips are expanded beforehand by {@link BundleUnpacker} (locked, renamed into place); PF4J's in-place expansion must not run. */
+        @Override
+        protected PluginRepository createPluginRepository() {
+            return new CompoundPluginRepository()
+                    .add(new JarPluginRepository(getPluginsRoots()))
+                    .add(new BasePluginRepository(getPluginsRoots(), f -> f.isDirectory() && !f.getName().startsWith(".")));
         }
 
         @Override
