@@ -2,6 +2,7 @@ package io.neuronmonkey.experiments;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -178,6 +179,146 @@ class RunSafetyFaultsTest {
         assertEquals("completed", prov.get("status").asText());
         JsonNode census = new ObjectMapper().readTree(out.resolve("census/result.json").toFile());
         assertEquals(64, census.get("summary").get("examples").asInt());
+    }
+
+    static String twoDataYaml(int big) {
+        return """
+                experiment: interrupted
+                model: {backend: tensorflow, path: MODEL}
+                data:
+                  small: {source: synthetic-shapes, params: {split: decorrelated, count: 64}}
+                  big: {source: synthetic-shapes, params: {split: decorrelated, count: BIG}}
+                steps:
+                  - {id: small-census, analyzer: activation-stats, data: small, layers: [dense1]}
+                  - {id: big-census, analyzer: activation-stats, data: big, layers: [dense1]}
+                  - {id: hist, visualizer: histogram, inputs: [big-census]}
+                """.replace("MODEL", MODEL).replace("BIG", String.valueOf(big));
+    }
+
+    static JsonNode provenance(Path out) throws IOException {
+        return new ObjectMapper().readTree(out.resolve("provenance.json").toFile());
+    }
+
+    static List<String> states(JsonNode prov) {
+        List<String> out = new ArrayList<>();
+        prov.get("steps").forEach(s -> out.add(s.get("id").asText() + "=" + s.get("state").asText()
+                + (s.path("reused").asBoolean() ? "(reused)" : "")));
+        return out;
+    }
+
+    /** SIGTERM (what Process.destroy sends) to a real run in the middle of a pass. */
+    @Test
+    void sigtermStopsTheRunWithALineAndProvenanceSaysInterrupted() throws Exception {
+        Path dir = Files.createDirectories(work.resolve("sigterm"));
+        Path yaml = Files.writeString(dir.resolve("exp.yaml"), twoDataYaml(200_000));
+        Path out = dir.resolve("out");
+        Launcher.Started run = Launcher.start(dir, "run", yaml.toString(), "--out", out.toString(), "--no-cache");
+        try {
+            await(() -> run.err().contains("one pass over the examples of 'big'"), "the big pass to start");
+            run.process().destroy();
+            assertTrue(run.process().waitFor(2, TimeUnit.MINUTES));
+        } finally {
+            run.process().destroyForcibly();
+        }
+        Launcher.Result r = run.result();
+        assertEquals(128 + 15, r.code(), r.all());
+        assertTrue(r.err().contains("neuronmonkey: interrupted; stopping the run and recording its state in " + out.resolve("provenance.json")), r.err());
+        assertTrue(r.err().contains("interrupted: 1 of 3 steps completed; the state is in " + out.resolve("provenance.json")
+                + "; continue with: neuronmonkey run --resume " + out), r.err());
+        JsonNode prov = provenance(out);
+        assertEquals("interrupted", prov.get("status").asText());
+        assertEquals("interrupted by a signal (SIGINT or SIGTERM)", prov.get("stopReason").asText());
+        assertTrue(prov.has("finishedAt"));
+        assertEquals(List.of("small-census=completed", "big-census=interrupted", "hist=not-run"), states(prov));
+        assertEquals(List.of("experiment.yaml", "provenance.json", "run.lock", "small-census"), names(out), "no partial folders");
+    }
+
+    /** kill -9 leaves provenance saying "running"; the next run on the folder says what happened, and --resume continues it. */
+    @Test
+    void aKilledRunIsRecognisedByTheNextRunAndResumeCompletesIt() throws Exception {
+        Path dir = Files.createDirectories(work.resolve("killed"));
+        Path yaml = Files.writeString(dir.resolve("exp.yaml"), twoDataYaml(20_000));
+        Path out = dir.resolve("out");
+        Launcher.Started run = Launcher.start(dir, "run", yaml.toString(), "--out", out.toString());
+        try {
+            await(() -> run.err().contains("one pass over the examples of 'big'"), "the big pass to start");
+            run.process().destroyForcibly();
+            assertTrue(run.process().waitFor(1, TimeUnit.MINUTES));
+        } finally {
+            run.process().destroyForcibly();
+        }
+        assertEquals(128 + 9, run.process().exitValue());
+        assertEquals("running", provenance(out).get("status").asText(), "a killed process records nothing more");
+        assertEquals(List.of("small-census=completed"), states(provenance(out)), "but its progress was recorded as it went");
+
+        Launcher.Result again = Launcher.run(dir, "run", yaml.toString(), "--out", out.toString());
+        assertEquals(2, again.code(), again.all());
+        assertTrue(again.err().contains("the run there ended interrupted, to continue it: neuronmonkey run --resume " + out), again.err());
+        assertTrue(again.err().contains("the run there had died while running; its state is now 'interrupted'"), again.err());
+        assertEquals("interrupted", provenance(out).get("status").asText());
+        assertEquals(List.of("small-census=completed", "big-census=not-run", "hist=not-run"), states(provenance(out)));
+
+        Launcher.Result resumed = Launcher.run(dir, "run", "--resume", out.toString());
+        assertEquals(0, resumed.code(), resumed.all());
+        assertTrue(resumed.err().contains("reused     small-census"), resumed.err());
+        JsonNode prov = provenance(out);
+        assertEquals("completed", prov.get("status").asText());
+        assertEquals(List.of("small-census=completed(reused)", "big-census=completed", "hist=completed"), states(prov));
+        assertEquals("interrupted", prov.get("resumed").get(0).get("previousStatus").asText());
+        assertEquals(20_000, new ObjectMapper().readTree(out.resolve("big-census/result.json").toFile()).get("summary").get("examples").asInt());
+        assertEquals(List.of("big-census", "experiment.yaml", "hist", "provenance.json", "run.lock", "small-census"), names(out));
+    }
+
+    static boolean canMountTmpfs(Path probe) {
+        try {
+            Process p = new ProcessBuilder("unshare", "-rm", "mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", probe.toString())
+                    .redirectErrorStream(true).start();
+            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException | InterruptedException e) {
+            return false;
+        }
+    }
+
+    /**
+     * A full disk, for real: the run folder is on a 192 KiB tmpfs in a private mount namespace (unshare), so the
+     * second step's 400 KB array cannot be written. The step fails with the cause, the others' results and the step
+     * table stay, no partial folder is left, and provenance records the end.
+     */
+    @Test
+    void aFullDiskFailsTheStepItHitsAndTheRunStillRecordsItsEnd() throws Exception {
+        Path dir = Files.createDirectories(work.resolve("diskfull"));
+        Path mnt = Files.createDirectories(dir.resolve("mnt"));
+        Path copy = Files.createDirectories(dir.resolve("copy"));
+        Assumptions.assumeTrue(canMountTmpfs(mnt), "needs unshare -rm and tmpfs (user and mount namespaces)");
+        Path yaml = Files.writeString(dir.resolve("exp.yaml"), runYaml("""
+                  - {id: census, analyzer: activation-stats, layers: [dense1]}
+                  - {id: top, analyzer: top-activations, layers: [conv1], params: {k: 16}}
+                  - {id: hist, visualizer: histogram, inputs: [census]}
+                """));
+        Path wrapper = Files.writeString(dir.resolve("on-small-disk.sh"), """
+                mnt="$1"; copy="$2"; shift 2
+                mount -t tmpfs -o size=192k tmpfs "$mnt" || exit 99
+                "$@"; rc=$?
+                cp -a "$mnt/out" "$copy/"
+                exit $rc
+                """);
+        Launcher.Started run = Launcher.start(dir, List.of("unshare", "-rm", "bash", wrapper.toString(), mnt.toString(), copy.toString()),
+                "run", yaml.toString(), "--out", mnt.resolve("out").toString(), "--no-cache");
+        assertTrue(run.process().waitFor(5, TimeUnit.MINUTES));
+        Launcher.Result r = run.result();
+        assertEquals(1, r.code(), r.all());
+        assertTrue(r.err().matches("(?s).*\\n  failed     top +[0-9.]+s  cannot write \\S+/conv1-top-inputs.npy: No space left on device\\n.*"), r.err());
+        assertTrue(r.err().contains("  completed  census"), r.err());
+        assertTrue(r.err().contains("  completed  hist"), r.err());
+        Path out = copy.resolve("out");
+        JsonNode prov = provenance(out);
+        assertEquals("failed", prov.get("status").asText());
+        assertEquals(List.of("census=completed", "top=failed", "hist=completed"), states(prov));
+        assertTrue(prov.get("steps").get(1).get("error").asText().contains("No space left on device"));
+        assertEquals(List.of("census", "experiment.yaml", "hist", "provenance.json", "run.lock", "top.failed"), names(out),
+                "no hidden partial folder is left");
+        assertTrue(Files.readString(out.resolve("top.failed/error.txt")).contains("No space left on device"));
+        assertEquals(64, new ObjectMapper().readTree(out.resolve("census/result.json").toFile()).get("summary").get("examples").asInt());
     }
 
     /** Two start-ups on freshly copied bundles: both load every bundle, the TensorFlow one (160 MB) included. */

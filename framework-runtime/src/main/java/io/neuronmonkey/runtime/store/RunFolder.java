@@ -221,8 +221,13 @@ public final class RunFolder implements AutoCloseable {
 
     /** Removes what only the runtime names as partial; returns the names removed. */
     public List<String> removeLeftovers() {
+        return removeLeftovers(dir);
+    }
+
+    /** Removes what only the runtime names as partial at the top of a run folder; returns the names removed. */
+    public static List<String> removeLeftovers(Path dir) {
         List<String> removed = new ArrayList<>();
-        for (String e : entries()) {
+        for (String e : list(dir)) {
             if (e.equals(WORK) || LEFTOVER.matcher(e).matches()) {
                 Path p = dir.resolve(e);
                 if (Files.isSymbolicLink(p)) {

@@ -9,6 +9,8 @@ import io.neuronmonkey.runtime.config.ConfigProblem;
 import io.neuronmonkey.runtime.config.ConfigValidationException;
 import io.neuronmonkey.runtime.config.ExperimentConfig;
 import io.neuronmonkey.runtime.config.ExperimentParser;
+import io.neuronmonkey.runtime.cli.Main;
+import io.neuronmonkey.runtime.plugin.ExtensionPoints;
 import io.neuronmonkey.runtime.plugin.PluginHost;
 import io.neuronmonkey.runtime.store.Json;
 import io.neuronmonkey.runtime.store.RunFolder;
@@ -29,6 +31,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -170,6 +173,211 @@ class RunSafetyTest {
         assertTrue(r.getMessage().contains("is not a run folder: it has no provenance.json"), r.getMessage());
         try (var s = Files.list(mine)) {
             assertEquals(List.of(mine.resolve("thesis.txt")), s.toList());
+        }
+    }
+
+    /** Interrupts the runner once a pass whose task names {@code dataName} has fed {@code batches} batches. */
+    static final class InterruptDuring implements ProgressReporter {
+        final String dataName;
+        final int batches;
+        ExperimentRunner runner;
+        boolean inPass;
+        int seen;
+
+        InterruptDuring(String dataName, int batches) {
+            this.dataName = dataName;
+            this.batches = batches;
+        }
+
+        @Override
+        public void start(String task, long total) {
+            inPass = task.contains("examples of '" + dataName + "'");
+            seen = 0;
+        }
+
+        @Override
+        public void advance(long done) {
+            if (inPass && ++seen == batches) {
+                runner.interrupt("stopped by the test");
+            }
+        }
+    }
+
+    static final String FIVE_STEPS = """
+            experiment: resumable
+            seed: 7
+            batchSize: 8
+            model: {backend: linear, path: model.bin}
+            data:
+              rows: {source: table, params: {count: 50}}
+              more: {source: table, params: {count: 30}}
+            steps:
+              - {id: a, analyzer: sum, data: rows, layers: [hidden], params: {weight: WEIGHT}}
+              - {id: c, analyzer: sum, data: rows, layers: [logits]}
+              - {id: v, visualizer: text, inputs: [a]}
+              - {id: b, analyzer: sum, data: more, layers: [hidden]}
+              - {id: w, visualizer: text, inputs: [b]}
+            """;
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Map<String, Object>> stepsOf(Map<String, Object> prov) {
+        Map<String, Map<String, Object>> out = new java.util.LinkedHashMap<>();
+        for (Object o : (List<Object>) prov.get("steps")) {
+            Map<String, Object> m = (Map<String, Object>) o;
+            out.put((String) m.get("id"), m);
+        }
+        return out;
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void anInterruptedRunRecordsItsStateAndResumeRerunsOnlyWhatChangedOrDidNotComplete() throws Exception {
+        Path yaml = Files.writeString(work.resolve("resumable.yaml"), FIVE_STEPS.replace("WEIGHT", "1.0"));
+        Path out = work.resolve("out-resumable");
+        Object[] firstStartedAt = new Object[1];
+        ExperimentConfig config = ExperimentParser.parse(yaml);
+        try (PluginHost host = PluginHost.start(plugins, "0.1.0")) {
+            AtomicInteger runs = (AtomicInteger) host.registry().require(ExtensionPoints.BACKEND, "linear").instance().getClass()
+                    .getField("RUNS").get(null);
+            InterruptDuring progress = new InterruptDuring("more", 2);
+            Environment env = new Environment(config, progress, new AtomicBoolean());
+            try (PreparedExperiment p = Preparer.prepare(config, host.registry(), env, true);
+                 RunFolder claim = RunFolder.claim(out, RunFolder.Mode.NEW)) {
+                ExperimentRunner runner = ExperimentRunner.create(p, out, env, Provenance.of(p, host.plugins(), "0.1.0"), RunOptions.sequential());
+                progress.runner = runner;
+                ExperimentRunner.Outcome o = runner.run();
+                assertTrue(o.interrupted(), o.toString());
+            }
+            Map<String, Object> first = Json.readMap(out.resolve(RunFolder.PROVENANCE));
+            firstStartedAt[0] = first.get("startedAt");
+            assertEquals("interrupted", first.get("status"));
+            assertEquals("stopped by the test", first.get("stopReason"));
+            assertTrue(first.containsKey("finishedAt"));
+            Map<String, Map<String, Object>> steps = stepsOf(first);
+            assertEquals(List.of("a", "c", "v", "b", "w"), List.copyOf(steps.keySet()));
+            assertEquals(List.of("completed", "completed", "completed", "interrupted", "not-run"),
+                    steps.values().stream().map(m -> m.get("state")).toList());
+            assertFalse(Files.exists(out.resolve("b")) || Files.exists(out.resolve("b.failed")), "an interrupted step leaves no output");
+            try (var files = Files.list(out)) {
+                assertEquals(List.of("a", "c", "experiment.yaml", "provenance.json", "report.html", "run.lock", "v"),
+                        files.map(f -> f.getFileName().toString()).sorted().toList(), "no partial folders are left");
+            }
+
+            // resume with a's weight changed: a and v (which reads a) run again, c is reused, b and w run
+            Files.writeString(yaml, FIVE_STEPS.replace("WEIGHT", "2.0"));
+            ExperimentConfig changed = ExperimentParser.parse(yaml);
+            Environment env2 = new Environment(changed, ProgressReporter.NONE, new AtomicBoolean());
+            try (PreparedExperiment p = Preparer.prepare(changed, host.registry(), env2, true);
+                 RunFolder claim = RunFolder.claim(out, RunFolder.Mode.RESUME)) {
+                int before = runs.get();
+                Provenance prov = Provenance.of(p, host.plugins(), "0.1.0");
+                assertEquals(List.of(), prov.modelOrDataDifferences(first));
+                ExperimentRunner.Outcome o = ExperimentRunner.resume(p, out, env2, prov, RunOptions.sequential(), first).run();
+                assertTrue(o.ok(), o.toString());
+                assertEquals(7 + 4, runs.get() - before, "one pass over 'rows' for a alone (7 batches) and one over 'more' (4)");
+            }
+        }
+        Map<String, Object> second = Json.readMap(out.resolve(RunFolder.PROVENANCE));
+        assertEquals("completed", second.get("status"));
+        assertFalse(second.containsKey("stopReason"));
+        Map<String, Map<String, Object>> steps = stepsOf(second);
+        assertEquals(List.of(false, true, false, false, false), steps.values().stream().map(m -> Boolean.TRUE.equals(m.get("reused"))).toList());
+        assertEquals(firstStartedAt[0], second.get("startedAt"), "a resumed run keeps the time it first started");
+        List<Map<String, Object>> resumed = (List<Map<String, Object>>) second.get("resumed");
+        assertEquals(1, resumed.size());
+        assertEquals("interrupted", resumed.get(0).get("previousStatus"));
+        double[] expected = PipelineTest.hiddenSums(50);
+        Map<String, Object> a = (Map<String, Object>) Json.readMap(out.resolve("a/result.json")).get("summary");
+        List<Number> sums = (List<Number>) ((Map<String, Object>) a.get("sums")).get("hidden");
+        for (int j = 0; j < 4; j++) {
+            assertEquals(2 * expected[j], sums.get(j).doubleValue(), 1e-4, "a was computed again with weight 2");
+        }
+        double[] more = PipelineTest.hiddenSums(30);
+        Map<String, Object> b = (Map<String, Object>) Json.readMap(out.resolve("b/result.json")).get("summary");
+        assertEquals(more[2], ((List<Number>) ((Map<String, Object>) b.get("sums")).get("hidden")).get(2).doubleValue(), 1e-4);
+        assertEquals("b sum\n", Files.readString(out.resolve("w/inputs.txt")));
+    }
+
+    record Cli(int code, String out, String err) {
+    }
+
+    static Cli cli(String... args) {
+        java.io.PrintStream oldOut = System.out;
+        java.io.PrintStream oldErr = System.err;
+        java.io.ByteArrayOutputStream o = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream e = new java.io.ByteArrayOutputStream();
+        try {
+            System.setOut(new java.io.PrintStream(o, true, java.nio.charset.StandardCharsets.UTF_8));
+            System.setErr(new java.io.PrintStream(e, true, java.nio.charset.StandardCharsets.UTF_8));
+            int code = Main.execute(args);
+            return new Cli(code, o.toString(java.nio.charset.StandardCharsets.UTF_8), e.toString(java.nio.charset.StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void resumeIsRefusedForADifferentModelOrDataACompletedRunOrAFolderThatIsNoRun() throws IOException {
+        Path yaml = Files.writeString(work.resolve("refuse.yaml"), yaml("refuse", "  - {id: a, analyzer: sum}\n"));
+        Path out = work.resolve("out-refuse");
+        assertEquals(0, cli("run", yaml.toString(), "--out", out.toString(), "--plugins", plugins.toString()).code());
+        Cli done = cli("run", "--resume", out.toString(), "--plugins", plugins.toString());
+        assertEquals(2, done.code(), done.err());
+        assertTrue(done.err().contains("the run in " + out + " completed; there is nothing to resume"), done.err());
+
+        // make it an interrupted run, then resume it with other data
+        Map<String, Object> prov = new java.util.LinkedHashMap<>(Json.readMap(out.resolve(RunFolder.PROVENANCE)));
+        prov.put("status", "interrupted");
+        Json.write(out.resolve(RunFolder.PROVENANCE), prov);
+        Path other = Files.writeString(work.resolve("refuse-other.yaml"), yaml("refuse", "  - {id: a, analyzer: sum}\n")
+                .replace("count: 50", "count: 40").replace("path: model.bin", "path: model.bin\n  scale: 2.0"));
+        Cli r = cli("run", other.toString(), "--resume", out.toString(), "--plugins", plugins.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("cannot resume the run in " + out + ": the experiment differs from it in model or data"), r.err());
+        assertTrue(r.err().contains("model.params: the run had { \"scale\" : 1.0 }, the experiment has { \"scale\" : 2.0 }"), r.err());
+        assertTrue(r.err().contains("data.rows.params: the run had { \"count\" : 50 }, the experiment has { \"count\" : 40 }"), r.err());
+        assertTrue(r.err().contains("data.rows.size: the run had 50, the experiment has 40"), r.err());
+        assertEquals("interrupted", Json.readMap(out.resolve(RunFolder.PROVENANCE)).get("status"), "a refused resume changes nothing");
+
+        Cli notRun = cli("run", "--resume", work.resolve("plugins").toString(), "--plugins", plugins.toString());
+        assertEquals(2, notRun.code());
+        assertTrue(notRun.err().contains("is not a run folder: it has no readable provenance.json"), notRun.err());
+
+        Cli same = cli("run", "--resume", out.toString(), "--plugins", plugins.toString());
+        assertEquals(0, same.code(), same.err());
+        assertTrue(same.err().contains("reused     a"), same.err());
+        assertEquals("completed", Json.readMap(out.resolve(RunFolder.PROVENANCE)).get("status"));
+    }
+
+    /** What a kill -9 leaves: provenance saying "running", partial folders. The next run on the folder sets both right. */
+    @Test
+    @SuppressWarnings("unchecked")
+    void theLeftoversOfAKilledRunAreRecognisedByNameAndItsStateCorrected() throws IOException {
+        Path out = Files.createDirectories(work.resolve("out-killed"));
+        Files.writeString(out.resolve(RunFolder.EXPERIMENT), yaml("killed", "  - {id: a, analyzer: sum}\n  - {id: b, analyzer: explode}\n"));
+        Json.write(out.resolve(RunFolder.PROVENANCE), Map.of("experiment", "killed", "status", "running",
+                "resolvedSteps", List.of(Map.of("id", "a"), Map.of("id", "b")),
+                "steps", List.of(Map.of("id", "a", "state", "completed", "seconds", 0.5))));
+        Files.createDirectories(out.resolve("a"));
+        Files.writeString(out.resolve("a/result.json"), "{}");
+        Files.createDirectories(out.resolve(".b.partial"));
+        Files.writeString(out.resolve(".b.partial/half.npy"), "half written");
+        Files.createDirectories(out.resolve(".work/b"));
+        Files.writeString(out.resolve(".provenance.json.tmp"), "{\"stat");
+        Files.writeString(out.resolve(".notes"), "a hidden file of the user's");
+        Files.createDirectories(out.resolve(".my.partial.backup"));
+        ConfigException e = assertThrows(ConfigException.class, () -> RunFolder.claim(out, RunFolder.Mode.NEW));
+        assertTrue(e.getMessage().contains("the run there ended interrupted, to continue it: neuronmonkey run --resume " + out), e.getMessage());
+        assertTrue(e.getMessage().contains("the run there had died while running; its state is now 'interrupted' and its partial output"
+                + " (.b.partial, .provenance.json.tmp, .work) was removed"), e.getMessage());
+        Map<String, Object> prov = Json.readMap(out.resolve(RunFolder.PROVENANCE));
+        assertEquals("interrupted", prov.get("status"));
+        assertTrue(((String) prov.get("stopReason")).startsWith("the process ended without recording its end"), (String) prov.get("stopReason"));
+        assertEquals(List.of("completed", "not-run"), stepsOf(prov).values().stream().map(m -> m.get("state")).toList());
+        try (var files = Files.list(out)) {
+            assertEquals(List.of(".my.partial.backup", ".notes", "a", "experiment.yaml", "provenance.json", "run.lock"),
+                    files.map(f -> f.getFileName().toString()).sorted().toList(), "only what the runtime names as partial goes");
         }
     }
 }
