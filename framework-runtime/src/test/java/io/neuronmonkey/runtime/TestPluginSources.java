@@ -105,7 +105,7 @@ public final class TestPluginSources {
                 @Extension
                 @ExtensionName(value = "table", description = "rows x_i = [i % 5, i % 3 - 1, 1]")
                 public class TableSource implements DataSource<TableSource.Params> {
-                    public record Params(@Param(defaultValue = "10") int count) {
+                    public record Params(@Param(defaultValue = "10") int count, @Param(defaultValue = "-1") int failAt) {
                         public Params {
                             Violations.check().require(count >= 1, "count", "must be >= 1, found " + count).throwIfAny();
                         }
@@ -114,6 +114,7 @@ public final class TestPluginSources {
                     @Override
                     public Dataset open(DataContext<Params> ctx) {
                         int count = ctx.params().count();
+                        int failAt = ctx.params().failAt();
                         return new Dataset() {
                             public DatasetInfo info() {
                                 return new DatasetInfo(count, new int[]{3}, List.of("even", "odd"), List.of("parity"));
@@ -125,6 +126,7 @@ public final class TestPluginSources {
                                     public boolean hasNext() { return next < count; }
                                     public Batch next() {
                                         int n = Math.min(size, count - next);
+                                        if (failAt >= 0 && next + n > failAt) throw new DataException("failing at row " + failAt + " as asked");
                                         float[] x = new float[n * 3];
                                         int[] labels = new int[n];
                                         List<String> ids = new ArrayList<>();
