@@ -21,6 +21,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -56,6 +58,9 @@ public final class RunFolder implements AutoCloseable {
         /** Continuing a run: the folder must hold one. */
         RESUME
     }
+
+    /** Folders this process holds claims on. */
+    private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
 
     private final Path dir;
     private final FileChannel channel;
@@ -106,6 +111,19 @@ public final class RunFolder implements AutoCloseable {
                 throw notEmpty(d, entries, "");
             }
         }
+        if (!HELD.add(d)) {
+            // held by this process: opening run.lock again (and closing it) could drop that claim's lock
+            throw inUse(d, "pid " + ProcessHandle.current().pid() + ", this process");
+        }
+        try {
+            return claimLocked(d, mode);
+        } catch (RuntimeException e) {
+            HELD.remove(d);
+            throw e;
+        }
+    }
+
+    private static RunFolder claimLocked(Path d, Mode mode) {
         Path lockFile = d.resolve(LOCK);
         FileChannel ch;
         try {
@@ -123,8 +141,7 @@ public final class RunFolder implements AutoCloseable {
         if (l == null) {
             String holder = holder(ch);
             closeQuietly(ch);
-            throw new ConfigException("output folder " + d + " is in use by another run" + (holder.isEmpty() ? "" : " (" + holder + ")")
-                    + "; two runs never write into one folder: choose another --out, or wait until that run ends");
+            throw inUse(d, holder);
         }
         RunFolder f = new RunFolder(d, ch, l, new ArrayList<>());
         try {
@@ -240,6 +257,11 @@ public final class RunFolder implements AutoCloseable {
         return removed;
     }
 
+    private static ConfigException inUse(Path d, String holder) {
+        return new ConfigException("output folder " + d + " is in use by another run" + (holder.isEmpty() ? "" : " (" + holder + ")")
+                + "; two runs never write into one folder: choose another --out, or wait until that run ends");
+    }
+
     private static ConfigException notEmpty(Path d, List<String> entries, String more) {
         return new ConfigException("output folder " + d + " exists and is not empty (" + preview(entries)
                 + "); results are never written over: choose another --out or remove it" + more);
@@ -303,6 +325,7 @@ public final class RunFolder implements AutoCloseable {
             // closing the channel releases it too
         }
         closeQuietly(channel);
+        HELD.remove(dir);
     }
 
     private static void closeQuietly(FileChannel ch) {
