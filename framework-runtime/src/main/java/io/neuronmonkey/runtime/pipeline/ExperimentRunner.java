@@ -239,7 +239,7 @@ public final class ExperimentRunner {
         } else {
             s.spec().inputs().forEach(i -> inputs.add(outputs.get(i)));
         }
-        VisualizerContextImpl ctx = new VisualizerContextImpl(env, s.id(), s.params(), inputs, runSummary(), out, partial);
+        VisualizerContextImpl ctx = new VisualizerContextImpl(env, s.id(), s.params(), inputs, runSummary(s.id()), out, partial);
         try {
             ((Visualizer) s.extension().instance()).render(ctx);
             complete(s, null, ctx.artifacts(), t0);
@@ -313,7 +313,7 @@ public final class ExperimentRunner {
         }
     }
 
-    private RunSummary runSummary() {
+    private RunSummary runSummary(String current) {
         Map<String, DatasetInfo> data = new LinkedHashMap<>();
         exp.data().forEach((k, v) -> {
             if (v.dataset() != null) {
@@ -322,6 +322,17 @@ public final class ExperimentRunner {
         });
         return new RunSummary(exp.config().name(), exp.config().text(),
                 exp.model() == null ? "" : exp.model().description(),
-                exp.model() == null ? List.of() : exp.model().layers(), data, provenance.asMap());
+                exp.model() == null ? List.of() : exp.model().layers(), data, provenance.asMap(), stepStates(current));
+    }
+
+    private List<RunSummary.StepState> stepStates(String current) {
+        List<RunSummary.StepState> list = new ArrayList<>();
+        for (PreparedExperiment.StepEntry step : exp.steps()) {
+            StepStatus st = statuses.get(step.id());
+            String state = st != null ? st.state() : step.id().equals(current) ? "running" : "pending";
+            list.add(new RunSummary.StepState(step.id(), step.extension().name(), state, st == null ? 0 : st.seconds(),
+                    st == null ? null : st.error()));
+        }
+        return list;
     }
 }
