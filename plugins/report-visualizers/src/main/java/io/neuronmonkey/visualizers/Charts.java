@@ -66,7 +66,9 @@ final class Charts {
         chart.setBackgroundPaint(Color.WHITE);
         chart.setAntiAlias(true);
         chart.setTextAntiAlias(true);
-        chart.getTitle().setFont(TITLE_FONT);
+        if (chart.getTitle() != null) {
+            chart.getTitle().setFont(TITLE_FONT);
+        }
         plot.setBackgroundPaint(Color.WHITE);
         plot.setOutlineVisible(false);
         plot.setDomainGridlinePaint(GRID);

@@ -74,7 +74,8 @@ class VisualizersTest {
     void heatmapDrawsTheClassMeansOfEveryLabelledLayer() throws IOException {
         var ctx = context("heat", new HeatmapVisualizer.Params(720, 400, HeatmapVisualizer.Normalize.NEURON, 256, null), RESULTS);
         new HeatmapVisualizer().render(ctx);
-        assertEquals(2, ctx.written.size());
+        // the census's class means of both layers, and the breakdown's class means (the key named class) of both
+        assertEquals(4, ctx.written.size(), ctx.written.toString());
         assertEquals(720, image(ctx, ctx.written.get(0)).getWidth());
     }
 

@@ -177,7 +177,7 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
             criteria.put("firingRateInterval", "95% Wilson score interval");
             criteria.put("std", STD_CONVENTION);
             criteria.put("findings", "dead neurons are reported for rectifier ops only (" + String.join(", ", RECTIFIERS)
-                    + "); saturated neurons for bounded ops other than Softmax, and not for model outputs");
+                    + "), as a warning when at least half of the layer is dead and as information otherwise; saturated neurons for bounded ops other than Softmax, and not for model outputs");
             criteria.put("thresholds", Map.of("threshold", params.threshold(), "rarelyFiringRate", params.rarelyFiringRate(),
                     "alwaysOnRate", params.alwaysOnRate(), "saturationMargin", params.saturationMargin(),
                     "saturationRate", params.saturationRate()));
@@ -197,12 +197,14 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
             List<Object> layerList = new ArrayList<>();
             List<Finding> warnings = new ArrayList<>();
             List<Finding> notable = new ArrayList<>();
+            List<Finding> info = new ArrayList<>();
             for (LayerInfo l : layers) {
-                layerList.add(layer(l, stats.get(l.name()), examples, ids, r, warnings, notable));
+                layerList.add(layer(l, stats.get(l.name()), examples, ids, r, warnings, notable, info));
             }
             r.put("layers", layerList);
             warnings.forEach(r::finding);
             notable.forEach(r::finding);
+            info.forEach(r::finding);
             return r.build();
         }
 
@@ -231,7 +233,7 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
          * @return the layer's facts for the summary
          */
         private Map<String, Object> layer(LayerInfo l, LayerStats s, long examples, Ids ids, AnalysisResult.Builder r,
-                                          List<Finding> warnings, List<Finding> notable) {
+                                          List<Finding> warnings, List<Finding> notable, List<Finding> info) {
             int nn = s.neurons;
             int nq = QUANTILE_RANKS.length;
             float[] mean = new float[nn];
@@ -337,7 +339,10 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
                         + "skip them", null, List.of(), List.of(statsId)));
             }
             if (!dead.isEmpty() && RECTIFIERS.contains(l.opType())) {
-                warnings.add(new Finding(ids.unique(p + "-dead"), Finding.Severity.WARNING, dead.size() + " of " + nn
+                // a few dead rectifiers are ordinary in a trained net; most of a layer dead is a broken layer
+                boolean most = dead.size() * 2 >= nn;
+                (most ? warnings : info).add(new Finding(ids.unique(p + "-dead"), most ? Finding.Severity.WARNING
+                        : Finding.Severity.INFO, dead.size() + " of " + nn
                         + " neurons of " + l.name() + " never fire on " + examples + " examples (dead)",
                         new Finding.Strength("dead fraction", (double) dead.size() / nn, null, null),
                         refs(l.name(), dead), List.of(statsId)));

@@ -424,18 +424,18 @@ class ActivationStatsAnalyzerTest {
     }
 
     @Test
-    void deadRectifierNeuronsAreAWarningAndSaturatedBoundedNeuronsNotable() {
+    void aFewDeadRectifierNeuronsAreInformationAndSaturatedBoundedNeuronsNotable() {
         AnalysisResult r = run(data(300, 4, 100), params(ActivationStatsAnalyzer.Reduce.MEAN));
-        assertEquals(List.of("dense-dead", "gate-saturated"), r.findings().stream().map(Finding::id).toList(),
-                "always-on neurons (dense 2, 4) are no finding");
-        Finding dead = r.findings().get(0);
-        assertEquals(Finding.Severity.WARNING, dead.severity());
+        assertEquals(List.of("gate-saturated", "dense-dead"), r.findings().stream().map(Finding::id).toList(),
+                "always-on neurons (dense 2, 4) are no finding; notable before information");
+        Finding dead = r.findings().get(1);
+        assertEquals(Finding.Severity.INFO, dead.severity(), "1 of 5 dead is ordinary");
         assertEquals("1 of 5 neurons of dense never fire on 300 examples (dead)", dead.claim());
         assertEquals(List.of(new NeuronRef("dense", 1)), dead.neurons());
         assertEquals(List.of("dense-stats"), dead.evidence());
         assertEquals("dead fraction", dead.strength().measure());
         assertEquals(0.2, dead.strength().value(), 1e-12);
-        Finding sat = r.findings().get(1);
+        Finding sat = r.findings().get(0);
         assertEquals(Finding.Severity.NOTABLE, sat.severity());
         assertEquals(List.of(new NeuronRef("gate", 0)), sat.neurons());
         assertEquals(List.of("gate-stats"), sat.evidence());
