@@ -275,8 +275,10 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
                     saturated.add(c);
                 }
                 for (int i = 0; i < nq; i++) {
+                    // the sketch is within its relative accuracy of the exact quantile, which lies in [min, max]:
+                    // clamping to the exact extremes can only move it closer
                     quant[i][c] = n == 0 || s.sketch[c].isEmpty() ? Float.NaN
-                            : (float) s.sketch[c].getValueAtQuantile(QUANTILE_RANKS[i]);
+                            : Math.max(min[c], Math.min(max[c], (float) s.sketch[c].getValueAtQuantile(QUANTILE_RANKS[i])));
                 }
             }
             String p = ids.prefix(l.name());

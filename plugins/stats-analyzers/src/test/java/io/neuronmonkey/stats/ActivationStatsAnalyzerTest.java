@@ -287,6 +287,35 @@ class ActivationStatsAnalyzerTest {
     }
 
     @Test
+    void quantilesLieWithinMinAndMaxEvenWhereTheSketchOvershoots() {
+        // neuron 0 is the constant 0.9 (the sketch alone answers within 1% of it, above or below), neuron 1 takes
+        // the values 1..1000 (its p99 bucket lies above the exact maximum unless clamped)
+        LayerInfo l = new LayerInfo("q", "Relu", new int[]{2}, LayerInfo.Role.HIDDEN);
+        int n = 1000;
+        float[] a = new float[n * 2];
+        List<String> ids = new ArrayList<>();
+        for (int e = 0; e < n; e++) {
+            a[e * 2] = 0.9f;
+            a[e * 2 + 1] = e + 1;
+            ids.add("x" + e);
+        }
+        Batch b = new Batch(0, Tensor.ofFloats(new float[n], n, 1), null, ids, Collections.nCopies(n, Map.of()));
+        var census = new ActivationStatsAnalyzer.Census(params(ActivationStatsAnalyzer.Reduce.MEAN), List.of(l), List.of());
+        census.accept(new ActivationBatch(b, Map.of("q", Tensor.ofFloats(a, n, 2))));
+        AnalysisResult r = census.finish();
+        float[] min = column(r, "q", "min").values().floats();
+        float[] max = column(r, "q", "max").values().floats();
+        for (String q : List.of("p01", "p05", "p25", "p50", "p75", "p95", "p99")) {
+            float[] v = column(r, "q", q).values().floats();
+            for (int c = 0; c < 2; c++) {
+                assertTrue(v[c] >= min[c] && v[c] <= max[c], q + " of neuron " + c + ": " + v[c] + " outside [" + min[c]
+                        + ", " + max[c] + "]");
+            }
+            assertEquals(0.9f, v[0], 0.9f * 0.01f, "within the sketch's relative accuracy");
+        }
+    }
+
+    @Test
     void rarelyFiringNeuronsAreFlaggedWithTheThresholdStated() {
         // dense neuron 0 fires on 3 of 1000 examples (0.3% < 1%), neuron 1 never (dead, not rarely-firing),
         // neuron 2 on 20 of 1000 (2%: normal)
