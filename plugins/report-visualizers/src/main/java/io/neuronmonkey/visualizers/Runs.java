@@ -51,14 +51,13 @@ final class Runs {
         long completed = earlier.stream().filter(s -> s.state().equals("completed")).count();
         List<String> bad = earlier.stream().filter(s -> !s.state().equals("completed"))
                 .map(s -> s.id() + " " + s.state() + (s.error() == null ? "" : ": " + s.error())).toList();
-        double seconds = earlier.stream().mapToDouble(RunSummary.StepState::seconds).sum();
         List<String> facts = new ArrayList<>();
         facts.add(run.steps().isEmpty() ? "run state not recorded"
-                : completed + " of " + earlier.size() + " step" + (earlier.size() == 1 ? "" : "s") + " before this report completed"
-                + (earlier.isEmpty() ? "" : " in " + Charts.number(Math.round(seconds * 10) / 10.0) + " s"));
+                : completed + " of " + earlier.size() + " step" + (earlier.size() == 1 ? "" : "s") + " before this report completed");
         Object started = run.provenance().get("startedAt");
         if (started != null) {
-            facts.add("started " + started);
+            String t = String.valueOf(started);
+            facts.add("started " + (t.length() > 19 && t.charAt(10) == 'T' ? t.substring(0, 10) + " " + t.substring(11, 19) + " UTC" : t));
         }
         Object seed = run.provenance().get("seed");
         if (seed != null) {
