@@ -102,9 +102,17 @@ final class Runs {
                 .withId("data");
     }
 
-    static DomContent provenance(RunSummary run) {
+    static DomContent provenance(RunSummary run, String current) {
         Map<String, Object> flat = new LinkedHashMap<>();
         flatten("", run.provenance(), flat);
+        if (!run.steps().isEmpty()) {
+            // provenance.json is final only after the last step; the report says how the steps it follows ended
+            StringBuilder state = new StringBuilder("when this report was written: ");
+            for (RunSummary.StepState s : run.steps()) {
+                state.append(s.id()).append(' ').append(s.id().equals(current) ? "(this report)" : s.state()).append("; ");
+            }
+            flat.put("status", state.substring(0, state.length() - 2) + " (the final state is in provenance.json)");
+        }
         return section(h2("Provenance"), flat.isEmpty() ? p("No provenance recorded.").withClass("muted")
                 : details(summary("versions, hashes, seeds, timings (" + flat.size() + " entries)"),
                 PartViews.scroll(table(tbody(each(flat.entrySet(), e -> tr(th(e.getKey()), td(PartViews.shortValue(e.getValue()))))))
