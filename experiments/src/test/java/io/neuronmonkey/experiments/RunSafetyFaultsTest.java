@@ -230,7 +230,7 @@ class RunSafetyFaultsTest {
         assertEquals("interrupted by a signal (SIGINT or SIGTERM)", prov.get("stopReason").asText());
         assertTrue(prov.has("finishedAt"));
         assertEquals(List.of("small-census=completed", "big-census=interrupted", "hist=not-run"), states(prov));
-        assertEquals(List.of("experiment.yaml", "provenance.json", "run.lock", "small-census"), names(out), "no partial folders");
+        assertEquals(List.of("experiment.yaml", "index.json", "provenance.json", "run.lock", "small-census"), names(out), "no partial folders");
     }
 
     /** kill -9 leaves provenance saying "running"; the next run on the folder says what happened, and --resume continues it. */
@@ -266,7 +266,7 @@ class RunSafetyFaultsTest {
         assertEquals(List.of("small-census=completed(reused)", "big-census=completed", "hist=completed"), states(prov));
         assertEquals("interrupted", prov.get("resumed").get(0).get("previousStatus").asText());
         assertEquals(20_000, new ObjectMapper().readTree(out.resolve("big-census/result.json").toFile()).get("summary").get("examples").asInt());
-        assertEquals(List.of("big-census", "experiment.yaml", "hist", "provenance.json", "run.lock", "small-census"), names(out));
+        assertEquals(List.of("big-census", "experiment.yaml", "hist", "index.json", "provenance.json", "run.lock", "small-census"), names(out));
     }
 
     static boolean canMountTmpfs(Path probe) {
@@ -315,7 +315,7 @@ class RunSafetyFaultsTest {
         assertEquals("failed", prov.get("status").asText());
         assertEquals(List.of("census=completed", "top=failed", "hist=completed"), states(prov));
         assertTrue(prov.get("steps").get(1).get("error").asText().contains("No space left on device"));
-        assertEquals(List.of("census", "experiment.yaml", "hist", "provenance.json", "run.lock", "top.failed"), names(out),
+        assertEquals(List.of("census", "experiment.yaml", "hist", "index.json", "provenance.json", "run.lock", "top.failed"), names(out),
                 "no hidden partial folder is left");
         assertTrue(Files.readString(out.resolve("top.failed/error.txt")).contains("No space left on device"));
         assertEquals(64, new ObjectMapper().readTree(out.resolve("census/result.json").toFile()).get("summary").get("examples").asInt());

@@ -10,7 +10,6 @@ import io.neuronmonkey.api.data.Batch;
 import io.neuronmonkey.api.data.Dataset;
 import io.neuronmonkey.api.data.DatasetInfo;
 import io.neuronmonkey.api.model.LayerInfo;
-import io.neuronmonkey.api.tensor.Tensor;
 import io.neuronmonkey.api.visual.Artifact;
 import io.neuronmonkey.api.visual.RunSummary;
 import io.neuronmonkey.api.visual.StepOutput;
@@ -18,9 +17,9 @@ import io.neuronmonkey.api.visual.Visualizer;
 import io.neuronmonkey.runtime.config.ExperimentConfig;
 import io.neuronmonkey.runtime.store.AtomicFiles;
 import io.neuronmonkey.runtime.store.Json;
-import io.neuronmonkey.runtime.store.Npy;
-import io.neuronmonkey.runtime.store.ResultFolder;
+import io.neuronmonkey.runtime.store.ResultCodec;
 import io.neuronmonkey.runtime.store.RunFolder;
+import io.neuronmonkey.runtime.store.RunIndex;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -234,12 +233,18 @@ public final class ExperimentRunner {
             passNotes.add("partial output could not all be removed: " + e.getMessage());
         }
         String reason = status.equals("interrupted") ? (stopReason != null ? stopReason : "the run was cancelled") : null;
+        String problem = null;
         try {
             provenance.writeFinished(out, list, options, passNotes, status, reason);
-            return new Outcome(out, list, status, null);
         } catch (RuntimeException e) {
-            return new Outcome(out, list, status, "the run's end could not be recorded in " + RunFolder.PROVENANCE + ": " + e.getMessage());
+            problem = "the run's end could not be recorded in " + RunFolder.PROVENANCE + ": " + e.getMessage();
         }
+        try {
+            RunIndex.write(out, exp.config().name(), list.stream().map(st -> new RunIndex.Step(st.id(), st.state())).toList());
+        } catch (RuntimeException e) {
+            problem = (problem == null ? "" : problem + "; ") + RunFolder.INDEX + " could not be written: " + e.getMessage();
+        }
+        return new Outcome(out, list, status, problem);
     }
 
     private synchronized boolean known(String id) {
@@ -285,7 +290,7 @@ public final class ExperimentRunner {
         try {
             if (s.spec().kind() == ExperimentConfig.Kind.ANALYZER) {
                 output = new StepOutput(s.id(), s.spec().kind().key(), s.extension().name(), s.data(),
-                        Optional.of(ResultFolder.read(dir)), List.of());
+                        Optional.of(ResultCodec.read(dir)), List.of());
             } else {
                 List<Artifact> artifacts = new ArrayList<>();
                 for (Map<String, Object> a : (List<Map<String, Object>>) Json.readMap(dir.resolve("artifacts.json")).get("artifacts")) {
@@ -441,7 +446,7 @@ public final class ExperimentRunner {
         } else {
             s.spec().inputs().forEach(i -> inputs.add(outputs.get(i)));
         }
-        VisualizerContextImpl ctx = new VisualizerContextImpl(env, s.id(), s.params(), inputs, runSummary(), out, partial);
+        VisualizerContextImpl ctx = new VisualizerContextImpl(env, s.id(), s.params(), inputs, runSummary(s.id()), out, partial);
         try {
             ((Visualizer) s.extension().instance()).render(ctx);
             complete(s, null, ctx.artifacts(), t0);
@@ -482,19 +487,11 @@ public final class ExperimentRunner {
             json.put("layers", s.layers().stream().map(LayerInfo::name).toList());
             json.put("seconds", seconds);
             if (result != null) {
-                Map<String, Object> arrays = new LinkedHashMap<>();
-                for (Map.Entry<String, Tensor> a : result.arrays().entrySet()) {
-                    String file = a.getKey() + ".npy";
-                    AtomicFiles.write(partial.resolve(file), Npy.encode(a.getValue()));
-                    arrays.put(a.getKey(), Map.of("file", file, "shape", a.getValue().shape(),
-                            "dtype", a.getValue().dtype().name().toLowerCase(java.util.Locale.ROOT)));
-                }
-                json.put("arrays", arrays);
-                json.put("summary", result.summary());
+                ResultCodec.write(result, partial, json);
             } else {
                 json.put("artifacts", artifacts.stream().map(a -> Map.of("file", a.file(), "title", a.title(), "mediaType", a.mediaType())).toList());
+                Json.write(partial.resolve("artifacts.json"), json);
             }
-            Json.write(partial.resolve(result != null ? "result.json" : "artifacts.json"), json);
             install(s.id(), partial);
             outputs.put(s.id(), new StepOutput(s.id(), s.spec().kind().key(), s.extension().name(), s.data(),
                     Optional.ofNullable(result), artifacts));
@@ -575,7 +572,7 @@ public final class ExperimentRunner {
         }
     }
 
-    private RunSummary runSummary() {
+    private RunSummary runSummary(String current) {
         Map<String, DatasetInfo> data = new LinkedHashMap<>();
         exp.data().forEach((k, v) -> {
             if (v.dataset() != null) {
@@ -584,6 +581,17 @@ public final class ExperimentRunner {
         });
         return new RunSummary(exp.config().name(), exp.config().text(),
                 exp.model() == null ? "" : exp.model().description(),
-                exp.model() == null ? List.of() : exp.model().layers(), data, provenance.asMap());
+                exp.model() == null ? List.of() : exp.model().layers(), data, provenance.asMap(), stepStates(current));
+    }
+
+    private List<RunSummary.StepState> stepStates(String current) {
+        List<RunSummary.StepState> list = new ArrayList<>();
+        for (PreparedExperiment.StepEntry step : exp.steps()) {
+            StepStatus st = statuses.get(step.id());
+            String state = st != null ? st.state() : step.id().equals(current) ? "running" : "pending";
+            list.add(new RunSummary.StepState(step.id(), step.extension().name(), state, st == null ? 0 : st.seconds(),
+                    st == null ? null : st.error()));
+        }
+        return list;
     }
 }

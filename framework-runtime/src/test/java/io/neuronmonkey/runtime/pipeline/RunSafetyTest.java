@@ -259,7 +259,7 @@ class RunSafetyTest {
                     steps.values().stream().map(m -> m.get("state")).toList());
             assertFalse(Files.exists(out.resolve("b")) || Files.exists(out.resolve("b.failed")), "an interrupted step leaves no output");
             try (var files = Files.list(out)) {
-                assertEquals(List.of("a", "c", "experiment.yaml", "provenance.json", "report.html", "run.lock", "v"),
+                assertEquals(List.of("a", "c", "experiment.yaml", "index.json", "provenance.json", "report.html", "run.lock", "v"),
                         files.map(f -> f.getFileName().toString()).sorted().toList(), "no partial folders are left");
             }
 
@@ -336,7 +336,7 @@ class RunSafetyTest {
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("cannot resume the run in " + out + ": the experiment differs from it in model or data"), r.err());
         assertTrue(r.err().contains("model.params: the run had { \"scale\" : 1.0 }, the experiment has { \"scale\" : 2.0 }"), r.err());
-        assertTrue(r.err().contains("data.rows.params: the run had { \"count\" : 50 }, the experiment has { \"count\" : 40 }"), r.err());
+        assertTrue(r.err().contains("data.rows.params: the run had { \"count\" : 50, \"failAt\" : -1 }, the experiment has { \"count\" : 40, \"failAt\" : -1 }"), r.err());
         assertTrue(r.err().contains("data.rows.size: the run had 50, the experiment has 40"), r.err());
         assertEquals("interrupted", Json.readMap(out.resolve(RunFolder.PROVENANCE)).get("status"), "a refused resume changes nothing");
 
