@@ -587,7 +587,7 @@ public final class ExperimentRunner {
     private List<RunSummary.StepState> stepStates(String current) {
         List<RunSummary.StepState> list = new ArrayList<>();
         for (PreparedExperiment.StepEntry step : exp.steps()) {
-            StepStatus st = statuses.get(step.id());
+            StepStatus st = status(step.id());
             String state = st != null ? st.state() : step.id().equals(current) ? "running" : "pending";
             list.add(new RunSummary.StepState(step.id(), step.extension().name(), state, st == null ? 0 : st.seconds(),
                     st == null ? null : st.error()));

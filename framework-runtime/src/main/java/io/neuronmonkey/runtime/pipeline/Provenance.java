@@ -168,7 +168,7 @@ public final class Provenance {
         return stepHashes.get(id);
     }
 
-    public Map<String, Object> asMap() {
+    public synchronized Map<String, Object> asMap() {
         return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(map));
     }
 
