@@ -258,4 +258,29 @@ public final class TestPluginSources {
                 }
                 """);
     }
+
+    /** An analyzer {@code name} in class {@code pkg.cls}; {@code failing} makes its constructor throw. */
+    public static Map<String, String> analyzer(String pkg, String cls, String name, boolean failing) {
+        return Map.of(pkg + "." + cls, """
+                package PKG;
+
+                import io.neuronmonkey.api.*;
+                import io.neuronmonkey.api.analysis.*;
+                import org.pf4j.Extension;
+
+                @Extension
+                @ExtensionName("NAME")
+                public class CLS implements Analyzer<NoParams> {
+                    public CLS() {
+                        if (FAILING) {
+                            throw new IllegalStateException("licence file not found");
+                        }
+                    }
+
+                    public AnalysisResult analyze(AnalyzerContext<NoParams> ctx) {
+                        return AnalysisResult.builder().put("name", "NAME").build();
+                    }
+                }
+                """.replace("PKG", pkg).replace("CLS", cls).replace("NAME", name).replace("FAILING", Boolean.toString(failing)));
+    }
 }
