@@ -1,5 +1,6 @@
 package io.neuronmonkey.runtime.pipeline;
 
+import io.neuronmonkey.api.AnalysisException;
 import io.neuronmonkey.api.NeuronMonkeyException;
 import io.neuronmonkey.api.OutputException;
 import io.neuronmonkey.api.analysis.ActivationBatch;
@@ -67,6 +68,8 @@ public final class ExperimentRunner {
     private final Map<String, StepStatus> statuses = new LinkedHashMap<>();
     private final RunOptions options;
     private final List<String> passNotes = new ArrayList<>();
+    private final Map<String, InputCheck> inputChecks = new LinkedHashMap<>();
+    private final Set<String> warned = new java.util.HashSet<>();
 
     private ExperimentRunner(PreparedExperiment exp, Path out, Environment env, Provenance provenance, RunOptions options) {
         this.exp = exp;
@@ -118,6 +121,9 @@ public final class ExperimentRunner {
             }
         }
         AtomicFiles.deleteTree(out.resolve(".work"));
+        Map<String, Object> nonFinite = new LinkedHashMap<>();
+        inputChecks.forEach((name, check) -> nonFinite.put(name, check.summary()));
+        provenance.nonFiniteInputs(nonFinite);
         List<StepStatus> list = List.copyOf(statuses.values());
         provenance.writeFinished(out, list, options, passNotes);
         return new Outcome(out, list);
@@ -125,7 +131,8 @@ public final class ExperimentRunner {
 
     @SuppressWarnings({"unchecked", "rawtypes"})
     private void runFused(List<PreparedExperiment.StepEntry> group) {
-        Dataset data = exp.data().get(group.get(0).data()).dataset();
+        InputCheck check = inputCheck(group.get(0).data());
+        Dataset data = check.dataset();
         long t0 = System.nanoTime();
         Map<String, StreamingAnalyzer.Accumulator> live = new LinkedHashMap<>();
         Map<String, PreparedExperiment.StepEntry> byId = new HashMap<>();
@@ -178,8 +185,10 @@ public final class ExperimentRunner {
                     passNotes.add("activation cache not written: " + e.getMessage());
                 }
             }
+            int before = check.passCount();
             List<FusedPass.Failure> failures = FusedPass.run(data, exp.config().batchSize(), source, all, options.threads(),
                     env.progress(), env::cancelled);
+            requireExamples(check, before, String.join(", ", live.keySet()));
             for (FusedPass.Failure f : failures) {
                 if (writer != null && f.id().equals(writer.id())) {
                     passNotes.add("activation cache not written: " + f.error().getMessage());
@@ -200,6 +209,7 @@ public final class ExperimentRunner {
             live.clear();
         } finally {
             env.progress().finish();
+            warnNonFinite(check);
         }
         for (Map.Entry<String, StreamingAnalyzer.Accumulator> e : live.entrySet()) {
             PreparedExperiment.StepEntry s = byId.get(e.getKey());
@@ -215,16 +225,24 @@ public final class ExperimentRunner {
     @SuppressWarnings({"unchecked", "rawtypes"})
     private void runAnalyzer(PreparedExperiment.StepEntry s) {
         long t0 = System.nanoTime();
-        Dataset data = s.data() == null ? null : exp.data().get(s.data()).dataset();
+        InputCheck check = s.data() == null ? null : inputCheck(s.data());
+        Dataset data = check == null ? null : check.dataset();
         env.progress().start("step '" + s.id() + "'" + (data == null ? "" : " over the examples of '" + s.data() + "'"),
                 data == null ? -1 : data.info().size());
         try {
+            int before = check == null ? 0 : check.passCount();
             AnalysisResult r = ((Analyzer) s.extension().instance()).analyze(analysisContext(s, data));
+            if (check != null && check.passCount() > before) {
+                requireExamples(check, before, s.id());
+            }
             complete(s, r, List.of(), t0);
         } catch (RuntimeException e) {
             fail(s, e, t0);
         } finally {
             env.progress().finish();
+            if (check != null) {
+                warnNonFinite(check);
+            }
         }
     }
 
@@ -244,6 +262,27 @@ public final class ExperimentRunner {
             complete(s, null, ctx.artifacts(), t0);
         } catch (RuntimeException e) {
             fail(s, e, t0);
+        }
+    }
+
+    private InputCheck inputCheck(String dataName) {
+        return inputChecks.computeIfAbsent(dataName, n -> new InputCheck(n, exp.data().get(n).dataset()));
+    }
+
+    /** A pass that read no example would give statistics of nothing (means of 0.0): the steps fail instead. */
+    private static void requireExamples(InputCheck check, int before, String steps) {
+        List<InputCheck.Pass> passes = check.passesSince(before);
+        if (!passes.isEmpty() && passes.stream().allMatch(p -> p.examples == 0)) {
+            throw new AnalysisException("data set '" + check.name() + "' gave no examples to " + steps
+                    + "; there is nothing to compute statistics of (is the file or generator empty?)");
+        }
+    }
+
+    /** Says once per data set, on the console, that its inputs hold NaN or infinite values. */
+    private void warnNonFinite(InputCheck check) {
+        InputCheck.Pass p = check.widest();
+        if (p != null && p.nonFinite() > 0 && warned.add(check.name())) {
+            System.err.println(check.warning(p));
         }
     }
 
