@@ -91,7 +91,13 @@ public final class ExperimentParser {
         return decode(bytes, file.toAbsolutePath().toString());
     }
 
-    static String decode(byte[] bytes, String label) {
+    /**
+     * @param bytes the file's content
+     * @param label the file, for messages
+     * @return the text
+     * @throws ConfigException naming the first byte that is not UTF-8: offset, line and column
+     */
+    public static String decode(byte[] bytes, String label) {
         CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);

@@ -8,6 +8,7 @@ import org.snakeyaml.engine.v2.events.AliasEvent;
 import org.snakeyaml.engine.v2.events.Event;
 import org.snakeyaml.engine.v2.events.NodeEvent;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
+import org.snakeyaml.engine.v2.exceptions.ReaderException;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
 import org.snakeyaml.engine.v2.nodes.MappingNode;
 import org.snakeyaml.engine.v2.nodes.Node;
@@ -77,9 +78,28 @@ public final class Yaml {
             String context = e.getContext() == null ? "" : " " + e.getContext();
             throw new ConfigException(label + ": YAML syntax error at " + p + " - " + problem.trim() + context.stripTrailing()
                     + e.getProblemMark().map(m -> System.lineSeparator() + m.createSnippet()).orElse(""));
+        } catch (ReaderException e) {
+            throw new ConfigException(label + ": YAML error at " + position(text, e.getPosition()) + " - the character U+"
+                    + String.format(Locale.ROOT, "%04X", e.getCodePoint()) + " is not allowed in YAML (control characters "
+                    + "other than tab and line breaks are not)");
         } catch (YamlEngineException e) {
             throw new ConfigException(label + ": YAML error - " + e.getMessage());
         }
+    }
+
+    /** The line and column of the code point at {@code index}. */
+    static Position position(String text, int index) {
+        int line = 1;
+        int col = 1;
+        for (int i = 0, cp = 0; i < text.length() && cp < index; i += Character.charCount(text.codePointAt(i)), cp++) {
+            if (text.charAt(i) == '\n') {
+                line++;
+                col = 1;
+            } else {
+                col++;
+            }
+        }
+        return new Position(line, col);
     }
 
     /**

@@ -137,4 +137,11 @@ class YamlLimitsTest {
                         + "('ssssssssssssssssssss...')"),
                 e.problems().stream().map(ConfigProblem::toString).toList());
     }
+
+    @Test
+    void controlCharacterIsNamedWithItsPosition() {
+        ConfigException e = assertThrows(ConfigException.class, () -> Yaml.compose("experiment: x\nsteps: [a\u0007]\n", "c.yaml"));
+        assertEquals("c.yaml: YAML error at line 2, col 10 - the character U+0007 is not allowed in YAML (control characters "
+                + "other than tab and line breaks are not)", e.getMessage());
+    }
 }
