@@ -69,9 +69,11 @@ public final class Yaml {
                 .setMaxAliasesForCollections(50)
                 .setCodePointLimit(MAX_CODE_POINTS + 1)
                 .build();
+        Bounded parser = new Bounded(new ParserImpl(settings, new StreamReader(settings, text)), label);
         try {
-            Parser parser = new Bounded(new ParserImpl(settings, new StreamReader(settings, text)), label);
             return new Composer(settings, parser).getSingleNode();
+        } catch (ConfigException e) {
+            throw e;
         } catch (MarkedYamlEngineException e) {
             Position p = e.getProblemMark().map(Position::of).orElse(Position.UNKNOWN);
             String problem = e.getProblem() == null ? e.getMessage() : e.getProblem();
@@ -83,7 +85,10 @@ public final class Yaml {
                     + String.format(Locale.ROOT, "%04X", e.getCodePoint()) + " is not allowed in YAML (control characters "
                     + "other than tab and line breaks are not)");
         } catch (YamlEngineException e) {
-            throw new ConfigException(label + ": YAML error - " + e.getMessage());
+            throw new ConfigException(label + ": YAML error at " + parser.lastPosition() + " - " + e.getMessage());
+        } catch (RuntimeException e) {
+            // the composer checks some text only when it builds a node (a tag like '!%4' throws IllegalArgumentException)
+            throw new ConfigException(label + ": YAML error at " + parser.lastPosition() + " - " + e.getMessage());
         }
     }
 
@@ -114,6 +119,7 @@ public final class Yaml {
         private final Deque<Optional<Anchor>> openAnchors = new ArrayDeque<>();
         private final Map<Anchor, Long> anchorSizes = new HashMap<>();
         private long total;
+        private Event last;
 
         Bounded(Parser parser, String label) {
             this.parser = parser;
@@ -135,9 +141,15 @@ public final class Yaml {
             return parser.hasNext();
         }
 
+        /** Where the last event read starts (the start of the text before any). */
+        Position lastPosition() {
+            return last == null ? Position.START : last.getStartMark().map(Position::of).orElse(Position.START);
+        }
+
         @Override
         public Event next() {
             Event e = parser.next();
+            last = e;
             switch (e.getEventId()) {
                 case Scalar -> {
                     ((NodeEvent) e).getAnchor().ifPresent(a -> anchorSizes.put(a, 1L));

@@ -144,4 +144,11 @@ class YamlLimitsTest {
         assertEquals("c.yaml: YAML error at line 2, col 10 - the character U+0007 is not allowed in YAML (control characters "
                 + "other than tab and line breaks are not)", e.getMessage());
     }
+
+    @Test
+    void malformedTagFoundByFuzzingIsAYamlErrorWithAPosition() {
+        // found by the experimentParser fuzz target: the composer threw IllegalArgumentException for this tag
+        ConfigException e = assertThrows(ConfigException.class, () -> Yaml.compose("!%4", "t.yaml"));
+        assertEquals("t.yaml: YAML error at line 1, col 1 - Tag must not contain leading or trailing spaces.", e.getMessage());
+    }
 }
