@@ -118,10 +118,16 @@ final class BundleRepository implements PluginRepository {
                     }
                 }
             }
-            if (Files.isDirectory(folder)) {
+            try {
+                Files.move(tmp, folder, StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException taken) {
+                // another process unpacked it meanwhile: use theirs; only a folder older than the zip is replaced
+                if (Files.isDirectory(folder) && Files.getLastModifiedTime(folder).compareTo(Files.getLastModifiedTime(zip)) >= 0) {
+                    return;
+                }
                 deleteTree(folder);
+                Files.move(tmp, folder, StandardCopyOption.ATOMIC_MOVE);
             }
-            Files.move(tmp, folder, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             if (Files.exists(tmp)) {
                 deleteTree(tmp);
