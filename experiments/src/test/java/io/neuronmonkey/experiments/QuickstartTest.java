@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.htmlunit.WebClient;
 import org.htmlunit.html.DomElement;
 import org.htmlunit.html.HtmlPage;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -240,6 +241,31 @@ class QuickstartTest {
         }
         for (JsonNode e : diff.part("diff", "shift-ranking").get("entries")) {
             assertEquals(0.0, e.get("score").asDouble(), 0.0, e.toString());
+        }
+    }
+
+    @Test
+    void pythonSnippetOfTheResultsDocLoadsThisRun() throws Exception {
+        Assumptions.assumeTrue(pythonWithNumpy(), "python3 with numpy is not on this machine");
+        String doc = Files.readString(Launcher.ROOT.resolve("docs/results.md"));
+        Matcher m = Pattern.compile("```python\n(.*?)```", Pattern.DOTALL).matcher(doc);
+        assertTrue(m.find(), "docs/results.md has a Python snippet");
+        String snippet = m.group(1).replace("runs/quickstart/20261202-101500", out.toString());
+        Path script = Files.writeString(work.resolve("snippet.py"), snippet);
+        Process p = new ProcessBuilder("python3", script.toString()).redirectErrorStream(true).start();
+        String printed = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), printed);
+        assertTrue(printed.contains("conv2 mean per neuron:"), printed);
+        assertTrue(printed.contains("conv2 4 4.83"), "the watermark ranking's first entry: " + printed);
+    }
+
+    static boolean pythonWithNumpy() {
+        try {
+            Process p = new ProcessBuilder("python3", "-c", "import numpy").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor() == 0;
+        } catch (IOException | InterruptedException e) {
+            return false;
         }
     }
 

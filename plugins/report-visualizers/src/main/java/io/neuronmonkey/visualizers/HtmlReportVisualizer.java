@@ -133,7 +133,7 @@ public class HtmlReportVisualizer implements Visualizer<HtmlReportVisualizer.Par
                                     Runs.config(ctx.run()),
                                     Runs.model(ctx.run()),
                                     Runs.data(ctx.run()),
-                                    Runs.provenance(ctx.run())),
+                                    Runs.provenance(ctx.run(), ctx.stepId())),
                             footer("Self-contained page: styles, scripts and pictures are embedded; other files are "
                                     + "linked relative to the run folder."),
                             script(rawHtml(resource("report.js")))))).replace("<html>", "<html lang=\"en\">");

@@ -141,7 +141,8 @@ final class NeuronCards {
         return div(
                 h3(join(n.toString(), tags.isEmpty() ? null : span(String.join(", ", tags)).withClass("tag"))),
                 ranks.isEmpty() ? null : ul(each(ranks, x -> x)).withClass("small"),
-                examples == null ? null : views.strip(examples, n.neuron(), 32, "top inputs of " + n),
+                examples == null || !PartViews.informative(examples, n.neuron()) ? null
+                        : views.strip(examples, n.neuron(), 32, "top inputs"),
                 div(body.toArray(new DomContent[0])).withClass("minis"),
                 stats.isEmpty() ? null : PartViews.fold(stats.size() + " statistics", false,
                         table(tbody(stats.toArray(new DomContent[0]))).withClass("kv")))

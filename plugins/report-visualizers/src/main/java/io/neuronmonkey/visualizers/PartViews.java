@@ -120,12 +120,13 @@ final class PartViews {
         try {
             if (inline) {
                 for (NeuronRef n : f.neurons().stream().limit(1).toList()) {
-                    exampleSetFor(n).ifPresent(set -> evidence.add(strip(set, n.neuron(), 40, "top inputs of " + n)));
+                    exampleSetFor(n).filter(set -> informative(set, n.neuron()))
+                            .ifPresent(set -> evidence.add(strip(set, n.neuron(), 40, "top inputs of " + n + " (" + set.value() + ")")));
                 }
                 for (String id : f.evidence()) {
                     Optional<Ranking> r = l.result().part(id, Ranking.class);
                     if (r.isPresent() && !f.neurons().isEmpty()) {
-                        evidence.add(div(rawHtml(Svg.ranking(r.get(), 8, f.neurons().get(0)))).withClass("mini"));
+                        evidence.add(div(rawHtml(Svg.ranking(r.get(), 8, f.neurons().get(0), 520))).withClass("mini"));
                         break;
                     }
                 }
@@ -137,11 +138,20 @@ final class PartViews {
                 p(span(sev).withClass("sev " + sev), text(" "), b(f.claim()), strength(f.strength())),
                 f.neurons().isEmpty() ? null : p(text("neurons: "), neuronList(f.neurons(), 12)).withClass("small"),
                 evidence.isEmpty() ? null : div(evidence.toArray(new DomContent[0])).withClass("evidence"),
-                p(text("evidence: "), each(f.evidence(), id -> join(a(partTitle(l.result(), id))
-                        .withHref("#" + partAnchor(l.step().stepId(), id)), text(" "))),
-                        text("· step "), a(l.step().stepId()).withHref("#" + stepAnchor(l.step().stepId())))
-                        .withClass("small muted"))
+                p(text("evidence: "), join(evidenceLinks(l)), text(" · step "),
+                        a(l.step().stepId()).withHref("#" + stepAnchor(l.step().stepId()))).withClass("small muted"))
                 .withClass("finding " + sev);
+    }
+
+    private static Object[] evidenceLinks(Located l) {
+        List<Object> out = new ArrayList<>();
+        for (String id : l.finding().evidence()) {
+            if (!out.isEmpty()) {
+                out.add(" · ");
+            }
+            out.add(a(partTitle(l.result(), id)).withHref("#" + partAnchor(l.step().stepId(), id)));
+        }
+        return out.toArray();
     }
 
     private static DomContent strength(Finding.Strength s) {
@@ -207,7 +217,7 @@ final class PartViews {
         } else if (part instanceof ExampleSet e) {
             return exampleSet(e);
         } else if (part instanceof Matrix m) {
-            return matrix(m);
+            return matrix(s, r, m);
         } else if (part instanceof Series se) {
             return join(p(se.description()).withClass("muted small"), rawHtml(Svg.series(se)));
         }
@@ -286,7 +296,7 @@ final class PartViews {
             List<DomContent> strips = new ArrayList<>();
             for (ExampleSet.NeuronExamples ne : e.neurons().subList(0, Math.min(MAX_IMAGE_ROWS, e.neurons().size()))) {
                 strips.add(div(span(neuronLink(new NeuronRef(e.layer(), ne.neuron()), "#" + ne.neuron())).withClass("rowlabel"),
-                        strip(e, ne.neuron(), 40, e.layer() + " #" + ne.neuron())).withClass("striprow"));
+                        strip(e, ne.neuron(), 40, e.layer() + " #" + ne.neuron() + " (" + e.value() + ")")).withClass("striprow"));
             }
             out.add(fold(Math.min(MAX_IMAGE_ROWS, e.neurons().size()) + " of " + e.neurons().size() + " neurons as pictures",
                     true, div(strips.toArray(new DomContent[0])).withClass("strips")));
@@ -311,9 +321,11 @@ final class PartViews {
         return join(out.toArray(new DomContent[0]));
     }
 
-    DomContent matrix(Matrix m) {
+    DomContent matrix(StepOutput s, AnalysisResult r, Matrix m) {
         if (Parts.isHistogram(m)) {
-            return histogram(m);
+            return join(p("counts per bin, pooled over the " + m.rows().size() + " neurons of " + m.layer()
+                    + "; each neuron's own histogram is on its card").withClass("muted small"),
+                    figure(rawHtml(Svg.histogram(new Parts.Found<>(s, r, m)))));
         }
         double lo = Double.POSITIVE_INFINITY;
         double hi = Double.NEGATIVE_INFINITY;
@@ -332,11 +344,11 @@ final class PartViews {
         }
         List<DomContent> rows = new ArrayList<>();
         ViridisPaintScale scale = new ViridisPaintScale(Double.isFinite(lo) ? lo : 0, hi > lo ? hi : lo + 1);
-        for (int r = 0; r < Math.min(m.rows().size(), MAX_ROWS); r++) {
+        for (int row = 0; row < Math.min(m.rows().size(), MAX_ROWS); row++) {
             List<DomContent> cells = new ArrayList<>();
-            cells.add(th(axisLabel(m, m.rows(), r)));
+            cells.add(th(axisLabel(m, m.rows(), row)));
             for (int c = 0; c < cols; c++) {
-                double v = m.get(r, c);
+                double v = m.get(row, c);
                 java.awt.Color bg = Double.isFinite(v) ? (java.awt.Color) scale.getPaint(v) : ViridisPaintScale.MISSING;
                 double luminance = 0.299 * bg.getRed() + 0.587 * bg.getGreen() + 0.114 * bg.getBlue();
                 cells.add(td(Charts.number(v)).attr("data-v", sortKey(v)).withClass("num heat")
@@ -349,20 +361,6 @@ final class PartViews {
                         text(cols < m.cols().size() ? " (first " + cols + " of " + m.cols().size() + " columns)" : ""),
                         text(m.description().isEmpty() ? "" : " — " + m.description()))).withClass("muted small"),
                 sortable(head, rows, m.rows().size() + " rows"));
-    }
-
-    private DomContent histogram(Matrix m) {
-        double[] edges = m.cols().edges();
-        double[] pooled = new double[m.cols().size()];
-        for (int r = 0; r < m.rows().size(); r++) {
-            for (int c = 0; c < pooled.length; c++) {
-                pooled[c] += m.get(r, c);
-            }
-        }
-        return join(p("counts per bin, pooled over the " + m.rows().size() + " neurons of " + m.layer()
-                        + " (each neuron's own histogram is on its card); bins " + Charts.number(edges[0]) + " to "
-                        + Charts.number(edges[edges.length - 1])).withClass("muted small"),
-                div(rawHtml(MiniSvg.bars(pooled, 600, 90, null))).withClass("mini"));
     }
 
     DomContent inputMaps(InputMaps im) {
@@ -430,10 +428,16 @@ final class PartViews {
     }
 
     /** One neuron's examples as one row of pictures, with values and labels under each. */
-    DomContent strip(ExampleSet e, int neuron, int cell, String alt) {
+    DomContent strip(ExampleSet e, int neuron, int cell, String title) {
         TopActivationsGridVisualizer.Grid grid = TopActivationsGridVisualizer.Grid.of(e, List.of(neuron), 1);
-        BufferedImage image = TopActivationsGridVisualizer.draw(grid, alt + " (" + e.value() + ")", cell, null, true);
-        return img().withSrc(png(image)).withAlt(alt).withClass("strip");
+        BufferedImage image = TopActivationsGridVisualizer.draw(grid, title, cell, null, true);
+        return img().withSrc(png(image)).withAlt(title).withClass("strip");
+    }
+
+    /** @return false when every kept example of the neuron has the same value (a dead neuron's "top" examples) */
+    static boolean informative(ExampleSet e, int neuron) {
+        List<ExampleSet.Example> ex = e.of(neuron).map(ExampleSet.NeuronExamples::examples).orElse(List.of());
+        return ex.stream().mapToDouble(ExampleSet.Example::value).distinct().count() > 1;
     }
 
     static String png(BufferedImage image) {

@@ -51,14 +51,13 @@ final class Runs {
         long completed = earlier.stream().filter(s -> s.state().equals("completed")).count();
         List<String> bad = earlier.stream().filter(s -> !s.state().equals("completed"))
                 .map(s -> s.id() + " " + s.state() + (s.error() == null ? "" : ": " + s.error())).toList();
-        double seconds = earlier.stream().mapToDouble(RunSummary.StepState::seconds).sum();
         List<String> facts = new ArrayList<>();
         facts.add(run.steps().isEmpty() ? "run state not recorded"
-                : completed + " of " + earlier.size() + " step" + (earlier.size() == 1 ? "" : "s") + " before this report completed"
-                + (earlier.isEmpty() ? "" : " in " + Charts.number(Math.round(seconds * 10) / 10.0) + " s"));
+                : completed + " of " + earlier.size() + " step" + (earlier.size() == 1 ? "" : "s") + " before this report completed");
         Object started = run.provenance().get("startedAt");
         if (started != null) {
-            facts.add("started " + started);
+            String t = String.valueOf(started);
+            facts.add("started " + (t.length() > 19 && t.charAt(10) == 'T' ? t.substring(0, 10) + " " + t.substring(11, 19) + " UTC" : t));
         }
         Object seed = run.provenance().get("seed");
         if (seed != null) {
@@ -103,9 +102,17 @@ final class Runs {
                 .withId("data");
     }
 
-    static DomContent provenance(RunSummary run) {
+    static DomContent provenance(RunSummary run, String current) {
         Map<String, Object> flat = new LinkedHashMap<>();
         flatten("", run.provenance(), flat);
+        if (!run.steps().isEmpty()) {
+            // provenance.json is final only after the last step; the report says how the steps it follows ended
+            StringBuilder state = new StringBuilder("when this report was written: ");
+            for (RunSummary.StepState s : run.steps()) {
+                state.append(s.id()).append(' ').append(s.id().equals(current) ? "(this report)" : s.state()).append("; ");
+            }
+            flat.put("status", state.substring(0, state.length() - 2) + " (the final state is in provenance.json)");
+        }
         return section(h2("Provenance"), flat.isEmpty() ? p("No provenance recorded.").withClass("muted")
                 : details(summary("versions, hashes, seeds, timings (" + flat.size() + " entries)"),
                 PartViews.scroll(table(tbody(each(flat.entrySet(), e -> tr(th(e.getKey()), td(PartViews.shortValue(e.getValue()))))))

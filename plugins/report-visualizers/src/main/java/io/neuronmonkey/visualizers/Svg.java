@@ -12,6 +12,7 @@ import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.category.StatisticalBarRenderer;
 import org.jfree.chart.renderer.category.StandardBarPainter;
 import org.jfree.chart.renderer.xy.DeviationRenderer;
+import org.jfree.chart.renderer.xy.XYErrorRenderer;
 import org.jfree.chart.renderer.xy.XYBarRenderer;
 import org.jfree.chart.renderer.xy.StandardXYBarPainter;
 import org.jfree.data.statistics.DefaultStatisticalCategoryDataset;
@@ -97,14 +98,27 @@ final class Svg {
         bars.setSeriesPaint(0, Charts.BAR);
         bars.setDrawBarOutline(false);
         bars.setDefaultToolTipGenerator(null);
+        double lo = 0;
+        double hi = 0;
+        for (int i = 0; i < s.getItemCount(); i++) {
+            lo = Math.min(lo, s.getYLowValue(i));
+            hi = Math.max(hi, s.getYHighValue(i));
+        }
+        if (hi > lo) {
+            double pad = (hi - lo) * 0.05;
+            y.setRange(lo < 0 ? lo - pad : 0, hi + pad);
+        }
         XYPlot plot = new XYPlot(data, x, y, bars);
         JFreeChart chart = new JFreeChart(null, Charts.TITLE_FONT, plot, false);
         Charts.style(chart, plot);
         if (column.hasInterval()) {
-            // whiskers: the interval as a second, thin renderer over the same data
-            org.jfree.chart.renderer.xy.YIntervalRenderer whiskers = new org.jfree.chart.renderer.xy.YIntervalRenderer();
-            whiskers.setSeriesPaint(0, Color.DARK_GRAY);
-            whiskers.setSeriesStroke(0, new BasicStroke(1f));
+            // whiskers: the interval drawn over the bars from the same data, no lines, no markers
+            XYErrorRenderer whiskers = new XYErrorRenderer();
+            whiskers.setDrawXError(false);
+            whiskers.setDefaultLinesVisible(false);
+            whiskers.setDefaultShapesVisible(false);
+            whiskers.setErrorPaint(Color.DARK_GRAY);
+            whiskers.setCapLength(4);
             plot.setDataset(1, data);
             plot.setRenderer(1, whiskers);
         }
@@ -120,6 +134,17 @@ final class Svg {
      * @return the SVG
      */
     static String ranking(Ranking r, int max, io.neuronmonkey.api.result.NeuronRef highlight) {
+        return ranking(r, max, highlight, 900);
+    }
+
+    /**
+     * @param r         the ranking
+     * @param max       most bars
+     * @param highlight a neuron to colour, or null
+     * @param width     drawing width: smaller for inline evidence, so that its labels stay readable when shown small
+     * @return the SVG
+     */
+    static String ranking(Ranking r, int max, io.neuronmonkey.api.result.NeuronRef highlight, int width) {
         List<Ranking.Entry> shown = r.entries().subList(0, Math.min(max, r.entries().size()));
         DefaultStatisticalCategoryDataset data = new DefaultStatisticalCategoryDataset();
         Set<String> used = new HashSet<>();
@@ -141,8 +166,10 @@ final class Svg {
         cat.setTickLabelFont(Charts.SUBTITLE_FONT);
         cat.setCategoryMargin(0.2);
         cat.setMaximumCategoryLabelWidthRatio(0.35f);
+        cat.setTickLabelFont(new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.PLAIN, width < 700 ? 12 : 11));
         NumberAxis value = new NumberAxis(r.score());
         value.setLabelFont(Charts.SUBTITLE_FONT);
+        value.setTickLabelFont(Charts.SUBTITLE_FONT);
         value.setAutoRangeIncludesZero(true);
         int hc = highlightColumn;
         StatisticalBarRenderer bars = new StatisticalBarRenderer() {
@@ -167,7 +194,7 @@ final class Svg {
         plot.setRangeZeroBaselineVisible(true);
         JFreeChart chart = new JFreeChart(null, Charts.TITLE_FONT, plot, false);
         chart.setBackgroundPaint(Color.WHITE);
-        return of(chart, 900, Math.max(140, 60 + 22 * shown.size()));
+        return of(chart, width, Math.max(140, 60 + 22 * shown.size()));
     }
 
     /**
@@ -216,5 +243,13 @@ final class Svg {
 
     private static double clip(double v) {
         return Math.max(-1e6, Math.min(1e6, v));
+    }
+
+    /**
+     * @param f a neuron x bin matrix and where it came from
+     * @return its counts pooled over neurons, as the histogram visualizer draws them
+     */
+    static String histogram(Parts.Found<io.neuronmonkey.api.result.Matrix> f) {
+        return of(HistogramVisualizer.chart(f, false), 900, 300);
     }
 }
