@@ -83,6 +83,24 @@ class HtmlReportVisualizerTest {
             List<Double> desc = column(table, meanColumn);
             sorted.sort((a, b) -> Double.compare(b, a));
             assertEquals(sorted, desc, "descending after a second click");
+
+            // the conv layer's top examples: typing a class name leaves exactly the rows that mention it
+            DomElement examples = page.getElementById(PartViews.partAnchor("top-examples", "conv-top"));
+            HtmlTable rows = (HtmlTable) examples.getElementsByTagName("table").get(0);
+            org.htmlunit.html.HtmlInput filter = (org.htmlunit.html.HtmlInput) examples.getElementsByTagName("input").get(0);
+            int all = rows.getBodies().get(0).getRows().size();
+            filter.type("b");
+            int shown = 0;
+            int matching = 0;
+            for (HtmlTableRow r : rows.getBodies().get(0).getRows()) {
+                boolean visible = !r.getAttribute("style").replace(" ", "").contains("display:none");
+                boolean match = r.getCell(4).asNormalizedText().equals("b") || r.asNormalizedText().toLowerCase().contains("b");
+                shown += visible ? 1 : 0;
+                matching += match ? 1 : 0;
+                assertEquals(match, visible, r.asNormalizedText());
+            }
+            assertTrue(matching > 0 && matching < all, "some rows of " + all + " mention b: " + matching);
+            assertEquals(matching, shown);
         }
     }
 
