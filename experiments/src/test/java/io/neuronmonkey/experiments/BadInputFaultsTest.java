@@ -288,7 +288,8 @@ class BadInputFaultsTest {
                                 "set params.allowNonFinite: true"),
                 row("11", "all-NaN inputs counted in provenance").launcher().file("nan.csv", nanCsv(4))
                         .file("nan.yaml", "experiment: nan\nmodel: {backend: tensorflow, path: " + MODEL + "}\n"
-                                + "data: {d: {source: csv, params: {file: nan.csv, shape: [28, 28, 1], allowNonFinite: true}}}\n" + CENSUS)
+                                + "data: {d: {source: csv, params: {file: nan.csv, shape: [28, 28, 1], allowNonFinite: true}}}\n" + CENSUS
+                                + "  - {id: report, visualizer: html-report}\n")
                         .args("run", "@nan.yaml", "--out", "@out", "--no-cache").exit(0)
                         .says("warning: data set 'd': 3136 input value(s) are NaN or infinite (3136 NaN, 0 infinite) in 4 of 4 examples")
                         .keeps("out/provenance.json", "out/census/result.json")
@@ -300,6 +301,14 @@ class BadInputFaultsTest {
                             assertEquals(4 * 784, n.get("nanValues").asInt());
                             assertEquals(0, n.get("infiniteValues").asInt());
                             assertEquals("row-0", n.get("firstAffectedExample").asText());
+                            // and the report opens with it, before anything computed from those inputs
+                            String html = Files.readString(d.resolve("out/report.html"));
+                            int findings = html.indexOf("id=\"findings\"");
+                            int first = html.indexOf("class=\"finding ", findings);
+                            assertTrue(findings > 0 && first > findings, "the report has findings");
+                            assertTrue(html.startsWith("class=\"finding warning", first), html.substring(first, first + 200));
+                            assertTrue(html.indexOf("data set &#x27;d&#x27; has 3136 NaN or infinite input values", first) > first,
+                                    html.substring(first, first + 400));
                         }),
                 // 12: nothing to compute statistics of
                 row("12", "CSV with a header and no rows").file("e.csv", "a,b,c\n")

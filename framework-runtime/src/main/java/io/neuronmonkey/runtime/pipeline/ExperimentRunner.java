@@ -11,6 +11,7 @@ import io.neuronmonkey.api.data.Batch;
 import io.neuronmonkey.api.data.Dataset;
 import io.neuronmonkey.api.data.DatasetInfo;
 import io.neuronmonkey.api.model.LayerInfo;
+import io.neuronmonkey.api.result.Finding;
 import io.neuronmonkey.api.visual.Artifact;
 import io.neuronmonkey.api.visual.RunSummary;
 import io.neuronmonkey.api.visual.StepOutput;
@@ -361,7 +362,28 @@ public final class ExperimentRunner {
         });
         return new RunSummary(exp.config().name(), exp.config().text(),
                 exp.model() == null ? "" : exp.model().description(),
-                exp.model() == null ? List.of() : exp.model().layers(), data, provenance.asMap(), stepStates(current));
+                exp.model() == null ? List.of() : exp.model().layers(), data, provenance.asMap(), stepStates(current),
+                runFindings());
+    }
+
+    /** What the runtime itself knows is wrong with the run so far: data sets whose inputs hold NaN or infinities. */
+    private List<Finding> runFindings() {
+        List<Finding> out = new ArrayList<>();
+        for (InputCheck check : inputChecks.values()) {
+            InputCheck.Pass p = check.widest();
+            if (p != null && p.nonFinite() > 0) {
+                String id = "non-finite-inputs-" + check.name().replaceAll("[^A-Za-z0-9_-]", "_");
+                out.add(new Finding(id.length() > 120 ? id.substring(0, 120) : id, Finding.Severity.WARNING,
+                        "data set '" + check.name() + "' has " + p.nonFinite() + " NaN or infinite input values ("
+                                + p.nanValues + " NaN, " + p.infiniteValues + " infinite) in " + p.affectedExamples + " of "
+                                + p.examples + " examples, first '" + p.firstAffected + "': statistics computed from them "
+                                + "are not meaningful",
+                        new Finding.Strength("fraction of examples affected",
+                                p.examples == 0 ? 0 : (double) p.affectedExamples / p.examples, null, null),
+                        List.of(), List.of()));
+            }
+        }
+        return out;
     }
 
     private List<RunSummary.StepState> stepStates(String current) {
