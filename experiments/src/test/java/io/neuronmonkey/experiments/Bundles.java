@@ -1,23 +1,12 @@
 package io.neuronmonkey.experiments;
 
-import io.neuronmonkey.api.analysis.Analyzer;
-import org.pf4j.ExtensionPoint;
+import io.neuronmonkey.runtime.TestBundles;
 
-import javax.tools.JavaCompiler;
-import javax.tools.ToolProvider;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.jar.JarEntry;
-import java.util.jar.JarOutputStream;
-import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
@@ -57,47 +46,9 @@ final class Bundles {
                 + "\n" + extra;
     }
 
-    /** @param sources class name to source */
+    /** @param sources class name to source; compiled and packed by the runtime's test helper, as the build does */
     static Path zip(Path dir, Path work, String id, String properties, Map<String, String> sources) throws IOException {
-        Path src = Files.createDirectories(work.resolve(id + "-src"));
-        Path classes = Files.createDirectories(work.resolve(id + "-classes"));
-        List<String> args = new ArrayList<>(List.of("--release", "17", "-proc:full", "-d", classes.toString(), "-classpath",
-                jarOf(Analyzer.class) + java.io.File.pathSeparator + jarOf(ExtensionPoint.class)));
-        for (Map.Entry<String, String> e : sources.entrySet()) {
-            Path f = src.resolve(e.getKey().replace('.', '/') + ".java");
-            Files.createDirectories(f.getParent());
-            Files.writeString(f, e.getValue());
-            args.add(f.toString());
-        }
-        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int rc = javac.run(null, null, err, args.toArray(String[]::new));
-        if (rc != 0 && err.toString().contains("invalid flag: -proc:full")) {
-            args.remove("-proc:full");
-            err.reset();
-            rc = javac.run(null, null, err, args.toArray(String[]::new));
-        }
-        if (rc != 0) {
-            throw new IllegalStateException("javac failed for " + id + ":\n" + err);
-        }
-        ByteArrayOutputStream jar = new ByteArrayOutputStream();
-        try (JarOutputStream j = new JarOutputStream(jar); Stream<Path> walk = Files.walk(classes)) {
-            for (Path p : walk.filter(Files::isRegularFile).toList()) {
-                j.putNextEntry(new JarEntry(classes.relativize(p).toString().replace('\\', '/')));
-                j.write(Files.readAllBytes(p));
-                j.closeEntry();
-            }
-        }
-        Path zip = Files.createDirectories(dir).resolve(id + ".zip");
-        try (OutputStream out = Files.newOutputStream(zip); ZipOutputStream z = new ZipOutputStream(out)) {
-            z.putNextEntry(new ZipEntry("plugin.properties"));
-            z.write(properties.getBytes(StandardCharsets.UTF_8));
-            z.closeEntry();
-            z.putNextEntry(new ZipEntry("lib/" + id + ".jar"));
-            z.write(jar.toByteArray());
-            z.closeEntry();
-        }
-        return zip;
+        return TestBundles.bundle(dir, work, properties, sources);
     }
 
     /** A zip of the given entries, whatever their names. */
@@ -110,13 +61,5 @@ final class Bundles {
             }
         }
         return file;
-    }
-
-    private static String jarOf(Class<?> c) {
-        try {
-            return Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }
