@@ -59,7 +59,7 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--plugins", paramLabel = "DIR", description = "plugin bundles folder (default: $NEURONMONKEY_PLUGINS or the built bundles)")
     Path plugins;
 
-    @Option(names = "--threads", paramLabel = "N", description = "worker threads for model runs and data loading (default: min(4, cores)); results do not depend on it")
+    @Option(names = "--threads", paramLabel = "N", description = "worker threads for model runs and data loading, 1 to 4 x cores (at most 64; default: min(4, cores)); results do not depend on it")
     Integer threads;
 
     @Option(names = "--no-cache", description = "do not read or write the activation cache")
@@ -72,10 +72,7 @@ final class RunCommand implements Callable<Integer> {
     CommandSpec spec;
 
     RunOptions options() {
-        int t = threads == null ? RunOptions.defaultThreads() : threads;
-        if (t < 1) {
-            throw new ConfigException("--threads must be >= 1, found " + t);
-        }
+        int t = threads == null ? RunOptions.defaultThreads() : RunOptions.checkThreads(threads);
         Path cache = null;
         if (!noCache) {
             String env = System.getenv("NEURONMONKEY_CACHE");
@@ -98,7 +95,10 @@ final class RunCommand implements Callable<Integer> {
             throw new ConfigException("missing FILE: 'neuronmonkey run FILE [--out DIR]', or 'neuronmonkey run [FILE] --resume DIR'");
         }
         Map<String, Object> previous = resume == null ? null : previousRun(resume);
-        ExperimentConfig config = file != null ? ExperimentParser.parse(file) : experimentOf(resume, previous);
+        ExperimentConfig config = file != null ? ExperimentParser.read(file) : experimentOf(resume, previous);
+        if (config.name() == null) {
+            config.requireValid();
+        }
         if (out != null) {
             checkOutDir(out);
         }
@@ -220,7 +220,7 @@ final class RunCommand implements Callable<Integer> {
         Path copy = dir.resolve(RunFolder.EXPERIMENT);
         Path original = previous.get("configFile") instanceof String f ? Path.of(f) : copy;
         try {
-            return ExperimentParser.parse(original, Files.readString(copy, StandardCharsets.UTF_8));
+            return ExperimentParser.read(original, Files.readString(copy, StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new ConfigException("cannot read " + copy + ": " + e.getMessage());
         }

@@ -33,7 +33,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ExperimentConfig config = ExperimentParser.parse(file);
+        ExperimentConfig config = ExperimentParser.read(file);
         try (PluginHost host = Launch.plugins(plugins, System.err, true)) {
             Environment env = new Environment(config, ConsoleProgress.forConsole(), new AtomicBoolean());
             TrainRunner.Trained trained = TrainRunner.train(config, host.registry(), env, Launch.version(), force);

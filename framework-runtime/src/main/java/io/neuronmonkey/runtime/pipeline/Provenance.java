@@ -23,6 +23,7 @@ public final class Provenance {
 
     private final Map<String, Object> map = new LinkedHashMap<>();
     private final Map<String, String> stepHashes = new LinkedHashMap<>();
+    private Map<String, Object> nonFiniteInputs = Map.of();
 
     public static Provenance of(PreparedExperiment exp, List<PluginInfo> plugins, String frameworkVersion) {
         Provenance p = new Provenance();
@@ -198,12 +199,21 @@ public final class Provenance {
         Json.write(out.resolve(RunFolder.PROVENANCE), map);
     }
 
+    /**
+     * Per data set read by the run, what the widest pass over it saw in its inputs, recorded as
+     * {@code execution.nonFiniteInputs.<data set> = {examples, affectedExamples, nanValues, infiniteValues,
+     * firstAffectedExample (only when affectedExamples > 0)}}.
+     */
+    synchronized void nonFiniteInputs(Map<String, Object> perDataSet) {
+        this.nonFiniteInputs = new LinkedHashMap<>(perDataSet);
+    }
+
     synchronized void writeFinished(Path out, List<ExperimentRunner.StepStatus> steps, RunOptions options, List<String> notes,
                                     String status, String stopReason) {
         map.put("finishedAt", Instant.now().toString());
         map.put("execution", Records.ordered("threads", options.threads(), "activationCache",
                 options.cacheDir() == null ? "off" : options.cacheDir().toString(), "notes", List.copyOf(notes),
-                "peakHeapMB", PeakHeap.megabytes()));
+                "peakHeapMB", PeakHeap.megabytes(), "nonFiniteInputs", nonFiniteInputs));
         map.put("status", status);
         if (stopReason != null) {
             map.put("stopReason", stopReason);

@@ -43,7 +43,9 @@ public final class TrainRunner {
     public static Trained train(ExperimentConfig config, ExtensionRegistry registry, Environment env, String frameworkVersion,
                                 boolean force) {
         Problems problems = new Problems();
+        problems.addAll(config.problems());
         if (config.trainer().isEmpty()) {
+            problems.throwIfAny(config.file());
             throw new ConfigException(config.file() + ": a training file needs a 'trainer:' section (type, output, params)");
         }
         ExperimentConfig.TrainerSpec t = config.trainer().get();

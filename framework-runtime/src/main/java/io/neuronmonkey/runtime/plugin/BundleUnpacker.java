@@ -15,6 +15,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -28,12 +29,12 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 
 /**
- * Expands plugin zips into folders beside them before PF4J looks, so that no process ever loads a half-expanded
- * bundle. PF4J's own expansion deletes and rewrites the folder in place; two processes starting at once would see
- * each other's half-written files. Here one process at a time expands (an exclusive lock on
- * {@code .neuronmonkey-unpack.lock} beside the bundles; threads of one process queue on an in-process lock first),
- * each zip into a hidden temporary folder that is renamed into place when complete, and a folder counts as current
- * only when its marker file names the zip's size and modification time.
+ * Expands plugin zips into folders beside them before the {@link BundleRepository} lists them, one process at a
+ * time: an exclusive lock on {@code .neuronmonkey-unpack.lock} beside the bundles (threads of one process queue on
+ * an in-process lock first), and a start-up that has to wait says so. Each zip goes into a hidden temporary folder
+ * that is renamed into place when complete, and a folder counts as current only when its marker file names the
+ * zip's size and modification time, so a folder left half-written by an older version is replaced too. Zips the
+ * repository would refuse are left to it, which names the reason; so is a zip that fails to expand here.
  */
 final class BundleUnpacker {
 
@@ -67,7 +68,11 @@ final class BundleUnpacker {
             }
             try {
                 for (Path zip : stale(dir)) {
-                    expand(zip);
+                    try {
+                        expand(zip);
+                    } catch (IOException e) {
+                        // the repository tries again and refuses the bundle with the reason
+                    }
                 }
             } finally {
                 lock.release();
@@ -101,9 +106,9 @@ final class BundleUnpacker {
                 if (name.startsWith(".") || !name.toLowerCase(Locale.ROOT).endsWith(".zip") || !Files.isRegularFile(p)) {
                     continue;
                 }
-                Path folder = folderOf(p);
+                Path folder = BundleRepository.unpackedFolder(p);
                 Path marker = folder.resolve(MARKER);
-                if (!Files.isRegularFile(marker) || !Files.readString(marker).equals(stamp(p))) {
+                if ((!Files.isRegularFile(marker) || !Files.readString(marker).equals(stamp(p))) && BundleRepository.problem(p).isEmpty()) {
                     out.add(p);
                 }
             }
@@ -113,18 +118,13 @@ final class BundleUnpacker {
         return out;
     }
 
-    static Path folderOf(Path zip) {
-        String name = zip.getFileName().toString();
-        return zip.resolveSibling(name.substring(0, name.length() - 4));
-    }
-
     private static String stamp(Path zip) throws IOException {
         return Files.size(zip) + " " + Files.getLastModifiedTime(zip).toMillis() + "\n";
     }
 
     /** Expands into a hidden sibling, then swaps it in; the old folder (if any) goes only after the swap. */
     private static void expand(Path zip) throws IOException {
-        Path folder = folderOf(zip);
+        Path folder = BundleRepository.unpackedFolder(zip);
         String id = UUID.randomUUID().toString();
         Path tmp = zip.resolveSibling("." + folder.getFileName() + ".unpack-" + id);
         Path old = zip.resolveSibling("." + folder.getFileName() + ".old-" + id);
@@ -146,6 +146,10 @@ final class BundleUnpacker {
                 }
             }
             Files.writeString(tmp.resolve(MARKER), stamp(zip));
+            // the repository takes a folder at least as new as its zip as unpacked: make sure it is
+            FileTime zipTime = Files.getLastModifiedTime(zip);
+            FileTime now = FileTime.fromMillis(System.currentTimeMillis());
+            Files.setLastModifiedTime(tmp, zipTime.compareTo(now) > 0 ? zipTime : now);
             if (Files.exists(folder, LinkOption.NOFOLLOW_LINKS)) {
                 AtomicFiles.move(folder, old);
             }

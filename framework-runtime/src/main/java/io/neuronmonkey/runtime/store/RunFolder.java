@@ -263,8 +263,8 @@ public final class RunFolder implements AutoCloseable {
     }
 
     private static ConfigException notEmpty(Path d, List<String> entries, String more) {
-        return new ConfigException("output folder " + d + " exists and is not empty (" + preview(entries)
-                + "); results are never written over: choose another --out or remove it" + more);
+        return new ConfigException("output folder " + d + " exists and is not empty; results are never written over: choose"
+                + " another --out or remove it (it holds " + preview(entries) + ")" + more);
     }
 
     /** Top-level entries other than the lock file, sorted. */

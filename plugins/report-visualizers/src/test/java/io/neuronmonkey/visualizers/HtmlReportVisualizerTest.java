@@ -146,6 +146,21 @@ class HtmlReportVisualizerTest {
     }
 
     @Test
+    void theRuntimesWarningsAboutTheDataComeBeforeEveryStepsFindings() throws IOException {
+        var nan = new io.neuronmonkey.api.result.Finding("non-finite-inputs-probe", io.neuronmonkey.api.result.Finding.Severity.WARNING,
+                "data set 'probe' has 12 NaN or infinite input values", null, List.of(), List.of());
+        var ctx = new TestContext<>("report", new HtmlReportVisualizer.Params(null, 60), RealResults.quickstartLike(),
+                RealResults.run(List.of(nan)), out);
+        new HtmlReportVisualizer().render(ctx);
+        try (WebClient wc = browser()) {
+            HtmlPage page = wc.getPage(out.resolve("report.html").toUri().toURL());
+            String first = firstWithClass(page.getElementsByTagName("section").get(0), "finding ");
+            assertTrue(first.startsWith("warning data set 'probe' has 12 NaN"), first);
+            assertTrue(first.contains("found by the runtime"), first);
+        }
+    }
+
+    @Test
     void saysHowTheRunStoodAndFoldsProvenance() throws IOException {
         String html = Files.readString(render(RealResults.quickstartLike()));
         assertTrue(html.contains("1 of 1 step before this report completed"), html.substring(0, 2000));
