@@ -42,6 +42,17 @@ public interface AnalyzerContext<P extends Record> extends RunEnvironment {
         return data().orElseThrow(() -> new AnalysisException("step '" + stepId() + "' needs data; add 'data: <name>'"));
     }
 
+    /**
+     * @return the name of the step's data set as the experiment declares it ({@code steps[i].data}), for messages and
+     *         claims ({@code accuracy 0.97 on 4000 examples of 'probe'}); empty when the step has no data or the
+     *         runtime does not tell
+     * @since 0.3.0
+     */
+    @ApiStatus(value = ApiStatus.Status.EXPERIMENTAL, since = "0.3.0")
+    default Optional<String> dataName() {
+        return Optional.empty();
+    }
+
     /** @return the step's layers, checked against the model, in the order given; empty without a model */
     List<LayerInfo> layers();
 

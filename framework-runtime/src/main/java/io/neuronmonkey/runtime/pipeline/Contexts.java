@@ -74,10 +74,17 @@ final class Contexts {
         private final int batchSize;
         private final Map<String, AnalysisResult> inputs;
         private final Path workDir;
+        private final String dataName;
 
         Analysis(Environment env, String stepId, P params, LoadedModel model, Dataset data, List<LayerInfo> layers,
                  int batchSize, Map<String, AnalysisResult> inputs, Path workDir) {
+            this(env, stepId, params, model, data, null, layers, batchSize, inputs, workDir);
+        }
+
+        Analysis(Environment env, String stepId, P params, LoadedModel model, Dataset data, String dataName,
+                 List<LayerInfo> layers, int batchSize, Map<String, AnalysisResult> inputs, Path workDir) {
             super(env);
+            this.dataName = dataName;
             this.stepId = stepId;
             this.params = params;
             this.model = model;
@@ -106,6 +113,11 @@ final class Contexts {
         @Override
         public Optional<Dataset> data() {
             return Optional.ofNullable(data);
+        }
+
+        @Override
+        public Optional<String> dataName() {
+            return Optional.ofNullable(dataName);
         }
 
         @Override

@@ -501,7 +501,7 @@ public final class ExperimentRunner {
             outputs.get(i).result().ifPresent(r -> inputs.put(i, r));
         }
         Path work = out.resolve(RunFolder.WORK).resolve(s.id());
-        return new Contexts.Analysis<>(env, s.id(), s.params(), exp.model(), data, s.layers(), exp.config().batchSize(), inputs, work);
+        return new Contexts.Analysis<>(env, s.id(), s.params(), exp.model(), data, s.data(), s.layers(), exp.config().batchSize(), inputs, work);
     }
 
     private Path partialDir(String id) {

@@ -56,6 +56,18 @@ class ResultCodecRoundTripTest {
     }
 
     @Test
+    void evaluateResultsReadBackEqualWithIntegerCountsAndThePredictionArrays(@TempDir Path dir) throws IOException {
+        AnalysisResult r = EvaluateAnalyzerTest.run(EvaluateAnalyzerTest.random(300, 4, 5, 64),
+                EvaluateAnalyzerTest.params(2, 15, null, 1000), EvaluateAnalyzerTest.LOGITS4, EvaluateAnalyzerTest.CLASSES4);
+        AnalysisResult back = roundTrip(r, dir, "evaluate");
+        assertEquals(io.neuronmonkey.api.tensor.DType.INT32,
+                back.part("confusion", io.neuronmonkey.api.result.Matrix.class).orElseThrow().values().data().dtype());
+        assertEquals(List.of("predictions", "confidence", "labels"), List.copyOf(back.arrays().keySet()));
+        assertTrue(Files.isRegularFile(dir.resolve("evaluate/predictions.npy")));
+        assertEquals(300, back.array("predictions").orElseThrow().size());
+    }
+
+    @Test
     void activationBreakdownResultsReadBackEqual(@TempDir Path dir) throws IOException {
         AnalysisResult r = ActivationBreakdownAnalyzerTest.run(ActivationBreakdownAnalyzerTest.data(400, 3, 100),
                 ActivationBreakdownAnalyzerTest.params(ActivationBreakdownAnalyzer.Reduce.MAX));
