@@ -101,6 +101,8 @@ public final class ExperimentRunner {
     private boolean ended;
     private final Map<String, InputCheck> inputChecks = new LinkedHashMap<>();
     private final Set<String> warned = new java.util.HashSet<>();
+    /** Data sets whose accuracy line a pass has printed (see {@link PassAccuracy}). */
+    private final Set<String> accuracyShown = new java.util.HashSet<>();
 
     private ExperimentRunner(PreparedExperiment exp, Path out, Environment env, Provenance provenance, RunOptions options,
                              Map<String, Object> previous) {
@@ -367,14 +369,24 @@ public final class ExperimentRunner {
         if (live.isEmpty()) {
             return;
         }
+        String dataName = group.get(0).data();
+        PassAccuracy accuracy = accuracyShown.contains(dataName) ? null
+                : PassAccuracy.of(exp, dataName, !data.info().classNames().isEmpty()).orElse(null);
+        if (accuracy != null) {
+            union.addAll(accuracy.layers());
+        }
         List<String> fetch = List.copyOf(union);
         env.progress().start("one pass over the examples of '" + group.get(0).data() + "' for " + String.join(", ", live.keySet()),
                 data.info().size());
         ActivationCache.Writer writer = null;
+        boolean accuracyCounted = false;
         try {
             ActivationCache.Plan cache = ActivationCache.plan(options, exp, group.get(0).data(), fetch);
             FusedPass.Activations source = (b, i) -> exp.model().run(b.inputs(), fetch);
             List<FusedPass.Consumer> all = new ArrayList<>(consumers);
+            if (accuracy != null) {
+                all.add(accuracy);
+            }
             if (cache.hit()) {
                 source = cache.reader();
                 passNotes.add("activations of pass over '" + group.get(0).data() + "' read from cache " + cache.key());
@@ -390,7 +402,11 @@ public final class ExperimentRunner {
             List<FusedPass.Failure> failures = FusedPass.run(data, exp.config().batchSize(), source, all, options.threads(),
                     env.progress(), env::cancelled);
             requireExamples(check, before, String.join(", ", live.keySet()));
+            accuracyCounted = accuracy != null && failures.stream().noneMatch(f -> f.id().equals(accuracy.id()));
             for (FusedPass.Failure f : failures) {
+                if (accuracy != null && f.id().equals(accuracy.id())) {
+                    continue;
+                }
                 if (writer != null && f.id().equals(writer.id())) {
                     passNotes.add("activation cache not written: " + f.error().getMessage());
                     writer.abandon();
@@ -415,6 +431,13 @@ public final class ExperimentRunner {
             }
             env.progress().finish();
             warnNonFinite(check);
+        }
+        if (accuracyCounted) {
+            accuracy.line().ifPresent(line -> {
+                accuracyShown.add(dataName);
+                passNotes.add(line);
+                System.err.println(line);
+            });
         }
         for (Map.Entry<String, StreamingAnalyzer.Accumulator> e : live.entrySet()) {
             PreparedExperiment.StepEntry s = byId.get(e.getKey());

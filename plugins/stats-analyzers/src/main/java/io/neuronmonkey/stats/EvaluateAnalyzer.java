@@ -83,7 +83,8 @@ public final class EvaluateAnalyzer implements StreamingAnalyzer<EvaluateAnalyze
     static final String GROUP_TEST = "each value of a key against the examples with the other values (one test for a "
             + "two-valued key): two-sided two-proportion z-test with the pooled proportion, p multiplied by the number of "
             + "tests of the result (Bonferroni); a finding when that is < " + GROUP_ALPHA + " and the other values' accuracy "
-            + "lies outside the value's Wilson interval; interval of the difference: Newcombe's hybrid score interval";
+            + "lies outside the value's Wilson interval, one per key (its most significant value); interval of the "
+            + "difference: Newcombe's hybrid score interval";
 
     /**
      * Params of evaluate.
@@ -94,6 +95,7 @@ public final class EvaluateAnalyzer implements StreamingAnalyzer<EvaluateAnalyze
      * @param topK            k of the top-k accuracy, capped at the number of classes
      * @param bins            equal-width confidence bins of the calibration
      * @param keys            metadata keys to break accuracy down by; null: every key with at most maxValues values
+     *                        but those whose values are the class names of the labels
      * @param maxValues       keys with more distinct values are skipped
      * @param keepPredictions predictions kept for the arrays, the first examples of the data set; 0 for none
      */
@@ -102,7 +104,7 @@ public final class EvaluateAnalyzer implements StreamingAnalyzer<EvaluateAnalyze
             @Param(defaultValue = "auto", description = "auto (probabilities for a Softmax or output layer, else logits), logits (softmax applied for the confidence) or probabilities (used as they are)") Scores scores,
             @Param(defaultValue = "5", description = "k of the top-k accuracy, 1..1000, capped at the number of classes") int topK,
             @Param(defaultValue = "15", description = "equal-width confidence bins of the calibration, 1..1000") int bins,
-            @Param(description = "metadata keys to break accuracy down by; default: every key with at most maxValues distinct values") List<String> keys,
+            @Param(description = "metadata keys to break accuracy down by; default: every key with at most maxValues distinct values that is not the label's class name") List<String> keys,
             @Param(defaultValue = "12", description = "keys with more distinct values are skipped, 2..1000") int maxValues,
             @Param(defaultValue = "1000000", description = "predictions kept (first examples of the data set) for the arrays predictions, confidence and labels; 0..100000000 (12 bytes each)") int keepPredictions) {
 
@@ -215,6 +217,8 @@ public final class EvaluateAnalyzer implements StreamingAnalyzer<EvaluateAnalyze
         final Set<String> distinct = new TreeSet<>();
         boolean skipped;
         long missing;
+        /** examples whose value is not the class name of their label: 0 for a key that only restates the label */
+        long notLabel;
 
         Group(String key) {
             this.key = key;
@@ -245,6 +249,7 @@ public final class EvaluateAnalyzer implements StreamingAnalyzer<EvaluateAnalyze
 
         void merge(Group o, int maxValues) {
             missing += o.missing;
+            notLabel += o.notLabel;
             if (o.skipped) {
                 if (!skipped) {
                     skipped = true;
@@ -376,6 +381,7 @@ public final class EvaluateAnalyzer implements StreamingAnalyzer<EvaluateAnalyze
                     if (v == null) {
                         g.missing++;
                     } else {
+                        g.notLabel += v.equals(setup.classNames().get(label)) ? 0 : 1;
                         g.add(v, correct ? 1 : 0, 1, setup.params().maxValues());
                     }
                 }
@@ -520,6 +526,10 @@ public final class EvaluateAnalyzer implements StreamingAnalyzer<EvaluateAnalyze
                     skipped.put(key, "not in the metadata of any evaluated example");
                     continue;
                 }
+                if (setup.params().keys() == null && g.notLabel == 0) {
+                    skipped.put(key, "its values are the class names of the labels (accuracy per class is the recall in per-class)");
+                    continue;
+                }
                 if (g.skipped) {
                     skipped.put(key, (g.distinct.size() >= DISTINCT_CAP ? "at least " : "") + g.distinct.size()
                             + " distinct values > maxValues " + setup.params().maxValues());
@@ -550,11 +560,16 @@ public final class EvaluateAnalyzer implements StreamingAnalyzer<EvaluateAnalyze
                                 + " examples without the key are left out" : "")));
                 tests.addAll(tests(g, values, prefix, id));
             }
+            // per key, the value whose accuracy differs most significantly from the rest's, strongest key first
             int m = tests.size();
+            Map<String, List<GroupTest>> differing = new LinkedHashMap<>();
+            tests.stream().filter(t -> t.differs(m)).forEach(t -> differing.computeIfAbsent(t.key, x -> new ArrayList<>()).add(t));
             List<Finding> notable = new ArrayList<>();
-            tests.stream().filter(t -> t.differs(m)).sorted(Comparator.comparingDouble((GroupTest t) -> t.p)
-                    .thenComparing(t -> t.key)).forEach(t -> notable.add(t.finding(ids.unique(t.prefix
-                    + (t.other == null ? "-" + Ids.sanitize(t.value) : "") + "-accuracy-differs"), m, data)));
+            differing.values().stream()
+                    .map(list -> list.stream().min(Comparator.comparingDouble((GroupTest t) -> t.p)).orElseThrow())
+                    .sorted(Comparator.comparingDouble((GroupTest t) -> t.p))
+                    .forEach(t -> notable.add(t.finding(ids.unique(t.prefix + "-accuracy-differs"), m, data,
+                            differing.get(t.key).size(), groups.get(t.key).counts.size())));
 
             // calibration
             int bins = binCount.length;
@@ -763,7 +778,11 @@ public final class EvaluateAnalyzer implements StreamingAnalyzer<EvaluateAnalyze
             return rest < a.low() || rest > a.high();
         }
 
-        Finding finding(String id, int tests, String data) {
+        /**
+         * @param differ how many values of the key differ from the rest
+         * @param values how many values the key has
+         */
+        Finding finding(String id, int tests, String data, int differ, int values) {
             double a = (double) correctA / nA;
             double b = (double) correctB / nB;
             Interval ia = wilson(correctA, nA);
@@ -774,7 +793,8 @@ public final class EvaluateAnalyzer implements StreamingAnalyzer<EvaluateAnalyze
             String claim = "accuracy on '" + data + "' differs with " + key + ": " + sideA + " " + f4(a) + " (95% CI ["
                     + f4(ia.low()) + ", " + f4(ia.high()) + "], " + nA + " examples) vs " + sideB + " " + f4(b) + " (95% CI ["
                     + f4(ib.low()) + ", " + f4(ib.high()) + "], " + nB + " examples); p " + (adj == 0 ? "< 1e-300" : Numbers.sig3(adj))
-                    + " after Bonferroni over " + tests + " test" + (tests == 1 ? "" : "s");
+                    + " after Bonferroni over " + tests + " test" + (tests == 1 ? "" : "s")
+                    + (differ > 1 ? "; " + differ + " of the " + values + " values of " + key + " differ from the rest" : "");
             return new Finding(id, Finding.Severity.NOTABLE, claim, new Finding.Strength("accuracy difference ("
                     + sideA + " - " + sideB + ")", a - b, newcombe(correctA, nA, correctB, nB), null), List.of(), List.of(matrixId));
         }

@@ -295,7 +295,10 @@ class EvaluateAnalyzerTest {
     static final LayerInfo LOGITS4 = new LayerInfo("logits", "BiasAdd", new int[]{4}, LayerInfo.Role.LOGITS);
     static final List<String> CLASSES4 = List.of("circle", "square", "triangle", "cross");
 
-    /** A noisy 4-class model: the right logit gets a boost; 'texture' has 3 values, 'x' many, 'flag' hurts accuracy. */
+    /**
+     * A noisy 4-class model: the right logit gets a boost; 'texture' has 3 values, 'x' many, 'flag' hurts accuracy and
+     * 'shape' is the label's class name.
+     */
     static List<ActivationBatch> random(int n, int classes, long seed, int batch) {
         Random rnd = new Random(seed);
         List<ActivationBatch> out = new ArrayList<>();
@@ -311,7 +314,7 @@ class EvaluateAnalyzerTest {
                     s[e * classes + c] = (float) (2 * rnd.nextGaussian() + (c == labels[e] ? (flag ? 0.5 : 3) : 0));
                 }
                 meta.add(Map.of("flag", flag ? "on" : "off", "texture", List.of("solid", "striped", "dotted").get(rnd.nextInt(3)),
-                        "x", Integer.toString(rnd.nextInt(50))));
+                        "x", Integer.toString(rnd.nextInt(50)), "shape", CLASSES4.get(labels[e])));
             }
             out.add(new ActivationBatch(batch(done, labels, meta), Map.of("logits", Tensor.ofFloats(s, b, classes))));
         }
@@ -341,7 +344,10 @@ class EvaluateAnalyzerTest {
         }
         AnalysisResult r = run(bs, params(2, 15, null, 400), LOGITS4, CLASSES4);
         assertEquals(List.of("flag", "texture"), r.summary().get("keys"));
-        assertEquals(Map.of("x", "50 distinct values > maxValues 12"), r.summary().get("skippedKeys"));
+        assertEquals(Map.of("x", "50 distinct values > maxValues 12", "shape", "its values are the class names of the "
+                + "labels (accuracy per class is the recall in per-class)"), r.summary().get("skippedKeys"));
+        var named = new EvaluateAnalyzer.Params(null, EvaluateAnalyzer.Scores.AUTO, 2, 15, List.of("shape"), 12, 0);
+        assertEquals(List.of("shape"), run(bs, named, LOGITS4, CLASSES4).summary().get("keys"), "unless asked for");
         // the kept predictions are those of the first 400 examples, in data order
         int[] pred = r.array("predictions").orElseThrow().ints();
         float[] s0 = bs.get(0).activation("logits").floats();
@@ -360,6 +366,36 @@ class EvaluateAnalyzerTest {
         assertTrue(differs.get(0).claim().contains("differs with flag: on "), differs.get(0).claim());
         assertTrue(differs.get(0).strength().value() < -0.2, "on is worse: " + differs.get(0).strength());
         assertEquals(4, r.summary().get("groupTests"), "one test for flag, one per texture value");
+    }
+
+    @Test
+    void aKeyWithSeveralDifferingValuesGivesOneFindingForItsStrongest() {
+        // pos=a: 40 of 40 right, pos=b: 0 of 40, pos=c: 20 of 40; a and b each differ from the rest, c does not. Wilson
+        // by hand: 40/40 low = 40 / (40 + z^2) = 0.9124; 20/80: centre 0.26146, half 1.87016 * 0.049938 = 0.09339
+        int n = 120;
+        int[] labels = new int[n];
+        float[] s = new float[n * 3];
+        List<Map<String, String>> meta = new ArrayList<>();
+        for (int e = 0; e < n; e++) {
+            String pos = List.of("a", "b", "c").get(e / 40);
+            boolean right = pos.equals("a") || pos.equals("c") && e % 2 == 0;
+            labels[e] = right ? 0 : 1;
+            s[e * 3] = 1;
+            meta.add(Map.of("pos", pos));
+        }
+        AnalysisResult r = run(List.of(new ActivationBatch(batch(0, labels, meta), Map.of("logits", Tensor.ofFloats(s, n, 3)))),
+                params(1, 10, List.of("pos"), 0), LOGITS, ABC);
+        List<Finding> differs = r.findings().stream().filter(f -> f.severity() == Finding.Severity.NOTABLE
+                && f.id().endsWith("-accuracy-differs")).toList();
+        assertEquals(1, differs.size(), r.findings().toString());
+        assertEquals("pos-accuracy-differs", differs.get(0).id());
+        double p = 3 * EvaluateAnalyzer.twoProportionP(40, 40, 20, 80);
+        assertEquals("accuracy on 'probe' differs with pos: pos=a 1.0000 (95% CI [0.9124, 1.0000], 40 examples) vs the other "
+                + "values 0.2500 (95% CI [0.1681, 0.3548], 80 examples); p " + Numbers.sig3(p) + " after Bonferroni over 3 "
+                + "tests; 2 of the 3 values of pos differ from the rest", differs.get(0).claim());
+        assertEquals(1, EvaluateAnalyzer.twoProportionP(20, 40, 40, 80), 1e-12, "c: the same accuracy as the rest");
+        Matrix by = matrix(r, "accuracy-by-pos");
+        assertArrayEquals(new double[]{1, 0, 0.5}, new double[]{by.get(0, 0), by.get(1, 0), by.get(2, 0)});
     }
 
     @Test
