@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -53,7 +54,8 @@ class QuickstartTest {
         assertEquals(0, run.code(), run.all());
         for (String f : List.of("provenance.json", "experiment.yaml", "report.html", "index.json", "census/result.json",
                 "census/conv1-stats.mean.npy", "top-examples/conv2-top.inputs.npy", "watermark-hunt/result.json",
-                "histograms/census-dense1-histogram.png", "top-grids/top-examples-conv2-top.png", "report/artifacts.json")) {
+                "histograms/census-dense1-histogram.png", "top-grids/top-examples-conv2-top.png", "report/artifacts.json",
+                "evaluate/result.json", "evaluate/predictions.npy")) {
             assertTrue(Files.isRegularFile(out.resolve(f)), f + " missing; " + run.all());
         }
         assertTrue(run.out().trim().endsWith(out.toString()), run.out());
@@ -202,7 +204,7 @@ class QuickstartTest {
                 "--out", single.toString(), "--threads", "1", "--no-cache");
         assertEquals(0, r.code(), r.all());
         ObjectMapper json = new ObjectMapper();
-        for (String step : List.of("census", "top-examples", "watermark-hunt")) {
+        for (String step : List.of("census", "top-examples", "watermark-hunt", "evaluate")) {
             JsonNode a = json.readTree(out.resolve(step + "/result.json").toFile());
             JsonNode b = json.readTree(single.resolve(step + "/result.json").toFile());
             for (String key : List.of("summary", "parts", "findings", "arrays")) {
@@ -233,6 +235,12 @@ class QuickstartTest {
         Path diffOut = work.resolve("self-diff-run");
         Launcher.Result r = Launcher.run(work, "run", yaml.toString(), "--out", diffOut.toString());
         assertEquals(0, r.code(), r.all());
+        // no step evaluates the labelled data: the pass says its accuracy anyway, the count evaluate made above
+        JsonNode eval = folder.result("evaluate").get("summary");
+        String line = String.format(java.util.Locale.ROOT, "accuracy on 'probe': %.4f (%d of 4000), labels vs argmax of 'logits'",
+                eval.get("correct").asInt() / 4000.0, eval.get("correct").asInt());
+        assertEquals(1, r.err().lines().filter(l -> l.equals(line)).count(), line + " once in: " + r.err());
+        assertFalse(run.err().contains("accuracy on 'probe'"), "the quickstart has an evaluate step: " + run.err());
         RunFolder diff = new RunFolder(diffOut);
         for (String layer : List.of("conv1", "dense1")) {
             for (float shift : diff.column("diff", layer + "-shift", "shift")) {
@@ -242,6 +250,65 @@ class QuickstartTest {
         for (JsonNode e : diff.part("diff", "shift-ranking").get("entries")) {
             assertEquals(0.0, e.get("score").asDouble(), 0.0, e.toString());
         }
+    }
+
+    @Test
+    void evaluateCountsTheDemoModelsPredictionsOnTheDecorrelatedSplit() throws IOException {
+        JsonNode s = folder.result("evaluate").get("summary");
+        assertEquals(4000, s.get("examples").asInt());
+        int correct = s.get("correct").asInt();
+        double accuracy = correct / 4000.0;
+        assertEquals(accuracy, s.get("accuracy").asDouble(), 0.0);
+        // what was measured (3835 of 4000 for the demo model) lies within its own Wilson interval, below the 0.995 of
+        // the held-out split: here the watermark no longer follows the label
+        JsonNode ci = s.get("accuracyInterval");
+        assertTrue(ci.get("low").asDouble() < accuracy && accuracy < ci.get("high").asDouble(), ci.toString());
+        assertTrue(accuracy > 0.93 && ci.get("high").asDouble() < 0.995, "accuracy " + accuracy + ", " + ci);
+
+        // the confusion matrix, recounted from the prediction and label arrays with the independent .npy reader
+        JsonNode confusion = folder.part("evaluate", "confusion");
+        assertEquals("int32", confusion.get("values").get("dtype").asText());
+        assertEquals(List.of("circle", "square", "triangle", "cross"),
+                new ObjectMapper().convertValue(confusion.get("rows").get("labels"), List.class));
+        float[] cm = folder.array("evaluate", confusion.get("values"));
+        JsonNode arrays = folder.result("evaluate").get("arrays");
+        float[] predicted = folder.array("evaluate", arrays.get("predictions"));
+        float[] labels = folder.array("evaluate", arrays.get("labels"));
+        assertEquals(4000, predicted.length);
+        float[] recount = new float[16];
+        int diagonal = 0;
+        for (int e = 0; e < 4000; e++) {
+            recount[(int) labels[e] * 4 + (int) predicted[e]]++;
+            diagonal += labels[e] == predicted[e] ? 1 : 0;
+        }
+        assertArrayEquals(recount, cm);
+        assertEquals(correct, diagonal);
+        // squares carry the watermark in training: off it, they are the class mistaken most
+        float[] recall = new float[4];
+        float[] perClass = folder.array("evaluate", folder.part("evaluate", "per-class").get("values"));
+        for (int k = 0; k < 4; k++) {
+            recall[k] = perClass[k * 4 + 1];
+            assertEquals(cm[k * 4 + k] / 1000f, recall[k], 1e-6, "recall of class " + k);
+        }
+        for (int k : new int[]{0, 2, 3}) {
+            assertTrue(recall[1] < recall[k], "square " + recall[1] + " vs class " + k + " " + recall[k]);
+        }
+        // and accuracy depends on the watermark: a notable finding, after the watermark neuron's in the report
+        JsonNode differs = null;
+        for (JsonNode f : folder.result("evaluate").get("findings")) {
+            if (f.get("id").asText().equals("watermark-accuracy-differs")) {
+                differs = f;
+            }
+        }
+        assertTrue(differs != null && differs.get("severity").asText().equals("notable"), String.valueOf(differs));
+        assertTrue(differs.get("claim").asText().contains("differs with watermark: on 0.9"), differs.toString());
+        assertTrue(differs.get("strength").get("value").asDouble() > 0, "with the watermark the model is right more often");
+
+        String html = Files.readString(out.resolve("report.html"), StandardCharsets.UTF_8);
+        int part = html.indexOf("id=\"part-evaluate--confusion\"");
+        assertTrue(part > 0, "the report has the confusion matrix");
+        assertTrue(html.indexOf(">" + (int) cm[5] + "<", part) > part, "with its counts, e.g. the " + (int) cm[5] + " squares");
+        assertTrue(html.indexOf("accuracy " + String.format(java.util.Locale.ROOT, "%.4f", accuracy)) > 0);
     }
 
     @Test
@@ -277,7 +344,7 @@ class QuickstartTest {
         assertTrue(p.get("model").get("sha256").asText().matches("[0-9a-f]{64}"));
         assertTrue(p.get("data").get("probe").get("sha256").asText().matches("[0-9a-f]{64}"));
         assertEquals(4, p.get("plugins").size());
-        assertEquals(8, p.get("steps").size());
+        assertEquals(9, p.get("steps").size());
         assertEquals(4, p.get("execution").get("threads").asInt());
         assertTrue(p.get("java").get("version").asText().length() > 0);
     }

@@ -97,6 +97,13 @@ class ShippedExperimentsTest {
         Path out = work.resolve("compare");
         Launcher.Result r = Launcher.run(work, "run", yaml.toString(), "--out", out.toString(), "--no-cache");
         assertEquals(0, r.code(), r.all());
+        // no evaluate step: the first pass over each labelled data set says its accuracy, once
+        for (String data : List.of("train-like", "decorrelated")) {
+            List<String> lines = r.err().lines().filter(l -> l.startsWith("accuracy on '" + data + "': ")).toList();
+            assertEquals(1, lines.size(), data + ": " + r.err());
+            assertTrue(lines.get(0).matches("accuracy on '" + data + "': 0\\.\\d{4} \\(\\d+ of 600\\), labels vs argmax of 'logits'"),
+                    lines.get(0));
+        }
         String html = Files.readString(out.resolve("report.html"));
         int part = html.indexOf("id=\"part-shift--shift-ranking\"");
         assertTrue(part > 0, "the shift ranking has a section");
