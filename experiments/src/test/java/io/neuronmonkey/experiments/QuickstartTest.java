@@ -241,6 +241,8 @@ class QuickstartTest {
                 eval.get("correct").asInt() / 4000.0, eval.get("correct").asInt());
         assertEquals(1, r.err().lines().filter(l -> l.equals(line)).count(), line + " once in: " + r.err());
         assertFalse(run.err().contains("accuracy on 'probe'"), "the quickstart has an evaluate step: " + run.err());
+        JsonNode notes = new ObjectMapper().readTree(diffOut.resolve("provenance.json").toFile()).get("execution").get("notes");
+        assertTrue(notes.toString().contains(line), "provenance records the line: " + notes);
         RunFolder diff = new RunFolder(diffOut);
         for (String layer : List.of("conv1", "dense1")) {
             for (float shift : diff.column("diff", layer + "-shift", "shift")) {
