@@ -49,6 +49,33 @@ class CliTest {
     }
 
     @Test
+    void inspectNamesTheArgumentsItWasGivenNotAFileOfItsOwn() throws Exception {
+        String model = Launcher.ROOT.resolve("experiments/models/shapes-cnn").toString();
+        Launcher.Result r = Launcher.run(work, "inspect", "--model", model, "-P", "chunk=abc", "-P", "preprocess={scale: x}");
+        assertEquals(2, r.code(), r.all());
+        assertTrue(r.err().contains("neuronmonkey inspect: 2 errors in the arguments"), r.err());
+        assertTrue(r.err().contains("-P chunk=abc - must be an integer"), r.err());
+        assertTrue(r.err().contains("-P preprocess={scale: x} (at preprocess.scale) - must be a number, found 'x'"), r.err());
+        assertFalse(r.all().contains(".yaml"), "no file the user did not write: " + r.all());
+    }
+
+    @Test
+    void benchTimesAnExperimentsModelWithItsPreprocessingOnItsData() throws Exception {
+        Path f = experiment("timed.yaml", """
+                experiment: timed
+                batchSize: 32
+                model: {backend: tensorflow, path: MODEL, preprocess: {scale: 0.00392156862745098}}
+                data:
+                  probe: {source: synthetic-shapes, params: {split: test, count: 96}}
+                steps: []
+                """);
+        Launcher.Result r = Launcher.run(work, "bench", f.toString(), "--repeats", "1", "--threads", "1");
+        assertEquals(0, r.code(), r.all());
+        assertTrue(r.out().matches("(?s).*timed\\.yaml \\[probe] \\(7 layers\\)\\s+96\\s+32\\s+1\\s.*"), r.out());
+        assertTrue(r.out().contains("fed to: activation-stats + top-activations"), r.out());
+    }
+
+    @Test
     void validateAcceptsTheShippedExperiments() throws Exception {
         for (String f : new String[]{"quickstart.yaml", "train-shapes-cnn.yaml", "compare-splits.yaml", "bench/train-wide-mlp.yaml"}) {
             Launcher.Result r = Launcher.run(work, "validate", Launcher.ROOT.resolve("experiments/" + f).toString());

@@ -1,12 +1,15 @@
 package io.neuronmonkey.runtime.cli;
 
 import io.neuronmonkey.api.ConfigException;
+import io.neuronmonkey.api.NeuronMonkeyException;
 import io.neuronmonkey.api.ProgressReporter;
 import io.neuronmonkey.api.model.LayerInfo;
 import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.runtime.config.ExperimentConfig;
 import io.neuronmonkey.runtime.config.ExperimentParser;
+import io.neuronmonkey.runtime.config.Problems;
 import io.neuronmonkey.runtime.pipeline.Environment;
+import io.neuronmonkey.runtime.pipeline.PreparedExperiment;
 import io.neuronmonkey.runtime.pipeline.Preparer;
 import io.neuronmonkey.runtime.plugin.PluginHost;
 import picocli.CommandLine.Command;
@@ -21,51 +24,80 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.stream.Collectors;
 
-/** {@code neuronmonkey inspect FILE} or {@code inspect --backend NAME --model PATH}: the model's layers. */
-@Command(name = "inspect", description = "List a model's layers: name, op type, output shape, neuron count, role.")
+/**
+ * {@code neuronmonkey inspect FILE} or {@code inspect [--backend NAME] --model PATH [-P key=value]...}: the model's
+ * layers. A model given by arguments is checked like an experiment's, and its problems name those arguments.
+ */
+@Command(name = "inspect", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "List a model's layers: name, op type, output shape, neuron count, role.",
+        footer = {"", "Examples:", "  neuronmonkey inspect experiments/quickstart.yaml",
+                "  neuronmonkey inspect --model experiments/models/shapes-cnn -P signature=serving_default"})
 final class InspectCommand implements Callable<Integer> {
+
+    static final String DEFAULT_BACKEND = "tensorflow";
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "FILE", description = "an experiment YAML whose model to inspect")
     Path file;
 
-    @Option(names = "--backend", paramLabel = "NAME", description = "model backend, e.g. tensorflow (with --model)")
+    @Option(names = "--backend", paramLabel = "NAME", description = "model backend for --model (default: " + DEFAULT_BACKEND + ")")
     String backend;
 
-    @Option(names = "--model", paramLabel = "PATH", description = "model path (with --backend)")
+    @Option(names = "--model", paramLabel = "PATH", description = "a model to inspect without an experiment file")
     String model;
 
-    @Option(names = {"-P", "--param"}, paramLabel = "KEY=VALUE", description = "backend param, e.g. -P signature=serve")
+    @Option(names = {"-P", "--param"}, paramLabel = "KEY=VALUE",
+            description = "backend param for --model, a YAML value: -P signature=serve, -P preprocess={scale: 0.5} (repeatable)")
     Map<String, String> params = new LinkedHashMap<>();
 
-    @Option(names = "--plugins", paramLabel = "DIR", description = "plugin bundles folder")
+    @Option(names = "--plugins", paramLabel = "DIR", description = "plugin bundles folder (default: $NEURONMONKEY_PLUGINS or the built bundles)")
     Path plugins;
 
     @Override
     public Integer call() {
+        if (file != null && (model != null || backend != null || !params.isEmpty())) {
+            throw new ConfigException("give an experiment FILE (" + file + ") or --model PATH, not both: FILE declares its model, backend and params");
+        }
+        if (file == null && model == null) {
+            throw new ConfigException((backend != null || !params.isEmpty() ? (backend != null ? "--backend" : "-P") + " needs --model PATH; " : "")
+                    + "missing what to inspect: 'neuronmonkey inspect FILE' or 'neuronmonkey inspect --model PATH [--backend NAME] [-P key=value]'");
+        }
+        ArgumentExperiment arguments = null;
         ExperimentConfig config;
         if (file != null) {
             config = ExperimentParser.parse(file);
-        } else if (backend != null && model != null) {
-            String yaml = "experiment: inspect\nsteps: []\nmodel:\n  backend: " + quote(backend) + "\n  path: "
-                    + quote(Path.of(model).toAbsolutePath().toString()) + "\n"
-                    + params.entrySet().stream().map(e -> "  " + e.getKey() + ": " + e.getValue() + "\n").collect(Collectors.joining());
-            config = ExperimentParser.parse(Path.of("inspect.yaml").toAbsolutePath(), yaml);
+            if (config.model().isEmpty()) {
+                throw new ConfigException(file + ": has no 'model:' section to inspect (inspect lists the layers of an experiment's model)");
+            }
         } else {
-            throw new ConfigException("give an experiment FILE, or --backend NAME --model PATH");
-        }
-        if (config.model().isEmpty()) {
-            throw new ConfigException(config.file() + ": has no 'model:' section to inspect");
+            arguments = new ArgumentExperiment("inspect").model(backend == null ? DEFAULT_BACKEND : backend,
+                    backend == null ? "the default backend '" + DEFAULT_BACKEND + "' (--backend NAME)" : "--backend " + backend,
+                    model, "--model " + model, params);
+            config = arguments.config();
         }
         try (PluginHost host = Launch.plugins(plugins, System.err, true)) {
             Environment env = new Environment(config, ProgressReporter.NONE, new AtomicBoolean());
-            var prepared = Preparer.prepare(config, host.registry(), env, false);
-            try (LoadedModel m = Preparer.loadModel(prepared, env)) {
+            ArgumentExperiment args = arguments;
+            try (LoadedModel m = args == null ? load(config, host, env) : args.translate(() -> load(config, host, env))) {
                 print(m, System.out);
             }
         }
         return Main.OK;
+    }
+
+    /** The model, checked as validate checks it; a model that does not load is a problem of the model section. */
+    private static LoadedModel load(ExperimentConfig config, PluginHost host, Environment env) {
+        PreparedExperiment prepared = Preparer.prepare(config, host.registry(), env, false);
+        try {
+            return Preparer.loadModel(prepared, env);
+        } catch (ConfigException e) {
+            throw e;
+        } catch (NeuronMonkeyException e) {
+            Problems problems = new Problems();
+            problems.add("model", config.model().orElseThrow().node(), e.getMessage());
+            problems.throwIfAny(config.file());
+            throw e;
+        }
     }
 
     static void print(LoadedModel m, PrintStream out) {
@@ -100,7 +132,4 @@ final class InspectCommand implements Callable<Integer> {
         return at > 0 ? l.path().substring(0, at - 1) : "";
     }
 
-    private static String quote(String s) {
-        return "'" + s.replace("'", "''") + "'";
-    }
 }

@@ -39,7 +39,7 @@ import java.util.stream.Stream;
  * {@code neuronmonkey run FILE [--out DIR]} and {@code neuronmonkey run [FILE] --resume DIR}. An interruption (SIGINT,
  * SIGTERM) stops the run at its next batch; the run then records its state before the process ends.
  */
-@Command(name = "run", description = "Run an experiment: validate it, load the model once, run every step, write results and report.html.")
+@Command(name = "run", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, description = "Run an experiment: validate it, load the model once, run every step, write results and report.html.")
 final class RunCommand implements Callable<Integer> {
 
     /** How long an interrupted run may take to stop and record its state before the process ends anyway. */
