@@ -14,6 +14,7 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 
 /**
  * The {@code neuronmonkey} command line. Exit codes, the same in every command: 0 success, 1 a step or the run failed,
@@ -102,7 +103,9 @@ public final class Main implements Callable<Integer> {
                     if (o.hidden()) {
                         continue;
                     }
-                    names.addAll(List.of(o.names()));
+                    // long names are compared with long names, short with short ('-v' is in every '--v...')
+                    boolean longName = option.startsWith("--");
+                    Stream.of(o.names()).filter(n -> n.startsWith("--") == longName).forEach(names::add);
                     described.add(o.longestName() + (o.typeInfo().isBoolean() ? "" : " " + o.paramLabel()));
                 }
                 List<String> near = Suggestions.near(option, names, 3);

@@ -101,6 +101,9 @@ class CliContractTest {
                 row("unknown option before the command", 2, List.of("--bogus", "run"), "unknown option '--bogus' for 'neuronmonkey'; options: --help, --version"),
                 row("misspelt option", 2, List.of("run", "@exp.yaml", "--thread", "2"),
                         "unknown option '--thread' for 'neuronmonkey run' (did you mean --threads?); options: ", "--threads N", "--out DIR"),
+                row("unknown option and a missing file", 2, List.of("validate", "--verbose"),
+                        "unknown option '--verbose' for 'neuronmonkey validate'; options: --plugins DIR, --help, --version; "
+                                + "also missing FILE for 'neuronmonkey validate'"),
                 row("help for an unknown command", 2, List.of("help", "nope"), "error: unknown command 'nope'; " + commands),
                 row("help for a command", 0, List.of("help", "bench"), "Usage: neuronmonkey bench", "--data=NAME"),
 
