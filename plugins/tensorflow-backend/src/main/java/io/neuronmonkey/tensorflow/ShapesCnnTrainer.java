@@ -107,6 +107,7 @@ public class ShapesCnnTrainer implements ModelTrainer<ShapesCnnTrainer.Params> {
 
     @Override
     public AnalysisResult train(TrainerContext<Params> ctx) {
+        NativeLogging.quiet();
         Params p = ctx.params();
         Dataset train = ctx.trainData();
         int[] shape = train.info().exampleShape();

@@ -203,6 +203,7 @@ public class TensorFlowBackend implements ModelBackend<TensorFlowBackend.Params>
     @Override
     public LoadedModel load(ModelContext<Params> ctx) {
         requireUnsafeAccess();
+        NativeLogging.quiet();
         Path path = ctx.path().toAbsolutePath().normalize();
         Params params = ctx.params() == null ? Params.defaults() : ctx.params();
         if (!Files.exists(path)) {
