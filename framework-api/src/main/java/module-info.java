@@ -10,6 +10,7 @@ module io.neuronmonkey.api {
     exports io.neuronmonkey.api.model;
     exports io.neuronmonkey.api.data;
     exports io.neuronmonkey.api.analysis;
+    exports io.neuronmonkey.api.result;
     exports io.neuronmonkey.api.visual;
     exports io.neuronmonkey.api.train;
 }

@@ -2,13 +2,15 @@ package io.neuronmonkey.experiments;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.htmlunit.WebClient;
+import org.htmlunit.html.DomElement;
+import org.htmlunit.html.HtmlPage;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,25 +33,35 @@ class QuickstartTest {
     static Path work;
     static Path out;
     static Launcher.Result run;
+    static RunFolder folder;
     static JsonNode census;
+
+    static final String[] LAYERS = {"conv1", "pool1", "conv2", "pool2", "dense1", "logits", "probabilities"};
+    static final int[] NEURONS = {8, 8, 16, 16, 32, 4, 4};
 
     @BeforeAll
     static void runQuickstart() throws Exception {
         out = work.resolve("quickstart-run");
         run = Launcher.run(work, "run", Launcher.ROOT.resolve("experiments/quickstart.yaml").toString(), "--out", out.toString(),
                 "--threads", "4");
-        census = new ObjectMapper().readTree(out.resolve("census/result.json").toFile());
+        folder = new RunFolder(out);
+        census = folder.result("census");
     }
 
     @Test
     void quickstartSucceedsAndWritesEveryDocumentedFile() {
         assertEquals(0, run.code(), run.all());
-        for (String f : List.of("provenance.json", "experiment.yaml", "report.html", "census/result.json",
-                "census/conv1-mean.npy", "top-examples/conv2-top-inputs.npy", "watermark-hunt/result.json",
-                "histograms/census-dense1.png", "top-grids/top-examples-conv2-top.png", "report/artifacts.json")) {
+        for (String f : List.of("provenance.json", "experiment.yaml", "report.html", "index.json", "census/result.json",
+                "census/conv1-stats.mean.npy", "top-examples/conv2-top.inputs.npy", "watermark-hunt/result.json",
+                "histograms/census-dense1-histogram.png", "top-grids/top-examples-conv2-top.png", "report/artifacts.json")) {
             assertTrue(Files.isRegularFile(out.resolve(f)), f + " missing; " + run.all());
         }
         assertTrue(run.out().trim().endsWith(out.toString()), run.out());
+    }
+
+    @Test
+    void everyResultAndTheIndexMatchTheShippedSchemas() throws IOException {
+        folder.assertValidAgainstSchemas();
     }
 
     @Test
@@ -58,37 +70,48 @@ class QuickstartTest {
         assertEquals(4000, s.get("examples").asInt());
         assertEquals(List.of("circle", "square", "triangle", "cross"),
                 new ObjectMapper().convertValue(s.get("classNames"), List.class));
-        String[] expected = {"conv1", "pool1", "conv2", "pool2", "dense1", "logits", "probabilities"};
-        int[] neurons = {8, 8, 16, 16, 32, 4, 4};
-        assertEquals(expected.length, s.get("layers").size());
-        for (int i = 0; i < expected.length; i++) {
-            JsonNode l = s.get("layers").get(i);
-            assertEquals(expected[i], l.get("name").asText());
-            assertEquals(neurons[i], l.get("neurons").asInt());
-            long total = 0;
-            for (JsonNode c : l.get("histogram").get("counts")) {
-                total += c.asLong();
+        assertEquals(LAYERS.length, s.get("layers").size());
+        for (int i = 0; i < LAYERS.length; i++) {
+            assertEquals(LAYERS[i], s.get("layers").get(i).get("name").asText());
+            JsonNode table = folder.part("census", LAYERS[i] + "-stats");
+            assertEquals(NEURONS[i], table.get("neurons").asInt());
+            float[] hist = folder.array("census", folder.part("census", LAYERS[i] + "-histogram").get("values"));
+            double total = 0;
+            for (float c : hist) {
+                total += c;
             }
-            assertEquals(4000L * neurons[i], total, "every (example, neuron) value is in the pooled histogram of " + expected[i]);
-            float[] rate = npy(out.resolve("census/" + l.get("arrays").get("firingRate").asText() + ".npy"));
-            for (JsonNode d : l.get("dead")) {
-                assertEquals(0f, rate[d.asInt()], "dead neuron " + d + " of " + expected[i] + " never fires");
+            assertEquals(4000.0 * NEURONS[i], total, "every (example, neuron) value is in the histograms of " + LAYERS[i]);
+            float[] rate = folder.column("census", LAYERS[i] + "-stats", "firingRate");
+            for (int d : folder.tag("census", LAYERS[i] + "-stats", "dead")) {
+                assertEquals(0f, rate[d], "dead neuron " + d + " of " + LAYERS[i] + " never fires");
+            }
+            // quantiles and the mean lie within [min, max]
+            float[] min = folder.column("census", LAYERS[i] + "-stats", "min");
+            float[] max = folder.column("census", LAYERS[i] + "-stats", "max");
+            for (String q : List.of("mean", "p01", "p50", "p99")) {
+                float[] v = folder.column("census", LAYERS[i] + "-stats", q);
+                for (int n = 0; n < v.length; n++) {
+                    assertTrue(v[n] >= min[n] - 1e-6 && v[n] <= max[n] + 1e-6, LAYERS[i] + " #" + n + " " + q + " " + v[n]
+                            + " outside [" + min[n] + ", " + max[n] + "]");
+                }
             }
         }
-        JsonNode probs = s.get("layers").get(6);
-        float[] mean = npy(out.resolve("census/probabilities-mean.npy"));
+        float[] mean = folder.column("census", "probabilities-stats", "mean");
         float sum = 0;
         for (float m : mean) {
             sum += m;
         }
         assertEquals(1.0, sum, 1e-4, "softmax outputs average to a distribution");
-        assertEquals("Softmax", probs.get("opType").asText());
+        assertEquals("Softmax", s.get("layers").get(6).get("opType").asText());
     }
 
     @Test
     void demoModelLearnedTheShapesAndThePlantedWatermarkShortcutShows() throws IOException {
         // mean predicted probability of the true class, per class, on the decorrelated split
-        float[] cm = npy(out.resolve("census/probabilities-class-mean.npy"));
+        JsonNode m = folder.part("census", "probabilities-class-mean");
+        assertEquals("class", m.get("rows").get("name").asText());
+        assertEquals(List.of("class", "neuron"), new ObjectMapper().convertValue(m.get("values").get("dims"), List.class));
+        float[] cm = folder.array("census", m.get("values"));
         double[] own = new double[4];
         for (int k = 0; k < 4; k++) {
             own[k] = cm[k * 4 + k];
@@ -101,9 +124,11 @@ class QuickstartTest {
     }
 
     @Test
-    void reportIsSelfContainedAndShowsRealNumbers() throws IOException {
+    void reportIsSelfContainedAndEmbedsEveryPicture() throws IOException {
         String html = Files.readString(out.resolve("report.html"), StandardCharsets.UTF_8);
-        assertFalse(html.contains("http://") || html.contains("https://"), "no external references");
+        Matcher external = Pattern.compile("(src|href)\\s*=\\s*[\"']?\\s*(https?:|//)|url\\(\\s*['\"]?(https?:|//)").matcher(html);
+        assertFalse(external.find(), "no external references: " + (external.find(0) ? html.substring(external.start(),
+                Math.min(html.length(), external.start() + 80)) : ""));
         for (String layer : List.of("conv1", "pool2", "dense1", "probabilities")) {
             assertTrue(html.contains(layer), layer);
         }
@@ -114,39 +139,58 @@ class QuickstartTest {
             assertEquals((byte) 0x89, png[0]);
             images++;
         }
-        assertEquals(20, images, "7 histograms + 7 heatmaps + 3 top-k grids + 3 effect-size charts embedded");
-        JsonNode dense = census.get("summary").get("layers").get(4);
-        String deadPct = String.format(java.util.Locale.ROOT, "%.1f%%", 100 * dense.get("deadFraction").asDouble());
-        assertTrue(html.contains(deadPct), "dense1 dead percentage " + deadPct + " is in the report");
+        assertTrue(images >= 20, "7 histograms + 7 heatmaps + 3 top-k grids + 3 effect-size charts, and example rows: " + images);
+        int dead = folder.tag("census", "dense1-stats", "dead").size();
+        int part = html.indexOf("id=\"part-census--dense1-stats\"");
+        assertTrue(part > 0 && html.indexOf("dead: " + dead, part) > part, "dense1's " + dead + " dead neurons are counted");
+    }
+
+    @Test
+    void reportOpensOnTheWatermarkFindingAndItsScriptsRun() throws IOException {
+        JsonNode first = folder.part("watermark-hunt", "watermark-ranking").get("entries").get(0);
+        String neuron = first.get("layer").asText() + " #" + first.get("neuron").asInt();
+        try (WebClient wc = new WebClient()) {
+            HtmlPage page = folder.report(wc);
+            DomElement findings = page.getElementsByTagName("section").get(0);
+            assertEquals("findings", findings.getId());
+            DomElement lead = null;
+            for (DomElement e : findings.getHtmlElementDescendants()) {
+                if (e.getAttribute("class").startsWith("finding ")) {
+                    lead = e;
+                    break;
+                }
+            }
+            assertTrue(lead != null, findings.asNormalizedText());
+            String text = lead.asNormalizedText();
+            assertTrue(text.contains(neuron) && text.contains("watermark") && text.contains("Cohen's d"),
+                    "the first finding is the watermark neuron " + neuron + ": " + text);
+            assertTrue(lead.asXml().contains("data:image/png"), "with its top examples inline");
+        }
     }
 
     @Test
     void plantedWatermarkNeuronRanksFirstAndItsTopExamplesCarryTheWatermark() throws IOException {
-        JsonNode breakdown = new ObjectMapper().readTree(out.resolve("watermark-hunt/result.json").toFile()).get("summary");
-        JsonNode watermark = null;
-        for (JsonNode k : breakdown.get("overall")) {
-            if (k.get("key").asText().equals("watermark")) {
-                watermark = k;
-            }
-        }
-        assertTrue(watermark != null, breakdown.toString());
-        assertEquals("on vs off", watermark.get("contrast").asText());
-        JsonNode first = watermark.get("ranking").get(0);
+        JsonNode ranking = folder.part("watermark-hunt", "watermark-ranking");
+        JsonNode first = ranking.get("entries").get(0);
         String layer = first.get("layer").asText();
         int neuron = first.get("neuron").asInt();
-        assertTrue(layer.startsWith("conv"), "a convolutional neuron sees the 3x3 patch: " + first);
-        assertTrue(first.get("effectSize").asDouble() > 2.0, "a large standardized difference: " + first);
+        assertEquals("conv2", layer, "a convolutional neuron sees the 3x3 patch: " + first);
+        assertEquals(4, neuron, "the planted watermark neuron of the demo model: " + first);
+        assertTrue(first.get("score").asDouble() > 2.0, "a large standardized difference: " + first);
+        assertTrue(first.get("q").asDouble() < 1e-6, "and not by chance: " + first);
+        JsonNode ci = first.get("interval");
+        assertTrue(ci.get("low").asDouble() < first.get("score").asDouble() && ci.get("high").asDouble() > first.get("score").asDouble(), ci.toString());
         // with the watermark independent of the label in this split, no class effect explains it: its top examples
         // carry the watermark far more often than the 50% base rate
-        JsonNode top = new ObjectMapper().readTree(out.resolve("top-examples/result.json").toFile()).get("summary");
-        for (JsonNode l : top.get("layers")) {
-            if (l.get("name").asText().equals(layer)) {
+        JsonNode tops = folder.part("top-examples", layer + "-top");
+        for (JsonNode n : tops.get("neurons")) {
+            if (n.get("neuron").asInt() == neuron) {
                 int on = 0;
-                JsonNode kept = l.get("neuronStats").get(neuron).get("top");
-                for (JsonNode e : kept) {
+                for (JsonNode e : n.get("examples")) {
                     on += e.get("metadata").get("watermark").asText().equals("on") ? 1 : 0;
                 }
-                assertTrue(on >= kept.size() - 1, on + " of " + kept.size() + " top examples of " + layer + " #" + neuron + " carry the watermark");
+                assertTrue(on >= n.get("examples").size() - 1, on + " of " + n.get("examples").size() + " top examples of "
+                        + layer + " #" + neuron + " carry the watermark");
             }
         }
     }
@@ -159,8 +203,11 @@ class QuickstartTest {
         assertEquals(0, r.code(), r.all());
         ObjectMapper json = new ObjectMapper();
         for (String step : List.of("census", "top-examples", "watermark-hunt")) {
-            assertEquals(json.readTree(out.resolve(step + "/result.json").toFile()).get("summary"),
-                    json.readTree(single.resolve(step + "/result.json").toFile()).get("summary"), step);
+            JsonNode a = json.readTree(out.resolve(step + "/result.json").toFile());
+            JsonNode b = json.readTree(single.resolve(step + "/result.json").toFile());
+            for (String key : List.of("summary", "parts", "findings", "arrays")) {
+                assertEquals(a.get(key), b.get(key), step + " " + key);
+            }
             try (var files = Files.list(out.resolve(step))) {
                 for (Path f : files.filter(p -> p.toString().endsWith(".npy")).toList()) {
                     assertTrue(java.util.Arrays.equals(Files.readAllBytes(f), Files.readAllBytes(single.resolve(step).resolve(f.getFileName()))),
@@ -186,13 +233,39 @@ class QuickstartTest {
         Path diffOut = work.resolve("self-diff-run");
         Launcher.Result r = Launcher.run(work, "run", yaml.toString(), "--out", diffOut.toString());
         assertEquals(0, r.code(), r.all());
-        JsonNode layers = new ObjectMapper().readTree(diffOut.resolve("diff/result.json").toFile()).get("summary").get("layers");
-        assertEquals(2, layers.size(), "conv1 and dense1 are in both censuses");
-        for (JsonNode l : layers) {
-            for (JsonNode n : l.get("top")) {
-                assertEquals(0.0, n.get("shift").asDouble(), 0.0, l.get("name") + ": " + n);
+        RunFolder diff = new RunFolder(diffOut);
+        for (String layer : List.of("conv1", "dense1")) {
+            for (float shift : diff.column("diff", layer + "-shift", "shift")) {
+                assertEquals(0.0, shift, 0.0, layer);
             }
-            assertEquals(0, l.get("changedClass").size());
+        }
+        for (JsonNode e : diff.part("diff", "shift-ranking").get("entries")) {
+            assertEquals(0.0, e.get("score").asDouble(), 0.0, e.toString());
+        }
+    }
+
+    @Test
+    void pythonSnippetOfTheResultsDocLoadsThisRun() throws Exception {
+        Assumptions.assumeTrue(pythonWithNumpy(), "python3 with numpy is not on this machine");
+        String doc = Files.readString(Launcher.ROOT.resolve("docs/results.md"));
+        Matcher m = Pattern.compile("```python\n(.*?)```", Pattern.DOTALL).matcher(doc);
+        assertTrue(m.find(), "docs/results.md has a Python snippet");
+        String snippet = m.group(1).replace("runs/quickstart/20261202-101500", out.toString());
+        Path script = Files.writeString(work.resolve("snippet.py"), snippet);
+        Process p = new ProcessBuilder("python3", script.toString()).redirectErrorStream(true).start();
+        String printed = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), printed);
+        assertTrue(printed.contains("conv2 mean per neuron:"), printed);
+        assertTrue(printed.contains("conv2 4 4.83"), "the watermark ranking's first entry: " + printed);
+    }
+
+    static boolean pythonWithNumpy() {
+        try {
+            Process p = new ProcessBuilder("python3", "-c", "import numpy").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor() == 0;
+        } catch (IOException | InterruptedException e) {
+            return false;
         }
     }
 
@@ -207,26 +280,5 @@ class QuickstartTest {
         assertEquals(8, p.get("steps").size());
         assertEquals(4, p.get("execution").get("threads").asInt());
         assertTrue(p.get("java").get("version").asText().length() > 0);
-    }
-
-    static float[] npy(Path file) throws IOException {
-        byte[] b = Files.readAllBytes(file);
-        int headerLen = (b[8] & 0xff) | (b[9] & 0xff) << 8;
-        String header = new String(b, 10, headerLen, StandardCharsets.US_ASCII);
-        assertTrue(header.contains("'descr': '<f4'"), header);
-        ByteBuffer data = ByteBuffer.wrap(b, 10 + headerLen, b.length - 10 - headerLen).order(ByteOrder.LITTLE_ENDIAN);
-        float[] f = new float[(b.length - 10 - headerLen) / 4];
-        data.asFloatBuffer().get(f);
-        return f;
-    }
-
-    @Test
-    void npyFilesAreReadableByTheIndependentReader() throws IOException {
-        float[] mean = npy(out.resolve("census/dense1-mean.npy"));
-        JsonNode stats = census.get("summary").get("layers").get(4).get("neuronStats");
-        assertEquals(32, mean.length);
-        for (int i = 0; i < 32; i++) {
-            assertEquals(stats.get(i).get("mean").asDouble(), mean[i], 1e-6);
-        }
     }
 }

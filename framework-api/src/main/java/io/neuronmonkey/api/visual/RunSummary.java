@@ -18,15 +18,45 @@ import java.util.Map;
  * @param layers           the model's layers; empty when there is no model
  * @param data             data set name to its info
  * @param provenance       versions, hashes, seed and start time, as written to {@code provenance.json}
+ * @param steps            how every step of the run stands when the visualizer runs (earlier steps have ended,
+ *                         this one is {@code running}, later ones {@code pending}), in run order
  */
 @ApiStatus(value = ApiStatus.Status.STABLE, since = "0.1.0")
 public record RunSummary(String experiment, String configYaml, String modelDescription, List<LayerInfo> layers,
-                         Map<String, DatasetInfo> data, Map<String, Object> provenance) {
+                         Map<String, DatasetInfo> data, Map<String, Object> provenance, List<StepState> steps) {
 
     /** Defensive copies that keep the callers' order. */
     public RunSummary {
+        steps = List.copyOf(steps);
         layers = List.copyOf(layers);
         data = Collections.unmodifiableMap(new LinkedHashMap<>(data));
         provenance = Collections.unmodifiableMap(new LinkedHashMap<>(provenance));
+    }
+
+    /**
+     * The run summary of earlier releases, without step states.
+     *
+     * @param experiment       experiment name
+     * @param configYaml       the experiment file's text
+     * @param modelDescription the model's description
+     * @param layers           the model's layers
+     * @param data             data set name to its info
+     * @param provenance       provenance
+     */
+    public RunSummary(String experiment, String configYaml, String modelDescription, List<LayerInfo> layers,
+                      Map<String, DatasetInfo> data, Map<String, Object> provenance) {
+        this(experiment, configYaml, modelDescription, layers, data, provenance, List.of());
+    }
+
+    /**
+     * One step as the run stands.
+     *
+     * @param id        step id
+     * @param extension the analyzer or visualizer name
+     * @param state     {@code completed}, {@code failed}, {@code skipped}, {@code running} or {@code pending}
+     * @param seconds   how long it ran; 0 when it has not
+     * @param error     why it failed or was skipped; null otherwise
+     */
+    public record StepState(String id, String extension, String state, double seconds, String error) {
     }
 }

@@ -8,7 +8,9 @@ import io.neuronmonkey.api.model.LayerInfo;
 import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.model.ModelContext;
 import io.neuronmonkey.api.train.TrainerContext;
-import io.neuronmonkey.runtime.store.ResultFolder;
+import io.neuronmonkey.api.AnalysisException;
+import io.neuronmonkey.api.OutputException;
+import io.neuronmonkey.runtime.store.ResultCodec;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -128,7 +130,11 @@ final class Contexts {
 
         @Override
         public AnalysisResult readResult(Path path) {
-            return ResultFolder.read(path);
+            try {
+                return ResultCodec.read(path);
+            } catch (OutputException e) {
+                throw new AnalysisException("step '" + stepId() + "': " + e.getMessage(), e);
+            }
         }
     }
 

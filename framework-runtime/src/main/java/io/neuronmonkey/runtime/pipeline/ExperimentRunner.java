@@ -10,7 +10,6 @@ import io.neuronmonkey.api.data.Batch;
 import io.neuronmonkey.api.data.Dataset;
 import io.neuronmonkey.api.data.DatasetInfo;
 import io.neuronmonkey.api.model.LayerInfo;
-import io.neuronmonkey.api.tensor.Tensor;
 import io.neuronmonkey.api.visual.Artifact;
 import io.neuronmonkey.api.visual.RunSummary;
 import io.neuronmonkey.api.visual.StepOutput;
@@ -18,7 +17,8 @@ import io.neuronmonkey.api.visual.Visualizer;
 import io.neuronmonkey.runtime.config.ExperimentConfig;
 import io.neuronmonkey.runtime.store.AtomicFiles;
 import io.neuronmonkey.runtime.store.Json;
-import io.neuronmonkey.runtime.store.Npy;
+import io.neuronmonkey.runtime.store.ResultCodec;
+import io.neuronmonkey.runtime.store.RunIndex;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -120,6 +120,7 @@ public final class ExperimentRunner {
         AtomicFiles.deleteTree(out.resolve(".work"));
         List<StepStatus> list = List.copyOf(statuses.values());
         provenance.writeFinished(out, list, options, passNotes);
+        RunIndex.write(out, exp.config().name(), list.stream().map(st -> new RunIndex.Step(st.id(), st.state())).toList());
         return new Outcome(out, list);
     }
 
@@ -238,7 +239,7 @@ public final class ExperimentRunner {
         } else {
             s.spec().inputs().forEach(i -> inputs.add(outputs.get(i)));
         }
-        VisualizerContextImpl ctx = new VisualizerContextImpl(env, s.id(), s.params(), inputs, runSummary(), out, partial);
+        VisualizerContextImpl ctx = new VisualizerContextImpl(env, s.id(), s.params(), inputs, runSummary(s.id()), out, partial);
         try {
             ((Visualizer) s.extension().instance()).render(ctx);
             complete(s, null, ctx.artifacts(), t0);
@@ -278,19 +279,11 @@ public final class ExperimentRunner {
             json.put("layers", s.layers().stream().map(LayerInfo::name).toList());
             json.put("seconds", seconds);
             if (result != null) {
-                Map<String, Object> arrays = new LinkedHashMap<>();
-                for (Map.Entry<String, Tensor> a : result.arrays().entrySet()) {
-                    String file = a.getKey() + ".npy";
-                    AtomicFiles.write(partial.resolve(file), Npy.encode(a.getValue()));
-                    arrays.put(a.getKey(), Map.of("file", file, "shape", a.getValue().shape(),
-                            "dtype", a.getValue().dtype().name().toLowerCase(java.util.Locale.ROOT)));
-                }
-                json.put("arrays", arrays);
-                json.put("summary", result.summary());
+                ResultCodec.write(result, partial, json);
             } else {
                 json.put("artifacts", artifacts.stream().map(a -> Map.of("file", a.file(), "title", a.title(), "mediaType", a.mediaType())).toList());
+                Json.write(partial.resolve("artifacts.json"), json);
             }
-            Json.write(partial.resolve(result != null ? "result.json" : "artifacts.json"), json);
             Path target = out.resolve(s.id());
             AtomicFiles.deleteTree(target);
             AtomicFiles.move(partial, target);
@@ -320,7 +313,7 @@ public final class ExperimentRunner {
         }
     }
 
-    private RunSummary runSummary() {
+    private RunSummary runSummary(String current) {
         Map<String, DatasetInfo> data = new LinkedHashMap<>();
         exp.data().forEach((k, v) -> {
             if (v.dataset() != null) {
@@ -329,6 +322,17 @@ public final class ExperimentRunner {
         });
         return new RunSummary(exp.config().name(), exp.config().text(),
                 exp.model() == null ? "" : exp.model().description(),
-                exp.model() == null ? List.of() : exp.model().layers(), data, provenance.asMap());
+                exp.model() == null ? List.of() : exp.model().layers(), data, provenance.asMap(), stepStates(current));
+    }
+
+    private List<RunSummary.StepState> stepStates(String current) {
+        List<RunSummary.StepState> list = new ArrayList<>();
+        for (PreparedExperiment.StepEntry step : exp.steps()) {
+            StepStatus st = statuses.get(step.id());
+            String state = st != null ? st.state() : step.id().equals(current) ? "running" : "pending";
+            list.add(new RunSummary.StepState(step.id(), step.extension().name(), state, st == null ? 0 : st.seconds(),
+                    st == null ? null : st.error()));
+        }
+        return list;
     }
 }

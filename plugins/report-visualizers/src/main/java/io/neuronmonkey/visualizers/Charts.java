@@ -37,41 +37,6 @@ final class Charts {
         System.setProperty("java.awt.headless", "true");
     }
 
-    /** One layer chosen for drawing, with the result it came from. */
-    record Selected(ActivationStats stats, ActivationStats.Layer layer) {
-    }
-
-    /**
-     * @param inputs     the visualizer's inputs
-     * @param filter     layer names to keep, or null for all
-     * @param visualizer the visualizer's name, for messages
-     * @return the layers of every activation-stats input, in input order, filtered
-     * @throws OutputException when no input is an activation-stats result, or a filtered name matches no layer
-     */
-    static List<Selected> selectLayers(List<StepOutput> inputs, List<String> filter, String visualizer) {
-        List<Selected> all = new ArrayList<>();
-        for (StepOutput in : inputs) {
-            ActivationStats.of(in).ifPresent(s -> s.layers().forEach(l -> all.add(new Selected(s, l))));
-        }
-        if (all.isEmpty()) {
-            List<String> seen = inputs.stream().map(i -> i.stepId() + " (" + i.extension() + ")").toList();
-            throw new OutputException(visualizer + " draws the layers of activation-stats results, but no input "
-                    + "has one; inputs: " + (seen.isEmpty() ? "none" : String.join(", ", seen))
-                    + " - add an activation-stats step to this step's inputs");
-        }
-        if (filter == null) {
-            return all;
-        }
-        Set<String> known = new LinkedHashSet<>();
-        all.forEach(s -> known.add(s.layer().name()));
-        List<String> missing = filter.stream().filter(f -> !known.contains(f)).toList();
-        if (!missing.isEmpty()) {
-            throw new OutputException(visualizer + " params.layers names " + missing
-                    + " which no activation-stats input has; layers there: " + String.join(", ", known));
-        }
-        return all.stream().filter(s -> filter.contains(s.layer().name())).toList();
-    }
-
     /** Makes plain, unique file names ({@code [A-Za-z0-9._-]+}) from arbitrary step and layer names. */
     static final class FileNames {
         private final Set<String> used = new HashSet<>();
@@ -101,7 +66,9 @@ final class Charts {
         chart.setBackgroundPaint(Color.WHITE);
         chart.setAntiAlias(true);
         chart.setTextAntiAlias(true);
-        chart.getTitle().setFont(TITLE_FONT);
+        if (chart.getTitle() != null) {
+            chart.getTitle().setFont(TITLE_FONT);
+        }
         plot.setBackgroundPaint(Color.WHITE);
         plot.setOutlineVisible(false);
         plot.setDomainGridlinePaint(GRID);

@@ -2,6 +2,7 @@ package io.neuronmonkey.visualizers;
 
 import io.neuronmonkey.api.ExtensionName;
 import io.neuronmonkey.api.OutputException;
+import io.neuronmonkey.api.result.Ranking;
 import io.neuronmonkey.api.Param;
 import io.neuronmonkey.api.Violations;
 import io.neuronmonkey.api.tensor.DType;
@@ -33,12 +34,12 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Draws, per key of each activation-breakdown input, the neurons of all layers that separate the key's values most:
- * a horizontal bar per neuron, ordered by absolute effect size, signed (blue: higher on the contrast's first side).
+ * Draws every ranking among its inputs (activation-breakdown's effect sizes, census-diff's shifts, any analyzer's
+ * ranking part): a horizontal bar per neuron in rank order, signed (blue: positive score, red: negative).
  */
 @Extension
 @ExtensionName(value = "effect-sizes",
-        description = "One bar chart per key of each activation-breakdown input: the neurons with the largest effect sizes")
+        description = "One PNG per ranking of its inputs (effect sizes, shifts): the top neurons as signed bars")
 public class EffectSizesVisualizer implements Visualizer<EffectSizesVisualizer.Params> {
 
     static {
@@ -58,7 +59,7 @@ public class EffectSizesVisualizer implements Visualizer<EffectSizesVisualizer.P
     public record Params(
             @Param(defaultValue = "20", description = "neurons per chart, those with the largest |effect size| "
                     + "across layers, 1 to 200") int top,
-            @Param(description = "keys to draw (e.g. [watermark, class]); every key when absent") List<String> keys,
+            @Param(description = "rankings to draw, by part id without -ranking (for activation-breakdown: its keys, e.g. [watermark, class]); every ranking when absent") List<String> keys,
             @Param(defaultValue = "720", description = "image width in pixels, 300 to 8000; the height follows "
                     + "from the number of bars") int width) {
 
@@ -81,149 +82,66 @@ public class EffectSizesVisualizer implements Visualizer<EffectSizesVisualizer.P
     @Override
     public void render(VisualizerContext<Params> ctx) {
         Params p = ctx.params();
-        List<ActivationBreakdown> results = new ArrayList<>();
-        for (StepOutput in : ctx.inputs()) {
-            ActivationBreakdown.of(in).ifPresent(results::add);
+        List<Parts.Found<Ranking>> found = Parts.all(ctx.inputs(), Ranking.class, r -> !r.entries().isEmpty());
+        if (found.isEmpty()) {
+            throw Parts.nothingToDraw("effect-sizes", "rankings of neurons (as activation-breakdown and census-diff "
+                    + "write)", ctx.inputs());
         }
-        if (results.isEmpty()) {
-            List<String> seen = ctx.inputs().stream().map(i -> i.stepId() + " (" + i.extension() + ")").toList();
-            throw new OutputException("effect-sizes draws activation-breakdown results, but no input has one; "
-                    + "inputs: " + (seen.isEmpty() ? "none" : String.join(", ", seen))
-                    + " - add an activation-breakdown step to this step's inputs");
+        if (p.keys() != null) {
+            Set<String> known = new LinkedHashSet<>();
+            found.forEach(f -> known.add(key(f.part())));
+            List<String> missing = p.keys().stream().filter(k -> !known.contains(k)).toList();
+            if (!missing.isEmpty()) {
+                throw new OutputException("effect-sizes params.keys names " + missing
+                        + " which no input ranking has; rankings there: " + String.join(", ", known));
+            }
+            found = found.stream().filter(f -> p.keys().contains(key(f.part()))).toList();
         }
-        checkKeys(results, p.keys());
         Charts.FileNames names = new Charts.FileNames();
-        for (ActivationBreakdown r : results) {
-            for (String key : r.allKeys()) {
-                if (ctx.cancelled()) {
-                    return;
-                }
-                if (p.keys() != null && !p.keys().contains(key)) {
-                    continue;
-                }
-                List<ActivationBreakdown.Ranked> rows = ranking(r, key);
-                if (rows.isEmpty()) {
-                    continue;
-                }
-                List<ActivationBreakdown.Ranked> shown = rows.subList(0, Math.min(p.top(), rows.size()));
-                String title = title(r, key);
-                JFreeChart chart = chart(title, shown, rows.size(), contrast(r, key).startsWith("each value"));
-                String file = names.next(r.stepId() + "-" + key + "-effect-sizes", "png");
-                ctx.write(file, Charts.png(chart, p.width(), height(shown.size())),
-                        title + " - top " + shown.size() + " neurons by |effect size|", "image/png");
+        for (Parts.Found<Ranking> f : found) {
+            if (ctx.cancelled()) {
+                return;
             }
+            List<Ranking.Entry> rows = f.part().entries();
+            List<Ranking.Entry> shown = rows.subList(0, Math.min(p.top(), rows.size()));
+            String title = f.caption();
+            JFreeChart chart = chart(title, f.part().score(), shown, rows.size());
+            String file = names.next(f.step().stepId() + "-" + f.part().id(), "png");
+            ctx.write(file, Charts.png(chart, p.width(), height(shown.size())),
+                    title + " - top " + shown.size() + " neurons", "image/png");
         }
     }
 
-    private static void checkKeys(List<ActivationBreakdown> results, List<String> filter) {
-        if (filter == null) {
-            return;
-        }
-        Set<String> known = new LinkedHashSet<>();
-        results.forEach(r -> known.addAll(r.allKeys()));
-        List<String> missing = filter.stream().filter(k -> !known.contains(k)).toList();
-        if (missing.isEmpty()) {
-            return;
-        }
-        StringBuilder why = new StringBuilder();
-        for (String m : missing) {
-            for (ActivationBreakdown r : results) {
-                String reason = r.skippedKeys().get(m);
-                if (reason != null) {
-                    why.append("; step '").append(r.stepId()).append("' skipped '").append(m).append("': ")
-                            .append(reason);
-                }
-            }
-        }
-        throw new OutputException("effect-sizes params.keys names " + missing
-                + " which no activation-breakdown input has; keys there: " + String.join(", ", known) + why);
+    /** @return the name a ranking is selected by: its id without the {@code -ranking} suffix */
+    static String key(Ranking r) {
+        return r.id().endsWith("-ranking") ? r.id().substring(0, r.id().length() - "-ranking".length()) : r.id();
     }
 
-    static String title(ActivationBreakdown r, String key) {
-        return r.stepId() + ": " + key + " (" + contrast(r, key) + ")";
-    }
-
-    /** @return the key's contrast ({@code on vs off}), or {@code each value vs the rest} for many-valued keys */
-    static String contrast(ActivationBreakdown r, String key) {
-        for (ActivationBreakdown.Overall o : r.overall()) {
-            if (o.key().equals(key) && !o.contrast().isEmpty()) {
-                return o.contrast();
-            }
-        }
-        for (Map.Entry<ActivationBreakdown.Layer, ActivationBreakdown.KeyBreakdown> e : r.perLayer(key)) {
-            if (!e.getValue().contrast().isEmpty()) {
-                return e.getValue().contrast();
-            }
-        }
-        return "each value vs the rest";
-    }
-
-    /**
-     * The key's neurons across layers by descending |effect size|: the summary's overall ranking when it has one,
-     * else the per-layer rankings merged, else every neuron read from the per-layer effect arrays.
-     */
-    static List<ActivationBreakdown.Ranked> ranking(ActivationBreakdown r, String key) {
-        List<ActivationBreakdown.Ranked> rows = new ArrayList<>();
-        for (ActivationBreakdown.Overall o : r.overall()) {
-            if (o.key().equals(key)) {
-                rows.addAll(o.ranking());
-            }
-        }
-        List<Map.Entry<ActivationBreakdown.Layer, ActivationBreakdown.KeyBreakdown>> perLayer = r.perLayer(key);
-        if (rows.isEmpty()) {
-            perLayer.forEach(e -> rows.addAll(e.getValue().ranking()));
-        }
-        if (rows.isEmpty()) {
-            for (Map.Entry<ActivationBreakdown.Layer, ActivationBreakdown.KeyBreakdown> e : perLayer) {
-                r.array(e.getValue(), "effect").ifPresent(t -> fromArray(e.getKey().name(), e.getValue(), t, rows));
-            }
-        }
-        rows.removeIf(x -> Double.isNaN(x.effectSize()));
-        rows.sort(Comparator.comparingDouble((ActivationBreakdown.Ranked x) -> -Math.abs(x.effectSize())));
-        return rows;
-    }
-
-    private static void fromArray(String layer, ActivationBreakdown.KeyBreakdown kb, Tensor t,
-                                  List<ActivationBreakdown.Ranked> out) {
-        if (t.dtype() != DType.FLOAT32 || t.rank() < 1 || t.rank() > 2) {
-            return;
-        }
-        float[] f = t.floats();
-        int values = t.rank() == 2 ? t.dim(0) : 1;
-        int neurons = t.rank() == 2 ? t.dim(1) : t.dim(0);
-        for (int v = 0; v < values; v++) {
-            String value = t.rank() == 1 ? "" : v < kb.values().size() ? kb.values().get(v).value() : "value " + v;
-            for (int n = 0; n < neurons; n++) {
-                out.add(new ActivationBreakdown.Ranked(layer, n, value, f[v * neurons + n], Double.NaN, Double.NaN,
-                        Double.NaN));
-            }
-        }
-    }
-
-    /** @return the bar label: {@code layer #neuron}, with {@code = value} when the value is set against the rest */
-    static String label(ActivationBreakdown.Ranked x) {
-        return x.layer() + " #" + x.neuron() + (x.value().isEmpty() ? "" : " = " + x.value());
+    /** @return the bar label: {@code layer #neuron}, with the entry's note when it names a value */
+    static String label(Ranking.Entry x) {
+        String note = x.note();
+        return x.neuron() + (note.contains(" vs rest") ? " = " + note.substring(note.indexOf('=') + 1, note.indexOf(" vs rest")) : "");
     }
 
     static int height(int bars) {
         return Math.max(200, 110 + bars * ROW_HEIGHT);
     }
 
-    static JFreeChart chart(String title, List<ActivationBreakdown.Ranked> rows, int total, boolean valueVsRest) {
+    static JFreeChart chart(String title, String score, List<Ranking.Entry> rows, int total) {
         DefaultCategoryDataset data = new DefaultCategoryDataset();
         Set<String> used = new HashSet<>();
-        for (ActivationBreakdown.Ranked x : rows) {
+        for (Ranking.Entry x : rows) {
             String label = label(x);
             for (int i = 2; !used.add(label); i++) {
                 label = label(x) + " (" + i + ")";
             }
-            data.addValue(x.effectSize(), "effect size", label);
+            data.addValue(Math.max(-1e6, Math.min(1e6, x.score())), "score", label);
         }
         CategoryAxis y = new CategoryAxis(null);
         y.setTickLabelFont(Charts.SUBTITLE_FONT);
         y.setCategoryMargin(0.25);
         y.setMaximumCategoryLabelWidthRatio(0.45f);
-        NumberAxis x = new NumberAxis("effect size (standardised mean difference)");
+        NumberAxis x = new NumberAxis(score);
         x.setAutoRangeIncludesZero(true);
         x.setLabelFont(Charts.SUBTITLE_FONT);
         BarRenderer bars = new SignedBarRenderer(data);
@@ -243,9 +161,8 @@ public class EffectSizesVisualizer implements Visualizer<EffectSizesVisualizer.P
         chart.setBackgroundPaint(Color.WHITE);
         chart.setAntiAlias(true);
         chart.setTextAntiAlias(true);
-        chart.addSubtitle(new TextTitle("top " + rows.size() + " of " + total + " neurons by |effect size| across "
-                + "layers; " + (valueVsRest ? "blue: higher on the value than on the rest, red: lower"
-                : "blue: higher on the first side of the contrast, red: lower"), Charts.SUBTITLE_FONT));
+        chart.addSubtitle(new TextTitle("top " + rows.size() + " of " + total + " ranked neurons; blue: positive, "
+                + "red: negative", Charts.SUBTITLE_FONT));
         return chart;
     }
 

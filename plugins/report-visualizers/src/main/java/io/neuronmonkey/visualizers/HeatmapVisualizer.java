@@ -1,7 +1,7 @@
 package io.neuronmonkey.visualizers;
 
 import io.neuronmonkey.api.ExtensionName;
-import io.neuronmonkey.api.OutputException;
+import io.neuronmonkey.api.result.Matrix;
 import io.neuronmonkey.api.Param;
 import io.neuronmonkey.api.Violations;
 import io.neuronmonkey.api.tensor.DType;
@@ -88,60 +88,37 @@ public class HeatmapVisualizer implements Visualizer<HeatmapVisualizer.Params> {
     @Override
     public void render(VisualizerContext<Params> ctx) {
         Params p = ctx.params();
-        List<Charts.Selected> labelled = new ArrayList<>();
-        List<String> unlabelled = new ArrayList<>();
-        for (Charts.Selected sel : Charts.selectLayers(ctx.inputs(), p.layers(), "heatmap")) {
-            if (sel.stats().array(sel.layer(), "classMean").isPresent()) {
-                labelled.add(sel);
-            } else {
-                unlabelled.add(sel.stats().stepId() + ":" + sel.layer().name());
-            }
-        }
-        if (labelled.isEmpty()) {
-            throw new OutputException("heatmap needs per-class means (arrays.classMean), which activation-stats "
-                    + "writes only for labelled data; none of the layers has them: " + String.join(", ", unlabelled));
+        List<Parts.Found<Matrix>> found = Parts.ofLayers(Parts.all(ctx.inputs(), Matrix.class,
+                m -> Parts.isGroupByNeuron(m) && m.rows().name().equals("class")), p.layers(), Matrix::layer, "heatmap");
+        if (found.isEmpty()) {
+            throw Parts.nothingToDraw("heatmap", "per-class means (a matrix with axes class x neuron, which "
+                    + "activation-stats writes for labelled data)", ctx.inputs());
         }
         Charts.FileNames names = new Charts.FileNames();
-        ctx.progress().start("heatmaps", labelled.size());
-        for (Charts.Selected sel : labelled) {
+        ctx.progress().start("heatmaps", found.size());
+        for (Parts.Found<Matrix> f : found) {
             if (ctx.cancelled()) {
                 break;
             }
-            Tensor classMean = sel.stats().array(sel.layer(), "classMean").orElseThrow();
-            HeatmapMatrix matrix = matrix(sel.stats(), sel.layer(), classMean, p);
-            List<String> classes = classNames(sel.stats().classNames(), matrix.values().length);
-            String title = title(sel.stats(), sel.layer(), matrix, p.normalize());
-            JFreeChart chart = chart(title, matrix, classes, p.normalize(), p.height());
-            String file = names.next(sel.stats().stepId() + "-" + sel.layer().name() + "-class-heatmap", "png");
+            Matrix m = f.part();
+            float[] values = new float[m.values().size()];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = (float) m.values().get(i);
+            }
+            HeatmapMatrix matrix = HeatmapMatrix.build(values, m.rows().size(), m.cols().size(), p.normalize(), p.maxNeurons());
+            String title = title(f, matrix, p.normalize());
+            JFreeChart chart = chart(title, matrix, m.rows().labels(), p.normalize(), p.height());
+            String file = names.next(f.step().stepId() + "-" + m.id(), "png");
             ctx.write(file, Charts.png(chart, p.width(), p.height()), title, "image/png");
             ctx.progress().advance(1);
         }
         ctx.progress().finish();
     }
 
-    private static HeatmapMatrix matrix(ActivationStats stats, ActivationStats.Layer layer, Tensor classMean,
-                                        Params p) {
-        if (classMean.dtype() != DType.FLOAT32 || classMean.rank() != 2) {
-            throw new OutputException("step '" + stats.stepId() + "': array '" + layer.arrays().get("classMean")
-                    + "' must be FLOAT32 [classes, neurons], found " + classMean.dtype() + " "
-                    + Arrays.toString(classMean.shape()));
-        }
-        return HeatmapMatrix.build(classMean.floats(), classMean.dim(0), classMean.dim(1), p.normalize(),
-                p.maxNeurons());
-    }
-
-    static List<String> classNames(List<String> names, int classes) {
-        List<String> out = new ArrayList<>();
-        for (int c = 0; c < classes; c++) {
-            out.add(c < names.size() ? names.get(c) : "class " + c);
-        }
-        return out;
-    }
-
-    static String title(ActivationStats stats, ActivationStats.Layer layer, HeatmapMatrix matrix,
-                        Normalize normalize) {
-        StringBuilder t = new StringBuilder(HistogramVisualizer.title(stats, layer))
-                .append(" - mean activation per class");
+    static String title(Parts.Found<Matrix> f, HeatmapMatrix matrix, Normalize normalize) {
+        StringBuilder t = new StringBuilder(f.step().stepId()).append(": ")
+                .append(f.part().layer() == null ? f.part().title() : f.part().layer())
+                .append(" (").append(matrix.totalNeurons()).append(" neurons) - mean activation per class");
         List<String> notes = new ArrayList<>();
         if (normalize == Normalize.NEURON) {
             notes.add("each neuron scaled to [0,1]");

@@ -1,7 +1,8 @@
 package io.neuronmonkey.visualizers;
 
 import io.neuronmonkey.api.ExtensionName;
-import io.neuronmonkey.api.OutputException;
+import io.neuronmonkey.api.result.Matrix;
+import io.neuronmonkey.api.result.NeuronTable;
 import io.neuronmonkey.api.Param;
 import io.neuronmonkey.api.Violations;
 import io.neuronmonkey.api.visual.Visualizer;
@@ -76,40 +77,45 @@ public class HistogramVisualizer implements Visualizer<HistogramVisualizer.Param
     @Override
     public void render(VisualizerContext<Params> ctx) {
         Params p = ctx.params();
-        List<Charts.Selected> layers = Charts.selectLayers(ctx.inputs(), p.layers(), "histogram");
+        List<Parts.Found<Matrix>> found = Parts.ofLayers(Parts.all(ctx.inputs(), Matrix.class, Parts::isHistogram),
+                p.layers(), Matrix::layer, "histogram");
+        if (found.isEmpty()) {
+            throw Parts.nothingToDraw("histogram", "per-neuron histograms (a matrix with axes neuron x bin, as "
+                    + "activation-stats writes)", ctx.inputs());
+        }
         Charts.FileNames names = new Charts.FileNames();
-        ctx.progress().start("histograms", layers.size());
-        for (Charts.Selected sel : layers) {
+        ctx.progress().start("histograms", found.size());
+        for (Parts.Found<Matrix> f : found) {
             if (ctx.cancelled()) {
                 break;
             }
-            JFreeChart chart = chart(sel.stats(), sel.layer(), p.logScale());
-            String file = names.next(sel.stats().stepId() + "-" + sel.layer().name(), "png");
-            ctx.write(file, Charts.png(chart, p.width(), p.height()),
-                    title(sel.stats(), sel.layer()) + " - activation histogram", "image/png");
+            JFreeChart chart = chart(f, p.logScale());
+            String file = names.next(f.step().stepId() + "-" + f.part().id(), "png");
+            ctx.write(file, Charts.png(chart, p.width(), p.height()), title(f) + " - activation histogram", "image/png");
             ctx.progress().advance(1);
         }
         ctx.progress().finish();
     }
 
-    static String title(ActivationStats stats, ActivationStats.Layer layer) {
-        String op = layer.opType().isEmpty() ? "" : layer.opType() + ", ";
-        return stats.stepId() + ": " + layer.name() + " (" + op + layer.neurons() + " neurons)";
+    static String title(Parts.Found<Matrix> f) {
+        Matrix m = f.part();
+        String layer = m.layer() == null ? m.title() : m.layer();
+        return f.step().stepId() + ": " + layer + " (" + m.rows().size() + " neurons)";
     }
 
     /**
-     * @param stats    the result
-     * @param layer    one of its layers
+     * @param f        a neuron x bin matrix and where it came from
      * @param logScale log-scaled count axis
-     * @return the histogram chart
-     * @throws OutputException when the layer has no histogram
+     * @return the chart of the counts pooled over neurons
      */
-    static JFreeChart chart(ActivationStats stats, ActivationStats.Layer layer, boolean logScale) {
-        double[] edges = layer.edges();
-        double[] counts = layer.counts();
-        if (edges == null || counts.length == 0) {
-            throw new OutputException("step '" + stats.stepId() + "': layer '" + layer.name()
-                    + "' has no histogram (expected layers[].histogram with edges and counts)");
+    static JFreeChart chart(Parts.Found<Matrix> f, boolean logScale) {
+        Matrix m = f.part();
+        double[] edges = m.cols().edges();
+        double[] counts = new double[m.cols().size()];
+        for (int r = 0; r < m.rows().size(); r++) {
+            for (int c = 0; c < counts.length; c++) {
+                counts[c] += m.get(r, c);
+            }
         }
         XYIntervalSeries series = new XYIntervalSeries("count");
         boolean anyPositive = false;
@@ -125,8 +131,7 @@ public class HistogramVisualizer implements Visualizer<HistogramVisualizer.Param
         XYIntervalSeriesCollection data = new XYIntervalSeriesCollection();
         data.addSeries(series);
 
-        NumberAxis x = new NumberAxis(layer.spatial() && !stats.reduce().isEmpty()
-                ? "activation (" + stats.reduce() + " over positions, per channel)" : "activation");
+        NumberAxis x = new NumberAxis(m.description().isEmpty() ? "activation" : "activation (" + m.description() + ")");
         x.setAutoRangeIncludesZero(false);
         double lo = edges[0];
         double hi = edges[edges.length - 1];
@@ -162,40 +167,32 @@ public class HistogramVisualizer implements Visualizer<HistogramVisualizer.Param
         bars.setDefaultToolTipGenerator(null);
 
         XYPlot plot = new XYPlot(data, x, y, bars);
-        if (!Double.isNaN(stats.threshold()) && stats.threshold() >= lo && stats.threshold() <= hi) {
-            ValueMarker marker = new ValueMarker(stats.threshold(), Charts.MARKER,
-                    new BasicStroke(1.2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {5f, 4f}, 0f));
-            marker.setLabel("threshold " + Charts.number(stats.threshold()));
-            marker.setLabelFont(Charts.SUBTITLE_FONT);
-            marker.setLabelPaint(Charts.MARKER);
-            marker.setLabelBackgroundColor(new Color(255, 255, 255, 220));
-            boolean labelRight = stats.threshold() < (lo + hi) / 2;
-            marker.setLabelAnchor(labelRight ? RectangleAnchor.TOP_RIGHT : RectangleAnchor.TOP_LEFT);
-            marker.setLabelTextAnchor(labelRight ? TextAnchor.TOP_LEFT : TextAnchor.TOP_RIGHT);
-            plot.addDomainMarker(marker);
-        }
-
-        JFreeChart chart = new JFreeChart(title(stats, layer), Charts.TITLE_FONT, plot, false);
+        JFreeChart chart = new JFreeChart(title(f), Charts.TITLE_FONT, plot, false);
         Charts.style(chart, plot);
-        TextTitle sub = new TextTitle(subtitle(stats, layer), Charts.SUBTITLE_FONT);
+        TextTitle sub = new TextTitle(subtitle(f, counts), Charts.SUBTITLE_FONT);
         sub.setPaint(Color.DARK_GRAY);
         chart.addSubtitle(sub);
         return chart;
     }
 
-    static String subtitle(ActivationStats stats, ActivationStats.Layer layer) {
-        StringBuilder s = new StringBuilder()
-                .append("dead: ").append(layer.dead().size())
-                .append(", always-on: ").append(layer.alwaysOn().size());
-        if (!layer.saturated().isEmpty()) {
-            s.append(", saturated: ").append(layer.saturated().size());
+    /** Tag counts of the layer's neuron table in the same result, and the number of values counted. */
+    static String subtitle(Parts.Found<Matrix> f, double[] counts) {
+        StringBuilder s = new StringBuilder();
+        Parts.table(f.result(), f.part().layer()).ifPresent(t -> {
+            for (NeuronTable.Tag tag : t.tags()) {
+                if (!tag.neurons().isEmpty() || tag.name().equals("dead")) {
+                    s.append(s.length() == 0 ? "" : ", ").append(tag.name()).append(": ").append(tag.neurons().size());
+                }
+            }
+            s.append(" of ").append(t.neurons()).append(" neurons");
+        });
+        double total = 0;
+        for (double c : counts) {
+            total += c;
         }
-        s.append(" of ").append(layer.neurons()).append(" neurons");
-        if (stats.examples() >= 0) {
-            s.append("  \u00b7  ").append(stats.examples()).append(" examples");
-        }
-        if (!Double.isNaN(layer.sparsity())) {
-            s.append("  \u00b7  sparsity ").append(Charts.percent(layer.sparsity()));
+        int rows = f.part().rows().size();
+        if (rows > 0) {
+            s.append(s.length() == 0 ? "" : "  \u00b7  ").append(Math.round(total / rows)).append(" examples");
         }
         return s.toString();
     }

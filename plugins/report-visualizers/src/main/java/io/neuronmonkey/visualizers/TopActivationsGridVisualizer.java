@@ -2,6 +2,7 @@ package io.neuronmonkey.visualizers;
 
 import io.neuronmonkey.api.ExtensionName;
 import io.neuronmonkey.api.OutputException;
+import io.neuronmonkey.api.result.ExampleSet;
 import io.neuronmonkey.api.Param;
 import io.neuronmonkey.api.Violations;
 import io.neuronmonkey.api.tensor.DType;
@@ -103,81 +104,44 @@ public class TopActivationsGridVisualizer implements Visualizer<TopActivationsGr
     public TopActivationsGridVisualizer() {
     }
 
-    /** One layer chosen for drawing. */
-    record Selected(TopActivations top, TopActivations.Layer layer) {
-    }
-
     @Override
     public void render(VisualizerContext<Params> ctx) {
         Params p = ctx.params();
-        List<Selected> layers = select(ctx.inputs(), p.layers());
-        List<Selected> drawable = layers.stream()
-                .filter(s -> s.top().array(s.layer(), "topInputs").isPresent()).toList();
+        List<Parts.Found<ExampleSet>> all = Parts.ofLayers(Parts.all(ctx.inputs(), ExampleSet.class, e -> true),
+                p.layers(), ExampleSet::layer, "top-activations-grid");
+        if (all.isEmpty()) {
+            throw Parts.nothingToDraw("top-activations-grid", "example sets (as top-activations writes)", ctx.inputs());
+        }
+        List<Parts.Found<ExampleSet>> drawable = all.stream().filter(f -> f.part().inputs() != null).toList();
         if (drawable.isEmpty()) {
             Set<String> steps = new LinkedHashSet<>();
-            layers.forEach(s -> steps.add(s.top().stepId()));
+            all.forEach(f -> steps.add(f.step().stepId()));
             throw new OutputException("top-activations-grid draws the kept input images, but step(s) "
-                    + String.join(", ", steps) + " kept none (no layers[].arrays.topInputs); run top-activations "
+                    + String.join(", ", steps) + " kept none (their example sets have no inputs); run top-activations "
                     + "with includeInputs: true, or leave this step out (html-report still lists the examples)");
         }
         Charts.FileNames names = new Charts.FileNames();
         ctx.progress().start("top-activation grids", drawable.size());
-        for (Selected sel : drawable) {
+        for (Parts.Found<ExampleSet> f : drawable) {
             if (ctx.cancelled()) {
                 break;
             }
-            for (boolean bottom : new boolean[] {false, true}) {
-                String role = bottom ? "bottomInputs" : "topInputs";
-                Tensor inputs = sel.top().array(sel.layer(), role).orElse(null);
-                if (inputs == null) {
-                    continue;
-                }
-                Tensor values = sel.top().array(sel.layer(), bottom ? "bottomValues" : "topValues").orElse(null);
-                Grid grid = Grid.of(sel, inputs, values, bottom, p);
-                String title = title(sel, grid, bottom);
-                String file = names.next(sel.top().stepId() + "-" + sel.layer().name() + (bottom ? "-bottom" : "-top"),
-                        "png");
-                ctx.write(file, png(draw(grid, title, p), file), title, "image/png");
-            }
+            Grid grid = Grid.of(f.part(), null, p.maxNeurons());
+            String title = title(f, grid);
+            String file = names.next(f.step().stepId() + "-" + f.part().id(), "png");
+            ctx.write(file, png(draw(grid, title, p.cellSize(), p.range(), p.regions()), file), title, "image/png");
             ctx.progress().advance(1);
         }
         ctx.progress().finish();
     }
 
-    static List<Selected> select(List<StepOutput> inputs, List<String> filter) {
-        List<Selected> all = new ArrayList<>();
-        for (StepOutput in : inputs) {
-            TopActivations.of(in).ifPresent(t -> t.layers().forEach(l -> all.add(new Selected(t, l))));
-        }
-        if (all.isEmpty()) {
-            List<String> seen = inputs.stream().map(i -> i.stepId() + " (" + i.extension() + ")").toList();
-            throw new OutputException("top-activations-grid draws the layers of top-activations results, but no "
-                    + "input has one; inputs: " + (seen.isEmpty() ? "none" : String.join(", ", seen))
-                    + " - add a top-activations step to this step's inputs");
-        }
-        if (filter == null) {
-            return all;
-        }
-        Set<String> known = new LinkedHashSet<>();
-        all.forEach(s -> known.add(s.layer().name()));
-        List<String> missing = filter.stream().filter(f -> !known.contains(f)).toList();
-        if (!missing.isEmpty()) {
-            throw new OutputException("top-activations-grid params.layers names " + missing
-                    + " which no top-activations input has; layers there: " + String.join(", ", known));
-        }
-        return all.stream().filter(s -> filter.contains(s.layer().name())).toList();
-    }
-
-    static String title(Selected sel, Grid grid, boolean bottom) {
-        TopActivations.Layer l = sel.layer();
-        StringBuilder t = new StringBuilder(sel.top().stepId()).append(": ").append(l.name()).append(" - ")
-                .append(bottom ? "lowest " : "top ").append(grid.columns()).append(" inputs per neuron");
-        if (!sel.top().reduce().isEmpty() && l.spatial()) {
-            t.append(" (").append(sel.top().reduce()).append(" over positions)");
-        }
-        int total = Math.max(l.neurons(), grid.totalNeurons());
-        if (grid.rows().size() < total) {
-            t.append(", first ").append(grid.rows().size()).append(" of ").append(total).append(" neurons");
+    static String title(Parts.Found<ExampleSet> f, Grid grid) {
+        ExampleSet e = f.part();
+        StringBuilder t = new StringBuilder(f.step().stepId()).append(": ").append(e.layer()).append(" - ")
+                .append(e.order().equals("bottom") ? "lowest " : "top ").append(grid.columns())
+                .append(" inputs per neuron (").append(e.value()).append(")");
+        if (grid.rows().size() < grid.totalNeurons()) {
+            t.append(", first ").append(grid.rows().size()).append(" of ").append(grid.totalNeurons()).append(" neurons");
         }
         return t.toString();
     }
@@ -197,19 +161,25 @@ public class TopActivationsGridVisualizer implements Visualizer<TopActivationsGr
         /**
          * @param neuron  neuron index
          * @param pixels  per rank, the image as [H, W, C] values, or null where no example was kept
-         * @param entries per rank, the summary's entry, or null
-         * @param values  per rank, the activation (NaN when unknown)
+         * @param entries per rank, the example, or null
+         * @param classes label index to class name
          */
-        record Row(int neuron, float[][] pixels, TopActivations.Entry[] entries, double[] values) {
+        record Row(int neuron, float[][] pixels, ExampleSet.Example[] entries, List<String> classes) {
         }
 
-        static Grid of(Selected sel, Tensor inputs, Tensor values, boolean bottom, Params p) {
-            String name = sel.layer().arrays().get(bottom ? "bottomInputs" : "topInputs");
+        /**
+         * @param set        an example set with inputs
+         * @param only       the neurons to show, in order, or null for every neuron by index
+         * @param maxNeurons most rows
+         * @return the grid
+         */
+        static Grid of(ExampleSet set, List<Integer> only, int maxNeurons) {
+            Tensor inputs = set.inputs().data();
             int[] s = inputs.shape();
             if (inputs.dtype() != DType.FLOAT32 || (s.length != 4 && s.length != 5)) {
-                throw new OutputException("step '" + sel.top().stepId() + "': array '" + name
-                        + "' must be FLOAT32 [neurons, k, H, W, C], found " + inputs.dtype() + " "
-                        + Arrays.toString(s));
+                throw new OutputException("example set '" + set.id() + "': inputs must be FLOAT32 [neuron, rank, "
+                        + "height, width(, channel)] images, found " + inputs.dtype() + " " + Arrays.toString(s)
+                        + " " + set.inputs().dims());
             }
             int neurons = s[0];
             int k = s[1];
@@ -218,31 +188,26 @@ public class TopActivationsGridVisualizer implements Visualizer<TopActivationsGr
             int c = s.length == 5 ? s[4] : 1;
             int per = h * w * c;
             float[] data = inputs.floats();
-            float[] vals = values != null && values.dtype() == DType.FLOAT32 && values.rank() == 2
-                    && values.dim(0) == neurons && values.dim(1) == k ? values.floats() : null;
             List<Integer> order = new ArrayList<>();
-            if (sel.layer().rows().isEmpty()) {
+            if (only != null) {
+                order.addAll(only);
+            } else {
                 for (int n = 0; n < neurons; n++) {
                     order.add(n);
                 }
-            } else {
-                sel.layer().rows().forEach(r -> order.add(r.index()));
             }
             List<Row> rows = new ArrayList<>();
             for (int n : order) {
-                if (rows.size() == p.maxNeurons()) {
+                if (rows.size() == maxNeurons) {
                     break;
                 }
                 if (n < 0 || n >= neurons) {
-                    throw new OutputException("step '" + sel.top().stepId() + "': layer '" + sel.layer().name()
-                            + "' lists neuron " + n + " but array '" + name + "' holds " + neurons + " neurons");
+                    throw new OutputException("example set '" + set.id() + "' has no neuron " + n + " (its inputs hold "
+                            + neurons + " neurons)");
                 }
-                TopActivations.NeuronTops tops = sel.layer().rows().stream().filter(r -> r.index() == n)
-                        .findFirst().orElse(null);
-                List<TopActivations.Entry> list = tops == null ? List.of() : bottom ? tops.bottom() : tops.top();
+                List<ExampleSet.Example> list = set.of(n).map(ExampleSet.NeuronExamples::examples).orElse(List.of());
                 float[][] pixels = new float[k][];
-                TopActivations.Entry[] entries = new TopActivations.Entry[k];
-                double[] v = new double[k];
+                ExampleSet.Example[] entries = new ExampleSet.Example[k];
                 for (int j = 0; j < k; j++) {
                     int from = (n * k + j) * per;
                     float[] img = Arrays.copyOfRange(data, from, from + per);
@@ -252,10 +217,8 @@ public class TopActivationsGridVisualizer implements Visualizer<TopActivationsGr
                     }
                     pixels[j] = any ? img : null;
                     entries[j] = j < list.size() ? list.get(j) : null;
-                    v[j] = entries[j] != null && !Double.isNaN(entries[j].value()) ? entries[j].value()
-                            : vals != null ? vals[n * k + j] : Double.NaN;
                 }
-                rows.add(new Row(n, pixels, entries, v));
+                rows.add(new Row(n, pixels, entries, set.classNames()));
             }
             return new Grid(h, w, c, k, List.copyOf(rows), neurons);
         }
@@ -276,8 +239,8 @@ public class TopActivationsGridVisualizer implements Visualizer<TopActivationsGr
         return cellX(k, cellSize);
     }
 
-    static BufferedImage draw(Grid grid, String title, Params p) {
-        int cell = p.cellSize();
+    static BufferedImage draw(Grid grid, String title, int cellSize, List<Double> range, boolean regions) {
+        int cell = cellSize;
         int width = imageWidth(grid.columns(), cell);
         int height = cellY(grid.rows().size(), cell) + GAP;
         BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
@@ -314,12 +277,12 @@ public class TopActivationsGridVisualizer implements Visualizer<TopActivationsGr
                         g.fillRect(x, y, cell, cell);
                         continue;
                     }
-                    paintImage(img, x, y, cell, row.pixels()[j], grid, p.range());
-                    TopActivations.Entry e = row.entries()[j];
-                    if (p.regions() && e != null && e.region() != null) {
+                    paintImage(img, x, y, cell, row.pixels()[j], grid, range);
+                    ExampleSet.Example e = row.entries()[j];
+                    if (regions && e != null && e.region() != null) {
                         outline(img, x, y, cell, grid, e.region());
                     }
-                    caption(g, x, y + cell, cell, row.values()[j], e);
+                    caption(g, x, y + cell, cell, e == null ? Double.NaN : e.value(), e, row.classes());
                 }
             }
         } finally {
@@ -425,14 +388,15 @@ public class TopActivationsGridVisualizer implements Visualizer<TopActivationsGr
         return (i * cell + side - 1) / side;
     }
 
-    private static void caption(Graphics2D g, int x, int y, int cell, double value, TopActivations.Entry e) {
+    private static void caption(Graphics2D g, int x, int y, int cell, double value, ExampleSet.Example e,
+                                List<String> classes) {
         g.setFont(SMALL_FONT);
         FontMetrics fm = g.getFontMetrics();
         g.setColor(TEXT);
         String v = Charts.number(value);
         g.drawString(fit(g, v, cell), x + (cell - fm.stringWidth(fit(g, v, cell))) / 2, y + 10);
-        String what = e == null ? "" : !e.className().isEmpty() ? e.className()
-                : e.label() >= 0 ? "label " + e.label() : e.id();
+        String what = e == null ? "" : e.label() == null ? e.exampleId()
+                : e.label() >= 0 && e.label() < classes.size() ? classes.get(e.label()) : "label " + e.label();
         if (!what.isEmpty()) {
             g.setColor(MUTED);
             String s = fit(g, what, cell);

@@ -10,7 +10,15 @@ import io.neuronmonkey.api.analysis.StreamingAnalyzer;
 import io.neuronmonkey.api.data.Batch;
 import io.neuronmonkey.api.data.DatasetInfo;
 import io.neuronmonkey.api.model.LayerInfo;
+import io.neuronmonkey.api.result.Finding;
+import io.neuronmonkey.api.result.Interval;
+import io.neuronmonkey.api.result.Matrix;
+import io.neuronmonkey.api.result.NdArray;
+import io.neuronmonkey.api.result.NeuronRef;
+import io.neuronmonkey.api.result.NeuronTable;
+import io.neuronmonkey.api.result.Ranking;
 import io.neuronmonkey.api.tensor.Tensor;
+import org.apache.commons.math3.distribution.TDistribution;
 import org.pf4j.Extension;
 
 import java.math.BigInteger;
@@ -30,7 +38,15 @@ import java.util.TreeSet;
  * tied to a label or to a planted feature (the demo data's watermark) stand out. Per layer, key and value: count,
  * mean and standard deviation per neuron from exact sums ({@link ExactMoments}: identical however the data is split).
  * Two-valued keys get d of one value against the other; keys with more values get d of each value against the rest.
- * Neurons are ranked by |d| per layer and across layers. Labels are the key {@code class}.
+ * Labels are the key {@code class}.
+ * <p>
+ * Per used key {@code K} (id prefix {@code k}: the key with characters outside {@code [A-Za-z0-9_-]} as '_') the result
+ * holds a ranking {@code k-ranking} of the neurons of all layers by |d|, each with the 95% interval of d (normal
+ * approximation of Hedges &amp; Olkin), the two-sided Welch t-test p-value and the Benjamini-Hochberg q-value over every
+ * neuron tested for the key; per layer (prefix {@code p}) a neuron table {@code p-k-effect} of d (and the group means
+ * and standard deviations for two values) and a matrix {@code p-k-means} of value x neuron means. A key whose best
+ * neuron has |d| &gt;= 0.8 at q &lt; 0.05 gives a finding: notable, or info for {@code class}, whose neurons track the
+ * labels by design.
  */
 @Extension
 @ExtensionName(value = "activation-breakdown",
@@ -46,6 +62,18 @@ public final class ActivationBreakdownAnalyzer implements StreamingAnalyzer<Acti
     static final Set<String> POSITIVE = Set.of("on", "true", "yes", "1", "present", "positive");
     /** Distinct values remembered for a key that has too many, only to say how many. */
     static final int DISTINCT_CAP = 1000;
+    /** Two-sided 95% normal quantile. */
+    static final double Z95 = 1.959963984540054;
+    /** |d| from which a neuron is said to track a key (Cohen's "large" effect). */
+    static final double LARGE_EFFECT = 0.8;
+    /** q-value below which a tracking neuron becomes a finding. */
+    static final double FDR = 0.05;
+    /** The effect-size definition, as the summary states it. */
+    static final String EFFECT_SIZE = "Cohen's d = (mean A - mean B) / pooled std, pooled std = sqrt(((nA-1) varA + (nB-1) varB) "
+            + "/ (nA + nB - 2)), sample variances; two values: A vs B where A is the value among "
+            + new TreeSet<>(POSITIVE) + " when exactly one is, otherwise the first in sorted order; more values: "
+            + "each value (A) vs all other examples with the key (B); +-Infinity when both groups are constant "
+            + "and differ, NaN (not ranked) when a group is empty";
 
     /**
      * Params of activation-breakdown.
@@ -325,44 +353,116 @@ public final class ActivationBreakdownAnalyzer implements StreamingAnalyzer<Acti
             r.put("examples", examples);
             r.put("keys", used);
             r.put("skippedKeys", skipped);
-            r.put("effectSize", "Cohen's d = (mean A - mean B) / pooled std, pooled std = sqrt(((nA-1) varA + (nB-1) varB) "
-                    + "/ (nA + nB - 2)), sample variances; two values: A vs B where A is the value among "
-                    + new TreeSet<>(POSITIVE) + " when exactly one is, otherwise the first in sorted order; more values: "
-                    + "each value (A) vs all other examples with the key (B); +-Infinity when both groups are constant "
-                    + "and differ, NaN (not ranked) when a group is empty");
+            r.put("effectSize", EFFECT_SIZE);
             r.put("valueOrder", "class: label order; other keys: sorted (String order)");
             r.put("nonFiniteValuesSkipped", nonFinite);
-            List<Object> layerList = new ArrayList<>();
-            Map<String, List<Ranked>> overall = new LinkedHashMap<>();
-            for (int l = 0; l < layers.size(); l++) {
-                LayerInfo layer = layers.get(l);
-                List<Object> keyList = new ArrayList<>();
-                for (Contrast ct : contrasts) {
-                    keyList.add(ct.layer(l, layer, r, overall.computeIfAbsent(ct.s.key, k -> new ArrayList<>())));
-                }
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("name", layer.name());
-                m.put("opType", layer.opType());
-                m.put("shape", java.util.Arrays.stream(layer.shape()).boxed().toList());
-                m.put("neurons", layer.neurons());
-                m.put("keys", keyList);
-                layerList.add(m);
-            }
-            r.put("layers", layerList);
-            List<Object> overallList = new ArrayList<>();
+            Map<String, Object> values = new LinkedHashMap<>();
             for (Contrast ct : contrasts) {
-                List<Ranked> all = overall.get(ct.s.key);
-                if (all == null || ct.order.length < 2) {
-                    continue;
+                List<Object> vc = new ArrayList<>();
+                for (int j : ct.order) {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("value", ct.s.values.get(j));
+                    m.put("count", ct.s.counts.get(j)[0]);
+                    vc.add(m);
                 }
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("key", ct.s.key);
-                m.put("contrast", ct.contrast());
-                m.put("ranking", rank(all).stream().limit(params.top()).map(x -> x.json(true)).toList());
-                overallList.add(m);
+                values.put(ct.s.key, vc);
             }
-            r.put("overall", overallList);
+            r.put("values", values);
+
+            Ids ids = new Ids();
+            Ids layerIds = new Ids();
+            List<String> layerPrefix = layers.stream().map(l -> layerIds.prefix(l.name())).toList();
+            Ids keyIds = new Ids();
+            List<Finding> notable = new ArrayList<>();
+            List<Finding> info = new ArrayList<>();
+            for (Contrast ct : contrasts) {
+                String k = keyIds.prefix(ct.s.key);
+                List<Effect> all = new ArrayList<>();
+                List<List<Effect>> perLayer = new ArrayList<>();
+                double[][][] means = new double[layers.size()][][];
+                for (int l = 0; l < layers.size(); l++) {
+                    means[l] = ct.means(l);
+                    List<Effect> effects = ct.effects(l);
+                    perLayer.add(effects);
+                    all.addAll(effects);
+                }
+                double[] q = benjaminiHochberg(all.stream().mapToDouble(t -> t.p).toArray());
+                for (int i = 0; i < all.size(); i++) {
+                    all.get(i).q = q[i];
+                }
+                boolean contrasted = ct.order.length >= 2;
+                String rankingId = contrasted ? ids.unique(k + "-ranking") : null;
+                List<Effect> ranked = contrasted ? rank(ct.rankable(perLayer)) : List.of();
+                if (contrasted) {
+                    r.part(new Ranking(rankingId, "Neurons that track " + ct.s.key
+                            + (ct.order.length == 2 ? " (" + ct.contrast() + ")" : ""),
+                            "Cohen's d (" + (ct.order.length == 2 ? ct.contrast() : "value vs rest") + ")",
+                            ranked.stream().limit(params.top()).map(t -> t.entry(ct.s.key)).toList(),
+                            rankingDescription(ct)));
+                }
+                String[] effectIds = new String[layers.size()];
+                for (int l = 0; l < layers.size(); l++) {
+                    LayerInfo layer = layers.get(l);
+                    String p = layerPrefix.get(l) + "-" + k;
+                    if (contrasted) {
+                        effectIds[l] = ids.unique(p + "-effect");
+                        r.part(ct.effectTable(effectIds[l], layer, perLayer.get(l)));
+                    }
+                    int nn = layer.neurons();
+                    int nv = ct.order.length;
+                    float[] mv = new float[nv * nn];
+                    List<String> labels = new ArrayList<>(nv);
+                    for (int j = 0; j < nv; j++) {
+                        labels.add(ct.s.values.get(ct.order[j]));
+                        for (int c = 0; c < nn; c++) {
+                            mv[j * nn + c] = (float) means[l][j][c];
+                        }
+                    }
+                    String dim = Ids.dimension(ct.s.key);
+                    if ("neuron".equals(dim)) {
+                        dim = "key_neuron";
+                    }
+                    r.part(new Matrix(ids.unique(p + "-means"), layer.name() + ": mean per " + ct.s.key,
+                            Matrix.Axis.of(dim, labels), Matrix.Axis.neurons(nn),
+                            NdArray.of(Tensor.ofFloats(mv, nv, nn), dim, "neuron"), "mean activation", layer.name(),
+                            "mean of the " + reduced(layer) + " over the examples with each value of " + ct.s.key
+                                    + " (non-finite values skipped; NaN where a value has no example)"));
+                }
+                if (!ranked.isEmpty()) {
+                    Effect best = ranked.get(0);
+                    if (Math.abs(best.d) >= LARGE_EFFECT && !Double.isNaN(best.q) && best.q < FDR) {
+                        List<NeuronRef> neurons = ranked.stream().filter(t -> Math.abs(t.d) >= LARGE_EFFECT).limit(5)
+                                .map(t -> new NeuronRef(t.layer, t.neuron)).toList();
+                        String contrast = ct.order.length == 2 ? ct.contrast() : best.value + " vs rest";
+                        Finding f = new Finding(ids.unique(k + "-tracks"),
+                                CLASS_KEY.equals(ct.s.key) ? Finding.Severity.INFO : Finding.Severity.NOTABLE,
+                                new NeuronRef(best.layer, best.neuron) + " tracks " + ct.s.key + " (" + contrast
+                                        + "): Cohen's d " + Numbers.sig3(best.d),
+                                new Finding.Strength("Cohen's d", best.d, best.interval, best.q), neurons,
+                                List.of(rankingId, effectIds[best.layerIndex]));
+                        (f.severity() == Finding.Severity.INFO ? info : notable).add(f);
+                    }
+                }
+            }
+            Comparator<Finding> byEffect = Comparator.comparingDouble(f -> -Math.abs(f.strength().value()));
+            notable.stream().sorted(byEffect).forEach(r::finding);
+            info.stream().sorted(byEffect).forEach(r::finding);
             return r.build();
+        }
+
+        private String reduced(LayerInfo layer) {
+            return layer.spatial() ? params.reduce().name().toLowerCase(Locale.ROOT) + " over positions" : "activation";
+        }
+
+        private String rankingDescription(Contrast ct) {
+            String family = ct.order.length == 2 ? "every neuron" : "every neuron and value";
+            return "neurons of every layer by |d|, at most " + params.top() + (ct.order.length > 2
+                    ? "; each neuron with the value it is most distinct for (value vs the other examples with the key)"
+                    : "") + ". interval: 95% confidence interval of d by the normal approximation (Hedges & Olkin), "
+                    + "d +- 1.96 sqrt((nA + nB) / (nA nB) + d^2 / (2 (nA + nB))), none when d is infinite; p: two-sided "
+                    + "Welch t-test (Welch-Satterthwaite degrees of freedom) from the exact means and sample variances; "
+                    + "q: Benjamini-Hochberg over the p-values of " + family + " of every layer tested for "
+                    + ct.s.key + " (not only the ones listed)";
         }
 
         /** Value indices in output order. */
@@ -404,134 +504,267 @@ public final class ActivationBreakdownAnalyzer implements StreamingAnalyzer<Acti
             }
 
             String contrast() {
-                if (order.length == 2) {
-                    return s.values.get(order[a]) + " vs " + s.values.get(order[b]);
-                }
-                return order.length > 2 ? "each value vs the rest" : null;
+                return s.values.get(order[a]) + " vs " + s.values.get(order[b]);
             }
 
-            Map<String, Object> layer(int l, LayerInfo layer, AnalysisResult.Builder r, List<Ranked> overall) {
+            /** @return the mean of every neuron of layer l per value, {@code [value (output order)][neuron]}; NaN when empty */
+            double[][] means(int l) {
+                int nn = layers.get(l).neurons();
+                double[][] mean = new double[order.length][nn];
+                for (int j = 0; j < order.length; j++) {
+                    ExactMoments m = s.moments.get(l).get(order[j]);
+                    for (int c = 0; c < nn; c++) {
+                        mean[j][c] = m.count(c) == 0 ? Double.NaN : m.mean(c);
+                    }
+                }
+                return mean;
+            }
+
+            /**
+             * @return the effects of layer l: two values, one per neuron (A vs B); more values, one per value (output
+             *         order) and neuron (value vs the rest), value-major; none for one value
+             */
+            List<Effect> effects(int l) {
+                LayerInfo layer = layers.get(l);
                 int nn = layer.neurons();
                 int nv = order.length;
+                List<Effect> out = new ArrayList<>();
+                if (nv < 2) {
+                    return out;
+                }
                 List<ExactMoments> ms = s.moments.get(l);
-                float[] means = new float[nv * nn];
-                float[] stds = new float[nv * nn];
-                double[][] mean = new double[nv][nn];
-                double[][] var = new double[nv][nn];
-                long[][] cnt = new long[nv][nn];
-                BigInteger[] totS1 = new BigInteger[nn];
-                BigInteger[] totS2 = new BigInteger[nn];
-                long[] totN = new long[nn];
-                java.util.Arrays.fill(totS1, BigInteger.ZERO);
-                java.util.Arrays.fill(totS2, BigInteger.ZERO);
                 BigInteger[][] s1 = new BigInteger[nv][nn];
                 BigInteger[][] s2 = new BigInteger[nv][nn];
+                long[][] cnt = new long[nv][nn];
                 for (int j = 0; j < nv; j++) {
                     ExactMoments m = ms.get(order[j]);
                     for (int c = 0; c < nn; c++) {
                         cnt[j][c] = m.count(c);
                         s1[j][c] = m.sumUnits(c);
                         s2[j][c] = m.squareUnits(c);
-                        mean[j][c] = cnt[j][c] == 0 ? Double.NaN : ExactMoments.mean(s1[j][c], cnt[j][c]);
-                        var[j][c] = ExactMoments.variance(s1[j][c], s2[j][c], cnt[j][c]);
-                        means[j * nn + c] = (float) mean[j][c];
-                        stds[j * nn + c] = cnt[j][c] == 0 ? Float.NaN : (float) Math.sqrt(var[j][c]);
-                        totS1[c] = totS1[c].add(s1[j][c]);
-                        totS2[c] = totS2[c].add(s2[j][c]);
-                        totN[c] += cnt[j][c];
                     }
                 }
-                String prefix = TopActivationsAnalyzer.arrayName(layer.name()) + "-" + TopActivationsAnalyzer.arrayName(s.key);
-                Map<String, Object> arrays = new LinkedHashMap<>();
-                r.array(prefix + "-means", Tensor.ofFloats(means, nv, nn));
-                arrays.put("means", prefix + "-means");
-                r.array(prefix + "-std", Tensor.ofFloats(stds, nv, nn));
-                arrays.put("std", prefix + "-std");
-                List<Ranked> ranking = new ArrayList<>();
                 if (nv == 2) {
-                    float[] effect = new float[nn];
                     for (int c = 0; c < nn; c++) {
-                        double d = cohen(mean[a][c], var[a][c], cnt[a][c], mean[b][c], var[b][c], cnt[b][c]);
-                        effect[c] = (float) d;
-                        ranking.add(new Ranked(layer.name(), l, c, null, d, mean[a][c], mean[b][c], Math.sqrt(var[a][c]),
-                                Math.sqrt(var[b][c])));
+                        out.add(Effect.of(layer.name(), l, c, null, s1[a][c], s2[a][c], cnt[a][c], s1[b][c], s2[b][c], cnt[b][c]));
                     }
-                    r.array(prefix + "-effect", Tensor.ofFloats(effect, nn));
-                    arrays.put("effect", prefix + "-effect");
-                } else if (nv > 2) {
-                    float[] effect = new float[nv * nn];
-                    Ranked[] best = new Ranked[nn];
-                    for (int j = 0; j < nv; j++) {
-                        for (int c = 0; c < nn; c++) {
-                            long nRest = totN[c] - cnt[j][c];
-                            BigInteger r1 = totS1[c].subtract(s1[j][c]);
-                            BigInteger r2 = totS2[c].subtract(s2[j][c]);
-                            double mRest = nRest == 0 ? Double.NaN : ExactMoments.mean(r1, nRest);
-                            double vRest = ExactMoments.variance(r1, r2, nRest);
-                            double d = cohen(mean[j][c], var[j][c], cnt[j][c], mRest, vRest, nRest);
-                            effect[j * nn + c] = (float) d;
-                            Ranked x = new Ranked(layer.name(), l, c, s.values.get(order[j]), d, mean[j][c], mRest,
-                                    Math.sqrt(var[j][c]), Math.sqrt(vRest));
-                            if (!Double.isNaN(d) && (best[c] == null || Math.abs(d) > Math.abs(best[c].effect))) {
-                                best[c] = x;
+                    return out;
+                }
+                for (int j = 0; j < nv; j++) {
+                    for (int c = 0; c < nn; c++) {
+                        BigInteger r1 = BigInteger.ZERO;
+                        BigInteger r2 = BigInteger.ZERO;
+                        long rn = 0;
+                        for (int o = 0; o < nv; o++) {
+                            if (o != j) {
+                                r1 = r1.add(s1[o][c]);
+                                r2 = r2.add(s2[o][c]);
+                                rn += cnt[o][c];
                             }
                         }
+                        out.add(Effect.of(layer.name(), l, c, s.values.get(order[j]), s1[j][c], s2[j][c], cnt[j][c], r1, r2, rn));
                     }
-                    for (Ranked x : best) {
-                        if (x != null) {
-                            ranking.add(x);
+                }
+                return out;
+            }
+
+            /** @return per neuron the test to rank: its only one, or (more values) the one of largest |d| */
+            List<Effect> rankable(List<List<Effect>> perLayer) {
+                if (order.length == 2) {
+                    return perLayer.stream().flatMap(List::stream).toList();
+                }
+                List<Effect> out = new ArrayList<>();
+                for (int l = 0; l < perLayer.size(); l++) {
+                    int nn = layers.get(l).neurons();
+                    List<Effect> effects = perLayer.get(l);
+                    for (int c = 0; c < nn; c++) {
+                        Effect best = null;
+                        for (int j = 0; j < order.length; j++) {
+                            Effect t = effects.get(j * nn + c);
+                            if (!Double.isNaN(t.d) && (best == null || Math.abs(t.d) > Math.abs(best.d))) {
+                                best = t;
+                            }
+                        }
+                        if (best != null) {
+                            out.add(best);
                         }
                     }
-                    r.array(prefix + "-effect", Tensor.ofFloats(effect, nv, nn));
-                    arrays.put("effect", prefix + "-effect");
                 }
-                overall.addAll(ranking);
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("key", s.key);
-                List<Object> values = new ArrayList<>();
-                for (int j = 0; j < nv; j++) {
-                    values.add(Map.of("value", s.values.get(order[j]), "count", s.counts.get(order[j])[0]));
+                return out;
+            }
+
+            NeuronTable effectTable(String id, LayerInfo layer, List<Effect> effects) {
+                int nn = layer.neurons();
+                List<NeuronTable.Column> cols = new ArrayList<>();
+                String ci = "; interval: 95% normal approximation (Hedges & Olkin), d itself where d is infinite";
+                if (order.length == 2) {
+                    String va = s.values.get(order[a]);
+                    String vb = s.values.get(order[b]);
+                    cols.add(dColumn("d", "Cohen's d of " + s.key + "=" + va + " vs " + s.key + "=" + vb + ci, effects, 0, nn));
+                    cols.add(perNeuron("meanA", "activation", "mean where " + s.key + "=" + va, effects, t -> t.meanA));
+                    cols.add(perNeuron("meanB", "activation", "mean where " + s.key + "=" + vb, effects, t -> t.meanB));
+                    cols.add(perNeuron("stdA", "activation", "sample std (n - 1) where " + s.key + "=" + va, effects, t -> t.stdA));
+                    cols.add(perNeuron("stdB", "activation", "sample std (n - 1) where " + s.key + "=" + vb, effects, t -> t.stdB));
+                } else {
+                    for (int j = 0; j < order.length; j++) {
+                        String v = s.values.get(order[j]);
+                        cols.add(dColumn("d:" + v, "Cohen's d of " + s.key + "=" + v + " vs the other values" + ci,
+                                effects, j * nn, nn));
+                    }
                 }
-                m.put("values", values);
-                m.put("contrast", contrast());
-                if (nv >= 2) {
-                    m.put("ranking", rank(ranking).stream().limit(params.top()).map(x -> x.json(false)).toList());
+                return new NeuronTable(id, layer.name() + ": effect of " + s.key, layer.name(), nn, cols, List.of(),
+                        "per neuron of " + layer.name() + ", Cohen's d with the pooled sample std ("
+                                + (order.length == 2 ? contrast() : "each value vs the rest") + ")");
+            }
+
+            private NeuronTable.Column dColumn(String name, String description, List<Effect> effects, int from, int nn) {
+                float[] d = new float[nn];
+                float[] lo = new float[nn];
+                float[] hi = new float[nn];
+                for (int c = 0; c < nn; c++) {
+                    Effect t = effects.get(from + c);
+                    d[c] = (float) t.d;
+                    lo[c] = (float) (t.interval == null ? t.d : t.interval.low());
+                    hi[c] = (float) (t.interval == null ? t.d : t.interval.high());
                 }
-                m.put("arrays", arrays);
-                return m;
+                return new NeuronTable.Column(name, "Cohen's d", description, NdArray.perNeuron(d), NdArray.perNeuron(lo),
+                        NdArray.perNeuron(hi));
+            }
+
+            private NeuronTable.Column perNeuron(String name, String unit, String description, List<Effect> effects,
+                                                 java.util.function.ToDoubleFunction<Effect> f) {
+                float[] v = new float[effects.size()];
+                for (int c = 0; c < v.length; c++) {
+                    v[c] = (float) f.applyAsDouble(effects.get(c));
+                }
+                return new NeuronTable.Column(name, unit, description, NdArray.perNeuron(v), null, null);
             }
         }
     }
 
-    /** A neuron's effect size for one key (and, for keys with more than two values, the value it is largest for). */
-    record Ranked(String layer, int layerIndex, int neuron, String value, double effect, double meanA, double meanB,
-                  double stdA, double stdB) {
+    /**
+     * One neuron's contrast for one key: A (a value) against B (the other value, or the rest), with Cohen's d, its
+     * interval, the Welch p-value and, once every test of the key is known, the Benjamini-Hochberg q-value.
+     */
+    static final class Effect {
+        final String layer;
+        final int layerIndex;
+        final int neuron;
+        /** the value tested against the rest, or null for a two-valued key */
+        final String value;
+        final double d;
+        final Interval interval;
+        final double p;
+        final double meanA;
+        final double meanB;
+        final double stdA;
+        final double stdB;
+        double q = Double.NaN;
 
-        Map<String, Object> json(boolean withLayer) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            if (withLayer) {
-                m.put("layer", layer);
-            }
-            m.put("neuron", neuron);
-            if (value != null) {
-                m.put("value", value);
-            }
-            m.put("effectSize", effect);
-            m.put("meanA", meanA);
-            m.put("meanB", meanB);
-            m.put("diff", meanA - meanB);
-            m.put("stdA", stdA);
-            m.put("stdB", stdB);
-            return m;
+        private Effect(String layer, int layerIndex, int neuron, String value, double d, Interval interval, double p,
+                     double meanA, double meanB, double stdA, double stdB) {
+            this.layer = layer;
+            this.layerIndex = layerIndex;
+            this.neuron = neuron;
+            this.value = value;
+            this.d = d;
+            this.interval = interval;
+            this.p = p;
+            this.meanA = meanA;
+            this.meanB = meanB;
+            this.stdA = stdA;
+            this.stdB = stdB;
+        }
+
+        /** From exact sums (units of {@link ExactMoments}) of both groups. */
+        static Effect of(String layer, int layerIndex, int neuron, String value, BigInteger sA, BigInteger sqA, long nA,
+                       BigInteger sB, BigInteger sqB, long nB) {
+            double meanA = nA == 0 ? Double.NaN : ExactMoments.mean(sA, nA);
+            double meanB = nB == 0 ? Double.NaN : ExactMoments.mean(sB, nB);
+            double varA = ExactMoments.variance(sA, sqA, nA);
+            double varB = ExactMoments.variance(sB, sqB, nB);
+            double d = cohen(meanA, varA, nA, meanB, varB, nB);
+            return new Effect(layer, layerIndex, neuron, value, d, cohenInterval(d, nA, nB),
+                    welchP(meanA, varA, nA, meanB, varB, nB), meanA, meanB,
+                    nA == 0 ? Double.NaN : Math.sqrt(varA), nB == 0 ? Double.NaN : Math.sqrt(varB));
+        }
+
+        Ranking.Entry entry(String key) {
+            String note = value != null ? key + "=" + value + " vs rest"
+                    : "mean " + Numbers.sig3(meanA) + " vs " + Numbers.sig3(meanB);
+            return new Ranking.Entry(new NeuronRef(layer, neuron), d, interval, Double.isNaN(p) ? null : p,
+                    Double.isNaN(q) ? null : q, note);
         }
     }
 
     /** By |d| descending (NaN dropped), then layer order, then neuron index. */
-    static List<Ranked> rank(List<Ranked> all) {
-        return all.stream().filter(x -> !Double.isNaN(x.effect()))
-                .sorted(Comparator.comparingDouble((Ranked x) -> -Math.abs(x.effect()))
-                        .thenComparingInt(Ranked::layerIndex).thenComparingInt(Ranked::neuron))
+    static List<Effect> rank(List<Effect> all) {
+        return all.stream().filter(x -> !Double.isNaN(x.d))
+                .sorted(Comparator.comparingDouble((Effect x) -> -Math.abs(x.d))
+                        .thenComparingInt(x -> x.layerIndex).thenComparingInt(x -> x.neuron))
                 .toList();
+    }
+
+    /**
+     * The 95% confidence interval of Cohen's d by the normal approximation of Hedges &amp; Olkin:
+     * {@code d +- z sqrt((nA + nB) / (nA nB) + d^2 / (2 (nA + nB)))}.
+     *
+     * @return the interval, or null when d is not finite or a group is empty
+     */
+    static Interval cohenInterval(double d, long nA, long nB) {
+        if (!Double.isFinite(d) || nA < 1 || nB < 1) {
+            return null;
+        }
+        double n = (double) nA + nB;
+        double se = Math.sqrt(n / ((double) nA * nB) + d * d / (2 * n));
+        return new Interval(d - Z95 * se, d + Z95 * se, 0.95, "normal approximation (Hedges & Olkin)");
+    }
+
+    /**
+     * Two-sided p-value of Welch's t-test from the groups' means, sample variances and counts, with the
+     * Welch-Satterthwaite degrees of freedom.
+     *
+     * @return the p-value in [0, 1]; 0 (or 1 when the means are equal) when both variances are 0; NaN below two
+     *         values in a group
+     */
+    static double welchP(double meanA, double varA, long nA, double meanB, double varB, long nB) {
+        if (nA < 2 || nB < 2 || Double.isNaN(meanA) || Double.isNaN(meanB)) {
+            return Double.NaN;
+        }
+        double sa = varA / nA;
+        double sb = varB / nB;
+        double se2 = sa + sb;
+        double diff = meanA - meanB;
+        if (!(se2 > 0)) {
+            return diff == 0 ? 1 : 0;
+        }
+        double t = diff / Math.sqrt(se2);
+        double ra = sa / se2;
+        double rb = sb / se2;
+        double df = 1 / (ra * ra / (nA - 1) + rb * rb / (nB - 1));
+        return Math.min(1, 2 * new TDistribution(null, df).cumulativeProbability(-Math.abs(t)));
+    }
+
+    /**
+     * Benjamini-Hochberg q-values (adjusted p-values): {@code q_(i) = min over j >= i of min(1, m p_(j) / j)} over the
+     * m p-values sorted ascending.
+     *
+     * @param p p-values; NaN entries are not tests (they do not count in m and get NaN)
+     * @return one q-value per p-value, same order
+     */
+    static double[] benjaminiHochberg(double[] p) {
+        Integer[] idx = java.util.stream.IntStream.range(0, p.length).filter(i -> !Double.isNaN(p[i])).boxed()
+                .toArray(Integer[]::new);
+        java.util.Arrays.sort(idx, Comparator.comparingDouble(i -> p[i]));
+        double[] q = new double[p.length];
+        java.util.Arrays.fill(q, Double.NaN);
+        int m = idx.length;
+        double running = 1;
+        for (int k = m - 1; k >= 0; k--) {
+            running = Math.min(running, (double) m * p[idx[k]] / (k + 1));
+            q[idx[k]] = running;
+        }
+        return q;
     }
 
     /**

@@ -9,6 +9,11 @@ import io.neuronmonkey.api.analysis.AnalysisResult;
 import io.neuronmonkey.api.analysis.AnalyzerContext;
 import io.neuronmonkey.api.analysis.StreamingAnalyzer;
 import io.neuronmonkey.api.model.LayerInfo;
+import io.neuronmonkey.api.result.Finding;
+import io.neuronmonkey.api.result.Matrix;
+import io.neuronmonkey.api.result.NdArray;
+import io.neuronmonkey.api.result.NeuronRef;
+import io.neuronmonkey.api.result.NeuronTable;
 import io.neuronmonkey.api.tensor.Tensor;
 import org.pf4j.Extension;
 
@@ -26,6 +31,13 @@ import java.util.Set;
  * channels are one neuron each, their positions reduced by mean or max. One streaming pass; memory independent of
  * the number of examples. Everything is deterministic and identical however the data is split and merged: the
  * statistics are exact, and the quantile sketches merge by adding bin counts.
+ * <p>
+ * Per layer {@code L} (id prefix {@code p}: the name with characters outside {@code [A-Za-z0-9_-]} as '_') the result
+ * holds a neuron table {@code p-stats} (mean, std, min, max, firingRate with its interval, p01..p99; tags dead,
+ * rarely-firing, always-on, saturated), a matrix {@code p-histogram} (neuron x bin counts) and, with classes, a matrix
+ * {@code p-class-mean} (class x neuron). Findings: non-finite values, dead neurons of rectifier layers (warnings) and
+ * saturated neurons of bounded layers other than Softmax outputs (notable). The summary holds run facts, criteria and
+ * per-layer fractions only.
  */
 @Extension
 @ExtensionName(value = "activation-stats",
@@ -46,6 +58,13 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
             "Relu6", new double[]{0, 6},
             "Softsign", new double[]{-1, 1},
             "Softmax", new double[]{0, 1});
+
+    /** Rectifier ops: the only ones where a neuron that never fires is dead rather than merely negative. */
+    static final List<String> RECTIFIERS = List.of("Relu", "Relu6", "Elu", "Selu", "LeakyRelu");
+
+    /** What the {@code std} column is. */
+    static final String STD_CONVENTION = "sample standard deviation (n - 1 denominator, ddof 1), from exact sums; "
+            + "0 below two values";
 
     /**
      * Params of activation-stats.
@@ -150,14 +169,15 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
             r.put("classNames", classNames);
             Map<String, Object> criteria = new LinkedHashMap<>();
             criteria.put("fires", "reduced value > " + params.threshold());
-            criteria.put("dead", "never fires on any of the " + examples + " examples (firing rate 0)");
-            criteria.put("rarelyFiring", "fires on at least one example, firing rate < " + params.rarelyFiringRate());
-            criteria.put("alwaysOn", "firing rate >= " + params.alwaysOnRate());
-            criteria.put("saturated", "bounded ops only (" + String.join(", ", Set.copyOf(BOUNDED.keySet()).stream().sorted().toList())
-                    + "): within " + params.saturationMargin() + " of the op's range from a bound on >= "
-                    + params.saturationRate() + " of the examples");
+            criteria.put("dead", deadCriterion(examples));
+            criteria.put("rarelyFiring", rarelyCriterion());
+            criteria.put("alwaysOn", alwaysOnCriterion());
+            criteria.put("saturated", saturatedCriterion());
             criteria.put("sparsity", "fraction of raw activation values (every position) <= " + params.threshold());
             criteria.put("firingRateInterval", "95% Wilson score interval");
+            criteria.put("std", STD_CONVENTION);
+            criteria.put("findings", "dead neurons are reported for rectifier ops only (" + String.join(", ", RECTIFIERS)
+                    + "), as a warning when at least half of the layer is dead and as information otherwise; saturated neurons for bounded ops other than Softmax, and not for model outputs");
             criteria.put("thresholds", Map.of("threshold", params.threshold(), "rarelyFiringRate", params.rarelyFiringRate(),
                     "alwaysOnRate", params.alwaysOnRate(), "saturationMargin", params.saturationMargin(),
                     "saturationRate", params.saturationRate()));
@@ -173,95 +193,135 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
                     + "closer to zero than zeroBelow count as 0; merging adds bin counts, so the quantiles do "
                     + "not depend on thread count or batch order");
             r.put("quantileSketch", sketch);
+            Ids ids = new Ids();
             List<Object> layerList = new ArrayList<>();
+            List<Finding> warnings = new ArrayList<>();
+            List<Finding> notable = new ArrayList<>();
+            List<Finding> info = new ArrayList<>();
             for (LayerInfo l : layers) {
-                layerList.add(layerSummary(l, stats.get(l.name()), r));
+                layerList.add(layer(l, stats.get(l.name()), examples, ids, r, warnings, notable, info));
             }
             r.put("layers", layerList);
+            warnings.forEach(r::finding);
+            notable.forEach(r::finding);
+            info.forEach(r::finding);
             return r.build();
         }
 
-        private Map<String, Object> layerSummary(LayerInfo l, LayerStats s, AnalysisResult.Builder r) {
+        private String deadCriterion(long examples) {
+            return "never fires (reduced value > " + params.threshold() + ") on any of the " + examples
+                    + " examples (firing rate 0)";
+        }
+
+        private String rarelyCriterion() {
+            return "fires on at least one example, firing rate < " + params.rarelyFiringRate();
+        }
+
+        private String alwaysOnCriterion() {
+            return "firing rate >= " + params.alwaysOnRate();
+        }
+
+        private String saturatedCriterion() {
+            return "bounded ops only (" + String.join(", ", Set.copyOf(BOUNDED.keySet()).stream().sorted().toList())
+                    + "): within " + params.saturationMargin() + " of the op's range from a bound on >= "
+                    + params.saturationRate() + " of the examples";
+        }
+
+        /**
+         * Adds the layer's parts ({@code p-stats}, {@code p-histogram}, {@code p-class-mean}) and findings.
+         *
+         * @return the layer's facts for the summary
+         */
+        private Map<String, Object> layer(LayerInfo l, LayerStats s, long examples, Ids ids, AnalysisResult.Builder r,
+                                          List<Finding> warnings, List<Finding> notable, List<Finding> info) {
             int nn = s.neurons;
+            int nq = QUANTILE_RANKS.length;
             float[] mean = new float[nn];
             float[] std = new float[nn];
             float[] min = new float[nn];
             float[] max = new float[nn];
             float[] rate = new float[nn];
+            float[] rateLow = new float[nn];
+            float[] rateHigh = new float[nn];
+            float[][] quant = new float[nq][nn];
             List<Integer> dead = new ArrayList<>();
             List<Integer> alwaysOn = new ArrayList<>();
             List<Integer> rarely = new ArrayList<>();
-            float[] quant = new float[nn * QUANTILE_RANKS.length];
             List<Integer> saturated = new ArrayList<>();
-            List<Object> neurons = new ArrayList<>();
             boolean bounded = BOUNDED.containsKey(l.opType());
             double rateSum = 0;
             for (int c = 0; c < nn; c++) {
                 long n = s.seen[c];
-                double mu = s.mean(c);
-                mean[c] = (float) mu;
-                std[c] = (float) s.std(c);
+                mean[c] = n == 0 ? Float.NaN : (float) s.mean(c);
+                std[c] = n == 0 ? Float.NaN : (float) s.std(c);
                 min[c] = n == 0 ? Float.NaN : (float) s.min[c];
                 max[c] = n == 0 ? Float.NaN : (float) s.max[c];
                 double fr = n == 0 ? 0 : (double) s.fired[c] / n;
                 rate[c] = (float) fr;
                 rateSum += fr;
                 double[] ci = wilson(s.fired[c], n);
-                List<String> flags = new ArrayList<>();
+                rateLow[c] = (float) ci[0];
+                rateHigh[c] = (float) ci[1];
                 if (n > 0 && s.fired[c] == 0) {
-                    flags.add("dead");
                     dead.add(c);
                 }
                 if (s.fired[c] > 0 && fr < params.rarelyFiringRate()) {
-                    flags.add("rarely-firing");
                     rarely.add(c);
                 }
                 if (n > 0 && fr >= params.alwaysOnRate()) {
-                    flags.add("always-on");
                     alwaysOn.add(c);
                 }
                 if (bounded && n > 0 && (double) s.saturated[c] / n >= params.saturationRate()) {
-                    flags.add("saturated");
                     saturated.add(c);
                 }
-                Map<String, Object> nm = new LinkedHashMap<>();
-                nm.put("index", c);
-                nm.put("count", n);
-                nm.put("mean", mu);
-                nm.put("std", (double) std[c]);
-                nm.put("min", (double) min[c]);
-                nm.put("max", (double) max[c]);
-                nm.put("firingRate", fr);
-                nm.put("firingRateLow", ci[0]);
-                nm.put("firingRateHigh", ci[1]);
-                Map<String, Object> q = new LinkedHashMap<>();
-                for (int i = 0; i < QUANTILE_RANKS.length; i++) {
-                    float v = n == 0 || s.sketch[c].isEmpty() ? Float.NaN : (float) s.sketch[c].getValueAtQuantile(QUANTILE_RANKS[i]);
-                    quant[c * QUANTILE_RANKS.length + i] = v;
-                    q.put(QUANTILE_NAMES.get(i), (double) v);
+                for (int i = 0; i < nq; i++) {
+                    // the sketch is within its relative accuracy of the exact quantile, which lies in [min, max]:
+                    // clamping to the exact extremes can only move it closer
+                    quant[i][c] = n == 0 || s.sketch[c].isEmpty() ? Float.NaN
+                            : Math.max(min[c], Math.min(max[c], (float) s.sketch[c].getValueAtQuantile(QUANTILE_RANKS[i])));
                 }
-                nm.put("quantiles", q);
-                nm.put("flags", flags);
-                neurons.add(nm);
             }
-            String prefix = l.name().replaceAll("[^A-Za-z0-9_-]", "_");
-            Map<String, Object> arrays = new LinkedHashMap<>();
-            r.array(prefix + "-mean", Tensor.ofFloats(mean, nn));
-            arrays.put("mean", prefix + "-mean");
-            r.array(prefix + "-std", Tensor.ofFloats(std, nn));
-            arrays.put("std", prefix + "-std");
-            r.array(prefix + "-min", Tensor.ofFloats(min, nn));
-            arrays.put("min", prefix + "-min");
-            r.array(prefix + "-max", Tensor.ofFloats(max, nn));
-            arrays.put("max", prefix + "-max");
-            r.array(prefix + "-firing-rate", Tensor.ofFloats(rate, nn));
-            arrays.put("firingRate", prefix + "-firing-rate");
-            r.array(prefix + "-quantiles", Tensor.ofFloats(quant, nn, QUANTILE_RANKS.length));
-            arrays.put("quantiles", prefix + "-quantiles");
+            String p = ids.prefix(l.name());
+            String reduced = l.spatial() ? params.reduce().name().toLowerCase(Locale.ROOT) + " over positions" : "activation";
+            List<NeuronTable.Column> cols = new ArrayList<>();
+            cols.add(column("mean", "activation", "mean of the " + reduced + " over the examples (non-finite values "
+                    + "skipped; NaN when a neuron has none)", mean));
+            cols.add(column("std", "activation", STD_CONVENTION, std));
+            cols.add(column("min", "activation", "smallest value", min));
+            cols.add(column("max", "activation", "largest value", max));
+            cols.add(new NeuronTable.Column("firingRate", "fraction", "fraction of the examples with a value > "
+                    + params.threshold() + "; interval: 95% Wilson score", NdArray.perNeuron(rate),
+                    NdArray.perNeuron(rateLow), NdArray.perNeuron(rateHigh)));
+            for (int i = 0; i < nq; i++) {
+                cols.add(column(QUANTILE_NAMES.get(i), "activation", "quantile at rank " + QUANTILE_RANKS[i]
+                        + " (DDSketch, relative accuracy " + params.quantileAccuracy() + ")", quant[i]));
+            }
+            List<NeuronTable.Tag> tags = List.of(
+                    new NeuronTable.Tag("dead", deadCriterion(examples), dead),
+                    new NeuronTable.Tag("rarely-firing", rarelyCriterion(), rarely),
+                    new NeuronTable.Tag("always-on", alwaysOnCriterion(), alwaysOn),
+                    new NeuronTable.Tag("saturated", bounded ? saturatedCriterion()
+                            : saturatedCriterion() + "; " + l.opType() + " is not bounded", saturated));
+            String statsId = ids.unique(p + "-stats");
+            r.part(new NeuronTable(statsId, l.name() + ": neuron statistics", l.name(), nn, cols, tags,
+                    "per neuron of " + l.name() + " (" + l.opType() + ", " + (l.spatial() ? "one neuron per channel, "
+                            + reduced : "one value per unit") + ") over " + examples + " examples"));
 
             CommonGrid grid = CommonGrid.of(s.hist, params.bins());
-            r.array(prefix + "-histogram", Tensor.ofFloats(grid.perNeuron(), nn, grid.bins()));
-            arrays.put("histogram", prefix + "-histogram");
+            int bins = grid.bins();
+            double[] edges = new double[bins + 1];
+            List<String> labels = new ArrayList<>(bins);
+            for (int i = 0; i <= bins; i++) {
+                edges[i] = grid.edge(i);
+            }
+            for (int i = 0; i < bins; i++) {
+                labels.add("[" + Numbers.exact(edges[i]) + ", " + Numbers.exact(edges[i + 1]) + ")");
+            }
+            r.part(new Matrix(ids.unique(p + "-histogram"), l.name() + ": histogram per neuron", Matrix.Axis.neurons(nn),
+                    new Matrix.Axis("bin", labels, edges), NdArray.of(Tensor.ofFloats(grid.perNeuron(), nn, bins), "neuron", "bin"),
+                    "examples", l.name(), "examples per bin of the " + reduced + "; bins of equal width, a power of two, "
+                    + "aligned to multiples of it; the union of the occupied bins of the layer's neurons, at most "
+                    + params.bins()));
             if (s.classes > 0) {
                 float[] cm = new float[s.classes * nn];
                 for (int k = 0; k < s.classes; k++) {
@@ -269,8 +329,32 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
                         cm[k * nn + c] = (float) s.classMean(k, c);
                     }
                 }
-                r.array(prefix + "-class-mean", Tensor.ofFloats(cm, s.classes, nn));
-                arrays.put("classMean", prefix + "-class-mean");
+                r.part(new Matrix(ids.unique(p + "-class-mean"), l.name() + ": mean per class", Matrix.Axis.of("class", classNames),
+                        Matrix.Axis.neurons(nn), NdArray.of(Tensor.ofFloats(cm, s.classes, nn), "class", "neuron"),
+                        "mean activation", l.name(), "mean of the " + reduced + " over the examples of each class; NaN "
+                        + "where a class has no example"));
+            }
+
+            if (s.nonFinite > 0) {
+                warnings.add(new Finding(ids.unique(p + "-non-finite"), Finding.Severity.WARNING, l.name() + " produced "
+                        + s.nonFinite + " non-finite values (NaN or infinite) on " + examples + " examples; the statistics "
+                        + "skip them", null, List.of(), List.of(statsId)));
+            }
+            if (!dead.isEmpty() && RECTIFIERS.contains(l.opType())) {
+                // a few dead rectifiers are ordinary in a trained net; most of a layer dead is a broken layer
+                boolean most = dead.size() * 2 >= nn;
+                (most ? warnings : info).add(new Finding(ids.unique(p + "-dead"), most ? Finding.Severity.WARNING
+                        : Finding.Severity.INFO, dead.size() + " of " + nn
+                        + " neurons of " + l.name() + " never fire on " + examples + " examples (dead)",
+                        new Finding.Strength("dead fraction", (double) dead.size() / nn, null, null),
+                        refs(l.name(), dead), List.of(statsId)));
+            }
+            if (!saturated.isEmpty() && !"Softmax".equals(l.opType()) && l.role() != LayerInfo.Role.OUTPUT) {
+                notable.add(new Finding(ids.unique(p + "-saturated"), Finding.Severity.NOTABLE, saturated.size() + " of "
+                        + nn + " neurons of " + l.name() + " (" + l.opType() + ") are saturated: at a bound on >= "
+                        + params.saturationRate() + " of " + examples + " examples",
+                        new Finding.Strength("saturated fraction", (double) saturated.size() / nn, null, null),
+                        refs(l.name(), saturated), List.of(statsId)));
             }
 
             Map<String, Object> m = new LinkedHashMap<>();
@@ -286,14 +370,15 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
             m.put("sparsity", s.rawValues == 0 ? 0.0 : (double) s.rawAtOrBelow / s.rawValues);
             m.put("meanFiringRate", nn == 0 ? 0.0 : rateSum / nn);
             m.put("nonFiniteValues", s.nonFinite);
-            m.put("dead", dead);
-            m.put("rarelyFiring", rarely);
-            m.put("alwaysOn", alwaysOn);
-            m.put("saturated", saturated);
-            m.put("histogram", Map.of("edges", grid.edgeList(), "counts", grid.pooledList()));
-            m.put("arrays", arrays);
-            m.put("neuronStats", neurons);
             return m;
+        }
+
+        private static NeuronTable.Column column(String name, String unit, String description, float[] values) {
+            return new NeuronTable.Column(name, unit, description, NdArray.perNeuron(values), null, null);
+        }
+
+        private static List<NeuronRef> refs(String layer, List<Integer> neurons) {
+            return neurons.stream().map(c -> new NeuronRef(layer, c)).toList();
         }
     }
 

@@ -7,7 +7,12 @@ import io.neuronmonkey.api.Violations;
 import io.neuronmonkey.api.analysis.AnalysisResult;
 import io.neuronmonkey.api.analysis.Analyzer;
 import io.neuronmonkey.api.analysis.AnalyzerContext;
-import io.neuronmonkey.api.tensor.Tensor;
+import io.neuronmonkey.api.result.Finding;
+import io.neuronmonkey.api.result.Matrix;
+import io.neuronmonkey.api.result.NdArray;
+import io.neuronmonkey.api.result.NeuronRef;
+import io.neuronmonkey.api.result.NeuronTable;
+import io.neuronmonkey.api.result.Ranking;
 import org.pf4j.Extension;
 
 import java.nio.file.Path;
@@ -25,6 +30,12 @@ import java.util.Set;
  * in both, means, firing rates, the standardized shift {@code (meanB - meanA) / pooled std} and the firing-rate change;
  * lists the neurons that moved most and those whose health class changed (for example became dead). A is the first
  * input step, or the {@code baseline} file; B is the second input step, or the only one.
+ * <p>
+ * It reads each census through its typed parts only: per layer the neuron table {@code <p>-stats} (columns mean, std,
+ * firingRate; the health tags) and, for the number of finite values per neuron, the matrix {@code <p>-histogram}. It
+ * writes a ranking {@code shift-ranking} (at most {@code top} neurons across all layers), a neuron table
+ * {@code <p>-shift} per layer, a notable finding for the largest shift (when it is not 0) and a warning per layer where
+ * neurons became dead.
  */
 @Extension
 @ExtensionName(value = "census-diff",
@@ -34,16 +45,20 @@ public final class CensusDiffAnalyzer implements Analyzer<CensusDiffAnalyzer.Par
     /** The per-neuron flags of the census, in output order. */
     static final List<String> FLAGS = List.of("dead", "rarely-firing", "always-on", "saturated");
 
+    /** The shift's definition. */
+    static final String SHIFT = "(meanB - meanA) / pooled std, pooled std = sqrt(((nA-1) stdA^2 + (nB-1) stdB^2) / (nA + nB - 2)); "
+            + "+-Infinity when both stds are 0 and the means differ";
+
     /**
      * Params of census-diff.
      *
      * @param baseline result.json (or its folder) of an earlier activation-stats step, used as A; null: two inputs
-     * @param top      neurons listed per layer
+     * @param top      neurons listed in the ranking (across layers)
      */
     public record Params(
             @Param(description = "result.json (or its step folder) of an earlier activation-stats run, compared as A against the one input step; "
                     + "leave out to compare two input steps") String baseline,
-            @Param(defaultValue = "10", description = "neurons listed per layer, by |shift|, 1..100000") int top) {
+            @Param(defaultValue = "10", description = "neurons listed in the ranking, by |shift| across layers, 1..100000") int top) {
 
         /** Checks every field. */
         public Params {
@@ -83,25 +98,21 @@ public final class CensusDiffAnalyzer implements Analyzer<CensusDiffAnalyzer.Par
         return diff(a, b, p.top());
     }
 
-    /** One census, as read from its summary (and arrays where the summary lacks per-neuron stats). */
+    /** One census, as read from its typed parts: a {@code <layer>-stats} neuron table per layer. */
     record Side(String source, Map<String, Object> summary, Map<String, Layer> layers) {
 
-        @SuppressWarnings("unchecked")
         static Side of(String source, AnalysisResult r, String step) {
             Map<String, Object> s = r.summary();
-            if (!"activation-stats".equals(s.get("analyzer"))) {
-                throw new AnalysisException("step '" + step + "': " + source + " is not an activation-stats result (analyzer: "
-                        + s.get("analyzer") + ")");
-            }
-            if (!(s.get("layers") instanceof List<?> list)) {
-                throw new AnalysisException("step '" + step + "': " + source + " has no 'layers' list");
-            }
-            long examples = (long) number(s.get("examples"));
             Map<String, Layer> layers = new LinkedHashMap<>();
-            for (Object o : list) {
-                Map<String, Object> l = (Map<String, Object>) o;
-                Layer layer = Layer.of(l, r, examples, source);
-                layers.put(layer.name, layer);
+            for (NeuronTable t : r.parts(NeuronTable.class)) {
+                if (t.id().endsWith("-stats") && t.column("mean").isPresent()) {
+                    Layer layer = Layer.of(t, r, s, source, step);
+                    layers.put(layer.name, layer);
+                }
+            }
+            if (layers.isEmpty()) {
+                throw new AnalysisException("step '" + step + "': " + source + " is not an activation-stats result (analyzer: "
+                        + s.get("analyzer") + "; no '<layer>-stats' neuron tables)");
             }
             return new Side(source, s, layers);
         }
@@ -116,7 +127,7 @@ public final class CensusDiffAnalyzer implements Analyzer<CensusDiffAnalyzer.Par
         }
     }
 
-    /** Per neuron count, mean, std, firing rate and flags of one layer. */
+    /** Per neuron count, mean, std, firing rate and health tags of one layer. */
     static final class Layer {
         final String name;
         final long[] count;
@@ -137,54 +148,51 @@ public final class CensusDiffAnalyzer implements Analyzer<CensusDiffAnalyzer.Par
             }
         }
 
-        @SuppressWarnings("unchecked")
-        static Layer of(Map<String, Object> l, AnalysisResult r, long examples, String source) {
-            String name = (String) l.get("name");
-            int n = (int) number(l.get("neurons"));
-            Layer x = new Layer(name, n);
-            if (l.get("neuronStats") instanceof List<?> stats && stats.size() == n) {
-                for (int c = 0; c < n; c++) {
-                    Map<String, Object> ns = (Map<String, Object>) stats.get(c);
-                    x.count[c] = (long) number(ns.get("count"));
-                    x.mean[c] = number(ns.get("mean"));
-                    x.std[c] = number(ns.get("std"));
-                    x.rate[c] = number(ns.get("firingRate"));
-                }
-            } else {
-                Map<String, Object> arrays = l.get("arrays") instanceof Map<?, ?> a ? (Map<String, Object>) a : Map.of();
-                float[] mean = array(r, arrays, "mean", name, n, source);
-                float[] std = array(r, arrays, "std", name, n, source);
-                float[] rate = array(r, arrays, "firingRate", name, n, source);
-                for (int c = 0; c < n; c++) {
-                    x.count[c] = examples;
-                    x.mean[c] = mean[c];
-                    x.std[c] = std[c];
-                    x.rate[c] = rate[c];
+        /**
+         * Values per neuron from the table's {@code mean}, {@code std} and {@code firingRate} columns; counts from the
+         * layer's histogram matrix (the finite values of each neuron), or the summary's {@code examples} without one.
+         */
+        static Layer of(NeuronTable t, AnalysisResult r, Map<String, Object> summary, String source, String step) {
+            int n = t.neurons();
+            Layer x = new Layer(t.layer(), n);
+            NdArray mean = column(t, "mean", source, step);
+            NdArray std = column(t, "std", source, step);
+            NdArray rate = column(t, "firingRate", source, step);
+            String prefix = t.id().substring(0, t.id().length() - "-stats".length());
+            Matrix hist = r.part(prefix + "-histogram", Matrix.class)
+                    .filter(h -> h.rows().size() == n && t.layer().equals(h.layer())).orElse(null);
+            double examples = number(summary.get("examples"));
+            if (hist == null && !(examples >= 0)) {
+                throw new AnalysisException("step '" + step + "': " + source + ", layer '" + t.layer() + "': neither a '"
+                        + prefix + "-histogram' matrix nor an 'examples' count to weigh the standard deviations with");
+            }
+            for (int c = 0; c < n; c++) {
+                x.mean[c] = mean.get(c);
+                x.std[c] = std.get(c);
+                x.rate[c] = rate.get(c);
+                if (hist != null) {
+                    double sum = 0;
+                    for (int b = 0; b < hist.cols().size(); b++) {
+                        sum += hist.get(c, b);
+                    }
+                    x.count[c] = Math.round(sum);
+                } else {
+                    x.count[c] = Double.isNaN(x.mean[c]) ? 0 : (long) examples;
                 }
             }
-            Map<String, String> lists = Map.of("dead", "dead", "rarely-firing", "rarelyFiring", "always-on", "alwaysOn",
-                    "saturated", "saturated");
-            for (String flag : FLAGS) {
-                if (l.get(lists.get(flag)) instanceof List<?> idx) {
-                    for (Object i : idx) {
-                        int c = (int) number(i);
-                        if (c >= 0 && c < n) {
-                            x.flags.get(c).add(flag);
-                        }
+            for (NeuronTable.Tag tag : t.tags()) {
+                if (FLAGS.contains(tag.name())) {
+                    for (int c : tag.neurons()) {
+                        x.flags.get(c).add(tag.name());
                     }
                 }
             }
             return x;
         }
 
-        private static float[] array(AnalysisResult r, Map<String, Object> arrays, String key, String layer, int n, String source) {
-            Object name = arrays.get(key);
-            Tensor t = name == null ? null : r.array((String) name).orElse(null);
-            if (t == null || t.size() != n) {
-                throw new AnalysisException(source + ", layer '" + layer + "': neither per-neuron stats nor the '" + key
-                        + "' array (" + name + ") with " + n + " values");
-            }
-            return t.floats();
+        private static NdArray column(NeuronTable t, String name, String source, String step) {
+            return t.column(name).map(NeuronTable.Column::values).orElseThrow(() -> new AnalysisException("step '" + step
+                    + "': " + source + ", neuron table '" + t.id() + "' has no '" + name + "' column"));
         }
     }
 
@@ -193,19 +201,22 @@ public final class CensusDiffAnalyzer implements Analyzer<CensusDiffAnalyzer.Par
         r.put("analyzer", "census-diff");
         r.put("a", a.describe());
         r.put("b", b.describe());
-        r.put("shift", "(meanB - meanA) / pooled std, pooled std = sqrt(((nA-1) stdA^2 + (nB-1) stdB^2) / (nA + nB - 2)); "
-                + "+-Infinity when both stds are 0 and the means differ");
+        r.put("shift", SHIFT);
         r.put("firingRateChange", "firingRateB - firingRateA");
         r.put("top", top);
+        r.put("ranking", "the neurons of every layer in both by |shift|, at most top overall");
         List<String> notes = new ArrayList<>();
         for (String k : List.of("reduce", "threshold")) {
             if (!Objects.equals(a.summary.get(k), b.summary.get(k))) {
                 notes.add(k + " differs: " + a.summary.get(k) + " (A) vs " + b.summary.get(k) + " (B); the statistics are not directly comparable");
             }
         }
-        r.put("notes", notes);
+        Ids ids = new Ids();
         List<Object> layers = new ArrayList<>();
-        List<Map<String, Object>> overall = new ArrayList<>();
+        List<Shifted> all = new ArrayList<>();
+        List<NeuronTable> tables = new ArrayList<>();
+        List<Finding> warnings = new ArrayList<>();
+        int layerIndex = 0;
         for (Layer la : a.layers.values()) {
             Layer lb = b.layers.get(la.name);
             if (lb == null) {
@@ -216,61 +227,106 @@ public final class CensusDiffAnalyzer implements Analyzer<CensusDiffAnalyzer.Par
                 continue;
             }
             int n = la.mean.length;
+            String p = ids.prefix(la.name);
+            String tableId = ids.unique(p + "-shift");
+            float[] meanA = new float[n];
+            float[] meanB = new float[n];
             float[] shift = new float[n];
+            float[] rateA = new float[n];
+            float[] rateB = new float[n];
             float[] rateChange = new float[n];
-            List<Map<String, Object>> rows = new ArrayList<>();
-            List<Object> changed = new ArrayList<>();
+            List<Integer> becameDead = new ArrayList<>();
+            List<Integer> changed = new ArrayList<>();
             for (int c = 0; c < n; c++) {
                 double s = shift(la.mean[c], la.std[c], la.count[c], lb.mean[c], lb.std[c], lb.count[c]);
+                meanA[c] = (float) la.mean[c];
+                meanB[c] = (float) lb.mean[c];
                 shift[c] = (float) s;
+                rateA[c] = (float) la.rate[c];
+                rateB[c] = (float) lb.rate[c];
                 rateChange[c] = (float) (lb.rate[c] - la.rate[c]);
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("neuron", c);
-                m.put("shift", s);
-                m.put("meanA", la.mean[c]);
-                m.put("meanB", lb.mean[c]);
-                m.put("stdA", la.std[c]);
-                m.put("stdB", lb.std[c]);
-                m.put("firingRateA", la.rate[c]);
-                m.put("firingRateB", lb.rate[c]);
-                m.put("firingRateChange", lb.rate[c] - la.rate[c]);
-                m.put("flagsA", List.copyOf(la.flags.get(c)));
-                m.put("flagsB", List.copyOf(lb.flags.get(c)));
-                rows.add(m);
+                if (!Double.isNaN(s)) {
+                    all.add(new Shifted(la.name, layerIndex, c, s, la.mean[c], lb.mean[c], la.rate[c], lb.rate[c], tableId));
+                }
                 if (!la.flags.get(c).equals(lb.flags.get(c))) {
-                    changed.add(m);
+                    changed.add(c);
+                }
+                if (lb.flags.get(c).contains("dead") && !la.flags.get(c).contains("dead")) {
+                    becameDead.add(c);
                 }
             }
-            List<Map<String, Object>> ranked = rows.stream()
-                    .filter(m -> !Double.isNaN((double) m.get("shift")))
-                    .sorted(Comparator.comparingDouble((Map<String, Object> m) -> -Math.abs((double) m.get("shift")))
-                            .thenComparingInt(m -> (int) m.get("neuron")))
-                    .limit(top).toList();
-            for (Map<String, Object> m : ranked) {
-                Map<String, Object> o = new LinkedHashMap<>();
-                o.put("layer", la.name);
-                o.putAll(m);
-                overall.add(o);
+            List<NeuronTable.Column> cols = List.of(
+                    column("meanA", "activation", "mean in A (" + a.source + ")", meanA),
+                    column("meanB", "activation", "mean in B (" + b.source + ")", meanB),
+                    column("shift", "pooled std", SHIFT, shift),
+                    column("firingRateA", "fraction", "firing rate in A", rateA),
+                    column("firingRateB", "fraction", "firing rate in B", rateB),
+                    column("firingRateChange", "fraction", "firingRateB - firingRateA", rateChange));
+            List<NeuronTable.Tag> tags = List.of(
+                    new NeuronTable.Tag("became-dead", "dead in B, not dead in A", becameDead),
+                    new NeuronTable.Tag("health-changed", "a different set of health tags (dead, rarely-firing, always-on, "
+                            + "saturated) in A and B", changed));
+            tables.add(new NeuronTable(tableId, la.name + ": shift from A to B", la.name, n, cols, tags,
+                    "per neuron of " + la.name + ": A = " + a.source + ", B = " + b.source));
+            if (!becameDead.isEmpty()) {
+                warnings.add(new Finding(ids.unique(p + "-became-dead"), Finding.Severity.WARNING, becameDead.size() + " of "
+                        + n + " neurons of " + la.name + " became dead: they fire in A (" + a.source + ") and never in B ("
+                        + b.source + ")", null, becameDead.stream().map(c -> new NeuronRef(la.name, c)).toList(),
+                        List.of(tableId)));
             }
-            String prefix = TopActivationsAnalyzer.arrayName(la.name);
-            r.array(prefix + "-shift", Tensor.ofFloats(shift, n));
-            r.array(prefix + "-firing-rate-change", Tensor.ofFloats(rateChange, n));
             Map<String, Object> lm = new LinkedHashMap<>();
             lm.put("name", la.name);
             lm.put("neurons", n);
             lm.put("meanAbsShift", meanAbs(shift));
-            lm.put("top", ranked);
-            lm.put("changedClass", changed);
-            lm.put("arrays", Map.of("shift", prefix + "-shift", "firingRateChange", prefix + "-firing-rate-change"));
+            lm.put("becameDead", becameDead.size());
+            lm.put("healthChanged", changed.size());
             layers.add(lm);
+            layerIndex++;
         }
+        r.put("notes", notes);
         r.put("layers", layers);
-        r.put("overall", overall.stream()
-                .sorted(Comparator.comparingDouble((Map<String, Object> m) -> -Math.abs((double) m.get("shift"))))
-                .limit(top).toList());
         r.put("onlyInA", a.layers.keySet().stream().filter(k -> !b.layers.containsKey(k)).toList());
         r.put("onlyInB", b.layers.keySet().stream().filter(k -> !a.layers.containsKey(k)).toList());
+        List<Shifted> ranked = all.stream()
+                .sorted(Comparator.comparingDouble((Shifted x) -> -Math.abs(x.shift))
+                        .thenComparingInt(x -> x.layerIndex).thenComparingInt(x -> x.neuron))
+                .limit(top).toList();
+        String rankingId = ids.unique("shift-ranking");
+        r.part(new Ranking(rankingId, "Largest shifts", "standardized mean shift (B - A) / pooled std",
+                ranked.stream().map(Shifted::entry).toList(),
+                "the neurons of every layer in both results by |shift|, at most " + top + " overall; A = " + a.source
+                        + ", B = " + b.source + "; " + SHIFT));
+        tables.forEach(r::part);
+        warnings.forEach(r::finding);
+        if (!ranked.isEmpty() && ranked.get(0).shift != 0) {
+            Shifted x = ranked.get(0);
+            r.finding(new Finding(ids.unique("largest-shift"), Finding.Severity.NOTABLE, x.ref() + " moved most: mean "
+                    + Numbers.sig3(x.meanA) + " in A, " + Numbers.sig3(x.meanB) + " in B (standardized shift "
+                    + Numbers.sig3(x.shift) + ")",
+                    new Finding.Strength("standardized mean shift", x.shift, null, null), List.of(x.ref()),
+                    List.of(rankingId, x.table)));
+        }
         return r.build();
+    }
+
+    /** A neuron's shift, for the ranking. */
+    record Shifted(String layer, int layerIndex, int neuron, double shift, double meanA, double meanB, double rateA,
+                   double rateB, String table) {
+
+        NeuronRef ref() {
+            return new NeuronRef(layer, neuron);
+        }
+
+        Ranking.Entry entry() {
+            double change = rateB - rateA;
+            return new Ranking.Entry(ref(), shift, null, null, null, "mean " + Numbers.sig3(meanA) + " -> "
+                    + Numbers.sig3(meanB) + ", firing rate " + Numbers.sig3(rateA) + " -> " + Numbers.sig3(rateB) + " ("
+                    + (change >= 0 ? "+" : "") + Numbers.sig3(change) + ")");
+        }
+    }
+
+    private static NeuronTable.Column column(String name, String unit, String description, float[] values) {
+        return new NeuronTable.Column(name, unit, description, NdArray.perNeuron(values), null, null);
     }
 
     private static double meanAbs(float[] x) {

@@ -11,6 +11,8 @@ import io.neuronmonkey.api.analysis.StreamingAnalyzer;
 import io.neuronmonkey.api.data.Batch;
 import io.neuronmonkey.api.data.DatasetInfo;
 import io.neuronmonkey.api.model.LayerInfo;
+import io.neuronmonkey.api.result.ExampleSet;
+import io.neuronmonkey.api.result.NdArray;
 import io.neuronmonkey.api.tensor.Tensor;
 import org.pf4j.Extension;
 
@@ -29,6 +31,11 @@ import java.util.TreeMap;
  * union, so the result is the same however the data is split. With {@code includeInputs} a copy of each kept
  * example's input is kept, so pictures can be drawn; memory is neurons x (k + bottomK) x input size, independent of
  * the number of examples.
+ * <p>
+ * Per layer (id prefix {@code p}: the name with characters outside {@code [A-Za-z0-9_-]} as '_') the result holds an
+ * example set {@code p-top} and, with {@code bottomK > 0}, {@code p-bottom}: one entry per neuron with its ranked
+ * examples and, with {@code includeInputs}, their inputs as {@code [neuron, rank, <input dims>]}. The summary holds
+ * the run facts and the rules for order, positions and regions.
  */
 @Extension
 @ExtensionName(value = "top-activations",
@@ -202,126 +209,90 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
                     + "[floor(col*inputW/W), ceil((col+1)*inputW/W) - 1], widened by regionMargin=" + params.regionMargin()
                     + " input pixels on each side and clipped to the input; given as [top, left, bottom, right], inclusive");
             r.put("nanValuesSkipped", skippedNaN);
-            List<Object> out = new ArrayList<>();
+            Ids ids = new Ids();
             for (LayerInfo l : layers) {
-                out.add(layer(l, r));
+                String p = ids.prefix(l.name());
+                r.part(exampleSet(l, ids.unique(p + "-top"), "top", top.get(l.name()), params.k()));
+                if (params.bottomK() > 0) {
+                    r.part(exampleSet(l, ids.unique(p + "-bottom"), "bottom", bottom.get(l.name()), params.bottomK()));
+                }
             }
-            r.put("layers", out);
             return r.build();
         }
 
-        private Map<String, Object> layer(LayerInfo l, AnalysisResult.Builder r) {
-            String prefix = arrayName(l.name());
-            Map<String, Object> arrays = new LinkedHashMap<>();
-            List<List<BoundedHeaps.Entry>> tops = new ArrayList<>();
-            List<List<BoundedHeaps.Entry>> bottoms = new ArrayList<>();
-            for (int c = 0; c < l.neurons(); c++) {
-                tops.add(top.get(l.name()).sorted(c));
-                bottoms.add(params.bottomK() > 0 ? bottom.get(l.name()).sorted(c) : List.of());
-            }
-            emitArrays(l, "top", tops, params.k(), prefix, arrays, r);
-            if (params.bottomK() > 0) {
-                emitArrays(l, "bottom", bottoms, params.bottomK(), prefix, arrays, r);
-            }
-            List<Object> neurons = new ArrayList<>();
-            for (int c = 0; c < l.neurons(); c++) {
-                Map<String, Object> nm = new LinkedHashMap<>();
-                nm.put("index", c);
-                nm.put("top", entries(l, tops.get(c)));
-                if (params.bottomK() > 0) {
-                    nm.put("bottom", entries(l, bottoms.get(c)));
-                }
-                neurons.add(nm);
-            }
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("name", l.name());
-            m.put("opType", l.opType());
-            m.put("shape", Arrays.stream(l.shape()).boxed().toList());
-            m.put("spatial", l.spatial());
-            m.put("neurons", l.neurons());
-            m.put("arrays", arrays);
-            m.put("neuronStats", neurons);
-            return m;
-        }
-
-        /** Values [neurons, k] (NaN where fewer than k), example indices [neurons, k] (-1), inputs, positions. */
-        private void emitArrays(LayerInfo l, String which, List<List<BoundedHeaps.Entry>> lists, int k, String prefix,
-                                Map<String, Object> arrays, AnalysisResult.Builder r) {
+        private ExampleSet exampleSet(LayerInfo l, String id, String order, BoundedHeaps heaps, int k) {
             int nn = l.neurons();
-            float[] values = new float[nn * k];
-            int[] examples = new int[nn * k];
-            Arrays.fill(values, Float.NaN);
-            Arrays.fill(examples, -1);
             int inputSize = inputShape == null ? 0 : Arrays.stream(inputShape).reduce(1, (a, b) -> a * b);
             float[] inputs = params.includeInputs() && inputShape != null ? new float[nn * k * inputSize] : null;
             if (inputs != null) {
                 Arrays.fill(inputs, Float.NaN);
             }
-            int[] positions = l.spatial() ? new int[nn * k * 2] : null;
-            if (positions != null) {
-                Arrays.fill(positions, -1);
-            }
-            int w = l.spatial() ? l.shape()[1] : 1;
+            List<ExampleSet.NeuronExamples> neurons = new ArrayList<>(nn);
             for (int c = 0; c < nn; c++) {
-                List<BoundedHeaps.Entry> list = lists.get(c);
+                List<BoundedHeaps.Entry> list = heaps.sorted(c);
+                List<ExampleSet.Example> examples = new ArrayList<>(list.size());
                 for (int j = 0; j < list.size(); j++) {
                     BoundedHeaps.Entry en = list.get(j);
-                    values[c * k + j] = en.value();
-                    examples[c * k + j] = en.example() > Integer.MAX_VALUE ? -1 : (int) en.example();
+                    examples.add(example(l, j + 1, en));
                     if (inputs != null && en.kept().input != null && en.kept().input.length == inputSize) {
                         System.arraycopy(en.kept().input, 0, inputs, (c * k + j) * inputSize, inputSize);
                     }
-                    if (positions != null) {
-                        positions[(c * k + j) * 2] = en.position() / w;
-                        positions[(c * k + j) * 2 + 1] = en.position() % w;
-                    }
                 }
+                neurons.add(new ExampleSet.NeuronExamples(c, examples));
             }
-            r.array(prefix + "-" + which + "-values", Tensor.ofFloats(values, nn, k));
-            arrays.put(which + "Values", prefix + "-" + which + "-values");
-            r.array(prefix + "-" + which + "-examples", Tensor.ofInts(examples, nn, k));
-            arrays.put(which + "Examples", prefix + "-" + which + "-examples");
+            NdArray in = null;
             if (inputs != null) {
                 int[] shape = new int[2 + inputShape.length];
                 shape[0] = nn;
                 shape[1] = k;
                 System.arraycopy(inputShape, 0, shape, 2, inputShape.length);
-                r.array(prefix + "-" + which + "-inputs", Tensor.ofFloats(inputs, shape));
-                arrays.put(which + "Inputs", prefix + "-" + which + "-inputs");
+                in = new NdArray(Tensor.ofFloats(inputs, shape), inputDims(inputShape.length));
             }
-            if (positions != null) {
-                r.array(prefix + "-" + which + "-positions", Tensor.ofInts(positions, nn, k, 2));
-                arrays.put(which + "Positions", prefix + "-" + which + "-positions");
-            }
+            String value = l.spatial() ? params.reduce().name().toLowerCase(Locale.ROOT) + " over positions" : "activation";
+            return new ExampleSet(id, l.name() + ": " + order + " examples", l.name(), order, value, neurons, in, classNames);
         }
 
-        private List<Object> entries(LayerInfo l, List<BoundedHeaps.Entry> list) {
-            List<Object> out = new ArrayList<>(list.size());
-            for (int j = 0; j < list.size(); j++) {
-                BoundedHeaps.Entry en = list.get(j);
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("rank", j + 1);
-                m.put("value", (double) en.value());
-                m.put("example", en.example());
-                m.put("id", en.kept().id);
-                int label = en.kept().label;
-                m.put("label", label);
-                m.put("className", label >= 0 && label < classNames.size() ? classNames.get(label) : null);
-                m.put("metadata", en.kept().metadata == null ? Map.of() : new TreeMap<>(en.kept().metadata));
-                if (l.spatial()) {
-                    int[] shape = l.shape();
-                    int row = en.position() / shape[1];
-                    int col = en.position() % shape[1];
-                    m.put("position", List.of(row, col));
-                    if (inputShape != null && inputShape.length >= 2) {
-                        m.put("region", Arrays.stream(region(row, col, shape[0], shape[1], inputShape[0], inputShape[1],
-                                params.regionMargin())).boxed().toList());
-                    }
-                }
-                out.add(m);
+        private ExampleSet.Example example(LayerInfo l, int rank, BoundedHeaps.Entry en) {
+            int label = en.kept().label;
+            Map<String, Object> metadata = new LinkedHashMap<>();
+            if (en.kept().metadata != null) {
+                new TreeMap<>(en.kept().metadata).forEach((key, v) -> metadata.put(key, Numbers.parse(v)));
             }
-            return out;
+            int[] position = null;
+            int[] region = null;
+            if (l.spatial()) {
+                int[] shape = l.shape();
+                int row = en.position() / shape[1];
+                int col = en.position() % shape[1];
+                position = new int[]{row, col};
+                if (inputShape != null && inputShape.length >= 2) {
+                    region = region(row, col, shape[0], shape[1], inputShape[0], inputShape[1], params.regionMargin());
+                }
+            }
+            return new ExampleSet.Example(rank, en.example(), en.kept().id, en.value(), label < 0 ? null : label,
+                    metadata, position, region);
         }
+    }
+
+    /**
+     * @param inputRank rank of one example's input
+     * @return the dimension names of kept inputs: {@code neuron, rank} then {@code height, width, channel} for
+     *         {@code [H, W, C]} inputs, {@code height, width} for {@code [H, W]}, {@code feature} for vectors, and
+     *         {@code d0, d1, ...} otherwise
+     */
+    static List<String> inputDims(int inputRank) {
+        List<String> dims = new ArrayList<>(List.of("neuron", "rank"));
+        switch (inputRank) {
+            case 3 -> dims.addAll(List.of("height", "width", "channel"));
+            case 2 -> dims.addAll(List.of("height", "width"));
+            case 1 -> dims.add("feature");
+            default -> {
+                for (int i = 0; i < inputRank; i++) {
+                    dims.add("d" + i);
+                }
+            }
+        }
+        return dims;
     }
 
     /**
@@ -335,10 +306,5 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
         int left = (int) ((long) col * inputW / w) - margin;
         int right = (int) (((long) (col + 1) * inputW + w - 1) / w) - 1 + margin;
         return new int[]{Math.max(0, top), Math.max(0, left), Math.min(inputH - 1, bottom), Math.min(inputW - 1, right)};
-    }
-
-    /** A layer name as an array-name prefix: characters outside [A-Za-z0-9_-] become '_'. */
-    static String arrayName(String layer) {
-        return layer.replaceAll("[^A-Za-z0-9_-]", "_");
     }
 }

@@ -5,17 +5,21 @@ import io.neuronmonkey.api.analysis.ActivationBatch;
 import io.neuronmonkey.api.analysis.AnalysisResult;
 import io.neuronmonkey.api.data.Batch;
 import io.neuronmonkey.api.model.LayerInfo;
+import io.neuronmonkey.api.result.Finding;
+import io.neuronmonkey.api.result.Matrix;
+import io.neuronmonkey.api.result.NeuronRef;
+import io.neuronmonkey.api.result.NeuronTable;
 import io.neuronmonkey.api.tensor.Tensor;
 import org.apache.commons.math3.stat.descriptive.DescriptiveStatistics;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -108,9 +112,20 @@ class ActivationStatsAnalyzerTest {
                 .filter(m -> m.get("name").equals(name)).findFirst().orElseThrow();
     }
 
-    @SuppressWarnings("unchecked")
-    static String arrayName(AnalysisResult r, String layer, String key) {
-        return (String) ((Map<String, Object>) layer(r, layer).get("arrays")).get(key);
+    static NeuronTable stats(AnalysisResult r, String layer) {
+        return r.part(Ids.sanitize(layer) + "-stats", NeuronTable.class).orElseThrow();
+    }
+
+    static NeuronTable.Column column(AnalysisResult r, String layer, String name) {
+        return stats(r, layer).column(name).orElseThrow();
+    }
+
+    static float[] values(AnalysisResult r, String layer, String name) {
+        return column(r, layer, name).values().floats();
+    }
+
+    static List<Integer> tag(AnalysisResult r, String layer, String name) {
+        return stats(r, layer).tags().stream().filter(t -> t.name().equals(name)).findFirst().orElseThrow().neurons();
     }
 
     @Test
@@ -120,11 +135,15 @@ class ActivationStatsAnalyzerTest {
             AnalysisResult r = run(d, params(reduce));
             for (LayerInfo l : List.of(CONV, DENSE, GATE)) {
                 List<double[]> rows = reduced(d, l, reduce == ActivationStatsAnalyzer.Reduce.MAX);
-                float[] mean = r.array(arrayName(r, l.name(), "mean")).orElseThrow().floats();
-                float[] std = r.array(arrayName(r, l.name(), "std")).orElseThrow().floats();
-                float[] min = r.array(arrayName(r, l.name(), "min")).orElseThrow().floats();
-                float[] max = r.array(arrayName(r, l.name(), "max")).orElseThrow().floats();
-                float[] rate = r.array(arrayName(r, l.name(), "firingRate")).orElseThrow().floats();
+                NeuronTable t = stats(r, l.name());
+                assertEquals(l.name() + ": neuron statistics", t.title());
+                assertEquals(l.name(), t.layer());
+                assertEquals(l.neurons(), t.neurons());
+                float[] mean = values(r, l.name(), "mean");
+                float[] std = values(r, l.name(), "std");
+                float[] min = values(r, l.name(), "min");
+                float[] max = values(r, l.name(), "max");
+                float[] rate = values(r, l.name(), "firingRate");
                 for (int c = 0; c < l.neurons(); c++) {
                     DescriptiveStatistics ref = new DescriptiveStatistics();
                     int fired = 0;
@@ -149,36 +168,41 @@ class ActivationStatsAnalyzerTest {
         Data d = data(500, 2, 50);
         AnalysisResult r = run(d, params(ActivationStatsAnalyzer.Reduce.MEAN));
         for (LayerInfo l : List.of(CONV, DENSE)) {
-            @SuppressWarnings("unchecked")
-            Map<String, Object> hist = (Map<String, Object>) layer(r, l.name()).get("histogram");
-            @SuppressWarnings("unchecked")
-            List<Double> edges = (List<Double>) hist.get("edges");
-            Tensor per = r.array(arrayName(r, l.name(), "histogram")).orElseThrow();
-            int bins = per.dim(1);
-            assertEquals(l.neurons(), per.dim(0));
+            Matrix per = r.part(Ids.sanitize(l.name()) + "-histogram", Matrix.class).orElseThrow();
+            assertEquals("neuron", per.rows().name());
+            assertEquals(l.neurons(), per.rows().size());
+            assertEquals("bin", per.cols().name());
+            assertEquals(List.of("neuron", "bin"), per.values().dims());
+            assertEquals("examples", per.unit());
+            assertEquals(l.name(), per.layer());
+            double[] edges = per.cols().edges();
+            int bins = per.cols().size();
             assertTrue(bins >= 2 && bins <= 16, "at most the requested 16 bins, found " + bins);
-            assertEquals(bins + 1, edges.size());
-            double w = edges.get(1) - edges.get(0);
-            long start = Math.round(edges.get(0) / w);
+            assertEquals(bins + 1, edges.length);
+            for (int b = 0; b < bins; b++) {
+                String label = per.cols().labels().get(b);
+                assertTrue(label.startsWith("[") && label.endsWith(")"), label);
+                String[] ab = label.substring(1, label.length() - 1).split(", ");
+                assertEquals(edges[b], Double.parseDouble(ab[0]), 0.0, label);
+                assertEquals(edges[b + 1], Double.parseDouble(ab[1]), 0.0, label);
+            }
+            double w = edges[1] - edges[0];
+            long start = Math.round(edges[0] / w);
             long[][] naive = new long[l.neurons()][bins];
             for (double[] row : reduced(d, l, false)) {
                 for (int c = 0; c < l.neurons(); c++) {
                     float v = (float) row[c];
                     long bin = (long) Math.floor(v / w) - start;
-                    assertTrue(bin >= 0 && bin < bins, "value " + v + " outside the edges " + edges);
+                    assertTrue(bin >= 0 && bin < bins, "value " + v + " outside the edges " + Arrays.toString(edges));
                     naive[c][(int) bin]++;
                 }
             }
             long pooledTotal = 0;
             for (int c = 0; c < l.neurons(); c++) {
                 for (int b = 0; b < bins; b++) {
-                    assertEquals(naive[c][b], (long) per.floats()[c * bins + b], l.name() + " neuron " + c + " bin " + b);
+                    assertEquals(naive[c][b], (long) per.get(c, b), l.name() + " neuron " + c + " bin " + b);
+                    pooledTotal += (long) per.get(c, b);
                 }
-            }
-            @SuppressWarnings("unchecked")
-            List<Number> pooled = (List<Number>) hist.get("counts");
-            for (Number x : pooled) {
-                pooledTotal += x.longValue();
             }
             assertEquals(500L * l.neurons(), pooledTotal);
         }
@@ -210,12 +234,10 @@ class ActivationStatsAnalyzerTest {
         reversed.forEach(rev::accept);
         AnalysisResult backwards = rev.finish();
 
+        assertTrue(single.arrays().isEmpty(), "everything is in typed parts");
+        assertEquals(9, single.parts().size(), "stats, histogram and class means of three layers");
         for (AnalysisResult other : List.of(merged, backwards)) {
-            assertEquals(single.arrays().keySet(), other.arrays().keySet());
-            for (String name : single.arrays().keySet()) {
-                assertArrayEquals(single.array(name).orElseThrow().floats(), other.array(name).orElseThrow().floats(), name);
-            }
-            assertEquals(single.summary(), other.summary());
+            ResultTrees.assertSameResult(single, other);
         }
     }
 
@@ -225,8 +247,9 @@ class ActivationStatsAnalyzerTest {
         ActivationStatsAnalyzer.Params p = params(ActivationStatsAnalyzer.Reduce.MAX);
         AnalysisResult r = run(d, p);
         for (LayerInfo l : List.of(CONV, DENSE, GATE)) {
-            Tensor q = r.array(arrayName(r, l.name(), "quantiles")).orElseThrow();
-            assertArrayEquals(new int[]{l.neurons(), 7}, q.shape());
+            NeuronTable t = stats(r, l.name());
+            assertEquals(List.of("mean", "std", "min", "max", "firingRate", "p01", "p05", "p25", "p50", "p75", "p95", "p99"),
+                    t.columns().stream().map(NeuronTable.Column::name).toList());
             List<double[]> rows = reduced(d, l, true);
             for (int c = 0; c < l.neurons(); c++) {
                 float[] sorted = new float[rows.size()];
@@ -238,26 +261,57 @@ class ActivationStatsAnalyzerTest {
                     // reference: the value at rank q*(n-1) of the sorted values; the sketch returns it within the
                     // relative accuracy 0.01 (float rounding of the result adds 1e-6 relative)
                     double exact = sorted[(int) Math.floor(ActivationStatsAnalyzer.QUANTILE_RANKS[i] * (sorted.length - 1))];
-                    float v = q.floats()[c * 7 + i];
+                    float v = values(r, l.name(), ActivationStatsAnalyzer.QUANTILE_NAMES.get(i))[c];
                     String where = l.name() + "[" + c + "] p" + ActivationStatsAnalyzer.QUANTILE_RANKS[i];
                     assertEquals(exact, v, 0.01 * Math.abs(exact) + 1e-6 * Math.abs(exact) + 1e-9, where);
                 }
             }
-            @SuppressWarnings("unchecked")
-            Map<String, Object> first = ((List<Map<String, Object>>) layer(r, l.name()).get("neuronStats")).get(0);
-            @SuppressWarnings("unchecked")
-            Map<String, Object> qm = (Map<String, Object>) first.get("quantiles");
-            assertEquals(List.of("p01", "p05", "p25", "p50", "p75", "p95", "p99"), List.copyOf(qm.keySet()));
-            assertEquals((double) q.floats()[3], (double) qm.get("p50"), 0.0);
+            for (NeuronTable.Column c : t.columns()) {
+                String unit = switch (c.name()) {
+                    case "firingRate" -> "fraction";
+                    default -> "activation";
+                };
+                assertEquals(unit, c.unit(), c.name());
+                assertEquals(c.name().equals("firingRate"), c.hasInterval(), c.name());
+            }
+            assertTrue(column(r, l.name(), "std").description().contains("n - 1"), "the std convention is stated");
         }
     }
 
     @Test
     void zeroAndDeadNeuronsHaveExactZeroQuantiles() {
         AnalysisResult r = run(data(200, 8, 50), params(ActivationStatsAnalyzer.Reduce.MEAN));
-        Tensor q = r.array(arrayName(r, "dense", "quantiles")).orElseThrow();
-        for (int i = 0; i < 7; i++) {
-            assertEquals(0f, q.floats()[7 + i], 0f, "dense neuron 1 is always exactly 0");
+        for (String q : ActivationStatsAnalyzer.QUANTILE_NAMES) {
+            assertEquals(0f, values(r, "dense", q)[1], 0f, "dense neuron 1 is always exactly 0");
+        }
+    }
+
+    @Test
+    void quantilesLieWithinMinAndMaxEvenWhereTheSketchOvershoots() {
+        // neuron 0 is the constant 0.9 (the sketch alone answers within 1% of it, above or below), neuron 1 takes
+        // the values 1..1000 (its p99 bucket lies above the exact maximum unless clamped)
+        LayerInfo l = new LayerInfo("q", "Relu", new int[]{2}, LayerInfo.Role.HIDDEN);
+        int n = 1000;
+        float[] a = new float[n * 2];
+        List<String> ids = new ArrayList<>();
+        for (int e = 0; e < n; e++) {
+            a[e * 2] = 0.9f;
+            a[e * 2 + 1] = e + 1;
+            ids.add("x" + e);
+        }
+        Batch b = new Batch(0, Tensor.ofFloats(new float[n], n, 1), null, ids, Collections.nCopies(n, Map.of()));
+        var census = new ActivationStatsAnalyzer.Census(params(ActivationStatsAnalyzer.Reduce.MEAN), List.of(l), List.of());
+        census.accept(new ActivationBatch(b, Map.of("q", Tensor.ofFloats(a, n, 2))));
+        AnalysisResult r = census.finish();
+        float[] min = column(r, "q", "min").values().floats();
+        float[] max = column(r, "q", "max").values().floats();
+        for (String q : List.of("p01", "p05", "p25", "p50", "p75", "p95", "p99")) {
+            float[] v = column(r, "q", q).values().floats();
+            for (int c = 0; c < 2; c++) {
+                assertTrue(v[c] >= min[c] && v[c] <= max[c], q + " of neuron " + c + ": " + v[c] + " outside [" + min[c]
+                        + ", " + max[c] + "]");
+            }
+            assertEquals(0.9f, v[0], 0.9f * 0.01f, "within the sketch's relative accuracy");
         }
     }
 
@@ -281,16 +335,19 @@ class ActivationStatsAnalyzerTest {
         census.accept(new ActivationBatch(b, Map.of("d", Tensor.ofFloats(a, 1000, 3))));
         AnalysisResult r = census.finish();
         Map<String, Object> layer = layer(r, "d");
-        assertEquals(List.of(0), layer.get("rarelyFiring"));
-        assertEquals(List.of(1), layer.get("dead"));
+        assertEquals(List.of(0), tag(r, "d", "rarely-firing"));
+        assertEquals(List.of(1), tag(r, "d", "dead"));
+        assertEquals(List.of(), tag(r, "d", "always-on"));
+        assertEquals(List.of(), tag(r, "d", "saturated"));
         assertEquals(1.0 / 3, (double) layer.get("rarelyFiringFraction"), 1e-12);
-        @SuppressWarnings("unchecked")
-        List<Map<String, Object>> ns = (List<Map<String, Object>>) layer.get("neuronStats");
-        assertEquals(List.of("rarely-firing"), ns.get(0).get("flags"));
-        assertEquals(0.003, (double) ns.get(0).get("firingRate"), 1e-12);
+        NeuronTable.Column rate = column(r, "d", "firingRate");
+        assertEquals((float) 0.003, rate.values().floats()[0], 0f);
         double[] ci = ActivationStatsAnalyzer.wilson(3, 1000);
-        assertEquals(ci[0], (double) ns.get(0).get("firingRateLow"), 0.0);
-        assertEquals(ci[1], (double) ns.get(0).get("firingRateHigh"), 0.0);
+        assertEquals((float) ci[0], rate.low().floats()[0], 0f);
+        assertEquals((float) ci[1], rate.high().floats()[0], 0f);
+        NeuronTable.Tag rarely = stats(r, "d").tags().get(1);
+        assertEquals("rarely-firing", rarely.name());
+        assertEquals("fires on at least one example, firing rate < 0.01", rarely.description());
         @SuppressWarnings("unchecked")
         Map<String, Object> criteria = (Map<String, Object>) r.summary().get("criteria");
         assertEquals("fires on at least one example, firing rate < 0.01", criteria.get("rarelyFiring"));
@@ -339,20 +396,28 @@ class ActivationStatsAnalyzerTest {
     void deadAlwaysOnAndSaturatedNeuronsAreFlagged() {
         AnalysisResult r = run(data(300, 4, 100), params(ActivationStatsAnalyzer.Reduce.MEAN));
         Map<String, Object> dense = layer(r, "dense");
-        assertEquals(List.of(1), dense.get("dead"));
-        assertEquals(List.of(2, 4), dense.get("alwaysOn"));
+        assertEquals(List.of(1), tag(r, "dense", "dead"));
+        assertEquals(List.of(2, 4), tag(r, "dense", "always-on"));
         assertEquals(0.2, (double) dense.get("deadFraction"), 1e-12);
-        assertEquals(List.of(), dense.get("saturated"), "Relu is unbounded: never saturated");
-        Map<String, Object> gate = layer(r, "gate");
-        assertEquals(List.of(0), gate.get("saturated"));
+        assertEquals(0.4, (double) dense.get("alwaysOnFraction"), 1e-12);
+        assertEquals(List.of(), tag(r, "dense", "saturated"), "Relu is unbounded: never saturated");
+        assertEquals(List.of(0), tag(r, "gate", "saturated"));
+        assertEquals(0.5, (double) layer(r, "gate").get("saturatedFraction"), 1e-12);
+        assertEquals(List.of("dead", "rarely-firing", "always-on", "saturated"),
+                stats(r, "gate").tags().stream().map(NeuronTable.Tag::name).toList(), "every tag, even when empty");
     }
 
     @Test
     void classMeansAreMeansOverTheExamplesOfEachClass() {
         Data d = data(400, 5, 33);
         AnalysisResult r = run(d, params(ActivationStatsAnalyzer.Reduce.MEAN));
-        Tensor cm = r.array(arrayName(r, "dense", "classMean")).orElseThrow();
-        assertArrayEquals(new int[]{3, 5}, cm.shape());
+        Matrix cm = r.part("dense-class-mean", Matrix.class).orElseThrow();
+        assertEquals(Matrix.Axis.of("class", CLASSES).labels(), cm.rows().labels());
+        assertEquals("class", cm.rows().name());
+        assertEquals("neuron", cm.cols().name());
+        assertEquals(List.of("class", "neuron"), cm.values().dims());
+        assertEquals("mean activation", cm.unit());
+        assertEquals("dense", cm.layer());
         double[][] sum = new double[3][5];
         int[] count = new int[3];
         for (ActivationBatch b : d.batches()) {
@@ -367,7 +432,7 @@ class ActivationStatsAnalyzerTest {
         }
         for (int k = 0; k < 3; k++) {
             for (int c = 0; c < 5; c++) {
-                assertEquals(sum[k][c] / count[k], cm.floats()[k * 5 + c], 1e-3 * Math.max(1, Math.abs(sum[k][c] / count[k])));
+                assertEquals(sum[k][c] / count[k], cm.get(k, c), 1e-3 * Math.max(1, Math.abs(sum[k][c] / count[k])));
             }
         }
     }
@@ -385,6 +450,85 @@ class ActivationStatsAnalyzerTest {
             }
         }
         assertEquals((double) below / all, (double) layer(r, CONV.name()).get("sparsity"), 1e-12);
+    }
+
+    @Test
+    void aFewDeadRectifierNeuronsAreInformationAndSaturatedBoundedNeuronsNotable() {
+        AnalysisResult r = run(data(300, 4, 100), params(ActivationStatsAnalyzer.Reduce.MEAN));
+        assertEquals(List.of("gate-saturated", "dense-dead"), r.findings().stream().map(Finding::id).toList(),
+                "always-on neurons (dense 2, 4) are no finding; notable before information");
+        Finding dead = r.findings().get(1);
+        assertEquals(Finding.Severity.INFO, dead.severity(), "1 of 5 dead is ordinary");
+        assertEquals("1 of 5 neurons of dense never fire on 300 examples (dead)", dead.claim());
+        assertEquals(List.of(new NeuronRef("dense", 1)), dead.neurons());
+        assertEquals(List.of("dense-stats"), dead.evidence());
+        assertEquals("dead fraction", dead.strength().measure());
+        assertEquals(0.2, dead.strength().value(), 1e-12);
+        Finding sat = r.findings().get(0);
+        assertEquals(Finding.Severity.NOTABLE, sat.severity());
+        assertEquals(List.of(new NeuronRef("gate", 0)), sat.neurons());
+        assertEquals(List.of("gate-stats"), sat.evidence());
+        assertEquals(0.5, sat.strength().value(), 1e-12);
+        assertTrue(sat.claim().startsWith("1 of 2 neurons of gate (Sigmoid) are saturated"), sat.claim());
+    }
+
+    @Test
+    void findingsFollowTheOpTypeSoftmaxAndNonRectifiersGiveNone() {
+        // probs: Softmax, both neurons at a bound on every example (saturated tag, no finding);
+        // tanh: neuron 0 never above 0 (dead tag, but not a rectifier: no finding);
+        // leaky: LeakyRelu, neuron 1 never above 0 (warning); relu: neuron 0 NaN on 3 of 10 examples (warning)
+        LayerInfo probs = new LayerInfo("probs", "Softmax", new int[]{2}, LayerInfo.Role.OUTPUT);
+        LayerInfo tanh = new LayerInfo("tanh", "Tanh", new int[]{2}, LayerInfo.Role.HIDDEN);
+        LayerInfo leaky = new LayerInfo("leaky", "LeakyRelu", new int[]{2}, LayerInfo.Role.HIDDEN);
+        LayerInfo relu = new LayerInfo("relu", "Relu", new int[]{2}, LayerInfo.Role.HIDDEN);
+        int n = 10;
+        float[] p = new float[n * 2];
+        float[] t = new float[n * 2];
+        float[] lr = new float[n * 2];
+        float[] rl = new float[n * 2];
+        for (int e = 0; e < n; e++) {
+            p[e * 2] = 0.999f;
+            p[e * 2 + 1] = 0.001f;
+            t[e * 2] = -0.5f;
+            t[e * 2 + 1] = 0.1f * e;
+            lr[e * 2] = 1 + e;
+            lr[e * 2 + 1] = -0.01f * e;
+            rl[e * 2] = e < 3 ? Float.NaN : e;
+            rl[e * 2 + 1] = e;
+        }
+        List<String> ids = new ArrayList<>();
+        for (int e = 0; e < n; e++) {
+            ids.add("x" + e);
+        }
+        Batch b = new Batch(0, Tensor.ofFloats(new float[n], n, 1), null, ids, Collections.nCopies(n, Map.of()));
+        var census = new ActivationStatsAnalyzer.Census(params(ActivationStatsAnalyzer.Reduce.MEAN),
+                List.of(probs, tanh, leaky, relu), List.of());
+        census.accept(new ActivationBatch(b, Map.of("probs", Tensor.ofFloats(p, n, 2), "tanh", Tensor.ofFloats(t, n, 2),
+                "leaky", Tensor.ofFloats(lr, n, 2), "relu", Tensor.ofFloats(rl, n, 2))));
+        AnalysisResult r = census.finish();
+        assertEquals(List.of(0, 1), tag(r, "probs", "saturated"));
+        assertEquals(List.of(0), tag(r, "tanh", "dead"));
+        assertEquals(List.of(1), tag(r, "leaky", "dead"));
+        assertEquals(List.of("leaky-dead", "relu-non-finite"), r.findings().stream().map(Finding::id).toList());
+        Finding nonFinite = r.findings().get(1);
+        assertEquals(Finding.Severity.WARNING, nonFinite.severity());
+        assertTrue(nonFinite.claim().startsWith("relu produced 3 non-finite values (NaN or infinite) on 10 examples"),
+                nonFinite.claim());
+        assertEquals(3L, layer(r, "relu").get("nonFiniteValues"));
+        // the NaN values are skipped: mean of 3..9
+        assertEquals(6f, values(r, "relu", "mean")[0], 0f);
+        assertTrue(r.part("probs-class-mean", Matrix.class).isEmpty(), "no classes, no class means");
+    }
+
+    @Test
+    void summaryKeepsRunFactsAndPerLayerFractionsOnly() {
+        AnalysisResult r = run(data(100, 9, 50), params(ActivationStatsAnalyzer.Reduce.MAX));
+        assertEquals(List.of("analyzer", "reduce", "threshold", "examples", "classNames", "criteria", "quantileSketch", "layers"),
+                List.copyOf(r.summary().keySet()));
+        assertEquals(List.of("name", "opType", "shape", "neurons", "spatial", "deadFraction", "rarelyFiringFraction",
+                        "alwaysOnFraction", "saturatedFraction", "sparsity", "meanFiringRate", "nonFiniteValues"),
+                List.copyOf(layer(r, CONV.name()).keySet()));
+        assertEquals(100L, r.summary().get("examples"));
     }
 
     @Test

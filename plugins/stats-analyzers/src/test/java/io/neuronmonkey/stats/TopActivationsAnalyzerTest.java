@@ -5,6 +5,8 @@ import io.neuronmonkey.api.analysis.ActivationBatch;
 import io.neuronmonkey.api.analysis.AnalysisResult;
 import io.neuronmonkey.api.data.Batch;
 import io.neuronmonkey.api.model.LayerInfo;
+import io.neuronmonkey.api.result.ExampleSet;
+import io.neuronmonkey.api.result.NdArray;
 import io.neuronmonkey.api.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -17,6 +19,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -52,7 +55,8 @@ class TopActivationsAnalyzerTest {
                 inputs[e * 64] = done + e; // first pixel = example index: tells which input was kept
                 labels[e] = (done + e) % 2;
                 ids.add("ex-" + (done + e));
-                meta.add(Map.of("parity", (done + e) % 2 == 0 ? "even" : "odd"));
+                meta.add(Map.of("parity", (done + e) % 2 == 0 ? "even" : "odd", "i", Integer.toString(done + e),
+                        "w", (done + e) % 3 == 0 ? "0.5" : "007"));
             }
             Batch bt = new Batch(done, Tensor.ofFloats(inputs, b, 8, 8, 1), labels, ids, meta);
             out.add(new ActivationBatch(bt, Map.of(CONV.name(), Tensor.ofFloats(conv, b, 4, 4, 3),
@@ -102,11 +106,12 @@ class TopActivationsAnalyzerTest {
         return all;
     }
 
-    @SuppressWarnings("unchecked")
-    static List<Map<String, Object>> entries(AnalysisResult r, String layer, int neuron, String which) {
-        Map<String, Object> l = ((List<Map<String, Object>>) r.summary().get("layers")).stream()
-                .filter(m -> m.get("name").equals(layer)).findFirst().orElseThrow();
-        return (List<Map<String, Object>>) ((List<Map<String, Object>>) l.get("neuronStats")).get(neuron).get(which);
+    static ExampleSet set(AnalysisResult r, String layer, String which) {
+        return r.part(Ids.sanitize(layer) + "-" + which, ExampleSet.class).orElseThrow();
+    }
+
+    static List<ExampleSet.Example> entries(AnalysisResult r, String layer, int neuron, String which) {
+        return set(r, layer, which).of(neuron).orElseThrow().examples();
     }
 
     @Test
@@ -130,29 +135,37 @@ class TopActivationsAnalyzerTest {
 
     private static void check(AnalysisResult r, LayerInfo l, int c, String which, List<Naive> expected,
                               TopActivationsAnalyzer.Reduce reduce) {
-        List<Map<String, Object>> got = entries(r, l.name(), c, which);
-        String prefix = TopActivationsAnalyzer.arrayName(l.name());
-        float[] values = r.array(prefix + "-" + which + "-values").orElseThrow().floats();
-        float[] inputs = r.array(prefix + "-" + which + "-inputs").orElseThrow().floats();
+        ExampleSet set = set(r, l.name(), which);
+        assertEquals(which, set.order());
+        assertEquals(l.name(), set.layer());
+        assertEquals(l.spatial() ? reduce.name().toLowerCase(java.util.Locale.ROOT) + " over positions" : "activation", set.value());
+        assertEquals(CLASSES, set.classNames());
+        assertEquals(l.neurons(), set.neurons().size(), "one entry per neuron");
+        List<ExampleSet.Example> got = entries(r, l.name(), c, which);
+        float[] inputs = set.inputs().floats();
+        assertEquals(List.of("neuron", "rank", "height", "width", "channel"), set.inputs().dims());
         int k = expected.size();
+        assertArrayEquals(new int[]{l.neurons(), k, 8, 8, 1}, set.inputs().data().shape());
         assertEquals(k, got.size());
         for (int j = 0; j < k; j++) {
             String where = l.name() + "[" + c + "] " + which + " #" + (j + 1) + " " + reduce;
             Naive x = expected.get(j);
-            Map<String, Object> g = got.get(j);
-            assertEquals(j + 1, g.get("rank"), where);
-            assertEquals(x.value(), ((Double) g.get("value")).floatValue(), 0f, where);
-            assertEquals(x.example(), g.get("example"), where);
-            assertEquals("ex-" + x.example(), g.get("id"), where);
-            assertEquals((int) (x.example() % 2), g.get("label"), where);
-            assertEquals(CLASSES.get((int) (x.example() % 2)), g.get("className"), where);
-            assertEquals(Map.of("parity", x.example() % 2 == 0 ? "even" : "odd"), g.get("metadata"), where);
-            assertEquals(x.value(), values[c * k + j], 0f, where);
+            ExampleSet.Example g = got.get(j);
+            assertEquals(j + 1, g.rank(), where);
+            assertEquals(x.value(), (float) g.value(), 0f, where);
+            assertEquals(x.example(), g.index(), where);
+            assertEquals("ex-" + x.example(), g.exampleId(), where);
+            assertEquals((int) (x.example() % 2), g.label(), where);
+            // numbers stay numbers (an Integer, a Double); "007" is no JSON number and stays a string
+            assertEquals(Map.of("parity", x.example() % 2 == 0 ? "even" : "odd", "i", (int) x.example(),
+                    "w", x.example() % 3 == 0 ? (Object) 0.5 : "007"), g.metadata(), where);
+            assertEquals(List.of("i", "parity", "w"), List.copyOf(g.metadata().keySet()), "metadata keys sorted");
             assertEquals((float) x.example(), inputs[(c * k + j) * 64], 0f, where + ": the kept input is the example's");
             if (l.spatial()) {
-                assertEquals(List.of(x.position() / 4, x.position() % 4), g.get("position"), where);
+                assertArrayEquals(new int[]{x.position() / 4, x.position() % 4}, g.position(), where);
             } else {
-                assertTrue(!g.containsKey("position"), where);
+                assertNull(g.position(), where);
+                assertNull(g.region(), where);
             }
         }
     }
@@ -173,11 +186,11 @@ class TopActivationsAnalyzerTest {
     @Test
     void regionsInTheSummaryFollowTheRecordedPositions() {
         AnalysisResult r = run(data(100, 2, 50), params(3, 0, TopActivationsAnalyzer.Reduce.MAX));
-        for (Map<String, Object> e : entries(r, CONV.name(), 0, "top")) {
-            @SuppressWarnings("unchecked")
-            List<Integer> pos = (List<Integer>) e.get("position");
-            assertEquals(java.util.Arrays.stream(TopActivationsAnalyzer.region(pos.get(0), pos.get(1), 4, 4, 8, 8, 1)).boxed().toList(),
-                    e.get("region"));
+        List<ExampleSet.Example> top = entries(r, CONV.name(), 0, "top");
+        assertEquals(3, top.size());
+        for (ExampleSet.Example e : top) {
+            int[] pos = e.position();
+            assertArrayEquals(TopActivationsAnalyzer.region(pos[0], pos[1], 4, 4, 8, 8, 1), e.region());
         }
         assertEquals(List.of(8, 8, 1), r.summary().get("inputShape"));
     }
@@ -204,45 +217,64 @@ class TopActivationsAnalyzerTest {
         Collections.reverse(rev);
         AnalysisResult backwards = run(rev, p);
 
+        assertEquals(List.of("net_conv-top", "net_conv-bottom", "dense-top", "dense-bottom"),
+                single.parts().stream().map(io.neuronmonkey.api.result.ResultPart::id).toList());
+        assertTrue(single.arrays().isEmpty(), "everything is in typed parts");
         for (AnalysisResult other : List.of(merged, backwards)) {
-            assertEquals(single.summary(), other.summary());
-            assertEquals(single.arrays().keySet(), other.arrays().keySet());
-            for (String name : single.arrays().keySet()) {
-                Tensor a = single.array(name).orElseThrow();
-                Tensor b = other.array(name).orElseThrow();
-                assertArrayEquals(a.shape(), b.shape(), name);
-                if (a.dtype() == io.neuronmonkey.api.tensor.DType.FLOAT32) {
-                    assertArrayEquals(a.floats(), b.floats(), name);
-                } else {
-                    assertArrayEquals(a.ints(), b.ints(), name);
-                }
-            }
+            ResultTrees.assertSameResult(single, other);
         }
     }
 
     @Test
-    void fewerExamplesThanKLeaveNaNRowsAndMinusOneIndices() {
+    void fewerExamplesThanKLeaveShortListsAndNaNInputs() {
         AnalysisResult r = run(data(3, 4, 3), params(5, 0, TopActivationsAnalyzer.Reduce.MAX));
-        Tensor v = r.array("dense-top-values").orElseThrow();
-        Tensor in = r.array("dense-top-inputs").orElseThrow();
-        Tensor ex = r.array("dense-top-examples").orElseThrow();
-        assertArrayEquals(new int[]{2, 5}, v.shape());
-        assertArrayEquals(new int[]{2, 5, 8, 8, 1}, in.shape());
-        for (int j = 3; j < 5; j++) {
-            assertTrue(Float.isNaN(v.floats()[j]));
-            assertEquals(-1, ex.ints()[j]);
-            assertTrue(Float.isNaN(in.floats()[j * 64 + 10]));
+        ExampleSet top = set(r, "dense", "top");
+        NdArray in = top.inputs();
+        assertArrayEquals(new int[]{2, 5, 8, 8, 1}, in.data().shape());
+        for (int j = 0; j < 5; j++) {
+            assertEquals(j >= 3, Float.isNaN(in.floats()[j * 64 + 10]), "rank " + (j + 1));
         }
         assertEquals(3, entries(r, "dense", 0, "top").size());
-        assertTrue(r.array("net_conv-top-values").isPresent(), "layer names are sanitized for array names");
+        assertTrue(r.part("net_conv-top", ExampleSet.class).isPresent(), "layer names are sanitized for part ids");
+        assertTrue(r.part("dense-bottom", ExampleSet.class).isEmpty(), "bottomK 0: no bottom examples");
     }
 
     @Test
     void inputsAreLeftOutWhenNotWanted() {
         var p = new TopActivationsAnalyzer.Params(4, 0, TopActivationsAnalyzer.Reduce.MEAN, false, 1);
         AnalysisResult r = run(data(50, 5, 10), p);
-        assertTrue(r.array("dense-top-inputs").isEmpty());
-        assertTrue(r.array("dense-top-values").isPresent());
+        assertNull(set(r, "dense", "top").inputs());
+        assertEquals(4, entries(r, "dense", 1, "top").size());
+    }
+
+    @Test
+    void unlabelledVectorInputsGiveNullLabelsAndFeatureDimensions() {
+        LayerInfo l = new LayerInfo("d", "Relu", new int[]{1}, LayerInfo.Role.HIDDEN);
+        float[] inputs = {10, 11, 12, 20, 21, 22, 30, 31, 32};
+        float[] act = {0.5f, 2f, 1f};
+        Batch b = new Batch(0, Tensor.ofFloats(inputs, 3, 3), null, List.of("a", "b", "c"), Collections.nCopies(3, Map.of()));
+        var t = new TopActivationsAnalyzer.Tops(params(2, 1, TopActivationsAnalyzer.Reduce.MAX), List.of(l), List.of(), null);
+        t.accept(new ActivationBatch(b, Map.of("d", Tensor.ofFloats(act, 3, 1))));
+        AnalysisResult r = t.finish();
+        ExampleSet top = set(r, "d", "top");
+        assertEquals(List.of("neuron", "rank", "feature"), top.inputs().dims());
+        assertArrayEquals(new float[]{20, 21, 22, 30, 31, 32}, top.inputs().floats());
+        assertEquals(List.of("b", "c"), top.of(0).orElseThrow().examples().stream().map(ExampleSet.Example::exampleId).toList());
+        assertNull(top.of(0).orElseThrow().examples().get(0).label());
+        ExampleSet bottom = set(r, "d", "bottom");
+        assertEquals("bottom", bottom.order());
+        assertEquals(0.5, bottom.of(0).orElseThrow().examples().get(0).value(), 0.0);
+        assertEquals(List.of(3), r.summary().get("inputShape"));
+        assertEquals(List.of("neuron", "rank", "height", "width"), TopActivationsAnalyzer.inputDims(2));
+        assertEquals(List.of("neuron", "rank", "d0", "d1", "d2", "d3"), TopActivationsAnalyzer.inputDims(4));
+    }
+
+    @Test
+    void summaryHoldsRunFactsOnly() {
+        AnalysisResult r = run(data(20, 6, 10), params(2, 1, TopActivationsAnalyzer.Reduce.MAX));
+        assertEquals(List.of("analyzer", "k", "bottomK", "reduce", "examples", "classNames", "inputShape", "includeInputs",
+                "order", "positionRule", "regionRule", "nanValuesSkipped"), List.copyOf(r.summary().keySet()));
+        assertEquals(20L, r.summary().get("examples"));
     }
 
     @Test

@@ -1,0 +1,99 @@
+package io.neuronmonkey.api.result;
+
+import io.neuronmonkey.api.ApiStatus;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Per neuron of one layer, the examples that drive it most (or least), with their ids, values, labels, metadata and
+ * the input region that a spatial position covers; optionally copies of the inputs, for pictures.
+ *
+ * @param id         part id
+ * @param title      title
+ * @param layer      the layer
+ * @param order      {@code top} (largest first) or {@code bottom} (smallest first)
+ * @param value      what the value is, e.g. {@code max over positions}; non-null
+ * @param neurons    one entry per neuron that has examples, ascending neuron index
+ * @param inputs     {@code ["neuron", "rank", <input dims>...]} copies of the inputs as fed, NaN where a rank is empty;
+ *                   or null
+ * @param classNames label index to name; may be empty
+ */
+@ApiStatus(value = ApiStatus.Status.EXPERIMENTAL, since = "0.2.0")
+public record ExampleSet(String id, String title, String layer, String order, String value, List<NeuronExamples> neurons,
+                         NdArray inputs, List<String> classNames) implements ResultPart {
+
+    /** Checks the fields. */
+    public ExampleSet {
+        ResultPart.checkId(id);
+        Objects.requireNonNull(title, "title");
+        Objects.requireNonNull(layer, "layer");
+        if (!"top".equals(order) && !"bottom".equals(order)) {
+            throw new IllegalArgumentException("example set order must be top or bottom, found " + order);
+        }
+        Objects.requireNonNull(value, "value");
+        neurons = List.copyOf(neurons);
+        classNames = List.copyOf(classNames);
+        if (inputs != null && (inputs.dims().size() < 3 || !inputs.dims().get(0).equals("neuron")
+                || !inputs.dims().get(1).equals("rank"))) {
+            throw new IllegalArgumentException("example set inputs need dimensions [neuron, rank, ...], found " + inputs.dims());
+        }
+    }
+
+    /**
+     * @param neuron a neuron index
+     * @return its examples, if any
+     */
+    public java.util.Optional<NeuronExamples> of(int neuron) {
+        return neurons.stream().filter(n -> n.neuron() == neuron).findFirst();
+    }
+
+    /**
+     * The examples of one neuron.
+     *
+     * @param neuron   neuron index
+     * @param examples by rank, first is rank 1
+     */
+    public record NeuronExamples(int neuron, List<Example> examples) {
+
+        /** Defensive copy. */
+        public NeuronExamples {
+            examples = List.copyOf(examples);
+        }
+    }
+
+    /**
+     * One example.
+     *
+     * @param rank     1-based rank
+     * @param index    the example's position in its data set, {@code >= 0}
+     * @param exampleId the data source's example id, non-null
+     * @param value    the neuron's value on it
+     * @param label    its label index, or null when unlabelled
+     * @param metadata its metadata (String, Number or Boolean values); may be empty
+     * @param position {@code [row, col]} in the layer's grid of the value, or null for dense layers
+     * @param region   {@code [top, left, bottom, right]} (inclusive) input pixels the position covers, or null
+     */
+    public record Example(int rank, long index, String exampleId, double value, Integer label, Map<String, Object> metadata,
+                          int[] position, int[] region) {
+
+        /** Defensive copies. */
+        public Example {
+            Objects.requireNonNull(exampleId, "exampleId");
+            metadata = metadata == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(metadata));
+            position = position == null ? null : position.clone();
+            region = region == null ? null : region.clone();
+        }
+
+        @Override
+        public int[] position() {
+            return position == null ? null : position.clone();
+        }
+
+        @Override
+        public int[] region() {
+            return region == null ? null : region.clone();
+        }
+    }
+}
