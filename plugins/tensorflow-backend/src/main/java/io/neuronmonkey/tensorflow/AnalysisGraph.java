@@ -310,10 +310,11 @@ final class AnalysisGraph {
             others.put(name, new Capture(info, p + cand.ref().layerName(), p + fetch, toLast(info)));
             g.byTensor.put(key, name);
         }
-        // graph order: every capture sorted by where its tensor's op sits in the forward graph
+        // graph order: every capture sorted by where its tensor's op comes in a topological order of the graph
         Map<String, Integer> order = new HashMap<>();
-        for (int i = 0; i < forwardNodes.size(); i++) {
-            order.put(forwardNodes.get(i).getName(), i);
+        List<NodeDef> topological = ChannelAxes.topological(forwardNodes);
+        for (int i = 0; i < topological.size(); i++) {
+            order.put(topological.get(i).getName(), i);
         }
         Map<String, Capture> merged = new LinkedHashMap<>(g.captures);
         merged.putAll(others);

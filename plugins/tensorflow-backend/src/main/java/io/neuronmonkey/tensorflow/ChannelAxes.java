@@ -182,6 +182,13 @@ final class ChannelAxes {
         return p == null ? null : NodeDefs.intConstant(p);
     }
 
+    /** @return the nodes in an order where every data input comes first */
+    static List<NodeDef> topological(List<NodeDef> nodes) {
+        Map<String, NodeDef> byName = new HashMap<>();
+        nodes.forEach(n -> byName.put(n.getName(), n));
+        return topological(nodes, byName);
+    }
+
     /** Nodes in an order where every data input comes first (cycles, as in loops, keep their graph order). */
     private static List<NodeDef> topological(List<NodeDef> nodes, Map<String, NodeDef> byName) {
         Map<String, Integer> pending = new HashMap<>();
