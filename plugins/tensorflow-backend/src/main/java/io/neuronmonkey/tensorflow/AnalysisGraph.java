@@ -230,11 +230,20 @@ final class AnalysisGraph {
             }
             overrides.put(key, axis);
         }
+        if (preprocess.layout() == TensorFlowBackend.Layout.NCHW) {
+            overrides.putIfAbsent(rawName + ":0", 3); // fed images are [H, W, C]; the layout step moves the axis on
+        }
         List<NodeDef> forwardNodes = prepared3.getNodeList();
         Map<String, Integer> axes = ChannelAxes.infer(forwardNodes, rank, overrides);
-        Integer inputAxis = ChannelAxes.fromConsumers(input.op() + ":0", forwardNodes, axes, rank);
-        if (overrides.containsKey(input.op() + ":0")) {
-            inputAxis = overrides.get(input.op() + ":0");
+        String modelInput = input.op() + ":0";
+        Integer inputAxis = axes.containsKey(modelInput) ? axes.get(modelInput)
+                : ChannelAxes.fromConsumers(modelInput, forwardNodes, axes, rank);
+        if (inputAxis != null && !axes.containsKey(modelInput)) {
+            // what the model's first consumers make of its input (a converter's Transpose in front of a
+            // channels-last conv) flows on like an override
+            Map<String, Integer> seeded = new HashMap<>(overrides);
+            seeded.put(modelInput, inputAxis);
+            axes = ChannelAxes.infer(forwardNodes, rank, seeded);
         }
 
         String p = prefix.isEmpty() ? "" : prefix + "/";

@@ -145,6 +145,9 @@ class ChannelsFirstModelTest {
         assertTrue(conv.channelsLast(), conv.toString());
         assertArrayEquals(new int[] {S, S, C}, conv.shape());
         assertTrue(model.layer("conv_bias").orElseThrow().toString().contains("channel axis 0"));
+        // the converter's transpose of the NCHW input back to NHWC is channels last again
+        assertTrue(model.layer("to_nhwc").orElseThrow().channelsLast());
+        assertEquals(0, model.layer("to_nchw").orElseThrow().channelAxis());
     }
 
     @Test
@@ -250,6 +253,10 @@ class ChannelsFirstModelTest {
     void dataInTheModelsOwnLayoutIsToldWhichParamTransposesIt() throws Exception {
         try (LoadedModel raw = new TensorFlowBackend().load(TestContexts.model(file, "x", "logprobs"))) {
             assertArrayEquals(new int[] {C_IN, S, S}, raw.inputShape());
+            // fed in its own NCHW layout, the input's consumers still tell where its channels are
+            assertTrue(raw.layer("to_nhwc").orElseThrow().channelsLast());
+            assertArrayEquals(new int[] {S, S, C_IN}, raw.layer("to_nhwc").orElseThrow().shape());
+            assertEquals(0, raw.layer("relu").orElseThrow().channelAxis());
             String advice = raw.inputAdvice(new int[] {S, S, C_IN}).orElseThrow();
             assertTrue(advice.contains("preprocess.layout: nchw") && advice.contains("NCHW"), advice);
             ModelException e = assertThrows(ModelException.class, () -> raw.run(
