@@ -35,8 +35,9 @@ import java.util.stream.Stream;
  * Images in class folders, as {@code torchvision.datasets.ImageFolder} and Keras' {@code image_dataset_from_directory}
  * read them: {@code root/<class>/<image>}, classes in sorted folder-name order (label = index), images in sorted
  * file-name order within each class, examples class by class. A root without subfolders is one unlabelled set.
- * PNG, JPEG, BMP and GIF through {@code javax.imageio}; each image becomes {@code [H, W, channels]} floats
- * (sample values, no colour conversion, times {@code scale}), resized on load to {@code size} with bilinear
+ * PNG, JPEG, BMP, GIF and TIFF through {@code javax.imageio}; each image becomes {@code [H, W, channels]} floats
+ * (its stored sample values, no colour conversion, times {@code scale}: 16-bit images hold 0..65535, so give them
+ * {@code scale: 1.5259021896696422e-05}), resized on load to {@code size} with bilinear
  * interpolation at half-pixel centers (as {@code tf.image.resize}). Ids are the paths relative to the root.
  */
 @Extension
@@ -44,7 +45,7 @@ import java.util.stream.Stream;
         + " the folder names), resized on load")
 public class ImageFolderSource implements DataSource<ImageFolderSource.Params> {
 
-    private static final Set<String> SUFFIXES = Set.of(".png", ".jpg", ".jpeg", ".bmp", ".gif");
+    private static final Set<String> SUFFIXES = Set.of(".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff");
 
     /**
      * Params of {@code image-folder}.
@@ -138,7 +139,7 @@ public class ImageFolderSource implements DataSource<ImageFolderSource.Params> {
             BufferedImage img = ImageIO.read(file.toFile());
             if (img == null) {
                 throw new DataException("cannot decode image " + file + ": no installed reader understands it"
-                        + " (PNG, JPEG, BMP and GIF are supported)");
+                        + " (PNG, JPEG, BMP, GIF and TIFF are supported)");
             }
             return img;
         } catch (IOException e) {

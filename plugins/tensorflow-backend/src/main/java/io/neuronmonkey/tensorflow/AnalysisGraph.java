@@ -27,8 +27,11 @@ import java.util.stream.Collectors;
  * the raw batch, followed by the preprocessing ops, in place of the model's input placeholder; and after every
  * listed layer a splice {@code y = x * scale + shift} whose {@code PlaceholderWithDefault} inputs default to
  * {@code 1} and {@code -0.0} (the exact identities of IEEE multiplication and addition), so the unmodified path is
- * bit for bit the original while an intervention is one feed away. The rewritten graph is imported next to the
- * original (SavedModels, sharing its restored variables by {@code shared_name}) or into a fresh graph.
+ * bit for bit the original while an intervention is one feed away (its scale and shift broadcast along the layer's
+ * channel axis). Every other float op output is capturable too; each capturable tensor the model computes channels
+ * first (see {@link ChannelAxes}) gets a Transpose that delivers it channels last, off the model's path. The rewritten
+ * graph is imported next to the original (SavedModels, sharing its restored variables by {@code shared_name}) or
+ * into a fresh graph.
  */
 final class AnalysisGraph {
 
