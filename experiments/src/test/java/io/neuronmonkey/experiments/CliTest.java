@@ -102,25 +102,10 @@ class CliTest {
         assertTrue(e.contains("data.probe.params.split (line 4, col 63) - must be one of train, test, decorrelated, found 'validation'"), e);
         assertTrue(e.contains("steps[1].params.bins (line 14, col 20) - must be between 2 and 1024, found 1"), e);
         assertTrue(e.contains("steps[1].params.reduce (line 14, col 31) - must be one of mean, max, found 'median'"), e);
-        // static problems stop validation before the model is loaded; fix them and the file/layer checks come next
-        Path g = experiment("bad2.yaml", """
-                experiment: bad2
-                model: {backend: tensorflow, path: MODEL}
-                data:
-                  probe: {source: synthetic-shapes, params: {count: 100}}
-                  files: {source: npy, params: {inputs: data/missing.npy}}
-                steps:
-                  - id: census
-                    analyzer: activation-stats
-                    data: probe
-                    layers: [conv3, dense1, dense]
-                """);
-        Launcher.Result r2 = Launcher.run(work, "validate", g.toString());
-        assertEquals(2, r2.code(), r2.all());
-        String e2 = r2.err();
-        assertTrue(e2.contains("data.files (line 5, col 10)") && e2.contains("missing.npy"), e2);
-        assertTrue(e2.contains("steps[0].layers[0] (line 10, col 14) - the model has no layer 'conv3'; near matches: conv1, conv2"), e2);
-        assertTrue(e2.contains("steps[0].layers[2] (line 10, col 29) - the model has no layer 'dense'; near matches: dense1"), e2);
+        // one round: the file and layer checks (which need the model loaded and the data opened) come out together
+        // with the static ones, for the parts that had no static problem
+        assertTrue(e.contains("data.files (line 5, col 10)") && e.contains("missing.npy"), e);
+        assertTrue(e.contains("steps[1].layers[0] (line 13, col 14) - the model has no layer 'conv3'; near matches: conv1, conv2"), e);
     }
 
     @Test

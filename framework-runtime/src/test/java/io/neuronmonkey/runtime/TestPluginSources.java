@@ -105,7 +105,9 @@ public final class TestPluginSources {
                 @Extension
                 @ExtensionName(value = "table", description = "rows x_i = [i % 5, i % 3 - 1, 1]")
                 public class TableSource implements DataSource<TableSource.Params> {
-                    public record Params(@Param(defaultValue = "10") int count) {
+                    public record Params(@Param(defaultValue = "10") int count, @Param(defaultValue = "0") int nanEvery,
+                                         @Param(defaultValue = "false") boolean empty,
+                                         @Param(defaultValue = "true") boolean knownSize) {
                         public Params {
                             Violations.check().require(count >= 1, "count", "must be >= 1, found " + count).throwIfAny();
                         }
@@ -113,10 +115,12 @@ public final class TestPluginSources {
 
                     @Override
                     public Dataset open(DataContext<Params> ctx) {
-                        int count = ctx.params().count();
+                        int count = ctx.params().empty() ? 0 : ctx.params().count();
+                        int nanEvery = ctx.params().nanEvery();
+                        long size = ctx.params().knownSize() ? count : -1;
                         return new Dataset() {
                             public DatasetInfo info() {
-                                return new DatasetInfo(count, new int[]{3}, List.of("even", "odd"), List.of("parity"));
+                                return new DatasetInfo(size, new int[]{3}, List.of("even", "odd"), List.of("parity"));
                             }
                             public String fingerprint() { return "1".repeat(64); }
                             public Iterator<Batch> batches(int size) {
@@ -132,6 +136,10 @@ public final class TestPluginSources {
                                         for (int e = 0; e < n; e++) {
                                             int i = next + e;
                                             x[e * 3] = i % 5; x[e * 3 + 1] = (i % 3) - 1; x[e * 3 + 2] = 1;
+                                            if (nanEvery > 0 && i % nanEvery == 0) {
+                                                x[e * 3] = Float.NaN;
+                                                x[e * 3 + 2] = Float.POSITIVE_INFINITY;
+                                            }
                                             labels[e] = i % 2;
                                             ids.add("row-" + i);
                                             meta.add(Map.of("parity", i % 2 == 0 ? "even" : "odd"));
@@ -257,5 +265,30 @@ public final class TestPluginSources {
                     public void render(VisualizerContext<NoParams> ctx) { }
                 }
                 """);
+    }
+
+    /** An analyzer {@code name} in class {@code pkg.cls}; {@code failing} makes its constructor throw. */
+    public static Map<String, String> analyzer(String pkg, String cls, String name, boolean failing) {
+        return Map.of(pkg + "." + cls, """
+                package PKG;
+
+                import io.neuronmonkey.api.*;
+                import io.neuronmonkey.api.analysis.*;
+                import org.pf4j.Extension;
+
+                @Extension
+                @ExtensionName("NAME")
+                public class CLS implements Analyzer<NoParams> {
+                    public CLS() {
+                        if (FAILING) {
+                            throw new IllegalStateException("licence file not found");
+                        }
+                    }
+
+                    public AnalysisResult analyze(AnalyzerContext<NoParams> ctx) {
+                        return AnalysisResult.builder().put("name", "NAME").build();
+                    }
+                }
+                """.replace("PKG", pkg).replace("CLS", cls).replace("NAME", name).replace("FAILING", Boolean.toString(failing)));
     }
 }

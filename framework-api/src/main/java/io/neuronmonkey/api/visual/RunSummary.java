@@ -3,6 +3,7 @@ package io.neuronmonkey.api.visual;
 import io.neuronmonkey.api.ApiStatus;
 import io.neuronmonkey.api.data.DatasetInfo;
 import io.neuronmonkey.api.model.LayerInfo;
+import io.neuronmonkey.api.result.Finding;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -20,14 +21,18 @@ import java.util.Map;
  * @param provenance       versions, hashes, seed and start time, as written to {@code provenance.json}
  * @param steps            how every step of the run stands when the visualizer runs (earlier steps have ended,
  *                         this one is {@code running}, later ones {@code pending}), in run order
+ * @param findings         what the runtime itself found about the run so far (e.g. NaN or infinite values in a data
+ *                         set's inputs), most important first; evidence lists are empty
  */
 @ApiStatus(value = ApiStatus.Status.STABLE, since = "0.1.0")
 public record RunSummary(String experiment, String configYaml, String modelDescription, List<LayerInfo> layers,
-                         Map<String, DatasetInfo> data, Map<String, Object> provenance, List<StepState> steps) {
+                         Map<String, DatasetInfo> data, Map<String, Object> provenance, List<StepState> steps,
+                         List<Finding> findings) {
 
     /** Defensive copies that keep the callers' order. */
     public RunSummary {
         steps = List.copyOf(steps);
+        findings = List.copyOf(findings);
         layers = List.copyOf(layers);
         data = Collections.unmodifiableMap(new LinkedHashMap<>(data));
         provenance = Collections.unmodifiableMap(new LinkedHashMap<>(provenance));
@@ -45,7 +50,7 @@ public record RunSummary(String experiment, String configYaml, String modelDescr
      */
     public RunSummary(String experiment, String configYaml, String modelDescription, List<LayerInfo> layers,
                       Map<String, DatasetInfo> data, Map<String, Object> provenance) {
-        this(experiment, configYaml, modelDescription, layers, data, provenance, List.of());
+        this(experiment, configYaml, modelDescription, layers, data, provenance, List.of(), List.of());
     }
 
     /**

@@ -62,7 +62,7 @@ final class BenchCommand implements Callable<Integer> {
         if (models.isEmpty()) {
             models.add(Path.of(System.getProperty("neuronmonkey.home", "."), "experiments", "models", "shapes-cnn"));
         }
-        int t = threads == null ? RunOptions.defaultThreads() : threads;
+        int t = threads == null ? RunOptions.defaultThreads() : RunOptions.checkThreads(threads);
         try (PluginHost host = Launch.plugins(plugins, System.err, true)) {
             List<String> analyzers = new ArrayList<>();
             for (String name : analyzerNames) {

@@ -40,7 +40,7 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--plugins", paramLabel = "DIR", description = "plugin bundles folder (default: $NEURONMONKEY_PLUGINS or the built bundles)")
     Path plugins;
 
-    @Option(names = "--threads", paramLabel = "N", description = "worker threads for model runs and data loading (default: min(4, cores)); results do not depend on it")
+    @Option(names = "--threads", paramLabel = "N", description = "worker threads for model runs and data loading, 1 to 4 x cores (at most 64; default: min(4, cores)); results do not depend on it")
     Integer threads;
 
     @Option(names = "--no-cache", description = "do not read or write the activation cache")
@@ -53,10 +53,7 @@ final class RunCommand implements Callable<Integer> {
     CommandSpec spec;
 
     RunOptions options() {
-        int t = threads == null ? RunOptions.defaultThreads() : threads;
-        if (t < 1) {
-            throw new ConfigException("--threads must be >= 1, found " + t);
-        }
+        int t = threads == null ? RunOptions.defaultThreads() : RunOptions.checkThreads(threads);
         Path cache = null;
         if (!noCache) {
             String env = System.getenv("NEURONMONKEY_CACHE");
@@ -72,7 +69,10 @@ final class RunCommand implements Callable<Integer> {
         PrintStream err = System.err;
         long t0 = System.nanoTime();
         RunOptions options = options();
-        ExperimentConfig config = ExperimentParser.parse(file);
+        ExperimentConfig config = ExperimentParser.read(file);
+        if (config.name() == null) {
+            config.requireValid();
+        }
         Path outDir = out != null ? out : defaultOut(config.name());
         checkOutDir(outDir);
         try (PluginHost host = Launch.plugins(plugins, err, true)) {

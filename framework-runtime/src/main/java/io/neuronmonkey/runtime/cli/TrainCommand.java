@@ -28,7 +28,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ExperimentConfig config = ExperimentParser.parse(file);
+        ExperimentConfig config = ExperimentParser.read(file);
         try (PluginHost host = Launch.plugins(plugins, System.err, true)) {
             Environment env = new Environment(config, ConsoleProgress.forConsole(), new AtomicBoolean());
             Map<String, Object> report = TrainRunner.train(config, host.registry(), env, Launch.version());

@@ -27,7 +27,7 @@ final class ValidateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ExperimentConfig config = ExperimentParser.parse(file);
+        ExperimentConfig config = ExperimentParser.read(file);
         try (PluginHost host = Launch.plugins(plugins, System.err, true)) {
             Environment env = new Environment(config, ProgressReporter.NONE, new AtomicBoolean());
             boolean training = config.trainer().isPresent();

@@ -9,11 +9,25 @@ import java.util.Optional;
 
 /**
  * An experiment file as written, structurally checked but not yet resolved against plugins: names are strings and
- * params are still YAML nodes (so later problems can point at their line and column).
+ * params are still YAML nodes (so later problems can point at their line and column). {@code problems} holds what
+ * the structural check found (see {@link ExperimentParser#read}); the parts it concerns are left out or defaulted,
+ * and the preparation reports them together with its own.
  */
 public record ExperimentConfig(Path file, String text, String name, long seed, int batchSize,
                                Optional<ModelSpec> model, Map<String, DataSpec> data, List<StepSpec> steps,
-                               Optional<TrainerSpec> trainer, Object plain) {
+                               Optional<TrainerSpec> trainer, Object plain, List<ConfigProblem> problems) {
+
+    public ExperimentConfig {
+        problems = List.copyOf(problems);
+    }
+
+    /** @throws ConfigValidationException listing the structural problems, if any */
+    public ExperimentConfig requireValid() {
+        if (!problems.isEmpty()) {
+            throw new ConfigValidationException(file, problems);
+        }
+        return this;
+    }
 
     /** The {@code model:} section; {@code node} holds the backend params (every key but backend and path). */
     public record ModelSpec(String backend, Node backendNode, String path, Node pathNode, Node node) {

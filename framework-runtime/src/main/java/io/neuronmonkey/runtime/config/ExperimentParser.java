@@ -8,6 +8,12 @@ import org.snakeyaml.engine.v2.nodes.ScalarNode;
 import org.snakeyaml.engine.v2.nodes.SequenceNode;
 
 import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -32,28 +38,103 @@ public final class ExperimentParser {
     static final List<String> STEP_KEYS = List.of("id", "analyzer", "visualizer", "data", "layers", "params", "inputs", "description");
     static final List<String> TRAINER_KEYS = List.of("type", "output", "params");
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
+    /** Longest experiment name, data set name or step id: they name folders, and file systems limit names. */
+    public static final int MAX_ID_LENGTH = 100;
+    /** Largest batchSize: examples per model run. */
+    public static final int MAX_BATCH_SIZE = 65536;
+    /** Largest experiment file read. */
+    public static final long MAX_FILE_BYTES = 2L * 1024 * 1024;
 
     private ExperimentParser() {
     }
 
+    /**
+     * Reads and structurally checks an experiment file.
+     *
+     * @throws ConfigException when the file cannot be read or parsed, or has any structural problem
+     */
     public static ExperimentConfig parse(Path file) {
-        String text;
+        return read(file).requireValid();
+    }
+
+    /** @see #parse(Path) */
+    public static ExperimentConfig parse(Path file, String text) {
+        return read(file, text).requireValid();
+    }
+
+    /**
+     * Reads an experiment file and checks its structure, keeping the problems found in
+     * {@link ExperimentConfig#problems()} instead of throwing, so that later checks report theirs in the same round.
+     *
+     * @throws ConfigException only when there is nothing to check: the file is missing, unreadable, too large, not
+     *                         UTF-8, not YAML, or not a mapping
+     */
+    public static ExperimentConfig read(Path file) {
+        return read(file, text(file));
+    }
+
+    /** The file's text, decoded as UTF-8; a byte that is not UTF-8 is named by offset, line and column. */
+    static String text(Path file) {
+        byte[] bytes;
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
+            long size = Files.size(file);
+            if (size > MAX_FILE_BYTES) {
+                throw new ConfigException("experiment file " + file.toAbsolutePath() + " is " + String.format(java.util.Locale.ROOT, "%,d", size)
+                        + " bytes; experiment files are read up to " + String.format(java.util.Locale.ROOT, "%,d", MAX_FILE_BYTES) + " bytes (2 MiB)");
+            }
+            bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new ConfigException("experiment file not found: " + file.toAbsolutePath());
         } catch (IOException e) {
             throw new ConfigException("cannot read experiment file " + file.toAbsolutePath() + ": " + e.getMessage());
         }
-        return parse(file, text);
+        return decode(bytes, file.toAbsolutePath().toString());
     }
 
-    public static ExperimentConfig parse(Path file, String text) {
+    /**
+     * @param bytes the file's content
+     * @param label the file, for messages
+     * @return the text
+     * @throws ConfigException naming the first byte that is not UTF-8: offset, line and column
+     */
+    public static String decode(byte[] bytes, String label) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length + 1);
+        CoderResult r = decoder.decode(in, out, true);
+        if (!r.isError()) {
+            r = decoder.flush(out);
+        }
+        if (r.isError()) {
+            int offset = in.position();
+            int line = 1;
+            int lineStart = 0;
+            for (int i = 0; i < offset; i++) {
+                if (bytes[i] == '\n') {
+                    line++;
+                    lineStart = i + 1;
+                }
+            }
+            String utf16 = bytes.length >= 2 && (bytes[0] == (byte) 0xFF && bytes[1] == (byte) 0xFE
+                    || bytes[0] == (byte) 0xFE && bytes[1] == (byte) 0xFF)
+                    ? " (it starts with a UTF-16 byte order mark: it was saved as UTF-16)" : "";
+            throw new ConfigException(label + ": not UTF-8 text: byte 0x" + String.format("%02X", bytes[offset] & 0xff)
+                    + " at offset " + offset + " (line " + line + ", col " + (offset - lineStart + 1) + ") is not valid UTF-8"
+                    + utf16 + "; experiment files must be saved as UTF-8");
+        }
+        out.flip();
+        return out.toString();
+    }
+
+    /** @see #read(Path) */
+    public static ExperimentConfig read(Path file, String text) {
         Problems problems = new Problems();
         Node root = Yaml.compose(text, file.toString()).orElse(null);
         if (!(root instanceof MappingNode top)) {
-            problems.add("", root, "an experiment file is a mapping with keys " + String.join(", ", TOP_KEYS)
-                    + "; found " + (root == null ? "an empty file" : Yaml.kind(root)));
+            problems.add("", root == null ? Position.START : Position.of(root), "an experiment file is a mapping with keys "
+                    + String.join(", ", TOP_KEYS) + "; found " + (root == null ? "an empty file" : Yaml.kind(root)));
             problems.throwIfAny(file);
             throw new IllegalStateException();
         }
@@ -63,11 +144,11 @@ public final class ExperimentParser {
         String name = requiredString(e, "experiment", "", top, problems, true);
         long seed = 0;
         if (e.containsKey("seed")) {
-            seed = integer(e.get("seed").getValueNode(), "seed", problems, Long.MIN_VALUE);
+            seed = integer(e.get("seed").getValueNode(), "seed", problems, Long.MIN_VALUE, Long.MAX_VALUE, 0);
         }
         int batchSize = 256;
         if (e.containsKey("batchSize")) {
-            batchSize = (int) integer(e.get("batchSize").getValueNode(), "batchSize", problems, 1);
+            batchSize = (int) integer(e.get("batchSize").getValueNode(), "batchSize", problems, 1, MAX_BATCH_SIZE, 256);
         }
 
         Optional<ExperimentConfig.ModelSpec> model = Optional.empty();
@@ -107,9 +188,8 @@ public final class ExperimentParser {
         if (!e.containsKey("steps") && !e.containsKey("trainer") && name != null) {
             problems.add("steps", top, "an experiment needs 'steps:' (or 'trainer:' in a training file)");
         }
-        problems.throwIfAny(file);
         return new ExperimentConfig(file, text, name, seed, batchSize, model, Map.copyOf(data), List.copyOf(steps),
-                trainer, Yaml.plain(root));
+                trainer, Yaml.plain(root), problems.list());
     }
 
     private static Optional<ExperimentConfig.ModelSpec> model(Node node, Problems problems) {
@@ -131,6 +211,9 @@ public final class ExperimentParser {
         String path = "data." + name;
         if (!ID.matcher(name).matches()) {
             problems.add(path, t.getKeyNode(), "data set names are letters, digits, '.', '_' or '-', found '" + name + "'");
+        } else if (name.length() > MAX_ID_LENGTH) {
+            problems.add(path, t.getKeyNode(), "data set names are at most " + MAX_ID_LENGTH + " characters, found "
+                    + name.length());
         }
         if (!(t.getValueNode() instanceof MappingNode m)) {
             problems.add(path, t.getValueNode(), "must be a mapping with 'source' and 'params', found " + Yaml.kind(t.getValueNode()));
@@ -182,11 +265,13 @@ public final class ExperimentParser {
         List<Node> layerNodes = new ArrayList<>();
         if (e.containsKey("layers")) {
             stringList(e.get("layers").getValueNode(), path + ".layers", problems, layers, layerNodes);
+            duplicates(layers, layerNodes, path + ".layers", "layer", problems);
         }
         List<String> inputs = new ArrayList<>();
         List<Node> inputNodes = new ArrayList<>();
         if (e.containsKey("inputs")) {
             stringList(e.get("inputs").getValueNode(), path + ".inputs", problems, inputs, inputNodes);
+            duplicates(inputs, inputNodes, path + ".inputs", "input", problems);
             for (int i = 0; i < inputs.size(); i++) {
                 if (!ids.contains(inputs.get(i)) || inputs.get(i).equals(id)) {
                     problems.add(path + ".inputs[" + i + "]", inputNodes.get(i),
@@ -246,6 +331,11 @@ public final class ExperimentParser {
             problems.add(p, t.getValueNode(), "must be letters, digits, '.', '_' or '-' (it names a folder), found '" + v + "'");
             return null;
         }
+        if (v != null && idLike && v.length() > MAX_ID_LENGTH) {
+            problems.add(p, t.getValueNode(), "must be at most " + MAX_ID_LENGTH + " characters (it names a folder), found "
+                    + v.length() + " characters ('" + v.substring(0, 20) + "...')");
+            return null;
+        }
         return v;
     }
 
@@ -257,20 +347,35 @@ public final class ExperimentParser {
         return null;
     }
 
-    private static long integer(Node node, String path, Problems problems, long min) {
-        if (node instanceof ScalarNode s) {
+    private static long integer(Node node, String path, Problems problems, long min, long max, long fallback) {
+        String range = "an integer between " + min + " and " + max;
+        if (node instanceof ScalarNode s && !Yaml.isNull(s)) {
+            String text = s.getValue().trim();
             try {
-                long v = Long.parseLong(s.getValue().trim());
-                if (v < min) {
-                    problems.add(path, node, "must be >= " + min + ", found " + v);
+                BigInteger v = new BigInteger(text.startsWith("+") ? text.substring(1) : text);
+                if (v.compareTo(BigInteger.valueOf(min)) < 0 || v.compareTo(BigInteger.valueOf(max)) > 0) {
+                    problems.add(path, node, "must be " + range + ", found " + v);
+                    return fallback;
                 }
-                return v;
-            } catch (NumberFormatException ex) {
+                return v.longValueExact();
+            } catch (NumberFormatException | ArithmeticException ex) {
                 // fall through
             }
         }
-        problems.add(path, node, "must be an integer, found " + Yaml.kind(node));
-        return min;
+        problems.add(path, node, "must be " + range + ", found " + Yaml.kind(node));
+        return fallback;
+    }
+
+    /** Reports every entry that repeats an earlier one, at the repeat's position. */
+    private static void duplicates(List<String> values, List<Node> nodes, String path, String what, Problems problems) {
+        Map<String, Integer> first = new LinkedHashMap<>();
+        for (int i = 0; i < values.size(); i++) {
+            Integer j = first.putIfAbsent(values.get(i), i);
+            if (j != null) {
+                problems.add(path + "[" + i + "]", nodes.get(i), what + " '" + values.get(i) + "' is listed twice (first at "
+                        + path.substring(path.lastIndexOf('.') + 1) + "[" + j + "]); list each " + what + " once");
+            }
+        }
     }
 
     private static void stringList(Node node, String path, Problems problems, List<String> out, List<Node> nodes) {

@@ -13,6 +13,7 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -201,20 +202,40 @@ public final class ParamsBinder {
                 return scalar.getValue();
             }
             if (raw == int.class || raw == Integer.class) {
-                long v = Long.parseLong(text);
-                if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
-                    throw new NumberFormatException();
+                BigInteger v = new BigInteger(text.startsWith("+") ? text.substring(1) : text);
+                if (!fits(v, Integer.MIN_VALUE, Integer.MAX_VALUE)) {
+                    problems.add(path, node, "must be an integer between " + Integer.MIN_VALUE + " and " + Integer.MAX_VALUE
+                            + ", found " + v);
+                    return null;
                 }
-                return (int) v;
+                return v.intValue();
             }
             if (raw == long.class || raw == Long.class) {
-                return Long.parseLong(text);
+                BigInteger v = new BigInteger(text.startsWith("+") ? text.substring(1) : text);
+                if (!fits(v, Long.MIN_VALUE, Long.MAX_VALUE)) {
+                    problems.add(path, node, "must be an integer between " + Long.MIN_VALUE + " and " + Long.MAX_VALUE
+                            + ", found " + v);
+                    return null;
+                }
+                return v.longValue();
             }
             if (raw == double.class || raw == Double.class) {
-                return parseDouble(text);
+                double v = parseDouble(text);
+                if (Double.isInfinite(v) && !text.toLowerCase(Locale.ROOT).contains("inf")) {
+                    problems.add(path, node, "must be a number between " + -Double.MAX_VALUE + " and " + Double.MAX_VALUE
+                            + ", found '" + text + "'");
+                    return null;
+                }
+                return v;
             }
             if (raw == float.class || raw == Float.class) {
-                return (float) parseDouble(text);
+                double v = parseDouble(text);
+                if (Math.abs(v) > Float.MAX_VALUE && !Double.isInfinite(v) || Double.isInfinite(v) && !text.toLowerCase(Locale.ROOT).contains("inf")) {
+                    problems.add(path, node, "must be a number between " + -Float.MAX_VALUE + " and " + Float.MAX_VALUE
+                            + ", found '" + text + "'");
+                    return null;
+                }
+                return (float) v;
             }
             if (raw == boolean.class || raw == Boolean.class) {
                 if (text.equalsIgnoreCase("true") || text.equalsIgnoreCase("false")) {
@@ -238,6 +259,10 @@ public final class ParamsBinder {
         }
         problems.add(path, node, "internal: unsupported param type " + type.getTypeName());
         return null;
+    }
+
+    private static boolean fits(BigInteger v, long min, long max) {
+        return v.compareTo(BigInteger.valueOf(min)) >= 0 && v.compareTo(BigInteger.valueOf(max)) <= 0;
     }
 
     private static double parseDouble(String text) {

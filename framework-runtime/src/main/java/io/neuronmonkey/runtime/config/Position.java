@@ -7,6 +7,8 @@ import org.snakeyaml.engine.v2.nodes.Node;
 public record Position(int line, int column) {
 
     public static final Position UNKNOWN = new Position(0, 0);
+    /** The start of a file. */
+    public static final Position START = new Position(1, 1);
 
     static Position of(Mark mark) {
         return mark == null ? UNKNOWN : new Position(mark.getLine() + 1, mark.getColumn() + 1);

@@ -19,6 +19,10 @@ public final class Problems {
         list.add(new ConfigProblem(path, position, message));
     }
 
+    public void addAll(List<ConfigProblem> problems) {
+        list.addAll(problems);
+    }
+
     public boolean isEmpty() {
         return list.isEmpty();
     }

@@ -1,5 +1,6 @@
 package io.neuronmonkey.runtime.pipeline;
 
+import io.neuronmonkey.api.AnalysisException;
 import io.neuronmonkey.api.NeuronMonkeyException;
 import io.neuronmonkey.api.OutputException;
 import io.neuronmonkey.api.analysis.ActivationBatch;
@@ -10,6 +11,7 @@ import io.neuronmonkey.api.data.Batch;
 import io.neuronmonkey.api.data.Dataset;
 import io.neuronmonkey.api.data.DatasetInfo;
 import io.neuronmonkey.api.model.LayerInfo;
+import io.neuronmonkey.api.result.Finding;
 import io.neuronmonkey.api.visual.Artifact;
 import io.neuronmonkey.api.visual.RunSummary;
 import io.neuronmonkey.api.visual.StepOutput;
@@ -67,6 +69,8 @@ public final class ExperimentRunner {
     private final Map<String, StepStatus> statuses = new LinkedHashMap<>();
     private final RunOptions options;
     private final List<String> passNotes = new ArrayList<>();
+    private final Map<String, InputCheck> inputChecks = new LinkedHashMap<>();
+    private final Set<String> warned = new java.util.HashSet<>();
 
     private ExperimentRunner(PreparedExperiment exp, Path out, Environment env, Provenance provenance, RunOptions options) {
         this.exp = exp;
@@ -118,6 +122,9 @@ public final class ExperimentRunner {
             }
         }
         AtomicFiles.deleteTree(out.resolve(".work"));
+        Map<String, Object> nonFinite = new LinkedHashMap<>();
+        inputChecks.forEach((name, check) -> nonFinite.put(name, check.summary()));
+        provenance.nonFiniteInputs(nonFinite);
         List<StepStatus> list = List.copyOf(statuses.values());
         provenance.writeFinished(out, list, options, passNotes);
         RunIndex.write(out, exp.config().name(), list.stream().map(st -> new RunIndex.Step(st.id(), st.state())).toList());
@@ -126,7 +133,8 @@ public final class ExperimentRunner {
 
     @SuppressWarnings({"unchecked", "rawtypes"})
     private void runFused(List<PreparedExperiment.StepEntry> group) {
-        Dataset data = exp.data().get(group.get(0).data()).dataset();
+        InputCheck check = inputCheck(group.get(0).data());
+        Dataset data = check.dataset();
         long t0 = System.nanoTime();
         Map<String, StreamingAnalyzer.Accumulator> live = new LinkedHashMap<>();
         Map<String, PreparedExperiment.StepEntry> byId = new HashMap<>();
@@ -179,8 +187,10 @@ public final class ExperimentRunner {
                     passNotes.add("activation cache not written: " + e.getMessage());
                 }
             }
+            int before = check.passCount();
             List<FusedPass.Failure> failures = FusedPass.run(data, exp.config().batchSize(), source, all, options.threads(),
                     env.progress(), env::cancelled);
+            requireExamples(check, before, String.join(", ", live.keySet()));
             for (FusedPass.Failure f : failures) {
                 if (writer != null && f.id().equals(writer.id())) {
                     passNotes.add("activation cache not written: " + f.error().getMessage());
@@ -201,6 +211,7 @@ public final class ExperimentRunner {
             live.clear();
         } finally {
             env.progress().finish();
+            warnNonFinite(check);
         }
         for (Map.Entry<String, StreamingAnalyzer.Accumulator> e : live.entrySet()) {
             PreparedExperiment.StepEntry s = byId.get(e.getKey());
@@ -216,16 +227,24 @@ public final class ExperimentRunner {
     @SuppressWarnings({"unchecked", "rawtypes"})
     private void runAnalyzer(PreparedExperiment.StepEntry s) {
         long t0 = System.nanoTime();
-        Dataset data = s.data() == null ? null : exp.data().get(s.data()).dataset();
+        InputCheck check = s.data() == null ? null : inputCheck(s.data());
+        Dataset data = check == null ? null : check.dataset();
         env.progress().start("step '" + s.id() + "'" + (data == null ? "" : " over the examples of '" + s.data() + "'"),
                 data == null ? -1 : data.info().size());
         try {
+            int before = check == null ? 0 : check.passCount();
             AnalysisResult r = ((Analyzer) s.extension().instance()).analyze(analysisContext(s, data));
+            if (check != null && check.passCount() > before) {
+                requireExamples(check, before, s.id());
+            }
             complete(s, r, List.of(), t0);
         } catch (RuntimeException e) {
             fail(s, e, t0);
         } finally {
             env.progress().finish();
+            if (check != null) {
+                warnNonFinite(check);
+            }
         }
     }
 
@@ -245,6 +264,27 @@ public final class ExperimentRunner {
             complete(s, null, ctx.artifacts(), t0);
         } catch (RuntimeException e) {
             fail(s, e, t0);
+        }
+    }
+
+    private InputCheck inputCheck(String dataName) {
+        return inputChecks.computeIfAbsent(dataName, n -> new InputCheck(n, exp.data().get(n).dataset()));
+    }
+
+    /** A pass that read no example would give statistics of nothing (means of 0.0): the steps fail instead. */
+    private static void requireExamples(InputCheck check, int before, String steps) {
+        List<InputCheck.Pass> passes = check.passesSince(before);
+        if (!passes.isEmpty() && passes.stream().allMatch(p -> p.examples == 0)) {
+            throw new AnalysisException("data set '" + check.name() + "' gave no examples to " + steps
+                    + "; there is nothing to compute statistics of (is the file or generator empty?)");
+        }
+    }
+
+    /** Says once per data set, on the console, that its inputs hold NaN or infinite values. */
+    private void warnNonFinite(InputCheck check) {
+        InputCheck.Pass p = check.widest();
+        if (p != null && p.nonFinite() > 0 && warned.add(check.name())) {
+            System.err.println(check.warning(p));
         }
     }
 
@@ -322,7 +362,28 @@ public final class ExperimentRunner {
         });
         return new RunSummary(exp.config().name(), exp.config().text(),
                 exp.model() == null ? "" : exp.model().description(),
-                exp.model() == null ? List.of() : exp.model().layers(), data, provenance.asMap(), stepStates(current));
+                exp.model() == null ? List.of() : exp.model().layers(), data, provenance.asMap(), stepStates(current),
+                runFindings());
+    }
+
+    /** What the runtime itself knows is wrong with the run so far: data sets whose inputs hold NaN or infinities. */
+    private List<Finding> runFindings() {
+        List<Finding> out = new ArrayList<>();
+        for (InputCheck check : inputChecks.values()) {
+            InputCheck.Pass p = check.widest();
+            if (p != null && p.nonFinite() > 0) {
+                String id = "non-finite-inputs-" + check.name().replaceAll("[^A-Za-z0-9_-]", "_");
+                out.add(new Finding(id.length() > 120 ? id.substring(0, 120) : id, Finding.Severity.WARNING,
+                        "data set '" + check.name() + "' has " + p.nonFinite() + " NaN or infinite input values ("
+                                + p.nanValues + " NaN, " + p.infiniteValues + " infinite) in " + p.affectedExamples + " of "
+                                + p.examples + " examples, first '" + p.firstAffected + "': statistics computed from them "
+                                + "are not meaningful",
+                        new Finding.Strength("fraction of examples affected",
+                                p.examples == 0 ? 0 : (double) p.affectedExamples / p.examples, null, null),
+                        List.of(), List.of()));
+            }
+        }
+        return out;
     }
 
     private List<RunSummary.StepState> stepStates(String current) {

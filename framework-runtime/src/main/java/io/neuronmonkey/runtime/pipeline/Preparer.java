@@ -26,8 +26,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Checks everything that can be checked before running and reports every problem at once: extension names, params,
- * files, then (with the model loaded and the data open) layer names and input shapes.
+ * Checks everything that can be checked before running and reports every problem in one round: the file's
+ * structure, extension names, params, files, and (with the model loaded and the data open) layer names, input shapes
+ * and empty data sets. A part with a problem of its own is left out of the later checks; the others still get them.
  */
 public final class Preparer {
 
@@ -40,6 +41,7 @@ public final class Preparer {
      */
     public static PreparedExperiment prepare(ExperimentConfig config, ExtensionRegistry registry, Environment env, boolean open) {
         Problems problems = new Problems();
+        problems.addAll(config.problems());
 
         RegisteredExtension<?> backend = null;
         Record modelParams = null;
@@ -90,7 +92,7 @@ public final class Preparer {
             steps.add(new PreparedExperiment.StepEntry(s, ext, params, dataName, List.of()));
         }
 
-        if (!problems.isEmpty() || !open) {
+        if (!open) {
             problems.throwIfAny(config.file());
             return new PreparedExperiment(config, backend, modelParams, null, data, steps);
         }
@@ -98,7 +100,7 @@ public final class Preparer {
         LoadedModel model = null;
         Map<String, PreparedExperiment.DataEntry> opened = new LinkedHashMap<>();
         try {
-            if (backend != null) {
+            if (backend != null && modelParams != null && Files.exists(modelPath)) {
                 try {
                     model = load(backend, new Contexts.Model<>(env, modelPath, modelParams));
                 } catch (NeuronMonkeyException e) {
@@ -107,10 +109,16 @@ public final class Preparer {
             }
             for (PreparedExperiment.DataEntry d : data.values()) {
                 Dataset ds = null;
-                try {
-                    ds = open(d.source(), new Contexts.Data<>(env, d.spec().name(), d.params()));
-                } catch (NeuronMonkeyException e) {
-                    problems.add(d.spec().path(), d.spec().node(), e.getMessage());
+                if (d.source() != null && d.params() != null) {
+                    try {
+                        ds = open(d.source(), new Contexts.Data<>(env, d.spec().name(), d.params()));
+                        if (ds.info().size() == 0) {
+                            problems.add(d.spec().path(), d.spec().node(), "data set '" + d.spec().name() + "' has no examples"
+                                    + " (source '" + d.spec().source() + "'); every step over it would compute statistics of nothing");
+                        }
+                    } catch (NeuronMonkeyException e) {
+                        problems.add(d.spec().path(), d.spec().node(), e.getMessage());
+                    }
                 }
                 opened.put(d.spec().name(), new PreparedExperiment.DataEntry(d.spec(), d.source(), d.params(), ds));
             }

@@ -18,6 +18,7 @@ import java.util.Map;
 public final class Provenance {
 
     private final Map<String, Object> map = new LinkedHashMap<>();
+    private Map<String, Object> nonFiniteInputs = Map.of();
 
     public static Provenance of(PreparedExperiment exp, List<PluginInfo> plugins, String frameworkVersion) {
         Provenance p = new Provenance();
@@ -81,11 +82,20 @@ public final class Provenance {
         Json.write(out.resolve("provenance.json"), map);
     }
 
+    /**
+     * Per data set read by the run, what the widest pass over it saw in its inputs, recorded as
+     * {@code execution.nonFiniteInputs.<data set> = {examples, affectedExamples, nanValues, infiniteValues,
+     * firstAffectedExample (only when affectedExamples > 0)}}.
+     */
+    void nonFiniteInputs(Map<String, Object> perDataSet) {
+        this.nonFiniteInputs = new LinkedHashMap<>(perDataSet);
+    }
+
     void writeFinished(Path out, List<ExperimentRunner.StepStatus> steps, RunOptions options, List<String> notes) {
         map.put("finishedAt", Instant.now().toString());
         map.put("execution", Records.ordered("threads", options.threads(), "activationCache",
                 options.cacheDir() == null ? "off" : options.cacheDir().toString(), "notes", List.copyOf(notes),
-                "peakHeapMB", PeakHeap.megabytes()));
+                "peakHeapMB", PeakHeap.megabytes(), "nonFiniteInputs", nonFiniteInputs));
         map.put("status", steps.stream().allMatch(ExperimentRunner.StepStatus::ok) ? "completed" : "failed");
         map.put("steps", steps.stream().map(s -> {
             Map<String, Object> sm = new LinkedHashMap<>();

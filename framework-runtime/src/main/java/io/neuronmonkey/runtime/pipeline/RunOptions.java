@@ -1,5 +1,7 @@
 package io.neuronmonkey.runtime.pipeline;
 
+import io.neuronmonkey.api.ConfigException;
+
 import java.nio.file.Path;
 
 /**
@@ -13,6 +15,26 @@ public record RunOptions(int threads, Path cacheDir, long cacheMaxBytes) {
 
     public static RunOptions sequential() {
         return new RunOptions(1, null, 0);
+    }
+
+    /** Most worker threads a run may ask for: 4 per core, and never more than 64. */
+    public static int maxThreads() {
+        return Math.min(64, 4 * Runtime.getRuntime().availableProcessors());
+    }
+
+    /**
+     * @param requested the thread count asked for (--threads)
+     * @return it, when between 1 and {@link #maxThreads()}
+     * @throws ConfigException naming the valid range otherwise: more threads than that only add memory (every
+     *                         thread keeps batches in flight) without speed, and a very large count exhausts the JVM
+     */
+    public static int checkThreads(int requested) {
+        int max = maxThreads();
+        if (requested < 1 || requested > max) {
+            throw new ConfigException("--threads must be between 1 and " + max + " (4 per core on this machine's "
+                    + Runtime.getRuntime().availableProcessors() + " cores, at most 64), found " + requested);
+        }
+        return requested;
     }
 
     public static int defaultThreads() {

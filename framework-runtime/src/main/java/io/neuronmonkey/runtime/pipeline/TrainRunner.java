@@ -35,7 +35,9 @@ public final class TrainRunner {
     @SuppressWarnings({"unchecked", "rawtypes"})
     public static Map<String, Object> train(ExperimentConfig config, ExtensionRegistry registry, Environment env, String frameworkVersion) {
         Problems problems = new Problems();
+        problems.addAll(config.problems());
         if (config.trainer().isEmpty()) {
+            problems.throwIfAny(config.file());
             throw new ConfigException(config.file() + ": a training file needs a 'trainer:' section (type, output, params)");
         }
         ExperimentConfig.TrainerSpec t = config.trainer().get();

@@ -18,8 +18,9 @@ import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
- * Extensions keyed by point and stable name. Two extensions of one point with one name are refused at start-up
- * with both plugin ids named; an extension without {@link ExtensionName} or with a malformed one is refused too.
+ * Extensions keyed by point and stable name. The host registers a bundle's extensions only when none of their names
+ * is taken (a clashing bundle is refused whole, with both plugin ids named); an extension without
+ * {@link ExtensionName} or with a malformed one is skipped with the reason kept in {@link #problems()}.
  */
 public final class ExtensionRegistry {
 
@@ -34,24 +35,37 @@ public final class ExtensionRegistry {
         }
     }
 
+    /** Why an extension class cannot be registered (no or a malformed {@link ExtensionName}), or null. */
+    static String nameProblem(Class<?> cls, String pluginId) {
+        ExtensionName n = cls.getAnnotation(ExtensionName.class);
+        if (n == null) {
+            return "plugin '" + pluginId + "': extension " + cls.getName() + " has no @ExtensionName; it was not registered";
+        }
+        if (!NAME.matcher(n.value()).matches()) {
+            return "plugin '" + pluginId + "': extension " + cls.getName() + " has the name '" + n.value()
+                    + "'; names are lower-case words joined by '-' (e.g. activation-stats); it was not registered";
+        }
+        return null;
+    }
+
+    /** Records a problem with an extension that was skipped while its plugin's others were registered. */
+    void problem(String message) {
+        problems.add(message);
+    }
+
+    /**
+     * Registers an extension whose name was checked with {@link #nameProblem} and is not taken yet (see {@link #find}).
+     *
+     * @throws PluginException if the name is taken: the host refuses a clashing bundle before it gets here
+     */
     void add(ExtensionPoints point, Object instance, String pluginId, String pluginVersion) {
         Class<?> cls = instance.getClass();
         ExtensionName n = cls.getAnnotation(ExtensionName.class);
-        if (n == null) {
-            problems.add("plugin '" + pluginId + "': extension " + cls.getName() + " has no @ExtensionName; it was not registered");
-            return;
-        }
-        if (!NAME.matcher(n.value()).matches()) {
-            problems.add("plugin '" + pluginId + "': extension " + cls.getName() + " has the name '" + n.value()
-                    + "'; names are lower-case words joined by '-' (e.g. activation-stats); it was not registered");
-            return;
-        }
         Map<String, RegisteredExtension<?>> map = byPoint.get(point);
         RegisteredExtension<?> existing = map.get(n.value());
         if (existing != null) {
             throw new PluginException("two " + point.word() + "s are named '" + n.value() + "': " + existing.instance().getClass().getName()
-                    + " from plugin '" + existing.pluginId() + "' and " + cls.getName() + " from plugin '" + pluginId
-                    + "'; remove one of the plugins or rename an extension");
+                    + " from plugin '" + existing.pluginId() + "' and " + cls.getName() + " from plugin '" + pluginId + "'");
         }
         map.put(n.value(), new RegisteredExtension<>(point, n.value(), n.description(), pluginId, pluginVersion, instance,
                 paramsType(cls, point.type())));

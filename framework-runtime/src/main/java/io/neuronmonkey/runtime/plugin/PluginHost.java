@@ -3,29 +3,47 @@ package io.neuronmonkey.runtime.plugin;
 import com.google.inject.Guice;
 import com.google.inject.Injector;
 import com.google.inject.Stage;
+import io.neuronmonkey.api.ExtensionName;
+import io.neuronmonkey.api.NeuronMonkeyException;
 import io.neuronmonkey.api.PluginException;
 import org.pf4j.DefaultPluginManager;
+import org.pf4j.DependencyResolver;
 import org.pf4j.ExtensionFactory;
+import org.pf4j.Plugin;
+import org.pf4j.PluginDependency;
 import org.pf4j.PluginDescriptor;
+import org.pf4j.PluginFactory;
+import org.pf4j.PluginRepository;
 import org.pf4j.PluginRuntimeException;
 import org.pf4j.PluginState;
 import org.pf4j.PluginWrapper;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Modifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
  * Starts PF4J over a plugins directory, builds every extension through Guice and registers it by point and name.
- * Bundles with a missing or bad descriptor field are refused with the field named; the others still load.
+ * One bad bundle never takes the others down: a bundle that cannot be a plugin (unreadable or empty zip, no or a bad
+ * descriptor, a missing dependency, a {@code plugin.requires} this version does not meet, a {@code plugin.class}
+ * that fails) or that declares a name another bundle already provides is refused with a one-line reason; an
+ * extension that cannot be created is skipped while its siblings load.
  */
 public final class PluginHost implements AutoCloseable {
 
     private static final Pattern PLUGIN_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
+    private static final String SHIPPED = "NeuronMonkey";
     private static final Pattern SEMVER = Pattern.compile("\\d+\\.\\d+\\.\\d+([-+][0-9A-Za-z.+-]+)?");
 
     private final Manager manager;
@@ -53,28 +71,119 @@ public final class PluginHost implements AutoCloseable {
         manager.loadPlugins();
         manager.startPlugins();
         ExtensionRegistry registry = new ExtensionRegistry();
-        for (PluginWrapper w : manager.getPlugins()) {
+        Set<String> refusedIds = new HashSet<>(manager.refusedIds);
+        List<PluginWrapper> order = new ArrayList<>(manager.getPlugins());
+        // names belong to the first bundle that declares them: the bundles NeuronMonkey ships, then the others by id
+        order.sort(Comparator.comparing((PluginWrapper w) -> SHIPPED.equals(w.getDescriptor().getProvider()) ? 0 : 1)
+                .thenComparing(PluginWrapper::getPluginId));
+        for (PluginWrapper w : order) {
+            String id = w.getPluginId();
+            String reason = null;
             if (w.getPluginState() != PluginState.STARTED) {
-                manager.refused.add(new RefusedPlugin(w.getPluginPath(), "plugin '" + w.getPluginId() + "' is " + w.getPluginState()
-                        + (w.getFailedException() != null ? ": " + w.getFailedException().getMessage() : "")));
+                reason = manager.whyNotStarted(w);
+            } else {
+                for (PluginDependency d : w.getDescriptor().getDependencies()) {
+                    if (refusedIds.contains(d.getPluginId())) {
+                        reason = "plugin '" + id + "' needs plugin '" + d.getPluginId() + "', which was refused";
+                        break;
+                    }
+                }
+            }
+            List<Candidate> candidates = new ArrayList<>();
+            if (reason == null) {
+                candidates = extensions(manager, w, registry);
+                reason = clash(candidates, registry, id);
+            }
+            if (reason != null) {
+                manager.refused.add(new RefusedPlugin(w.getPluginPath(), reason));
+                refusedIds.add(id);
+                manager.unload(id);
                 continue;
             }
-            String version = w.getDescriptor().getVersion();
-            for (ExtensionPoints point : ExtensionPoints.values()) {
-                List<?> extensions;
-                try {
-                    extensions = manager.getExtensions(point.type(), w.getPluginId());
-                } catch (RuntimeException e) {
-                    manager.refused.add(new RefusedPlugin(w.getPluginPath(), "plugin '" + w.getPluginId()
-                            + "': its " + point.word() + " extensions could not be created: " + e.getMessage()));
-                    continue;
-                }
-                for (Object ext : extensions) {
-                    registry.add(point, ext, w.getPluginId(), version);
-                }
+            for (Candidate c : candidates) {
+                registry.add(c.point(), c.instance(), id, w.getDescriptor().getVersion());
             }
         }
         return new PluginHost(pluginsDir, manager, registry);
+    }
+
+    /** An extension built from a plugin, not yet registered. */
+    private record Candidate(ExtensionPoints point, String name, Object instance) {
+    }
+
+    /**
+     * Builds each extension of a plugin on its own, so that one that cannot be loaded or created (its constructor
+     * throws) is skipped with its reason while its siblings are still registered.
+     */
+    private static List<Candidate> extensions(Manager manager, PluginWrapper w, ExtensionRegistry registry) {
+        List<Candidate> out = new ArrayList<>();
+        String id = w.getPluginId();
+        for (String className : new TreeSet<>(manager.getExtensionClassNames(id))) {
+            Class<?> cls;
+            try {
+                cls = w.getPluginClassLoader().loadClass(className);
+            } catch (ClassNotFoundException | LinkageError e) {
+                registry.problem("plugin '" + id + "': extension " + className + " could not be loaded: " + oneLine(e));
+                continue;
+            }
+            ExtensionPoints point = null;
+            for (ExtensionPoints p : ExtensionPoints.values()) {
+                if (p.type().isAssignableFrom(cls)) {
+                    point = p;
+                    break;
+                }
+            }
+            if (point == null) {
+                registry.problem("plugin '" + id + "': extension " + className + " implements none of the extension points ("
+                        + String.join(", ", Arrays.stream(ExtensionPoints.values()).map(p -> p.type().getSimpleName()).toList())
+                        + "); it was not registered");
+                continue;
+            }
+            String problem = ExtensionRegistry.nameProblem(cls, id);
+            if (problem != null) {
+                registry.problem(problem);
+                continue;
+            }
+            String name = cls.getAnnotation(ExtensionName.class).value();
+            try {
+                out.add(new Candidate(point, name, manager.getExtensionFactory().create(cls)));
+            } catch (RuntimeException | LinkageError e) {
+                registry.problem("plugin '" + id + "': " + point.word() + " '" + name + "' (" + className
+                        + ") could not be created, so it was not registered: " + oneLine(e));
+            }
+        }
+        return out;
+    }
+
+    /** Why a bundle's extensions cannot be registered: a name another bundle (or the bundle itself) already uses. */
+    private static String clash(List<Candidate> candidates, ExtensionRegistry registry, String id) {
+        Set<String> own = new HashSet<>();
+        for (Candidate c : candidates) {
+            if (!own.add(c.point() + "/" + c.name())) {
+                return "plugin '" + id + "' declares two " + c.point().word() + "s named '" + c.name()
+                        + "'; the bundle was not loaded";
+            }
+            Optional<RegisteredExtension<?>> taken = registry.find(c.point(), c.name());
+            if (taken.isPresent()) {
+                return "plugin '" + id + "' declares " + c.point().word() + " '" + c.name() + "', which plugin '"
+                        + taken.get().pluginId() + "' already provides; the bundle was not loaded (rename its extension, or "
+                        + "remove one of the two bundles)";
+            }
+        }
+        return null;
+    }
+
+    /** The innermost cause as one line: its type and the first line of its message. */
+    static String oneLine(Throwable e) {
+        Throwable c = e;
+        while (c.getCause() != null && c.getCause() != c) {
+            c = c.getCause();
+        }
+        String m = c.getMessage() == null ? "" : c.getMessage().strip().lines().findFirst().orElse("");
+        if (c instanceof NeuronMonkeyException || c instanceof PluginRuntimeException) {
+            return m;
+        }
+        return c.getClass().getSimpleName() + (m.isEmpty() ? "" : ": " + m);
     }
 
     public ExtensionRegistry registry() {
@@ -108,10 +217,16 @@ public final class PluginHost implements AutoCloseable {
         manager.stopPlugins();
     }
 
-    /** PF4J's default manager with Guice-built extensions and descriptor checks that name the bad field. */
+    /**
+     * PF4J's default manager with Guice-built extensions, descriptor checks that name the bad field, zips checked
+     * before they are unpacked, and a one-line reason for every bundle that is not loaded (a missing or wrong-version
+     * plugin dependency, a {@code plugin.requires} this version does not meet, a {@code plugin.class} that is not in
+     * the bundle), while the other bundles still load.
+     */
     private static final class Manager extends DefaultPluginManager {
         private final Injector injector;
         private final List<RefusedPlugin> refused = new ArrayList<>();
+        private final Set<String> refusedIds = new HashSet<>();
 
         Manager(Path root, Injector injector) {
             super(root);
@@ -130,6 +245,21 @@ public final class PluginHost implements AutoCloseable {
         }
 
         @Override
+        protected PluginRepository createPluginRepository() {
+            // called from the super constructor too: the callback reads the list when bundles are listed
+            return new BundleRepository(getPluginsRoots(), this::refuse);
+        }
+
+        private void refuse(RefusedPlugin r) {
+            refused.add(r);
+        }
+
+        @Override
+        protected PluginFactory createPluginFactory() {
+            return new ClearPluginFactory();
+        }
+
+        @Override
         protected PluginWrapper loadPluginFromPath(Path pluginPath) {
             try {
                 return super.loadPluginFromPath(pluginPath);
@@ -144,6 +274,13 @@ public final class PluginHost implements AutoCloseable {
 
         private static String describe(RuntimeException e) {
             String m = e.getMessage() == null ? e.toString() : e.getMessage();
+            if (m.startsWith("No PluginDescriptorFinder")) {
+                return "no plugin.properties (or META-INF/MANIFEST.MF with Plugin-Id) in this folder: not a plugin bundle";
+            }
+            if (m.startsWith("There is an already loaded plugin")) {
+                return "another bundle already has this bundle's plugin.id; two bundles cannot share an id";
+            }
+            m = m.replaceAll("\\s*\\R\\s*", " ").strip();
             return m.contains("descriptor") || m.contains("Field") ? m : "bad plugin bundle: " + m;
         }
 
@@ -165,6 +302,111 @@ public final class PluginHost implements AutoCloseable {
                         + String.join("; ", bad));
             }
             super.validatePluginDescriptor(d);
+        }
+
+        /**
+         * Refuses, with the reason, every plugin whose required plugin dependencies are missing or of a version it
+         * does not accept (and, in turn, the plugins that need those), before PF4J resolves the rest.
+         */
+        @Override
+        protected void resolvePlugins() {
+            boolean changed = true;
+            while (changed) {
+                changed = false;
+                for (PluginWrapper w : new ArrayList<>(getPlugins())) {
+                    String reason = dependencyProblem(w);
+                    if (reason != null) {
+                        refused.add(new RefusedPlugin(w.getPluginPath(), reason));
+                        refusedIds.add(w.getPluginId());
+                        unloadPlugin(w.getPluginId(), false, false);
+                        changed = true;
+                    }
+                }
+            }
+            try {
+                super.resolvePlugins();
+            } catch (DependencyResolver.CyclicDependencyException e) {
+                for (PluginWrapper w : new ArrayList<>(getPlugins())) {
+                    if (!w.getDescriptor().getDependencies().isEmpty()) {
+                        refused.add(new RefusedPlugin(w.getPluginPath(), "plugin '" + w.getPluginId()
+                                + "': its plugin.dependencies form a cycle with other bundles"));
+                        refusedIds.add(w.getPluginId());
+                        unloadPlugin(w.getPluginId(), false, false);
+                    }
+                }
+                super.resolvePlugins();
+            }
+        }
+
+        private String dependencyProblem(PluginWrapper w) {
+            for (PluginDependency d : w.getDescriptor().getDependencies()) {
+                if (d.isOptional()) {
+                    continue;
+                }
+                PluginWrapper dep = getPlugin(d.getPluginId());
+                String id = "plugin '" + w.getPluginId() + "' needs plugin '" + d.getPluginId() + "'";
+                if (dep == null) {
+                    return id + (refusedIds.contains(d.getPluginId()) ? ", which was refused"
+                            : " (plugin.dependencies), which is not in the plugins folder");
+                }
+                String wanted = d.getPluginVersionSupport();
+                if (wanted != null && !wanted.isBlank() && !"*".equals(wanted)
+                        && !getVersionManager().checkVersionConstraint(dep.getDescriptor().getVersion(), wanted)) {
+                    return id + " version " + wanted + " (plugin.dependencies), but the plugins folder has "
+                            + dep.getDescriptor().getVersion();
+                }
+            }
+            return null;
+        }
+
+        /** Why a loaded plugin did not reach STARTED, in one line. */
+        String whyNotStarted(PluginWrapper w) {
+            String id = "plugin '" + w.getPluginId() + "'";
+            if (w.getPluginState() == PluginState.DISABLED) {
+                if (!isPluginValid(w)) {
+                    return id + " requires NeuronMonkey " + w.getDescriptor().getRequires() + " (plugin.requires); this is "
+                            + getSystemVersion() + ", so it was not loaded";
+                }
+                return id + " is disabled (disabled.txt or enabled.txt in the plugins folder)";
+            }
+            if (w.getFailedException() != null) {
+                return id + " did not start: " + oneLine(w.getFailedException());
+            }
+            return id + " did not start (state " + w.getPluginState() + ")";
+        }
+
+        void unload(String pluginId) {
+            unloadPlugin(pluginId, false, false);
+        }
+    }
+
+    /** Creates the {@code plugin.class} of a bundle, or says in one line why it cannot. */
+    private static final class ClearPluginFactory implements PluginFactory {
+        @Override
+        public Plugin create(PluginWrapper w) {
+            String name = w.getDescriptor().getPluginClass();
+            Class<?> cls;
+            try {
+                cls = w.getPluginClassLoader().loadClass(name);
+            } catch (ClassNotFoundException | LinkageError e) {
+                throw new PluginException("its plugin.class '" + name + "' is not in the bundle's lib/*.jar ("
+                        + oneLine(e) + "); name an existing class, or leave plugin.class out");
+            }
+            if (!Plugin.class.isAssignableFrom(cls) || Modifier.isAbstract(cls.getModifiers())) {
+                throw new PluginException("its plugin.class '" + name + "' is not a concrete subclass of org.pf4j.Plugin");
+            }
+            try {
+                try {
+                    return (Plugin) cls.getConstructor(PluginWrapper.class).newInstance(w);
+                } catch (NoSuchMethodException e) {
+                    return (Plugin) cls.getConstructor().newInstance();
+                }
+            } catch (InvocationTargetException e) {
+                throw new PluginException("its plugin.class '" + name + "' could not be created: " + oneLine(e.getCause()));
+            } catch (ReflectiveOperationException e) {
+                throw new PluginException("its plugin.class '" + name + "' has no public constructor taking a PluginWrapper "
+                        + "or nothing");
+            }
         }
     }
 }

@@ -62,8 +62,12 @@ class PipelineTest {
     }
 
     static Path experiment(String name, String steps) throws IOException {
+        return experiment(name, "{count: 50}", steps);
+    }
+
+    static Path experiment(String name, String dataParams, String steps) throws IOException {
         String yaml = "experiment: " + name + "\nseed: 7\nbatchSize: 8\nmodel:\n  backend: linear\n  path: model.bin\n"
-                + "data:\n  rows:\n    source: table\n    params: {count: 50}\nsteps:\n" + steps;
+                + "data:\n  rows:\n    source: table\n    params: " + dataParams + "\nsteps:\n" + steps;
         return Files.writeString(work.resolve(name + ".yaml"), yaml);
     }
 
@@ -375,5 +379,63 @@ class PipelineTest {
         assertTrue(r.out().contains("linear-test") && r.out().contains("1.0.0") && r.out().contains("STARTED"), r.out());
         assertTrue(r.out().matches("(?s).*analyzers:\\n  explode .*\\n  sum .*"), r.out());
         assertTrue(r.out().contains("weight: a number (default 1.0)"), r.out());
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void nonFiniteInputsAreCountedPerDataSetInProvenanceAndWarnedAbout() throws IOException {
+        Path yaml = experiment("nan-inputs", "{count: 50, nanEvery: 7}", """
+                  - {id: census, analyzer: sum, layers: [hidden]}
+                  - {id: own-pass, analyzer: explode}
+                """);
+        Path out = work.resolve("out-nan");
+        Cli r = cli("run", yaml.toString(), "--out", out.toString(), "--plugins", plugins.toString(), "--threads", "2");
+        // independent count: examples 0, 7, ..., 49 carry one NaN and one +inf each
+        long affected = 0;
+        for (int i = 0; i < 50; i++) {
+            affected += i % 7 == 0 ? 1 : 0;
+        }
+        assertEquals(8, affected);
+        Map<String, Object> prov = Json.readMap(out.resolve("provenance.json"));
+        Map<String, Object> nonFinite = (Map<String, Object>) ((Map<String, Object>) prov.get("execution")).get("nonFiniteInputs");
+        assertEquals(Map.of("rows", Map.of("examples", 50, "affectedExamples", (int) affected, "nanValues", (int) affected,
+                "infiniteValues", (int) affected, "firstAffectedExample", "row-0")), nonFinite);
+        assertEquals(1, r.err().lines().filter(l -> l.startsWith("warning: data set 'rows': 16 input value(s) are NaN or "
+                + "infinite (8 NaN, 8 infinite) in 8 of 50 examples (first: 'row-0')")).count(), r.err());
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void cleanInputsRecordZeroNonFiniteValues() throws IOException {
+        Path yaml = experiment("clean-inputs", """
+                  - {id: census, analyzer: sum, layers: [hidden]}
+                """);
+        Path out = work.resolve("out-clean");
+        Cli r = cli("run", yaml.toString(), "--out", out.toString(), "--plugins", plugins.toString());
+        assertEquals(0, r.code(), r.err());
+        Map<String, Object> prov = Json.readMap(out.resolve("provenance.json"));
+        assertEquals(Map.of("rows", Map.of("examples", 50, "affectedExamples", 0, "nanValues", 0, "infiniteValues", 0)),
+                ((Map<String, Object>) prov.get("execution")).get("nonFiniteInputs"));
+        assertFalse(r.err().contains("NaN"), r.err());
+    }
+
+    @Test
+    void aPassOverNoExamplesFailsItsStepsInsteadOfReportingStatisticsOfNothing() throws IOException {
+        Path yaml = experiment("empty-pass", "{empty: true, knownSize: false}", """
+                  - {id: census, analyzer: sum, layers: [hidden]}
+                """);
+        Path out = work.resolve("out-empty");
+        Cli r = cli("run", yaml.toString(), "--out", out.toString(), "--plugins", plugins.toString());
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("data set 'rows' gave no examples to census; there is nothing to compute statistics of"), r.err());
+        assertFalse(Files.exists(out.resolve("census/result.json")));
+        assertTrue(Files.readString(out.resolve("census.failed/error.txt")).contains("gave no examples"));
+
+        Path known = experiment("empty-known", "{empty: true}", """
+                  - {id: census, analyzer: sum, layers: [hidden]}
+                """);
+        Cli v = cli("validate", known.toString(), "--plugins", plugins.toString());
+        assertEquals(2, v.code(), v.err());
+        assertTrue(v.err().contains("data.rows (line 9, col 5) - data set 'rows' has no examples (source 'table')"), v.err());
     }
 }

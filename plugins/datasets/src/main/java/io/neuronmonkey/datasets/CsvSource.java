@@ -22,6 +22,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -44,6 +45,7 @@ public class CsvSource implements DataSource<CsvSource.Params> {
      * @param delimiter   the one-character cell separator ({@code \t} or {@code tab} for a tab)
      * @param shape       reshape of each feature vector, or null for a flat vector
      * @param classNames  label names, or null (see {@link CsvSource})
+     * @param allowNonFinite whether NaN and infinite cells are read rather than refused
      */
     public record Params(
             @Param(description = "path of the CSV file") String file,
@@ -56,7 +58,9 @@ public class CsvSource implements DataSource<CsvSource.Params> {
             @Param(description = "optional shape of one example, e.g. [28, 28, 1]; its product must equal the "
                     + "number of feature columns") List<Integer> shape,
             @Param(description = "optional label names, indexed by label; default: the sorted distinct labels, or "
-                    + "\"0\"..max for integer labels") List<String> classNames) {
+                    + "\"0\"..max for integer labels") List<String> classNames,
+            @Param(defaultValue = "false", description = "read NaN and infinite cells (NaN, inf, -inf, Infinity) instead "
+                    + "of refusing the file; the run then counts and reports them") boolean allowNonFinite) {
 
         /** Validates every field at once. */
         public Params {
@@ -253,6 +257,7 @@ public class CsvSource implements DataSource<CsvSource.Params> {
         private final Path file;
         private final char delim;
         private final boolean header;
+        private final boolean allowNonFinite;
         private final BufferedReader in;
         private final List<String> cells = new ArrayList<>();
         private final StringBuilder cell = new StringBuilder();
@@ -262,6 +267,7 @@ public class CsvSource implements DataSource<CsvSource.Params> {
             this.file = file;
             this.delim = p.delimiter().charAt(0);
             this.header = p.header();
+            this.allowNonFinite = p.allowNonFinite();
             try {
                 this.in = Files.newBufferedReader(file, StandardCharsets.UTF_8);
             } catch (IOException e) {
@@ -344,13 +350,31 @@ public class CsvSource implements DataSource<CsvSource.Params> {
                 }
                 String v = row.get(c);
                 try {
-                    out[k++] = Float.parseFloat(v);
+                    float f = parse(v);
+                    if (!allowNonFinite && !Float.isFinite(f)) {
+                        boolean overflow = !v.toLowerCase(Locale.ROOT).matches("[+-]?(nan|inf|infinity)");
+                        throw new DataException((overflow ? "value '" + v + "' overflows float32 (becomes infinite)"
+                                : "non-finite value '" + v + "'") + " in " + file + " line " + line + ", column '"
+                                + columns.get(c) + "'; feature cells must be finite numbers, or set params.allowNonFinite: "
+                                + "true to read NaN and infinite values");
+                    }
+                    out[k++] = f;
                 } catch (NumberFormatException e) {
                     throw new DataException("non-numeric value '" + v + "' in " + file + " line " + line
                             + ", column '" + columns.get(c) + "'; feature cells must be numbers"
                             + (labelIndex < 0 ? " (is it a label column? set params.labelColumn)" : ""));
                 }
             }
+        }
+
+        /** A number, or one of NaN, inf, -inf, Infinity in any case (as NumPy and pandas write them). */
+        private static float parse(String v) {
+            return switch (v.toLowerCase(Locale.ROOT)) {
+                case "nan", "+nan", "-nan" -> Float.NaN;
+                case "inf", "+inf", "infinity", "+infinity" -> Float.POSITIVE_INFINITY;
+                case "-inf", "-infinity" -> Float.NEGATIVE_INFINITY;
+                default -> Float.parseFloat(v);
+            };
         }
 
         @Override

@@ -88,7 +88,23 @@ final class IdxFile {
                 }
             }
             IdxFile f = new IdxFile(file, gzip, kind, dims);
-            if (!gzip) {
+            if (gzip) {
+                // the whole stream is read once, so a truncated or corrupt file fails here, not in the middle of a run
+                long needed = f.count() * f.rowElements() * kind.bytes;
+                long data;
+                try {
+                    data = in.transferTo(java.io.OutputStream.nullOutputStream());
+                } catch (EOFException e) {
+                    throw new DataException("truncated gzip file " + file + ": the compressed stream ends early (after "
+                            + "its header, before the end of its data); download or copy it again", e);
+                } catch (java.util.zip.ZipException e) {
+                    throw new DataException("corrupt gzip file " + file + ": " + e.getMessage(), e);
+                }
+                if (data < needed) {
+                    throw new DataException("IDX file " + file + " is truncated: dimensions " + Arrays.toString(dims)
+                            + " need " + needed + " bytes of data after the header, the gzip stream holds " + data);
+                }
+            } else {
                 long needed = f.headerBytes + f.count() * f.rowElements() * kind.bytes;
                 long size = Files.size(file);
                 if (size < needed) {
@@ -98,7 +114,8 @@ final class IdxFile {
             }
             return f;
         } catch (EOFException e) {
-            throw new DataException("IDX file " + file + " is truncated inside its header", e);
+            throw new DataException((gzip ? "truncated gzip file " + file + ": it ends inside the IDX header"
+                    : "IDX file " + file + " is truncated inside its header"), e);
         } catch (IOException e) {
             throw new DataException("cannot read IDX " + what + " file " + file + ": " + e.getMessage(), e);
         }
@@ -176,6 +193,9 @@ final class IdxFile {
             byte[] bytes;
             try {
                 bytes = in.readNBytes(Math.multiplyExact(elements, kind.bytes));
+            } catch (EOFException e) {
+                throw new DataException((gzip ? "truncated gzip file " : "truncated IDX file ") + file + ": it ends at item "
+                        + position + " of " + count(), e);
             } catch (IOException e) {
                 throw new DataException("cannot read IDX file " + file + " at item " + position + ": "
                         + e.getMessage(), e);

@@ -37,6 +37,7 @@ public class NpySource implements DataSource<NpySource.Params> {
      * @param labels     path of the labels array, or null
      * @param classNames label names, or null for {@code "0".."max label"}
      * @param scale      factor applied to every input value
+     * @param allowNonFinite whether NaN and infinite inputs are read rather than refused
      */
     public record Params(
             @Param(description = "path of a .npy array whose dimension 0 indexes examples (float32, float64, uint8, "
@@ -45,7 +46,9 @@ public class NpySource implements DataSource<NpySource.Params> {
             String labels,
             @Param(description = "optional label names, indexed by label; default \"0\"..max label")
             List<String> classNames,
-            @Param(defaultValue = "1.0", description = "factor applied to every input value") double scale) {
+            @Param(defaultValue = "1.0", description = "factor applied to every input value") double scale,
+            @Param(defaultValue = "false", description = "read NaN and infinite input values instead of failing on the "
+                    + "first; the run then counts and reports them") boolean allowNonFinite) {
 
         /** Validates every field at once. */
         public Params {
@@ -71,7 +74,7 @@ public class NpySource implements DataSource<NpySource.Params> {
         Params p = ctx.params();
         Path inputFile = DataFiles.require(ctx, p.inputs(), "inputs");
         Path labelFile = p.labels() == null ? null : DataFiles.require(ctx, p.labels(), "labels");
-        return open(inputFile, labelFile, p.classNames(), p.scale(), () -> { });
+        return open(inputFile, labelFile, p.classNames(), p.scale(), p.allowNonFinite(), () -> { });
     }
 
     /**
@@ -81,10 +84,12 @@ public class NpySource implements DataSource<NpySource.Params> {
      * @param labelFile  the labels array, or null
      * @param classNames label names, or null for {@code "0".."max label"}
      * @param scale      factor applied to every input value
+     * @param allowNonFinite whether NaN and infinite inputs are read rather than refused
      * @param onClose    run once when the data set closes (or when opening fails)
      * @return the data set; the caller closes it
      */
-    static Dataset open(Path inputFile, Path labelFile, List<String> classNames, double scale, Runnable onClose) {
+    static Dataset open(Path inputFile, Path labelFile, List<String> classNames, double scale, boolean allowNonFinite,
+                        Runnable onClose) {
         NpyArray inputs = null;
         NpyArray labels = null;
         try {
@@ -102,7 +107,7 @@ public class NpySource implements DataSource<NpySource.Params> {
                 labels = NpyArray.open(labelFile);
                 names = checkLabels(labels, inputs, classNames);
             }
-            return new NpyDataset(inputs, labels, scale,
+            return new NpyDataset(inputs, labels, scale, allowNonFinite,
                     new DatasetInfo(inputs.rows(), inputs.rowShape(), names, List.of()), onClose);
         } catch (RuntimeException e) {
             if (inputs != null) {
@@ -140,15 +145,18 @@ public class NpySource implements DataSource<NpySource.Params> {
         private final NpyArray inputs;
         private final NpyArray labels;
         private final double scale;
+        private final boolean allowNonFinite;
         private final DatasetInfo info;
         private final Runnable onClose;
         private volatile String fingerprint;
         private boolean closed;
 
-        NpyDataset(NpyArray inputs, NpyArray labels, double scale, DatasetInfo info, Runnable onClose) {
+        NpyDataset(NpyArray inputs, NpyArray labels, double scale, boolean allowNonFinite, DatasetInfo info,
+                   Runnable onClose) {
             this.inputs = inputs;
             this.labels = labels;
             this.scale = scale;
+            this.allowNonFinite = allowNonFinite;
             this.info = info;
             this.onClose = onClose;
         }
@@ -167,11 +175,34 @@ public class NpySource implements DataSource<NpySource.Params> {
                     int[] s = new int[shape.length + 1];
                     s[0] = n;
                     System.arraycopy(shape, 0, s, 1, shape.length);
-                    Tensor x = Tensor.ofFloats(inputs.readFloats(offset, n, scale), s);
+                    float[] values = inputs.readFloats(offset, n, scale);
+                    if (!allowNonFinite) {
+                        requireFinite(values, offset, inputs.file());
+                    }
+                    Tensor x = Tensor.ofFloats(values, s);
                     int[] y = labels == null ? null : labels.readInts(offset, n);
                     return new Batch(offset, x, y, new ExampleIds("", offset, n), Collections.nCopies(n, Map.of()));
                 }
             };
+        }
+
+        private void requireFinite(float[] values, long offset, Path file) {
+            for (int i = 0; i < values.length; i++) {
+                if (!(Math.abs(values[i]) <= Float.MAX_VALUE)) {
+                    long example = offset + i / rowElements();
+                    throw new DataException("NPY file " + file + ": example " + example + " holds " + values[i]
+                            + " at element " + (i % rowElements()) + "; inputs must be finite (an integer or float64 value "
+                            + "may also overflow float32 with params.scale), or set params.allowNonFinite: true");
+                }
+            }
+        }
+
+        private int rowElements() {
+            int r = 1;
+            for (int d : info.exampleShape()) {
+                r *= d;
+            }
+            return Math.max(1, r);
         }
 
         @Override

@@ -38,6 +38,7 @@ public class NpzSource implements DataSource<NpzSource.Params> {
      * @param labels     member holding integer labels, e.g. {@code y_test}, or null
      * @param classNames label names, or null for {@code "0".."max label"}
      * @param scale      factor applied to every input value
+     * @param allowNonFinite whether NaN and infinite inputs are read rather than refused
      */
     public record Params(
             @Param(description = "path of a .npz archive") String file,
@@ -46,7 +47,9 @@ public class NpzSource implements DataSource<NpzSource.Params> {
             @Param(description = "optional member with integer labels, e.g. y_test") String labels,
             @Param(description = "optional label names, indexed by label; default \"0\"..max label")
             List<String> classNames,
-            @Param(defaultValue = "1.0", description = "factor applied to every input value") double scale) {
+            @Param(defaultValue = "1.0", description = "factor applied to every input value") double scale,
+            @Param(defaultValue = "false", description = "read NaN and infinite input values instead of failing on the "
+                    + "first; the run then counts and reports them") boolean allowNonFinite) {
 
         /** Validates every field at once. */
         public Params {
@@ -102,7 +105,7 @@ public class NpzSource implements DataSource<NpzSource.Params> {
             try {
                 Path inputFile = unpack(zip, in, tmp.resolve(in.getName().replace('/', '_')));
                 Path labelFile = lab == null ? null : unpack(zip, lab, tmp.resolve("labels-" + lab.getName().replace('/', '_')));
-                return NpySource.open(inputFile, labelFile, p.classNames(), p.scale(), cleanup);
+                return NpySource.open(inputFile, labelFile, p.classNames(), p.scale(), p.allowNonFinite(), cleanup);
             } catch (IOException | RuntimeException e) {
                 cleanup.run();
                 throw e;

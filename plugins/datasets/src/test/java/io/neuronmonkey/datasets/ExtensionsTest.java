@@ -78,9 +78,9 @@ class ExtensionsTest {
     void defaultsBindToTheDocumentedValues() {
         assertEquals(SyntheticShapesSource.Params.of(SyntheticShapesSource.Split.TRAIN, 4000, null),
                 bind(SyntheticShapesSource.Params.class, Map.of()));
-        assertEquals(new CsvSource.Params("d.csv", null, true, ",", null, null),
+        assertEquals(new CsvSource.Params("d.csv", null, true, ",", null, null, false),
                 bind(CsvSource.Params.class, Map.of("file", "d.csv")));
-        assertEquals(new NpySource.Params("x.npy", null, null, 1.0),
+        assertEquals(new NpySource.Params("x.npy", null, null, 1.0, false),
                 bind(NpySource.Params.class, Map.of("inputs", "x.npy")));
         assertEquals(new IdxSource.Params("i.gz", null, 1 / 255.0, null),
                 bind(IdxSource.Params.class, Map.of("images", "i.gz")));

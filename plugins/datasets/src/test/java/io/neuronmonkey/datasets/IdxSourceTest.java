@@ -144,13 +144,17 @@ class IdxSourceTest {
         m = assertThrows(DataException.class, () -> open(new Params("short", null, 1, null))).getMessage();
         assertTrue(m.contains("is truncated") && m.contains("need 100 bytes, the file has 40"), m);
 
+        // a complete gzip stream whose content is short is found when the file is opened, not in the middle of a run
         Files.write(dir.resolve("short.gz"), gzip(Arrays.copyOf(idx(0x08, new int[] {7, 3, 4}, pixels()), 40)));
-        try (Dataset ds = open(new Params("short.gz", null, 1, null))) {
-            Iterator<?> it = ds.batches(2);
-            it.next(); // images 0 and 1 are there
-            m = assertThrows(DataException.class, it::next).getMessage();
-            assertTrue(m.contains("ends after 2 of 7 items"), m);
-        }
+        m = assertThrows(DataException.class, () -> open(new Params("short.gz", null, 1, null))).getMessage();
+        assertEquals("IDX file " + dir.resolve("short.gz") + " is truncated: dimensions [7, 3, 4] need 84 bytes of data "
+                + "after the header, the gzip stream holds 24", m);
+
+        // a gzip file cut short (an interrupted download) is named as such
+        byte[] whole = gzip(idx(0x08, new int[] {7, 3, 4}, pixels()));
+        Files.write(dir.resolve("cut.gz"), Arrays.copyOf(whole, whole.length - 12));
+        m = assertThrows(DataException.class, () -> open(new Params("cut.gz", null, 1, null))).getMessage();
+        assertTrue(m.startsWith("truncated gzip file " + dir.resolve("cut.gz") + ": the compressed stream ends early"), m);
 
         Files.write(dir.resolve("labels"), idx(0x08, new int[] {7}, labels(7)));
         m = assertThrows(DataException.class, () -> open(new Params("labels", null, 1, null))).getMessage();

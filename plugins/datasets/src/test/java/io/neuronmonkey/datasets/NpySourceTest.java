@@ -44,7 +44,7 @@ class NpySourceTest {
     }
 
     private static Params params(String inputs, String labels) {
-        return new Params(inputs, labels, null, 1.0);
+        return new Params(inputs, labels, null, 1.0, false);
     }
 
     @Test
@@ -74,7 +74,7 @@ class NpySourceTest {
     @Test
     void appliesScale() throws IOException {
         NpyFiles.write(dir.resolve("x.npy"), 1, "|u1", false, "(2, 2)", NpyFiles.encode("u1", 0, 51, 102, 255));
-        try (Dataset ds = open(new Params("x.npy", null, null, 1 / 255.0))) {
+        try (Dataset ds = open(new Params("x.npy", null, null, 1 / 255.0, false))) {
             assertArrayEquals(new float[] {0f, 0.2f, 0.4f, 1f}, Collected.pass(ds, 2).inputs(), 1e-7f);
         }
     }
@@ -103,7 +103,7 @@ class NpySourceTest {
                 assertArrayEquals(new int[] {2, 0, 5, 1}, Collected.pass(ds, 3).labels(), descr);
             }
         }
-        try (Dataset ds = open(new Params("x.npy", "y.npy", List.of("a", "b", "c", "d", "e", "f"), 1.0))) {
+        try (Dataset ds = open(new Params("x.npy", "y.npy", List.of("a", "b", "c", "d", "e", "f"), 1.0, false))) {
             assertEquals(List.of("a", "b", "c", "d", "e", "f"), ds.info().classNames());
         }
     }
@@ -167,7 +167,7 @@ class NpySourceTest {
         assertTrue(failure(params("x.npy", "yf.npy")).getMessage().contains("labels must be an integer type"));
 
         NpyFiles.write(dir.resolve("y.npy"), 1, "<i4", false, "(3,)", NpyFiles.encode("i4", 1, 0, 3));
-        m = failure(new Params("x.npy", "y.npy", List.of("a", "b"), 1.0)).getMessage();
+        m = failure(new Params("x.npy", "y.npy", List.of("a", "b"), 1.0, false)).getMessage();
         assertTrue(m.contains("go up to 3") && m.contains("2 names"), m);
 
         NpyFiles.write(dir.resolve("yneg.npy"), 1, "<i4", false, "(3,)", NpyFiles.encode("i4", 1, -4, 3));
@@ -178,8 +178,24 @@ class NpySourceTest {
     @Test
     void rejectsMissingInputsAndClassNamesWithoutLabels() {
         InvalidParamsException e = assertThrows(InvalidParamsException.class,
-                () -> new Params(null, null, List.of("a"), Double.NaN));
+                () -> new Params(null, null, List.of("a"), Double.NaN, false));
         assertEquals(List.of("inputs", "classNames", "scale"),
                 e.violations().stream().map(InvalidParamsException.Violation::field).toList());
+    }
+
+    @Test
+    void nonFiniteInputsFailTheReadNamingExampleAndElementUnlessAllowed() throws IOException {
+        double[] v = values("f4");
+        v[3 * 6 + 4] = Double.NaN;
+        NpyFiles.write(dir.resolve("nan.npy"), 1, "<f4", false, "(5, 2, 3)", NpyFiles.encode("f4", v));
+        try (Dataset ds = open(params("nan.npy", null))) {
+            DataException e = assertThrows(DataException.class, () -> Collected.pass(ds, 2));
+            assertTrue(e.getMessage().startsWith("NPY file " + dir.resolve("nan.npy") + ": example 3 holds NaN at element 4; "),
+                    e.getMessage());
+            assertTrue(e.getMessage().endsWith("or set params.allowNonFinite: true"), e.getMessage());
+        }
+        try (Dataset ds = open(new Params("nan.npy", null, null, 1.0, true))) {
+            assertTrue(Float.isNaN(Collected.pass(ds, 2).inputs()[3 * 6 + 4]));
+        }
     }
 }

@@ -60,7 +60,7 @@ class NpzSourceTest {
         for (boolean compressed : new boolean[] {false, true}) {
             Path file = archive(compressed ? "c.npz" : "s.npz", compressed);
             try (Dataset ds = new NpzSource().open(FixedContext.of(new NpzSource.Params(file.getFileName().toString(),
-                    "x_test", "y_test", null, 0.5), dir))) {
+                    "x_test", "y_test", null, 0.5, false), dir))) {
                 assertArrayEquals(new int[] {2, 2}, ds.info().exampleShape());
                 assertEquals(List.of("0", "1", "2"), ds.info().classNames());
                 Collected c = Collected.pass(ds, 2);
@@ -83,11 +83,11 @@ class NpzSourceTest {
     void missingMembersAreListed() throws Exception {
         Path file = archive("m.npz", true);
         DataException e = assertThrows(DataException.class, () -> new NpzSource().open(FixedContext.of(
-                new NpzSource.Params("m.npz", null, null, null, 1), dir)));
+                new NpzSource.Params("m.npz", null, null, null, 1, false), dir)));
         assertTrue(e.getMessage().contains("has 2 members; say which holds the examples with params.inputs, one of:"
                 + " x_test, y_test"), e.getMessage());
         e = assertThrows(DataException.class, () -> new NpzSource().open(FixedContext.of(
-                new NpzSource.Params("m.npz", "x_train", null, null, 1), dir)));
+                new NpzSource.Params("m.npz", "x_train", null, null, 1, false), dir)));
         assertTrue(e.getMessage().contains("no member 'x_train' (params.inputs); members: x_test, y_test"),
                 e.getMessage());
         assertTrue(Files.exists(file));

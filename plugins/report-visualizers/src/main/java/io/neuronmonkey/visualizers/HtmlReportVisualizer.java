@@ -109,7 +109,7 @@ public class HtmlReportVisualizer implements Visualizer<HtmlReportVisualizer.Par
 
         /** The page: its structure at a glance. */
         String page() {
-            List<PartViews.Located> findings = views.findings();
+            List<PartViews.Located> findings = views.findings(ctx.run().findings());
             NeuronCards cards = new NeuronCards(views, findings, ctx.params().maxCards());
             return document(html(
                     head(meta().withCharset("utf-8"),

@@ -83,7 +83,7 @@ final class PartViews {
         this.inputs = List.copyOf(inputs);
     }
 
-    /** A finding with the step it came from. */
+    /** A finding with the step it came from; step and result are null for findings of the runtime about the run. */
     record Located(StepOutput step, AnalysisResult result, Finding finding) {
     }
 
@@ -101,9 +101,13 @@ final class PartViews {
         return inputs;
     }
 
-    /** @return every finding, warnings first, then notable, then informational; step order within each */
-    List<Located> findings() {
+    /**
+     * @param run the runtime's own findings about the run, listed before the steps' at equal severity
+     * @return every finding, warnings first, then notable, then informational; run, then step order within each
+     */
+    List<Located> findings(List<Finding> run) {
         List<Located> all = new ArrayList<>();
+        run.forEach(f -> all.add(new Located(null, null, f)));
         for (StepOutput s : inputs) {
             s.result().ifPresent(r -> r.findings().forEach(f -> all.add(new Located(s, r, f))));
         }
@@ -118,7 +122,7 @@ final class PartViews {
         String sev = f.severity().name().toLowerCase(Locale.ROOT);
         List<DomContent> evidence = new ArrayList<>();
         try {
-            if (inline) {
+            if (inline && l.step() != null) {
                 for (NeuronRef n : f.neurons().stream().limit(1).toList()) {
                     exampleSetFor(n).filter(set -> informative(set, n.neuron()))
                             .ifPresent(set -> evidence.add(strip(set, n.neuron(), 40, "top inputs of " + n + " (" + set.value() + ")")));
@@ -138,7 +142,8 @@ final class PartViews {
                 p(span(sev).withClass("sev " + sev), text(" "), b(f.claim()), strength(f.strength())),
                 f.neurons().isEmpty() ? null : p(text("neurons: "), neuronList(f.neurons(), 12)).withClass("small"),
                 evidence.isEmpty() ? null : div(evidence.toArray(new DomContent[0])).withClass("evidence"),
-                p(text("evidence: "), join(evidenceLinks(l)), text(" · step "),
+                l.step() == null ? p("found by the runtime while reading the data").withClass("small muted")
+                        : p(text("evidence: "), join(evidenceLinks(l)), text(" · step "),
                         a(l.step().stepId()).withHref("#" + stepAnchor(l.step().stepId()))).withClass("small muted"))
                 .withClass("finding " + sev);
     }

@@ -83,6 +83,24 @@ class HtmlReportVisualizerTest {
             List<Double> desc = column(table, meanColumn);
             sorted.sort((a, b) -> Double.compare(b, a));
             assertEquals(sorted, desc, "descending after a second click");
+
+            // the conv layer's top examples: typing a class name leaves exactly the rows that mention it
+            DomElement examples = page.getElementById(PartViews.partAnchor("top-examples", "conv-top"));
+            HtmlTable rows = (HtmlTable) examples.getElementsByTagName("table").get(0);
+            org.htmlunit.html.HtmlInput filter = (org.htmlunit.html.HtmlInput) examples.getElementsByTagName("input").get(0);
+            int all = rows.getBodies().get(0).getRows().size();
+            filter.type("b");
+            int shown = 0;
+            int matching = 0;
+            for (HtmlTableRow r : rows.getBodies().get(0).getRows()) {
+                boolean visible = !r.getAttribute("style").replace(" ", "").contains("display:none");
+                boolean match = r.getCell(4).asNormalizedText().equals("b") || r.asNormalizedText().toLowerCase().contains("b");
+                shown += visible ? 1 : 0;
+                matching += match ? 1 : 0;
+                assertEquals(match, visible, r.asNormalizedText());
+            }
+            assertTrue(matching > 0 && matching < all, "some rows of " + all + " mention b: " + matching);
+            assertEquals(matching, shown);
         }
     }
 
@@ -125,6 +143,21 @@ class HtmlReportVisualizerTest {
         OutputException e = assertThrows(OutputException.class, () -> new HtmlReportVisualizer().render(ctx));
         assertTrue(e.getMessage().contains("x-top") && e.getMessage().contains("could not be drawn"), e.getMessage());
         assertTrue(Files.readString(out.resolve("report.html")).contains("class=\"error\""), "the page shows it");
+    }
+
+    @Test
+    void theRuntimesWarningsAboutTheDataComeBeforeEveryStepsFindings() throws IOException {
+        var nan = new io.neuronmonkey.api.result.Finding("non-finite-inputs-probe", io.neuronmonkey.api.result.Finding.Severity.WARNING,
+                "data set 'probe' has 12 NaN or infinite input values", null, List.of(), List.of());
+        var ctx = new TestContext<>("report", new HtmlReportVisualizer.Params(null, 60), RealResults.quickstartLike(),
+                RealResults.run(List.of(nan)), out);
+        new HtmlReportVisualizer().render(ctx);
+        try (WebClient wc = browser()) {
+            HtmlPage page = wc.getPage(out.resolve("report.html").toUri().toURL());
+            String first = firstWithClass(page.getElementsByTagName("section").get(0), "finding ");
+            assertTrue(first.startsWith("warning data set 'probe' has 12 NaN"), first);
+            assertTrue(first.contains("found by the runtime"), first);
+        }
     }
 
     @Test

@@ -116,12 +116,16 @@ final class RealResults {
     }
 
     static RunSummary run() {
+        return run(List.of());
+    }
+
+    static RunSummary run(List<io.neuronmonkey.api.result.Finding> findings) {
         Map<String, DatasetInfo> data = Map.of("probe", new DatasetInfo(EXAMPLES, new int[]{8, 8, 1}, CLASSES,
                 List.of("watermark", "texture")));
         return new RunSummary("test-run", "experiment: test-run\n", "a test model", LAYERS, data,
                 Map.of("experiment", "test-run", "seed", 42),
                 List.of(new RunSummary.StepState("census", "activation-stats", "completed", 0.5, null),
-                        new RunSummary.StepState("report", "html-report", "running", 0, null)));
+                        new RunSummary.StepState("report", "html-report", "running", 0, null)), findings);
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})

@@ -396,6 +396,7 @@ public class TensorFlowBackend implements ModelBackend<TensorFlowBackend.Params>
         }
         try {
             MetaGraphDef meta = bundle.metaGraphDef();
+            requireVariables(dir, meta.getGraphDef());
             Map<String, SignatureDef> signatures = new TreeMap<>();
             meta.getSignatureDefMap().forEach((k, v) -> {
                 if (!k.startsWith("__")) {
@@ -421,6 +422,27 @@ public class TensorFlowBackend implements ModelBackend<TensorFlowBackend.Params>
         } catch (RuntimeException e) {
             bundle.close();
             throw e;
+        }
+    }
+
+    private static final java.util.Set<String> VARIABLE_OPS = java.util.Set.of("VarHandleOp", "VariableV2", "Variable");
+
+    /**
+     * A SavedModel whose graph holds variables loads without its {@code variables/} folder, and fails only at its
+     * first run ("uninitialized value"): say so when it is loaded, so that validation catches it.
+     */
+    static void requireVariables(Path dir, GraphDef def) {
+        List<String> variables = def.getNodeList().stream().filter(n -> VARIABLE_OPS.contains(n.getOp()))
+                .map(NodeDef::getName).toList();
+        if (variables.isEmpty()) {
+            return;
+        }
+        Path index = dir.resolve("variables").resolve("variables.index");
+        if (!Files.isRegularFile(index)) {
+            throw new ModelException("SavedModel " + dir + " holds " + variables.size() + " variable(s) (e.g. '"
+                    + variables.get(0) + "') but " + (Files.isDirectory(dir.resolve("variables"))
+                    ? "its variables/ folder has no variables.index" : "has no variables/ folder")
+                    + ": its weights are missing; copy the whole SavedModel directory, variables/ included");
         }
     }
 
