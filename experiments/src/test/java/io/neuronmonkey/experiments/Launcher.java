@@ -23,7 +23,32 @@ final class Launcher {
     }
 
     static Result run(Path workDir, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>();
+        Started s = start(workDir, args);
+        if (!s.process().waitFor(5, TimeUnit.MINUTES)) {
+            s.process().destroyForcibly();
+            throw new IllegalStateException("neuronmonkey " + String.join(" ", args) + " did not finish");
+        }
+        return s.result();
+    }
+
+    /** A launcher process under way; its output goes to files that can be read while it runs. */
+    record Started(Process process, Path stdout, Path stderr) {
+        String err() throws IOException {
+            return Files.readString(stderr, StandardCharsets.UTF_8);
+        }
+
+        Result result() throws IOException {
+            return new Result(process.exitValue(), Files.readString(stdout, StandardCharsets.UTF_8), err());
+        }
+    }
+
+    static Started start(Path workDir, String... args) throws IOException {
+        return start(workDir, List.of(), args);
+    }
+
+    /** @param prefix a command the launcher runs under (empty for none), e.g. unshare */
+    static Started start(Path workDir, List<String> prefix, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(prefix);
         cmd.add("bash");
         cmd.add(ROOT.resolve("neuronmonkey").toString());
         cmd.addAll(List.of(args));
@@ -34,11 +59,6 @@ final class Launcher {
         Path out = Files.createTempFile(workDir, "stdout", ".txt");
         Path err = Files.createTempFile(workDir, "stderr", ".txt");
         pb.redirectOutput(out.toFile()).redirectError(err.toFile());
-        Process p = pb.start();
-        if (!p.waitFor(5, TimeUnit.MINUTES)) {
-            p.destroyForcibly();
-            throw new IllegalStateException("neuronmonkey " + String.join(" ", args) + " did not finish");
-        }
-        return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+        return new Started(pb.start(), out, err);
     }
 }

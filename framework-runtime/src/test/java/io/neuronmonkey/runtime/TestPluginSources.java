@@ -107,7 +107,8 @@ public final class TestPluginSources {
                 public class TableSource implements DataSource<TableSource.Params> {
                     public record Params(@Param(defaultValue = "10") int count, @Param(defaultValue = "0") int nanEvery,
                                          @Param(defaultValue = "false") boolean empty,
-                                         @Param(defaultValue = "true") boolean knownSize) {
+                                         @Param(defaultValue = "true") boolean knownSize,
+                                         @Param(defaultValue = "-1") int failAt) {
                         public Params {
                             Violations.check().require(count >= 1, "count", "must be >= 1, found " + count).throwIfAny();
                         }
@@ -118,6 +119,7 @@ public final class TestPluginSources {
                         int count = ctx.params().empty() ? 0 : ctx.params().count();
                         int nanEvery = ctx.params().nanEvery();
                         long size = ctx.params().knownSize() ? count : -1;
+                        int failAt = ctx.params().failAt();
                         return new Dataset() {
                             public DatasetInfo info() {
                                 return new DatasetInfo(size, new int[]{3}, List.of("even", "odd"), List.of("parity"));
@@ -129,6 +131,7 @@ public final class TestPluginSources {
                                     public boolean hasNext() { return next < count; }
                                     public Batch next() {
                                         int n = Math.min(size, count - next);
+                                        if (failAt >= 0 && next + n > failAt) throw new DataException("failing at row " + failAt + " as asked");
                                         float[] x = new float[n * 3];
                                         int[] labels = new int[n];
                                         List<String> ids = new ArrayList<>();

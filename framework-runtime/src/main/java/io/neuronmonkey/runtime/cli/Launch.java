@@ -50,7 +50,7 @@ final class Launch {
     }
 
     static PluginHost plugins(Path option, PrintStream err, boolean warn) {
-        PluginHost host = PluginHost.start(pluginsDir(option), systemVersion());
+        PluginHost host = PluginHost.start(pluginsDir(option), systemVersion(), m -> err.println("neuronmonkey: " + m));
         if (warn) {
             for (RefusedPlugin r : host.refused()) {
                 err.println("warning: plugin bundle " + r.path().getFileName() + " refused: " + r.reason());

@@ -12,11 +12,13 @@ import picocli.CommandLine.Parameters;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-/** {@code neuronmonkey train FILE}: trains a model with a trainer plugin and saves it to {@code trainer.output}. */
+/**
+ * {@code neuronmonkey train FILE [--force]}: trains a model with a trainer plugin and saves it to {@code trainer.output};
+ * an existing folder there must be empty or an earlier model, unless {@code --force}.
+ */
 @Command(name = "train", description = "Train a model from a training YAML (trainer + data.train + evaluation sets).")
 final class TrainCommand implements Callable<Integer> {
 
@@ -26,14 +28,18 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--plugins", paramLabel = "DIR", description = "plugin bundles folder")
     Path plugins;
 
+    @Option(names = "--force", description = "write the model into an existing folder that holds other files (they are kept, never deleted)")
+    boolean force;
+
     @Override
     public Integer call() {
         ExperimentConfig config = ExperimentParser.read(file);
         try (PluginHost host = Launch.plugins(plugins, System.err, true)) {
             Environment env = new Environment(config, ConsoleProgress.forConsole(), new AtomicBoolean());
-            Map<String, Object> report = TrainRunner.train(config, host.registry(), env, Launch.version());
-            System.out.println(new String(Json.bytes(report.get("metrics")), StandardCharsets.UTF_8));
-            System.err.println("model saved to " + config.resolve(config.trainer().get().output()));
+            TrainRunner.Trained trained = TrainRunner.train(config, host.registry(), env, Launch.version(), force);
+            System.out.println(new String(Json.bytes(trained.report().get("metrics")), StandardCharsets.UTF_8));
+            trained.notes().forEach(n -> System.err.println("note: " + n));
+            System.err.println("model saved to " + trained.model());
         }
         return Main.OK;
     }

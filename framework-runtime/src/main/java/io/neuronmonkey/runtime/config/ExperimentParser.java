@@ -1,6 +1,7 @@
 package io.neuronmonkey.runtime.config;
 
 import io.neuronmonkey.api.ConfigException;
+import io.neuronmonkey.runtime.store.RunFolder;
 import org.snakeyaml.engine.v2.nodes.MappingNode;
 import org.snakeyaml.engine.v2.nodes.Node;
 import org.snakeyaml.engine.v2.nodes.NodeTuple;
@@ -241,6 +242,9 @@ public final class ExperimentParser {
         String id = requiredString(e, "id", path, m, problems, true);
         if (id != null && !ids.add(id)) {
             problems.add(path + ".id", e.get("id").getValueNode(), "duplicate step id '" + id + "'; step ids name output folders and must be unique");
+        }
+        if (id != null) {
+            RunFolder.reservedName(id).ifPresent(why -> problems.add(path + ".id", e.get("id").getValueNode(), why));
         }
         boolean isAnalyzer = e.containsKey("analyzer");
         boolean isVisualizer = e.containsKey("visualizer");

@@ -15,15 +15,22 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import java.util.zip.CRC32;
 
@@ -33,10 +40,21 @@ import java.util.zip.CRC32;
  * a hidden folder and renamed into place only when the pass completed; on use, every file's size and CRC-32 are
  * checked first, and a corrupt or partial entry is deleted and rebuilt, never used. One file per layer, example-major
  * raw little-endian float32, so a batch is one positioned bulk read per layer.
+ * <p>
+ * A writer holds an exclusive lock on {@code writer.lock} inside its hidden {@code .<key>.partial-<uuid>} folder for
+ * as long as it writes, and removes the folder when its pass fails or is cancelled. A partial folder whose writer
+ * died (killed) is removed when the cache is next opened, once it is unlocked and has not changed for
+ * {@link #STALE_AFTER}; until then it counts towards the cache's size limit like any entry.
  */
 final class ActivationCache {
 
     static final int FORMAT = 1;
+    static final String WRITER_LOCK = "writer.lock";
+    /** How long an unlocked partial folder must have been unchanged before it counts as abandoned. */
+    static final Duration STALE_AFTER = Duration.ofMinutes(10);
+    /** Partial folders being written by this process. */
+    private static final Set<Path> LIVE = ConcurrentHashMap.newKeySet();
+    private static final Pattern PARTIAL = Pattern.compile("\\.[0-9a-f]{32}\\.partial-[0-9a-f-]{36}");
 
     private ActivationCache() {
     }
@@ -74,6 +92,7 @@ final class ActivationCache {
         keyParts.put("examples", data.info().size());
         keyParts.put("layers", layers);
         String key = Hashing.sha256(Json.bytes(keyParts)).substring(0, 32);
+        removeStalePartials(options.cacheDir(), Instant.now());
         Path entry = options.cacheDir().resolve(key);
         List<LayerInfo> infos = new ArrayList<>();
         long rowFloats = 0;
@@ -94,6 +113,74 @@ final class ActivationCache {
         }
         return new Plan(key, entry, null, () -> new Writer(options.cacheDir(), entry, infos, keyParts, data.info().size(),
                 options.cacheMaxBytes()));
+    }
+
+    /**
+     * Removes partial folders of writers that are gone: unlocked and unchanged for {@link #STALE_AFTER} before
+     * {@code now}. A folder locked by a live writer, here or in another process, stays.
+     *
+     * @return the folders removed
+     */
+    static List<Path> removeStalePartials(Path root, Instant now) {
+        List<Path> removed = new ArrayList<>();
+        if (!Files.isDirectory(root)) {
+            return removed;
+        }
+        List<Path> partials;
+        try (Stream<Path> s = Files.list(root)) {
+            partials = s.filter(p -> PARTIAL.matcher(p.getFileName().toString()).matches() && Files.isDirectory(p)).toList();
+        } catch (IOException e) {
+            return removed;
+        }
+        for (Path p : partials) {
+            try {
+                if (lastChange(p).isAfter(now.minus(STALE_AFTER)) || locked(p)) {
+                    continue;
+                }
+                AtomicFiles.deleteTree(p);
+                removed.add(p);
+            } catch (IOException | RuntimeException e) {
+                // another process may be removing it too; the next open tries again
+            }
+        }
+        return removed;
+    }
+
+    private static Instant lastChange(Path dir) throws IOException {
+        try (Stream<Path> s = Files.walk(dir)) {
+            long newest = 0;
+            for (Path p : s.toList()) {
+                newest = Math.max(newest, Files.getLastModifiedTime(p).toMillis());
+            }
+            return Instant.ofEpochMilli(newest);
+        }
+    }
+
+    /**
+     * True when a live writer holds the folder's lock (in this process or another). This process's writers are
+     * known without opening their lock file: on POSIX systems closing any channel on a file drops every lock this
+     * process holds on it.
+     */
+    private static boolean locked(Path partial) {
+        if (LIVE.contains(partial.toAbsolutePath().normalize())) {
+            return true;
+        }
+        Path lockFile = partial.resolve(WRITER_LOCK);
+        if (!Files.isRegularFile(lockFile)) {
+            return false;
+        }
+        try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.WRITE)) {
+            FileLock l = ch.tryLock();
+            if (l == null) {
+                return true;
+            }
+            l.release();
+            return false;
+        } catch (OverlappingFileLockException e) {
+            return true;
+        } catch (IOException e) {
+            return true;
+        }
     }
 
     private static long size(LayerInfo l) {
@@ -201,6 +288,7 @@ final class ActivationCache {
         private final long maxBytes;
         private final List<FileChannel> channels = new ArrayList<>();
         private final List<CRC32> crcs = new ArrayList<>();
+        private FileChannel lockChannel;
         private ByteBuffer scratch = ByteBuffer.allocate(0);
         private long written;
 
@@ -214,6 +302,9 @@ final class ActivationCache {
             this.partial = root.resolve("." + entry.getFileName() + ".partial-" + UUID.randomUUID());
             try {
                 Files.createDirectories(partial);
+                LIVE.add(partial.toAbsolutePath().normalize());
+                lockChannel = FileChannel.open(partial.resolve(WRITER_LOCK), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                lockChannel.lock();
                 for (int i = 0; i < layers.size(); i++) {
                     channels.add(FileChannel.open(partial.resolve(fileName(i)), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE));
                     crcs.add(new CRC32());
@@ -270,6 +361,7 @@ final class ActivationCache {
                 }
                 Json.write(partial.resolve("meta.json"), Records.ordered("complete", true, "examples", examples,
                         "key", key, "layers", files));
+                Files.deleteIfExists(partial.resolve(WRITER_LOCK));
                 AtomicFiles.deleteTree(entry);
                 AtomicFiles.move(partial, entry);
                 evict();
@@ -287,29 +379,41 @@ final class ActivationCache {
             AtomicFiles.deleteTree(partial);
         }
 
+        /** Closes the layer files and, last, the lock (closing its channel releases it). */
         private void closeChannels() throws IOException {
             for (FileChannel c : channels) {
                 if (c.isOpen()) {
                     c.close();
                 }
             }
+            if (lockChannel != null && lockChannel.isOpen()) {
+                lockChannel.close();
+            }
+            LIVE.remove(partial.toAbsolutePath().normalize());
         }
 
-        /** Keeps the cache under four times the per-pass limit by deleting the least recently written entries. */
+        /**
+         * Keeps the cache under four times the per-pass limit by deleting the least recently written entries.
+         * Partial folders (passes being written elsewhere, or abandoned ones not yet stale) count towards the limit
+         * but are not deleted here.
+         */
         private void evict() throws IOException {
             List<Path> entries;
-            try (Stream<Path> s = Files.list(root)) {
-                entries = s.filter(p -> Files.isRegularFile(p.resolve("meta.json"))).toList();
-            }
             long total = 0;
+            try (Stream<Path> s = Files.list(root)) {
+                List<Path> all = s.toList();
+                entries = all.stream().filter(p -> Files.isRegularFile(p.resolve("meta.json"))).toList();
+                for (Path p : all) {
+                    if (PARTIAL.matcher(p.getFileName().toString()).matches() && Files.isDirectory(p)) {
+                        total += treeSize(p);
+                    }
+                }
+            }
             List<Path> byAge = new ArrayList<>(entries);
             byAge.sort(Comparator.comparing(p -> p.resolve("meta.json").toFile().lastModified()));
             Map<Path, Long> sizes = new LinkedHashMap<>();
             for (Path p : byAge) {
-                long size;
-                try (Stream<Path> s = Files.walk(p)) {
-                    size = s.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
-                }
+                long size = treeSize(p);
                 sizes.put(p, size);
                 total += size;
             }
@@ -319,6 +423,12 @@ final class ActivationCache {
                 }
                 AtomicFiles.deleteTree(p);
                 total -= sizes.get(p);
+            }
+        }
+
+        private static long treeSize(Path p) throws IOException {
+            try (Stream<Path> s = Files.walk(p)) {
+                return s.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
             }
         }
     }

@@ -47,4 +47,9 @@ public class Environment implements RunEnvironment {
     public boolean cancelled() {
         return cancelled.get();
     }
+
+    /** Asks every step to stop at its next check; the run then records itself as interrupted. */
+    public void cancel() {
+        cancelled.set(true);
+    }
 }

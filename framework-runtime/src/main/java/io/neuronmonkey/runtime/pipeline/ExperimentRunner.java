@@ -20,6 +20,7 @@ import io.neuronmonkey.runtime.config.ExperimentConfig;
 import io.neuronmonkey.runtime.store.AtomicFiles;
 import io.neuronmonkey.runtime.store.Json;
 import io.neuronmonkey.runtime.store.ResultCodec;
+import io.neuronmonkey.runtime.store.RunFolder;
 import io.neuronmonkey.runtime.store.RunIndex;
 
 import java.io.IOException;
@@ -27,6 +28,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -38,26 +40,50 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 
 /**
  * Runs a prepared experiment into an output folder. Streaming analyzers that read the same data share ONE pass of
  * the model (the union of their layers captured in one run per batch, each fed only its own layers). Each step
  * writes into a hidden partial folder that is moved into place only when the step succeeded; a failed step leaves
  * {@code <id>.failed/error.txt} instead, and the steps that depend on it are skipped while independent ones run.
+ * <p>
+ * The run's state on disk tells the truth however it ends: provenance.json is rewritten as each step ends; when
+ * the run is cancelled (a signal) the step under way stops at its next batch, is recorded as interrupted and the
+ * remaining steps as not run; write failures (a full disk) fail the step they hit, never the record of the others;
+ * and partial folders are removed before the end is recorded. Continuing a run ({@link #resume}) reuses every step
+ * whose config hash ({@link Provenance#stepHashes}) and completed output are unchanged.
  */
 public final class ExperimentRunner {
 
-    /** How one step ended. */
-    public record StepStatus(String id, String state, double seconds, String error) {
+    /** How one step ended: completed, failed, skipped (an input did not complete), interrupted or not-run. */
+    public record StepStatus(String id, String state, double seconds, String error, boolean reused) {
+        public StepStatus(String id, String state, double seconds, String error) {
+            this(id, state, seconds, error, false);
+        }
+
         public boolean ok() {
             return state.equals("completed");
         }
     }
 
-    /** How the run ended. */
-    public record Outcome(Path outDir, List<StepStatus> steps) {
+    /**
+     * How the run ended.
+     *
+     * @param status  completed, failed or interrupted (as provenance.json says)
+     * @param problem why the run's end could not be recorded, or null
+     */
+    public record Outcome(Path outDir, List<StepStatus> steps, String status, String problem) {
+        public Outcome(Path outDir, List<StepStatus> steps) {
+            this(outDir, steps, steps.stream().allMatch(StepStatus::ok) ? "completed" : "failed", null);
+        }
+
         public boolean ok() {
-            return steps.stream().allMatch(StepStatus::ok);
+            return "completed".equals(status) && problem == null;
+        }
+
+        public boolean interrupted() {
+            return "interrupted".equals(status);
         }
     }
 
@@ -67,17 +93,23 @@ public final class ExperimentRunner {
     private final Provenance provenance;
     private final Map<String, StepOutput> outputs = new LinkedHashMap<>();
     private final Map<String, StepStatus> statuses = new LinkedHashMap<>();
+    private final Set<String> running = new LinkedHashSet<>();
     private final RunOptions options;
     private final List<String> passNotes = new ArrayList<>();
+    private final Map<String, Object> previous;
+    private volatile String stopReason;
+    private boolean ended;
     private final Map<String, InputCheck> inputChecks = new LinkedHashMap<>();
     private final Set<String> warned = new java.util.HashSet<>();
 
-    private ExperimentRunner(PreparedExperiment exp, Path out, Environment env, Provenance provenance, RunOptions options) {
+    private ExperimentRunner(PreparedExperiment exp, Path out, Environment env, Provenance provenance, RunOptions options,
+                             Map<String, Object> previous) {
         this.exp = exp;
         this.out = out;
         this.env = env;
         this.provenance = provenance;
         this.options = options;
+        this.previous = previous;
     }
 
     public static Outcome run(PreparedExperiment exp, Path out, Environment env, Provenance provenance) {
@@ -85,50 +117,217 @@ public final class ExperimentRunner {
     }
 
     public static Outcome run(PreparedExperiment exp, Path out, Environment env, Provenance provenance, RunOptions options) {
-        return new ExperimentRunner(exp, out, env, provenance, options).run();
+        return create(exp, out, env, provenance, options).run();
     }
 
-    private Outcome run() {
+    /** A runner to start with {@link #run()}, for callers that may interrupt it from another thread. */
+    public static ExperimentRunner create(PreparedExperiment exp, Path out, Environment env, Provenance provenance, RunOptions options) {
+        return new ExperimentRunner(exp, out, env, provenance, options, null);
+    }
+
+    /**
+     * A runner that continues the run recorded in {@code previous} (its provenance.json) in the same folder: steps
+     * that completed there with the same config hash are reused, the others run.
+     */
+    public static ExperimentRunner resume(PreparedExperiment exp, Path out, Environment env, Provenance provenance, RunOptions options,
+                                          Map<String, Object> previous) {
+        provenance.continues(previous);
+        return new ExperimentRunner(exp, out, env, provenance, options, previous);
+    }
+
+    /** Stops the run at the next check of every step; {@code reason} goes into provenance.json. */
+    public void interrupt(String reason) {
+        stopReason = reason;
+        env.cancel();
+    }
+
+    public Outcome run() {
         try {
             Files.createDirectories(out);
         } catch (IOException e) {
             throw new OutputException("cannot create output folder " + out + ": " + e.getMessage(), e);
         }
-        AtomicFiles.write(out.resolve("experiment.yaml"), exp.config().text().getBytes(StandardCharsets.UTF_8));
+        AtomicFiles.write(out.resolve(RunFolder.EXPERIMENT), exp.config().text().getBytes(StandardCharsets.UTF_8));
         provenance.writeStarted(out);
         List<PreparedExperiment.StepEntry> steps = exp.steps();
-        for (PreparedExperiment.StepEntry step : steps) {
-            if (statuses.containsKey(step.id())) {
-                continue;
-            }
-            Optional<String> blocked = step.spec().inputs().stream().filter(i -> !statuses.get(i).ok()).findFirst();
-            if (blocked.isPresent()) {
-                statuses.put(step.id(), new StepStatus(step.id(), "skipped", 0, "input step '" + blocked.get() + "' did not complete"));
-                continue;
-            }
-            if (step.extension().instance() instanceof StreamingAnalyzer<?> && step.spec().inputs().isEmpty()) {
-                List<PreparedExperiment.StepEntry> group = new ArrayList<>();
-                for (PreparedExperiment.StepEntry other : steps) {
-                    if (!statuses.containsKey(other.id()) && other.extension().instance() instanceof StreamingAnalyzer<?>
-                            && other.spec().inputs().isEmpty() && step.data().equals(other.data())) {
-                        group.add(other);
-                    }
+        try {
+            for (PreparedExperiment.StepEntry step : steps) {
+                if (known(step.id())) {
+                    continue;
                 }
-                runFused(group);
-            } else if (step.spec().kind() == ExperimentConfig.Kind.ANALYZER) {
-                runAnalyzer(step);
-            } else {
-                runVisualizer(step);
+                if (env.cancelled()) {
+                    record(new StepStatus(step.id(), "not-run", 0, "the run was interrupted before this step"));
+                    continue;
+                }
+                if (reuse(step)) {
+                    continue;
+                }
+                Optional<String> blocked = step.spec().inputs().stream().filter(i -> !status(i).ok()).findFirst();
+                if (blocked.isPresent()) {
+                    record(new StepStatus(step.id(), "skipped", 0, "input step '" + blocked.get() + "' did not complete"));
+                    continue;
+                }
+                if (step.extension().instance() instanceof StreamingAnalyzer<?> && step.spec().inputs().isEmpty()) {
+                    List<PreparedExperiment.StepEntry> group = new ArrayList<>();
+                    for (PreparedExperiment.StepEntry other : steps) {
+                        if (!known(other.id()) && other.extension().instance() instanceof StreamingAnalyzer<?>
+                                && other.spec().inputs().isEmpty() && step.data().equals(other.data()) && !reuse(other)) {
+                            group.add(other);
+                        }
+                    }
+                    starting(group);
+                    runFused(group);
+                } else if (step.spec().kind() == ExperimentConfig.Kind.ANALYZER) {
+                    starting(List.of(step));
+                    runAnalyzer(step);
+                } else {
+                    starting(List.of(step));
+                    runVisualizer(step);
+                }
+            }
+        } catch (RuntimeException e) {
+            // a fault of the runner itself: the steps it did not get to are recorded as such, not lost
+            passNotes.add("the run stopped early: " + e);
+            for (PreparedExperiment.StepEntry step : steps) {
+                if (!known(step.id())) {
+                    record(new StepStatus(step.id(), running.contains(step.id()) ? "failed" : "not-run", 0,
+                            running.contains(step.id()) ? e.toString() : "the run stopped before this step"));
+                }
             }
         }
-        AtomicFiles.deleteTree(out.resolve(".work"));
+        return end();
+    }
+
+    /** Called by the thread that handles an interruption when the run does not stop in time: records what is known now. */
+    public synchronized void recordInterruptedNow() {
+        if (ended) {
+            return;
+        }
+        for (PreparedExperiment.StepEntry step : exp.steps()) {
+            if (!statuses.containsKey(step.id())) {
+                statuses.put(step.id(), running.contains(step.id())
+                        ? new StepStatus(step.id(), "interrupted", 0, "the step did not stop in time and was abandoned")
+                        : new StepStatus(step.id(), "not-run", 0, "the run was interrupted before this step"));
+            }
+        }
+        end();
+    }
+
+    /** The statuses so far, in the experiment's step order. */
+    private synchronized List<StepStatus> ordered() {
+        List<StepStatus> list = new ArrayList<>();
+        for (PreparedExperiment.StepEntry s : exp.steps()) {
+            if (statuses.containsKey(s.id())) {
+                list.add(statuses.get(s.id()));
+            }
+        }
+        return list;
+    }
+
+    private synchronized Outcome end() {
+        List<StepStatus> list = ordered();
+        String status = env.cancelled() ? "interrupted" : list.stream().allMatch(StepStatus::ok) ? "completed" : "failed";
+        if (ended) {
+            return new Outcome(out, list, status, null);
+        }
+        ended = true;
+        try {
+            RunFolder.removeLeftovers(out);
+        } catch (RuntimeException e) {
+            passNotes.add("partial output could not all be removed: " + e.getMessage());
+        }
+        String reason = status.equals("interrupted") ? (stopReason != null ? stopReason : "the run was cancelled") : null;
         Map<String, Object> nonFinite = new LinkedHashMap<>();
         inputChecks.forEach((name, check) -> nonFinite.put(name, check.summary()));
         provenance.nonFiniteInputs(nonFinite);
-        List<StepStatus> list = List.copyOf(statuses.values());
-        provenance.writeFinished(out, list, options, passNotes);
-        RunIndex.write(out, exp.config().name(), list.stream().map(st -> new RunIndex.Step(st.id(), st.state())).toList());
-        return new Outcome(out, list);
+        String problem = null;
+        try {
+            provenance.writeFinished(out, list, options, passNotes, status, reason);
+        } catch (RuntimeException e) {
+            problem = "the run's end could not be recorded in " + RunFolder.PROVENANCE + ": " + e.getMessage();
+        }
+        try {
+            RunIndex.write(out, exp.config().name(), list.stream().map(st -> new RunIndex.Step(st.id(), st.state())).toList());
+        } catch (RuntimeException e) {
+            problem = (problem == null ? "" : problem + "; ") + RunFolder.INDEX + " could not be written: " + e.getMessage();
+        }
+        return new Outcome(out, list, status, problem);
+    }
+
+    private synchronized boolean known(String id) {
+        return statuses.containsKey(id);
+    }
+
+    private synchronized StepStatus status(String id) {
+        return statuses.get(id);
+    }
+
+    private synchronized void starting(List<PreparedExperiment.StepEntry> group) {
+        group.forEach(s -> running.add(s.id()));
+    }
+
+    /** Records a step's end and rewrites provenance.json with the steps so far (a failed write costs nothing else). */
+    private synchronized void record(StepStatus status) {
+        if (ended) {
+            return;
+        }
+        running.remove(status.id());
+        statuses.put(status.id(), status);
+        try {
+            provenance.writeProgress(out, ordered());
+        } catch (RuntimeException e) {
+            // the end is recorded again; the step's own status is what matters here
+        }
+    }
+
+    /** On resume: a step that completed before with the same config hash, whose output is intact, is not run again. */
+    @SuppressWarnings("unchecked")
+    private boolean reuse(PreparedExperiment.StepEntry s) {
+        if (previous == null) {
+            return false;
+        }
+        Map<String, Object> before = find(previous.get("resolvedSteps"), s.id());
+        Map<String, Object> ended = find(previous.get("steps"), s.id());
+        if (before == null || ended == null || !"completed".equals(ended.get("state"))
+                || !provenance.stepHash(s.id()).equals(before.get("configSha256"))) {
+            return false;
+        }
+        Path dir = out.resolve(s.id());
+        StepOutput output;
+        try {
+            if (s.spec().kind() == ExperimentConfig.Kind.ANALYZER) {
+                output = new StepOutput(s.id(), s.spec().kind().key(), s.extension().name(), s.data(),
+                        Optional.of(ResultCodec.read(dir)), List.of());
+            } else {
+                List<Artifact> artifacts = new ArrayList<>();
+                for (Map<String, Object> a : (List<Map<String, Object>>) Json.readMap(dir.resolve("artifacts.json")).get("artifacts")) {
+                    String file = String.valueOf(a.get("file"));
+                    if (!Files.isRegularFile(out.resolve(file))) {
+                        return false;
+                    }
+                    artifacts.add(new Artifact(s.id(), file, String.valueOf(a.get("title")), String.valueOf(a.get("mediaType"))));
+                }
+                output = new StepOutput(s.id(), s.spec().kind().key(), s.extension().name(), s.data(), Optional.empty(), artifacts);
+            }
+        } catch (RuntimeException e) {
+            return false;
+        }
+        outputs.put(s.id(), output);
+        double seconds = ended.get("seconds") instanceof Number n ? n.doubleValue() : 0;
+        record(new StepStatus(s.id(), "completed", seconds, null, true));
+        return true;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> find(Object list, String id) {
+        if (list instanceof List<?> l) {
+            for (Object o : l) {
+                if (o instanceof Map<?, ?> m && id.equals(m.get("id"))) {
+                    return (Map<String, Object>) m;
+                }
+            }
+        }
+        return null;
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
@@ -171,11 +370,11 @@ public final class ExperimentRunner {
         List<String> fetch = List.copyOf(union);
         env.progress().start("one pass over the examples of '" + group.get(0).data() + "' for " + String.join(", ", live.keySet()),
                 data.info().size());
+        ActivationCache.Writer writer = null;
         try {
             ActivationCache.Plan cache = ActivationCache.plan(options, exp, group.get(0).data(), fetch);
             FusedPass.Activations source = (b, i) -> exp.model().run(b.inputs(), fetch);
             List<FusedPass.Consumer> all = new ArrayList<>(consumers);
-            ActivationCache.Writer writer = null;
             if (cache.hit()) {
                 source = cache.reader();
                 passNotes.add("activations of pass over '" + group.get(0).data() + "' read from cache " + cache.key());
@@ -203,6 +402,7 @@ public final class ExperimentRunner {
             }
             if (writer != null) {
                 writer.commit();
+                writer = null;
             }
         } catch (RuntimeException e) {
             for (String id : live.keySet()) {
@@ -210,6 +410,9 @@ public final class ExperimentRunner {
             }
             live.clear();
         } finally {
+            if (writer != null) {
+                writer.abandon();
+            }
             env.progress().finish();
             warnNonFinite(check);
         }
@@ -234,6 +437,10 @@ public final class ExperimentRunner {
         try {
             int before = check == null ? 0 : check.passCount();
             AnalysisResult r = ((Analyzer) s.extension().instance()).analyze(analysisContext(s, data));
+            if (env.cancelled()) {
+                // an analyzer that stops at ctx.cancelled() returns what it had: not a result to keep
+                throw new NeuronMonkeyException("the analyzer returned after the run was cancelled");
+            }
             if (check != null && check.passCount() > before) {
                 requireExamples(check, before, s.id());
             }
@@ -293,11 +500,12 @@ public final class ExperimentRunner {
         for (String i : s.spec().inputs()) {
             outputs.get(i).result().ifPresent(r -> inputs.put(i, r));
         }
-        Path work = out.resolve(".work").resolve(s.id());
+        Path work = out.resolve(RunFolder.WORK).resolve(s.id());
         return new Contexts.Analysis<>(env, s.id(), s.params(), exp.model(), data, s.layers(), exp.config().batchSize(), inputs, work);
     }
 
     private Path partialDir(String id) {
+        guard(id);
         Path p = out.resolve("." + id + ".partial");
         try {
             Files.createDirectories(p);
@@ -324,32 +532,83 @@ public final class ExperimentRunner {
                 json.put("artifacts", artifacts.stream().map(a -> Map.of("file", a.file(), "title", a.title(), "mediaType", a.mediaType())).toList());
                 Json.write(partial.resolve("artifacts.json"), json);
             }
-            Path target = out.resolve(s.id());
-            AtomicFiles.deleteTree(target);
-            AtomicFiles.move(partial, target);
+            install(s.id(), partial);
             outputs.put(s.id(), new StepOutput(s.id(), s.spec().kind().key(), s.extension().name(), s.data(),
                     Optional.ofNullable(result), artifacts));
-            statuses.put(s.id(), new StepStatus(s.id(), "completed", seconds, null));
+            record(new StepStatus(s.id(), "completed", seconds, null));
         } catch (IOException | RuntimeException e) {
             fail(s, e, t0);
         }
     }
 
+    /**
+     * Moves a completed step folder into place. An earlier output of the same step (a resumed run whose step
+     * changed) is swapped out by renames and removed only after; a folder the runtime did not write is never replaced.
+     */
+    private void install(String id, Path partial) throws IOException {
+        Path target = out.resolve(id);
+        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+            boolean ours = Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)
+                    && (Files.isRegularFile(target.resolve("result.json")) || Files.isRegularFile(target.resolve("artifacts.json")));
+            if (!ours) {
+                throw new OutputException("cannot put step '" + id + "' in place: " + target
+                        + " exists and is not a step folder this runtime wrote; it is left as it is");
+            }
+            Path aside = out.resolve("." + id + ".replaced-" + UUID.randomUUID());
+            AtomicFiles.move(target, aside);
+            AtomicFiles.move(partial, target);
+            AtomicFiles.deleteTree(aside);
+        } else {
+            AtomicFiles.move(partial, target);
+        }
+        AtomicFiles.deleteTree(out.resolve(id + RunFolder.FAILED_SUFFIX));
+    }
+
+    /** Validation reserves these ids; this keeps a step from writing over the runtime's files however it got here. */
+    private static void guard(String id) {
+        RunFolder.reservedName(id).ifPresent(m -> {
+            throw new OutputException(m);
+        });
+    }
+
+    /**
+     * A step that failed leaves {@code <id>.failed/error.txt}; one stopped by an interruption leaves nothing. Where
+     * even the error cannot be written (a full disk), its partial folder goes and the status still records why.
+     */
     private void fail(PreparedExperiment.StepEntry s, Exception e, long t0) {
         double seconds = (System.nanoTime() - t0) / 1e9;
         String message = e instanceof NeuronMonkeyException ? e.getMessage() : e.toString();
-        statuses.put(s.id(), new StepStatus(s.id(), "failed", seconds, message));
         Path partial = out.resolve("." + s.id() + ".partial");
-        Path failed = out.resolve(s.id() + ".failed");
+        if (env.cancelled()) {
+            deleteQuietly(partial);
+            record(new StepStatus(s.id(), "interrupted", seconds, "stopped by the interruption: " + message));
+            return;
+        }
+        if (RunFolder.reservedName(s.id()).isPresent()) {
+            record(new StepStatus(s.id(), "failed", seconds, message));
+            return;
+        }
+        Path failed = out.resolve(s.id() + RunFolder.FAILED_SUFFIX);
         try {
             StringWriter trace = new StringWriter();
             e.printStackTrace(new PrintWriter(trace));
+            deleteQuietly(partial);
             AtomicFiles.deleteTree(failed);
             Files.createDirectories(partial);
             Files.writeString(partial.resolve("error.txt"), "step '" + s.id() + "' failed: " + message + "\n\n" + trace);
             AtomicFiles.move(partial, failed);
-        } catch (IOException | RuntimeException ignored) {
-            // the status above still records the failure
+        } catch (IOException | RuntimeException ex) {
+            deleteQuietly(partial);
+            message += " (its error.txt could not be written either: " + ex.getMessage() + ")";
+        }
+        record(new StepStatus(s.id(), "failed", seconds, message));
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            AtomicFiles.deleteTree(p);
+        } catch (RuntimeException ignored) {
+            // leftovers by name: the end of the run, or the next claim of the folder, removes them
         }
     }
 
@@ -389,7 +648,7 @@ public final class ExperimentRunner {
     private List<RunSummary.StepState> stepStates(String current) {
         List<RunSummary.StepState> list = new ArrayList<>();
         for (PreparedExperiment.StepEntry step : exp.steps()) {
-            StepStatus st = statuses.get(step.id());
+            StepStatus st = status(step.id());
             String state = st != null ? st.state() : step.id().equals(current) ? "running" : "pending";
             list.add(new RunSummary.StepState(step.id(), step.extension().name(), state, st == null ? 0 : st.seconds(),
                     st == null ? null : st.error()));

@@ -1,7 +1,6 @@
 package io.neuronmonkey.runtime.pipeline;
 
 import io.neuronmonkey.api.ConfigException;
-import io.neuronmonkey.api.NeuronMonkeyException;
 import io.neuronmonkey.api.OutputException;
 import io.neuronmonkey.api.analysis.AnalysisResult;
 import io.neuronmonkey.api.data.Dataset;
@@ -14,26 +13,35 @@ import io.neuronmonkey.runtime.plugin.ExtensionRegistry;
 import io.neuronmonkey.runtime.plugin.RegisteredExtension;
 import io.neuronmonkey.runtime.store.AtomicFiles;
 import io.neuronmonkey.runtime.store.Json;
+import io.neuronmonkey.runtime.store.ModelFolder;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * Runs a training file ({@code trainer:} + {@code data.train} + evaluation sets): the model is saved into a hidden
- * sibling folder and moved over {@code trainer.output} only when training succeeded, with {@code training.json}
- * (metrics, params, seed, data hashes) beside it.
+ * sibling folder and moved to {@code trainer.output} only when training succeeded, with {@code training.json}
+ * (metrics, params, seed, data hashes, the files written) beside it. What may be replaced there is
+ * {@link ModelFolder}'s rule: an earlier model the trainer wrote, never anything else; checked before training starts.
  */
 public final class TrainRunner {
 
     private TrainRunner() {
     }
 
+    /** What training produced: the training.json content, where the model is, and notes on files kept aside. */
+    public record Trained(Map<String, Object> report, Path model, List<String> notes) {
+    }
+
     @SuppressWarnings({"unchecked", "rawtypes"})
-    public static Map<String, Object> train(ExperimentConfig config, ExtensionRegistry registry, Environment env, String frameworkVersion) {
+    public static Trained train(ExperimentConfig config, ExtensionRegistry registry, Environment env, String frameworkVersion,
+                                boolean force) {
         Problems problems = new Problems();
         problems.addAll(config.problems());
         if (config.trainer().isEmpty()) {
@@ -60,10 +68,13 @@ public final class TrainRunner {
             Record p = ParamsBinder.bind(src.paramsType(), d.paramsNode(), d.path() + ".params", problems).orElse(null);
             bound.put(d.name(), new PreparedExperiment.DataEntry(d, src, p, null));
         }
+        Path target = config.resolve(t.output());
+        ModelFolder folder = ModelFolder.inspect(target);
+        folder.refusal(force).ifPresent(m -> problems.add("trainer.output", t.outputNode(), m));
         problems.throwIfAny(config.file());
 
-        Path target = config.resolve(t.output());
-        Path partial = target.resolveSibling("." + target.getFileName() + ".partial");
+        Path partial = folder.partial();
+        boolean installed = false;
         Map<String, Dataset> open = new LinkedHashMap<>();
         try {
             for (PreparedExperiment.DataEntry d : bound.values()) {
@@ -88,17 +99,24 @@ public final class TrainRunner {
             report.put("startedAt", start.toString());
             report.put("finishedAt", Instant.now().toString());
             report.put("metrics", result.summary());
-            Json.write(partial.resolve("training.json"), report);
-            AtomicFiles.deleteTree(target);
-            Files.createDirectories(target.getParent());
-            AtomicFiles.move(partial, target);
-            return report;
+            List<String> files = new ArrayList<>(ModelFolder.files(partial));
+            files.remove(ModelFolder.TRAINING_JSON);
+            files.add(ModelFolder.TRAINING_JSON);
+            report.put("files", files);
+            Json.write(partial.resolve(ModelFolder.TRAINING_JSON), report);
+            List<String> notes = folder.install(partial);
+            installed = true;
+            return new Trained(report, target, notes);
         } catch (IOException e) {
             throw new OutputException("cannot write the model to " + target + ": " + e.getMessage(), e);
-        } catch (NeuronMonkeyException e) {
-            AtomicFiles.deleteTree(partial);
-            throw e;
         } finally {
+            if (!installed) {
+                try {
+                    AtomicFiles.deleteTree(partial);
+                } catch (RuntimeException ignored) {
+                    // the hidden partial is ours; the next training removes it
+                }
+            }
             open.values().forEach(Dataset::close);
         }
     }

@@ -6,6 +6,7 @@ import io.neuronmonkey.api.visual.RunSummary;
 import io.neuronmonkey.api.visual.StepOutput;
 import io.neuronmonkey.api.visual.VisualizerContext;
 import io.neuronmonkey.runtime.store.AtomicFiles;
+import io.neuronmonkey.runtime.store.RunFolder;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -75,6 +76,12 @@ final class VisualizerContextImpl extends Environment implements VisualizerConte
     @Override
     public Artifact publish(String fileName, byte[] bytes, String title, String mediaType) {
         check(fileName);
+        String lower = fileName.toLowerCase(java.util.Locale.ROOT);
+        if (RunFolder.RESERVED.contains(lower) && !lower.equals(RunFolder.REPORT) || lower.endsWith(RunFolder.FAILED_SUFFIX)) {
+            throw new OutputException("a visualizer cannot publish '" + fileName + "' at the top of the run folder: the runtime writes "
+                    + String.join(", ", RunFolder.RESERVED.stream().filter(n -> !n.equals(RunFolder.REPORT)).toList())
+                    + " there itself; write it into the step's folder with write(...) instead");
+        }
         AtomicFiles.write(out.resolve(fileName), bytes);
         Artifact a = new Artifact(stepId, fileName, title, mediaType);
         artifacts.add(a);

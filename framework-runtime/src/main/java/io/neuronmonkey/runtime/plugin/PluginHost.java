@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 /**
@@ -61,10 +62,18 @@ public final class PluginHost implements AutoCloseable {
      * @param systemVersion the framework version bundles declare compatibility with ({@code plugin.requires})
      */
     public static PluginHost start(Path pluginsDir, String systemVersion) {
+        return start(pluginsDir, systemVersion, m -> System.err.println("neuronmonkey: " + m));
+    }
+
+    /**
+     * @param notice told when start-up waits for another process that is unpacking the same bundles
+     */
+    public static PluginHost start(Path pluginsDir, String systemVersion, Consumer<String> notice) {
         if (!Files.isDirectory(pluginsDir)) {
             throw new PluginException("plugins directory not found: " + pluginsDir.toAbsolutePath()
                     + " (build the plugins with ./mvnw package, or point --plugins / NEURONMONKEY_PLUGINS at a folder of bundles)");
         }
+        BundleUnpacker.unpack(pluginsDir, notice);
         Injector injector = Guice.createInjector(Stage.DEVELOPMENT);
         Manager manager = new Manager(pluginsDir.toAbsolutePath(), injector);
         manager.setSystemVersion(systemVersion);

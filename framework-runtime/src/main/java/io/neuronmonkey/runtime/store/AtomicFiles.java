@@ -17,12 +17,17 @@ public final class AtomicFiles {
     }
 
     public static void write(Path target, byte[] bytes) {
+        Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
         try {
             Files.createDirectories(target.toAbsolutePath().getParent());
-            Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
             Files.write(tmp, bytes);
             move(tmp, target);
         } catch (IOException e) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException ignored) {
+                // a hidden .tmp; run folders remove these as leftovers
+            }
             throw new OutputException("cannot write " + target + ": " + e.getMessage(), e);
         }
     }
