@@ -287,7 +287,7 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
             boolean probabilities = "Softmax".equals(l.opType()) || l.role() == LayerInfo.Role.OUTPUT;
             boolean bounded = BOUNDED.containsKey(l.opType()) && !probabilities;
             boolean firingTags = !probabilities && (params.flagAllOps() || FIRING_OPS.contains(l.opType()));
-            float[] positionRate = l.spatial() ? new float[nn] : null;
+            float[] positionRate = s.positions > 1 ? new float[nn] : null;
             double rateSum = 0;
             for (int c = 0; c < nn; c++) {
                 long n = s.seen[c];

@@ -250,7 +250,7 @@ class ActivationStatsAnalyzerTest {
         for (LayerInfo l : List.of(CONV, DENSE, GATE)) {
             NeuronTable t = stats(r, l.name());
             List<String> expected = new ArrayList<>(List.of("mean", "std", "min", "max", "firingRate"));
-            if (l.spatial()) {
+            if (l.positions() > 1) {
                 expected.add("positionFiringRate");
             }
             expected.addAll(List.of("p01", "p05", "p25", "p50", "p75", "p95", "p99"));
