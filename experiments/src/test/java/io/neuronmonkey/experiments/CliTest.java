@@ -46,6 +46,12 @@ class CliTest {
         assertTrue(r.out().matches("(?s).*conv1\\s+Relu\\s+\\[28, 28, 8]\\s+8\\s+hidden.*"), r.out());
         assertTrue(r.out().matches("(?s).*dense1\\s+Relu\\s+\\[32]\\s+32\\s+hidden.*"), r.out());
         assertTrue(r.out().matches("(?s).*logits\\s+BiasAdd\\s+\\[4]\\s+4\\s+logits.*"), r.out());
+        assertTrue(r.out().contains("more op outputs can be captured: inspect --all"), r.out());
+        Launcher.Result all = Launcher.run(work, "inspect", "--all", "--backend", "tensorflow", "--model",
+                Launcher.ROOT.resolve("experiments/models/shapes-cnn").toString());
+        assertEquals(0, all.code(), all.all());
+        assertTrue(all.out().matches("(?s).*conv1_bias\\s+BiasAdd\\s+\\[28, 28, 8]\\s+8\\s+hidden.*"), all.out());
+        assertTrue(all.out().matches("(?s).*logits_matmul\\s+MatMul\\s+\\[4]\\s+4\\s+hidden.*"), all.out());
     }
 
     @Test

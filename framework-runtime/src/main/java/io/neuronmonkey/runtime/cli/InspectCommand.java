@@ -53,6 +53,9 @@ final class InspectCommand implements Callable<Integer> {
     @Option(names = "--plugins", paramLabel = "DIR", description = "plugin bundles folder (default: $NEURONMONKEY_PLUGINS or the built bundles)")
     Path plugins;
 
+    @Option(names = "--all", description = "list every capturable op output, not only the layers")
+    boolean all;
+
     @Override
     public Integer call() {
         if (file != null && (model != null || backend != null || !params.isEmpty())) {
@@ -79,7 +82,7 @@ final class InspectCommand implements Callable<Integer> {
             Environment env = new Environment(config, ProgressReporter.NONE, new AtomicBoolean());
             ArgumentExperiment args = arguments;
             try (LoadedModel m = args == null ? load(config, host, env) : args.translate(() -> load(config, host, env))) {
-                print(m, System.out);
+                print(m, System.out, all);
             }
         }
         return Main.OK;
@@ -101,13 +104,20 @@ final class InspectCommand implements Callable<Integer> {
     }
 
     static void print(LoadedModel m, PrintStream out) {
+        print(m, out, false);
+    }
+
+    static void print(LoadedModel m, PrintStream out, boolean all) {
         out.println(m.description());
         out.println("input shape " + Arrays.toString(m.inputShape()) + ", logits layer '" + m.logitsLayer() + "'");
-        int w = Math.max(12, m.layers().stream().mapToInt(l -> l.name().length()).max().orElse(0) + 2);
-        boolean paths = m.layers().stream().anyMatch(l -> !l.path().equals(l.name()));
-        out.printf(Locale.ROOT, "%-" + (w + 2) + "s %-22s %-16s %8s  %-8s%s%n", "layer", "op", "shape", "neurons", "role", paths ? "  graph path" : "");
+        java.util.List<LayerInfo> listed = all ? m.capturable() : m.layers();
+        int w = Math.max(12, listed.stream().mapToInt(l -> l.name().length()).max().orElse(0) + 2);
+        boolean paths = listed.stream().anyMatch(l -> !l.path().equals(l.name()));
+        boolean firsts = listed.stream().anyMatch(l -> !l.channelsLast());
+        out.printf(Locale.ROOT, "%-" + (w + 2) + "s %-22s %-16s %8s  %-8s%s%s%n", "layer", "op", "shape", "neurons", "role",
+                firsts ? "  model layout" : "", paths ? "  graph path" : "");
         String scope = "";
-        for (LayerInfo l : m.layers()) {
+        for (LayerInfo l : listed) {
             // nested models (Keras: sequential/conv2d/Relu) show as a tree: one line per enclosing scope
             String s = scope(l);
             if (!s.equals(scope)) {
@@ -117,10 +127,17 @@ final class InspectCommand implements Callable<Integer> {
                 scope = s;
             }
             String indent = scope.isEmpty() ? "" : "  ";
-            out.printf(Locale.ROOT, "%-" + (w + 2) + "s %-22s %-16s %8d  %-8s%s%n", indent + l.name(), l.opType(),
-                    Arrays.toString(l.shape()), l.neurons(), l.role().name().toLowerCase(Locale.ROOT), paths ? "  " + l.path() : "");
+            String layout = l.channelsLast() ? "" : Arrays.toString(l.modelShape()) + " channel axis " + (l.channelAxis() + 1);
+            out.printf(Locale.ROOT, "%-" + (w + 2) + "s %-22s %-16s %8d  %-8s%s%s%n", indent + l.name(), l.opType(),
+                    Arrays.toString(l.shape()), l.neurons(), l.role().name().toLowerCase(Locale.ROOT),
+                    firsts ? String.format(Locale.ROOT, "  %-28s", layout) : "", paths ? "  " + l.path() : "");
         }
-        out.println("(a neuron of a spatial layer [H, W, C] is one channel; its H*W positions are reduced by the analyzers)");
+        out.println("(a neuron is one index of the last axis, delivered channels last; the other axes are its positions,"
+                + " reduced by the analyzers" + (firsts ? "; model layout: the model's own shape, channel axis counted"
+                + " with the batch as 0 (override with model param channelAxis)" : "") + ")");
+        if (!all && m.capturable().size() > m.layers().size()) {
+            out.println("(" + (m.capturable().size() - m.layers().size()) + " more op outputs can be captured: inspect --all)");
+        }
     }
 
     /** The scope that encloses a layer: its op path up to where the layer's own name starts ("" when at the top). */
