@@ -2,6 +2,8 @@ package io.neuronmonkey.experiments;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.neuronmonkey.runtime.TestBundles;
+import io.neuronmonkey.runtime.TestPluginSources;
 import io.neuronmonkey.runtime.cli.Main;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
@@ -339,6 +341,19 @@ class BadInputFaultsTest {
                         .args("validate", "@latin1.yaml").exit(2)
                         .says("latin1.yaml: not UTF-8 text: byte 0xE9 at offset 15 (line 1, col 16) is not valid UTF-8; "
                                 + "experiment files must be saved as UTF-8"),
+                // bench: an experiment file brings its model and data; a model path gets synthetic images
+                row("bench", "experiment file, its first data set, the default analyzers").plugins("plugins")
+                        .with(d -> Files.copy(linearBundle(), d.resolve("plugins/linear-test.zip"))).file("model.bin", "w")
+                        .file("e.yaml", "experiment: e\nbatchSize: 8\nmodel: {backend: linear, path: model.bin, scale: 0.5}\n"
+                                + "data:\n  rows: {source: table, params: {count: 40}}\n  few: {source: table, params: {count: 3}}\nsteps: []\n")
+                        .args("bench", "@e.yaml", "--repeats", "1", "--plugins", "@plugins").exit(0)
+                        .says("e.yaml [rows] (2 layers)", "fed to: activation-stats + top-activations")
+                        .then((d, out, err) -> assertTrue(out.matches("(?s).*e\\.yaml \\[rows] \\(2 layers\\)\\s+40\\s+8\\s.*"), out)),
+                row("bench", "model path fed synthetic images of another shape").plugins("plugins")
+                        .with(d -> Files.copy(linearBundle(), d.resolve("plugins/linear-test.zip"))).file("model.bin", "w")
+                        .args("bench", "--backend", "linear", "@model.bin", "--plugins", "@plugins").exit(2)
+                        .says("MODEL ", "model.bin - the model expects inputs shaped [3]; the synthetic images are [28, 28, 1] "
+                                + "(--input-size sets their side; for other inputs give an experiment file with its data)"),
                 // behaviour that already worked, kept working
                 row("keep", "path traversal through the experiment name").file("t.yaml", "experiment: ../../etc\nsteps: []\n")
                         .args("run", "@t.yaml").exit(2).says("experiment (line 1, col 13) - must be letters, digits, '.', '_' or '-' "
@@ -372,8 +387,20 @@ class BadInputFaultsTest {
                         .file("u.yaml", "experiment: u\ndata: {d: {source: synthetic-shape}}\nsteps:\n  - {id: a, analyzer: activation-stat}\n")
                         .args("validate", "@u.yaml").exit(2)
                         .says("data.d.source (line 2, col 20) - unknown data source 'synthetic-shape'; did you mean 'synthetic-shapes'? "
-                                        + "known: csv, idx, npy, synthetic-shapes",
+                                        + "known: csv, idx, image-folder, npy, npz, synthetic-shapes",
                                 "steps[0].analyzer (line 4, col 23) - unknown analyzer 'activation-stat'; did you mean 'activation-stats'?"));
+    }
+
+    private static Path linear;
+
+    /** The runtime's pure-Java test plugin (backend "linear", source "table"), built once. */
+    static synchronized Path linearBundle() throws IOException {
+        if (linear == null) {
+            Path dir = Files.createDirectories(work.resolve("linear-build"));
+            linear = TestBundles.bundle(dir.resolve("out"), dir, TestBundles.properties("linear-test", "1.0.0"),
+                    TestPluginSources.linearPlugin());
+        }
+        return linear;
     }
 
     @ParameterizedTest(name = "{0}")

@@ -46,6 +46,39 @@ class CliTest {
         assertTrue(r.out().matches("(?s).*conv1\\s+Relu\\s+\\[28, 28, 8]\\s+8\\s+hidden.*"), r.out());
         assertTrue(r.out().matches("(?s).*dense1\\s+Relu\\s+\\[32]\\s+32\\s+hidden.*"), r.out());
         assertTrue(r.out().matches("(?s).*logits\\s+BiasAdd\\s+\\[4]\\s+4\\s+logits.*"), r.out());
+        assertTrue(r.out().contains("more op outputs can be captured: inspect --all"), r.out());
+        Launcher.Result all = Launcher.run(work, "inspect", "--all", "--backend", "tensorflow", "--model",
+                Launcher.ROOT.resolve("experiments/models/shapes-cnn").toString());
+        assertEquals(0, all.code(), all.all());
+        assertTrue(all.out().matches("(?s).*conv1_bias\\s+BiasAdd\\s+\\[28, 28, 8]\\s+8\\s+hidden.*"), all.out());
+        assertTrue(all.out().matches("(?s).*logits_matmul\\s+MatMul\\s+\\[4]\\s+4\\s+hidden.*"), all.out());
+    }
+
+    @Test
+    void inspectNamesTheArgumentsItWasGivenNotAFileOfItsOwn() throws Exception {
+        String model = Launcher.ROOT.resolve("experiments/models/shapes-cnn").toString();
+        Launcher.Result r = Launcher.run(work, "inspect", "--model", model, "-P", "chunk=abc", "-P", "preprocess={scale: x}");
+        assertEquals(2, r.code(), r.all());
+        assertTrue(r.err().contains("neuronmonkey inspect: 2 errors in the arguments"), r.err());
+        assertTrue(r.err().contains("-P chunk=abc - must be an integer"), r.err());
+        assertTrue(r.err().contains("-P preprocess={scale: x} (at preprocess.scale) - must be a number, found 'x'"), r.err());
+        assertFalse(r.all().contains(".yaml"), "no file the user did not write: " + r.all());
+    }
+
+    @Test
+    void benchTimesAnExperimentsModelWithItsPreprocessingOnItsData() throws Exception {
+        Path f = experiment("timed.yaml", """
+                experiment: timed
+                batchSize: 32
+                model: {backend: tensorflow, path: MODEL, preprocess: {scale: 0.00392156862745098}}
+                data:
+                  probe: {source: synthetic-shapes, params: {split: test, count: 96}}
+                steps: []
+                """);
+        Launcher.Result r = Launcher.run(work, "bench", f.toString(), "--repeats", "1", "--threads", "1");
+        assertEquals(0, r.code(), r.all());
+        assertTrue(r.out().matches("(?s).*timed\\.yaml \\[probe] \\(7 layers\\)\\s+96\\s+32\\s+1\\s.*"), r.out());
+        assertTrue(r.out().contains("fed to: activation-stats + top-activations"), r.out());
     }
 
     @Test

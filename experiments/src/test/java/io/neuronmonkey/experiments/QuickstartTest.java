@@ -59,6 +59,11 @@ class QuickstartTest {
             assertTrue(Files.isRegularFile(out.resolve(f)), f + " missing; " + run.all());
         }
         assertTrue(run.out().trim().endsWith(out.toString()), run.out());
+        // the console ends with what was found, most important first
+        int findings = run.err().indexOf("\nfindings:\n");
+        assertTrue(findings > 0, run.err());
+        assertTrue(run.err().startsWith("  notable: conv2 #4 tracks watermark", findings + "\nfindings:\n".length()),
+                run.err().substring(findings));
     }
 
     @Test

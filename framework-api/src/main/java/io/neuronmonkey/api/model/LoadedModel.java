@@ -14,19 +14,43 @@ import java.util.Optional;
 @ApiStatus(value = ApiStatus.Status.STABLE, since = "0.1.0")
 public interface LoadedModel extends AutoCloseable {
 
-    /** @return every layer that can be captured, in graph order; never empty */
+    /** @return the model's layers (its activations worth probing), in graph order; never empty */
     List<LayerInfo> layers();
 
     /**
-     * @param name a layer name
+     * Every tensor {@link #run} can capture: the {@link #layers()} and, where the backend can, every other float
+     * output of the model's ops (pre-activation sums, bias additions, ...), in graph order.
+     *
+     * @return the capturable tensors, a superset of {@link #layers()}; the default is {@link #layers()}
+     * @since 0.2.0
+     */
+    default List<LayerInfo> capturable() {
+        return layers();
+    }
+
+    /**
+     * @param name a layer name, or the name of another {@linkplain #capturable() capturable} tensor
      * @return the layer, or empty if the model has none of that name
      */
     default Optional<LayerInfo> layer(String name) {
-        return layers().stream().filter(l -> l.name().equals(name)).findFirst();
+        return layers().stream().filter(l -> l.name().equals(name)).findFirst()
+                .or(() -> capturable().stream().filter(l -> l.name().equals(name)).findFirst());
     }
 
     /** @return the expected shape of one example, without the batch dimension */
     int[] inputShape();
+
+    /**
+     * Advice for data whose examples do not have {@link #inputShape()}: the backend param that would make them fit
+     * (for example a reshape when the element counts agree, or a layout change when they are transposed).
+     *
+     * @param exampleShape the shape of one example as the data deliver it
+     * @return a sentence naming the param and its value, or empty when the backend has none
+     * @since 0.2.0
+     */
+    default Optional<String> inputAdvice(int[] exampleShape) {
+        return Optional.empty();
+    }
 
     /** @return the name of the logits layer (pre-softmax output) */
     String logitsLayer();
@@ -35,7 +59,7 @@ public interface LoadedModel extends AutoCloseable {
      * Runs one batch and captures the given layers in a single model execution.
      *
      * @param inputs a FLOAT32 batch {@code [n, inputShape...]}
-     * @param layers names from {@link #layers()}; may include {@link #logitsLayer()}
+     * @param layers names from {@link #capturable()} (which includes {@link #layers()} and {@link #logitsLayer()})
      * @return one tensor per requested name, shaped {@code [n, layer.shape...]}
      * @throws io.neuronmonkey.api.ModelException on an unknown layer or a failed run
      */

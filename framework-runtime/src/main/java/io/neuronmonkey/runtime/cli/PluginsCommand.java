@@ -15,7 +15,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code neuronmonkey plugins}: loaded plugins and their extensions by point and name. */
-@Command(name = "plugins", description = "List loaded plugins (id, version, state) and their extensions by point and name.")
+@Command(name = "plugins", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, description = "List loaded plugins (id, version, state) and their extensions by point and name.")
 final class PluginsCommand implements Callable<Integer> {
 
     @Option(names = "--plugins", paramLabel = "DIR", description = "plugin bundles folder")

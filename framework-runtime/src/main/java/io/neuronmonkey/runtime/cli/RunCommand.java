@@ -12,6 +12,7 @@ import io.neuronmonkey.runtime.pipeline.RunOptions;
 import io.neuronmonkey.runtime.plugin.PluginHost;
 import io.neuronmonkey.runtime.store.Json;
 import io.neuronmonkey.runtime.store.RunFolder;
+import io.neuronmonkey.runtime.store.RunIndex;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -39,7 +40,7 @@ import java.util.stream.Stream;
  * {@code neuronmonkey run FILE [--out DIR]} and {@code neuronmonkey run [FILE] --resume DIR}. An interruption (SIGINT,
  * SIGTERM) stops the run at its next batch; the run then records its state before the process ends.
  */
-@Command(name = "run", description = "Run an experiment: validate it, load the model once, run every step, write results and report.html.")
+@Command(name = "run", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, description = "Run an experiment: validate it, load the model once, run every step, write results and report.html.")
 final class RunCommand implements Callable<Integer> {
 
     /** How long an interrupted run may take to stop and record its state before the process ends anyway. */
@@ -162,11 +163,23 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
+    /** Findings printed at the end of a run; the rest are counted. */
+    static final int MAX_FINDINGS = 6;
+
     private static int report(ExperimentRunner.Outcome outcome, PrintStream err, long t0) {
         err.println();
         for (ExperimentRunner.StepStatus s : outcome.steps()) {
             err.printf(Locale.ROOT, "  %-10s %-24s %7.2fs%s%n", s.reused() ? "reused" : s.state(), s.id(), s.seconds(),
                     s.error() == null ? "" : "  " + s.error());
+        }
+        List<String> findings = RunIndex.findings(outcome.outDir());
+        if (!findings.isEmpty()) {
+            err.println();
+            err.println("findings:");
+            findings.stream().limit(MAX_FINDINGS).forEach(f -> err.println("  " + f));
+            if (findings.size() > MAX_FINDINGS) {
+                err.println("  and " + (findings.size() - MAX_FINDINGS) + " more (index.json, report.html)");
+            }
         }
         Path report = outcome.outDir().resolve(RunFolder.REPORT);
         err.printf(Locale.ROOT, "results: %s%s (%.1fs)%n", outcome.outDir(),

@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code neuronmonkey train FILE [--force]}: trains a model with a trainer plugin and saves it to {@code trainer.output};
  * an existing folder there must be empty or an earlier model, unless {@code --force}.
  */
-@Command(name = "train", description = "Train a model from a training YAML (trainer + data.train + evaluation sets).")
+@Command(name = "train", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, description = "Train a model from a training YAML (trainer + data.train + evaluation sets).")
 final class TrainCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "FILE", description = "the training YAML")

@@ -16,7 +16,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /** {@code neuronmonkey validate FILE}: every check that needs no run (names, params, files, layers); exit 2 with all errors. */
-@Command(name = "validate", description = "Check an experiment without running it: names, params, files, and layer names against the model.")
+@Command(name = "validate", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, description = "Check an experiment without running it: names, params, files, and layer names against the model.")
 final class ValidateCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "FILE", description = "the experiment YAML")

@@ -1,5 +1,6 @@
 package io.neuronmonkey.runtime.pipeline;
 
+import io.neuronmonkey.api.AnalysisException;
 import io.neuronmonkey.api.ProgressReporter;
 import io.neuronmonkey.api.analysis.ActivationBatch;
 import io.neuronmonkey.api.analysis.StreamingAnalyzer;
@@ -18,10 +19,17 @@ import java.util.Map;
 /**
  * Measures what NeuronMonkey costs on top of plain inference, in one process on one model and one in-memory data
  * set: (a) the backend fetching only the logits, batch by batch; (b) the fused pass capturing every layer and
- * feeding the streaming analyzers of the prepared experiment. Data is materialized first so that neither side pays
- * for data generation. Each side is timed {@code repeats} times after a warm-up; medians are reported.
+ * feeding the given streaming analyzers. Data is materialized first so that neither side pays for data generation.
+ * Each side is timed {@code repeats} times after a warm-up; medians are reported.
  */
 public final class Benchmark {
+
+    /** A streaming analyzer fused into (b): its step id, extension, bound params and the layers it reads. */
+    public record Probe(String id, StreamingAnalyzer<?> analyzer, Record params, List<LayerInfo> layers) {
+        public Probe {
+            layers = List.copyOf(layers);
+        }
+    }
 
     /** Timings of one benchmark. */
     public record Result(String model, int examples, int batchSize, int threads, List<String> layers, List<String> analyzers,
@@ -34,13 +42,28 @@ public final class Benchmark {
     private Benchmark() {
     }
 
+    /**
+     * @param source      the data; its first {@code maxExamples} examples are read into memory
+     * @param probes      the analyzers of (b); none to time the capture of every layer but the input alone
+     * @throws AnalysisException when the data holds no examples, or the model or an analyzer fails in a pass
+     */
     @SuppressWarnings({"unchecked", "rawtypes"})
-    public static Result run(PreparedExperiment exp, Environment env, int repeats, int threads) {
-        LoadedModel model = exp.model();
-        Dataset source = exp.data().values().iterator().next().dataset();
-        int batchSize = exp.config().batchSize();
+    public static Result run(LoadedModel model, Dataset source, int batchSize, long maxExamples, List<Probe> probes,
+                             Environment env, int repeats, int threads) {
         List<Batch> batches = new ArrayList<>();
-        source.batches(batchSize).forEachRemaining(batches::add);
+        long read = 0;
+        Iterator<Batch> it = source.batches(batchSize);
+        while (read < maxExamples && it.hasNext()) {
+            Batch b = it.next();
+            if (read + b.size() > maxExamples) {
+                b = head(b, (int) (maxExamples - read));
+            }
+            batches.add(b);
+            read += b.size();
+        }
+        if (batches.isEmpty()) {
+            throw new AnalysisException("the data set holds no examples to time the model on");
+        }
         Dataset memory = new InMemory(source.info(), batches, source.fingerprint());
         int examples = batches.stream().mapToInt(Batch::size).sum();
 
@@ -51,25 +74,25 @@ public final class Benchmark {
             }
         };
         List<String> union = new ArrayList<>();
-        for (PreparedExperiment.StepEntry s : exp.steps()) {
-            s.layers().stream().map(LayerInfo::name).filter(n -> !union.contains(n)).forEach(union::add);
+        for (Probe p : probes) {
+            p.layers().stream().map(LayerInfo::name).filter(n -> !union.contains(n)).forEach(union::add);
         }
-        if (exp.steps().isEmpty()) {
+        if (probes.isEmpty()) {
             // capture only: every layer but the input, fed to no analyzer
             model.layers().stream().filter(l -> l.role() != LayerInfo.Role.INPUT).map(LayerInfo::name).forEach(union::add);
         }
         Runnable fused = () -> {
             List<FusedPass.Consumer> consumers = new ArrayList<>();
             List<StreamingAnalyzer.Accumulator> accs = new ArrayList<>();
-            for (PreparedExperiment.StepEntry s : exp.steps()) {
-                StreamingAnalyzer a = (StreamingAnalyzer) s.extension().instance();
-                StreamingAnalyzer.Accumulator acc = a.start(new Contexts.Analysis<>(env, s.id(), s.params(), model, memory,
-                        s.layers(), batchSize, Map.of(), null));
+            for (Probe p : probes) {
+                StreamingAnalyzer a = p.analyzer();
+                StreamingAnalyzer.Accumulator acc = a.start(new Contexts.Analysis<>(env, p.id(), p.params(), model, memory,
+                        p.layers(), batchSize, Map.of(), null));
                 accs.add(acc);
-                List<String> names = s.layers().stream().map(LayerInfo::name).toList();
+                List<String> names = p.layers().stream().map(LayerInfo::name).toList();
                 consumers.add(new FusedPass.Consumer() {
                     public String id() {
-                        return s.id();
+                        return p.id();
                     }
 
                     public List<String> layers() {
@@ -84,7 +107,8 @@ public final class Benchmark {
             List<FusedPass.Failure> failures = FusedPass.run(memory, batchSize, (b, i) -> model.run(b.inputs(), union), consumers,
                     threads, ProgressReporter.NONE, () -> false);
             if (!failures.isEmpty()) {
-                throw failures.get(0).error();
+                FusedPass.Failure f = failures.get(0);
+                throw new AnalysisException("the fused pass failed in '" + f.id() + "': " + f.error().getMessage(), f.error());
             }
             accs.forEach(StreamingAnalyzer.Accumulator::finish);
         };
@@ -97,7 +121,13 @@ public final class Benchmark {
             f[r] = time(fused);
         }
         return new Result(model.description(), examples, batchSize, threads, union,
-                exp.steps().stream().map(s -> s.extension().name()).toList(), median(p), median(f), PeakHeap.megabytes());
+                probes.stream().map(Probe::id).toList(), median(p), median(f), PeakHeap.megabytes());
+    }
+
+    /** The first {@code n} examples of a batch. */
+    private static Batch head(Batch b, int n) {
+        return new Batch(b.offset(), b.inputs().rows(0, n), b.labels() == null ? null : Arrays.copyOf(b.labels(), n),
+                b.ids().subList(0, n), b.metadata().subList(0, n));
     }
 
     private static double time(Runnable r) {

@@ -36,7 +36,7 @@ final class PassAccuracy implements FusedPass.Consumer {
                 && EVALUATE.equals(s.extension().name()) && dataName.equals(s.data()))) {
             return Optional.empty();
         }
-        return model.layer(model.logitsLayer()).filter(l -> !l.spatial() && l.neurons() >= 2)
+        return model.layer(model.logitsLayer()).filter(l -> l.positions() == 1 && l.neurons() >= 2)
                 .map(l -> new PassAccuracy(dataName, l.name(), l.neurons()));
     }
 

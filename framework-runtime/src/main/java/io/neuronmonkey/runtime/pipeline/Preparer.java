@@ -130,7 +130,8 @@ public final class Preparer {
                     if (!Arrays.equals(example, model.inputShape())) {
                         problems.add(s.spec().path() + ".data", s.spec().dataNode() != null ? s.spec().dataNode() : s.spec().node(),
                                 "data '" + s.data() + "' has examples shaped " + Arrays.toString(example) + " but the model expects "
-                                        + Arrays.toString(model.inputShape()));
+                                        + Arrays.toString(model.inputShape())
+                                        + model.inputAdvice(example).map(a -> "; " + a).orElse(""));
                     }
                 }
                 resolved.add(new PreparedExperiment.StepEntry(s.spec(), s.extension(), s.params(), s.data(), layers));

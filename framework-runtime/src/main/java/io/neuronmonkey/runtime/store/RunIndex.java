@@ -33,6 +33,32 @@ public final class RunIndex {
     }
 
     /**
+     * @param out a run folder with an index
+     * @return every step's findings as {@code severity: claim}, warnings first, then notable, then informational;
+     *         empty when there is no readable index
+     */
+    public static List<String> findings(Path out) {
+        Path index = out.resolve("index.json");
+        if (!Files.isRegularFile(index)) {
+            return List.of();
+        }
+        List<String> order = List.of("warning", "notable", "info");
+        List<String[]> all = new ArrayList<>();
+        try {
+            for (Object st : ResultCodec.list(Json.readMap(index).get("steps"))) {
+                for (Object f : ResultCodec.list(ResultCodec.map(st).get("findings"))) {
+                    Map<String, Object> fm = ResultCodec.map(f);
+                    all.add(new String[]{String.valueOf(fm.get("severity")), String.valueOf(fm.get("claim"))});
+                }
+            }
+        } catch (RuntimeException e) {
+            return List.of();
+        }
+        all.sort(java.util.Comparator.comparingInt(a -> order.indexOf(a[0]) < 0 ? order.size() : order.indexOf(a[0])));
+        return all.stream().map(a -> a[0] + ": " + a[1]).toList();
+    }
+
+    /**
      * Writes {@code index.json} at the top of {@code out}.
      *
      * @param out        the run folder
@@ -71,8 +97,13 @@ public final class RunIndex {
                     parts.add(entry);
                 }
                 m.put("parts", parts);
-                m.put("findings", ResultCodec.list(r.get("findings")).stream()
-                        .map(f -> ResultCodec.map(f).get("claim")).toList());
+                m.put("findings", ResultCodec.list(r.get("findings")).stream().map(f -> {
+                    Map<String, Object> fm = ResultCodec.map(f);
+                    Map<String, Object> e = new LinkedHashMap<>();
+                    e.put("severity", fm.get("severity"));
+                    e.put("claim", fm.get("claim"));
+                    return (Object) e;
+                }).toList());
                 List<Object> extra = new ArrayList<>();
                 collectArrays(ResultCodec.map(r.getOrDefault("arrays", Map.of())), s.id() + "/", extra);
                 m.put("arrays", extra);

@@ -74,9 +74,26 @@ public class NpySource implements DataSource<NpySource.Params> {
         Params p = ctx.params();
         Path inputFile = DataFiles.require(ctx, p.inputs(), "inputs");
         Path labelFile = p.labels() == null ? null : DataFiles.require(ctx, p.labels(), "labels");
-        NpyArray inputs = NpyArray.open(inputFile);
+        return open(inputFile, labelFile, p.classNames(), p.scale(), p.allowNonFinite(), () -> { });
+    }
+
+    /**
+     * Opens NPY examples (and labels) as a data set, checking dtypes, shapes and labels.
+     *
+     * @param inputFile  the examples array
+     * @param labelFile  the labels array, or null
+     * @param classNames label names, or null for {@code "0".."max label"}
+     * @param scale      factor applied to every input value
+     * @param allowNonFinite whether NaN and infinite inputs are read rather than refused
+     * @param onClose    run once when the data set closes (or when opening fails)
+     * @return the data set; the caller closes it
+     */
+    static Dataset open(Path inputFile, Path labelFile, List<String> classNames, double scale, boolean allowNonFinite,
+                        Runnable onClose) {
+        NpyArray inputs = null;
         NpyArray labels = null;
         try {
+            inputs = NpyArray.open(inputFile);
             if (!INPUT_KINDS.contains(inputs.kind())) {
                 throw new DataException("NPY file " + inputFile + " has dtype " + inputs.kind().code + "; inputs must "
                         + "be float32 (<f4), float64 (<f8), uint8 (|u1), int8 (|i1), int32 (<i4) or int64 (<i8)");
@@ -85,18 +102,21 @@ public class NpySource implements DataSource<NpySource.Params> {
                 throw new DataException("NPY file " + inputFile + " has shape " + Arrays.toString(inputs.shape())
                         + ": examples with no elements");
             }
-            List<String> classNames = List.of();
+            List<String> names = List.of();
             if (labelFile != null) {
                 labels = NpyArray.open(labelFile);
-                classNames = checkLabels(labels, inputs, p.classNames());
+                names = checkLabels(labels, inputs, classNames);
             }
-            return new NpyDataset(inputs, labels, p.scale(), p.allowNonFinite(),
-                    new DatasetInfo(inputs.rows(), inputs.rowShape(), classNames, List.of()));
+            return new NpyDataset(inputs, labels, scale, allowNonFinite,
+                    new DatasetInfo(inputs.rows(), inputs.rowShape(), names, List.of()), onClose);
         } catch (RuntimeException e) {
-            inputs.close();
+            if (inputs != null) {
+                inputs.close();
+            }
             if (labels != null) {
                 labels.close();
             }
+            onClose.run();
             throw e;
         }
     }
@@ -127,14 +147,18 @@ public class NpySource implements DataSource<NpySource.Params> {
         private final double scale;
         private final boolean allowNonFinite;
         private final DatasetInfo info;
+        private final Runnable onClose;
         private volatile String fingerprint;
+        private boolean closed;
 
-        NpyDataset(NpyArray inputs, NpyArray labels, double scale, boolean allowNonFinite, DatasetInfo info) {
+        NpyDataset(NpyArray inputs, NpyArray labels, double scale, boolean allowNonFinite, DatasetInfo info,
+                   Runnable onClose) {
             this.inputs = inputs;
             this.labels = labels;
             this.scale = scale;
             this.allowNonFinite = allowNonFinite;
             this.info = info;
+            this.onClose = onClose;
         }
 
         @Override
@@ -197,11 +221,16 @@ public class NpySource implements DataSource<NpySource.Params> {
         }
 
         @Override
-        public void close() {
+        public synchronized void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
             inputs.close();
             if (labels != null) {
                 labels.close();
             }
+            onClose.run();
         }
     }
 }

@@ -33,7 +33,9 @@ class ExtensionsTest {
             "synthetic-shapes", SyntheticShapesSource.class,
             "npy", NpySource.class,
             "csv", CsvSource.class,
-            "idx", IdxSource.class);
+            "idx", IdxSource.class,
+            "image-folder", ImageFolderSource.class,
+            "npz", NpzSource.class);
 
     @Test
     void extensionIndexListsEveryDataSource() throws IOException {

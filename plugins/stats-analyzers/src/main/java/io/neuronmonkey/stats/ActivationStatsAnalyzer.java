@@ -62,9 +62,19 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
     /** Rectifier ops: the only ones where a neuron that never fires is dead rather than merely negative. */
     static final List<String> RECTIFIERS = List.of("Relu", "Relu6", "Elu", "Selu", "LeakyRelu");
 
-    /** What the {@code std} column is. */
-    static final String STD_CONVENTION = "sample standard deviation (n - 1 denominator, ddof 1), from exact sums; "
-            + "0 below two values";
+    /**
+     * Ops whose neurons get the firing tags (dead, rarely-firing, always-on): rectifiers, and pooling, which passes a
+     * rectifier's zeros on. Linear ops (MatMul, BiasAdd, Add, Conv2D...) are negative half the time by design and
+     * get none unless {@code flagAllOps} is set; probability outputs (Softmax, model outputs) get none at all.
+     */
+    static final Set<String> FIRING_OPS = Set.of("Relu", "Relu6", "Elu", "Selu", "LeakyRelu", "Softplus",
+            "MaxPool", "MaxPoolV2", "MaxPool3D", "AvgPool", "AvgPool3D");
+
+    /** @return what the {@code std} column is, for the chosen convention */
+    static String stdConvention(int ddof) {
+        return (ddof == 1 ? "sample standard deviation (n - 1 denominator, ddof 1)"
+                : "population standard deviation (n denominator, ddof 0)") + ", from exact sums; 0 below two values";
+    }
 
     /**
      * Params of activation-stats.
@@ -78,6 +88,8 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
      * @param saturationRate fraction of examples at a bound above which a neuron is flagged saturated
      * @param rarelyFiringRate firing rate below which a neuron that fires at all is flagged rarely-firing
      * @param quantileAccuracy relative accuracy of the quantiles: each is within this fraction of the exact value
+     * @param ddof           1: sample standard deviation (n - 1), 0: population (n)
+     * @param flagAllOps     give the firing tags to every op, linear ones included
      */
     public record Params(
             @Param(defaultValue = "mean", description = "reduce conv channels over positions: mean or max") Reduce reduce,
@@ -87,7 +99,9 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
             @Param(defaultValue = "0.02", description = "distance to a bound, as a fraction of the op's range, counted as saturated") double saturationMargin,
             @Param(defaultValue = "0.95", description = "fraction of examples at a bound that flags a neuron saturated") double saturationRate,
             @Param(defaultValue = "0.01", description = "firing rate below which a neuron that fires at all is rarely-firing, [0, 1)") double rarelyFiringRate,
-            @Param(defaultValue = "0.01", description = "relative accuracy of the per-neuron quantiles, (0, 0.5]: each is within this fraction of the exact value") double quantileAccuracy) {
+            @Param(defaultValue = "0.01", description = "relative accuracy of the per-neuron quantiles, (0, 0.5]: each is within this fraction of the exact value") double quantileAccuracy,
+            @Param(defaultValue = "1", description = "standard deviation convention: 1 = sample (n - 1 denominator), 0 = population (n)") int ddof,
+            @Param(defaultValue = "false", description = "tag dead, rarely-firing and always-on neurons on every op, not only on rectifiers and pooling") boolean flagAllOps) {
 
         /** Checks every field. */
         public Params {
@@ -100,7 +114,25 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
                     .require(saturationRate > 0 && saturationRate <= 1, "saturationRate", "must be in (0, 1], found " + saturationRate)
                     .require(rarelyFiringRate >= 0 && rarelyFiringRate < 1, "rarelyFiringRate", "must be in [0, 1), found " + rarelyFiringRate)
                     .require(quantileAccuracy > 0 && quantileAccuracy <= 0.5, "quantileAccuracy", "must be in (0, 0.5], found " + quantileAccuracy)
+                    .require(ddof == 0 || ddof == 1, "ddof", "must be 0 (population) or 1 (sample), found " + ddof)
                     .throwIfAny();
+        }
+
+        /**
+         * The params of earlier releases: sample standard deviation, firing tags on rectifiers and pooling only.
+         *
+         * @param reduce           see the record
+         * @param threshold        see the record
+         * @param bins             see the record
+         * @param alwaysOnRate     see the record
+         * @param saturationMargin see the record
+         * @param saturationRate   see the record
+         * @param rarelyFiringRate see the record
+         * @param quantileAccuracy see the record
+         */
+        public Params(Reduce reduce, double threshold, int bins, double alwaysOnRate, double saturationMargin,
+                      double saturationRate, double rarelyFiringRate, double quantileAccuracy) {
+            this(reduce, threshold, bins, alwaysOnRate, saturationMargin, saturationRate, rarelyFiringRate, quantileAccuracy, 1, false);
         }
     }
 
@@ -175,7 +207,11 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
             criteria.put("saturated", saturatedCriterion());
             criteria.put("sparsity", "fraction of raw activation values (every position) <= " + params.threshold());
             criteria.put("firingRateInterval", "95% Wilson score interval");
-            criteria.put("std", STD_CONVENTION);
+            criteria.put("std", stdConvention(params.ddof()));
+            criteria.put("firingTags", (params.flagAllOps() ? "every op" : "ops " + new java.util.TreeSet<>(FIRING_OPS))
+                    + "; Softmax and model outputs never; spatial layers: always-on by the firing rate over (example, "
+                    + "position) values, so that a channel that is above the threshold somewhere on every image is not "
+                    + "always-on");
             criteria.put("findings", "dead neurons are reported for rectifier ops only (" + String.join(", ", RECTIFIERS)
                     + "), as a warning when at least half of the layer is dead and as information otherwise; saturated neurons for bounded ops other than Softmax, and not for model outputs");
             criteria.put("thresholds", Map.of("threshold", params.threshold(), "rarelyFiringRate", params.rarelyFiringRate(),
@@ -218,7 +254,7 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
         }
 
         private String alwaysOnCriterion() {
-            return "firing rate >= " + params.alwaysOnRate();
+            return "firing rate >= " + params.alwaysOnRate() + " (spatial layers: over every (example, position) value)";
         }
 
         private String saturatedCriterion() {
@@ -248,12 +284,15 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
             List<Integer> alwaysOn = new ArrayList<>();
             List<Integer> rarely = new ArrayList<>();
             List<Integer> saturated = new ArrayList<>();
-            boolean bounded = BOUNDED.containsKey(l.opType());
+            boolean probabilities = "Softmax".equals(l.opType()) || l.role() == LayerInfo.Role.OUTPUT;
+            boolean bounded = BOUNDED.containsKey(l.opType()) && !probabilities;
+            boolean firingTags = !probabilities && (params.flagAllOps() || FIRING_OPS.contains(l.opType()));
+            float[] positionRate = s.positions > 1 ? new float[nn] : null;
             double rateSum = 0;
             for (int c = 0; c < nn; c++) {
                 long n = s.seen[c];
                 mean[c] = n == 0 ? Float.NaN : (float) s.mean(c);
-                std[c] = n == 0 ? Float.NaN : (float) s.std(c);
+                std[c] = n == 0 ? Float.NaN : (float) s.std(c, params.ddof());
                 min[c] = n == 0 ? Float.NaN : (float) s.min[c];
                 max[c] = n == 0 ? Float.NaN : (float) s.max[c];
                 double fr = n == 0 ? 0 : (double) s.fired[c] / n;
@@ -262,13 +301,20 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
                 double[] ci = wilson(s.fired[c], n);
                 rateLow[c] = (float) ci[0];
                 rateHigh[c] = (float) ci[1];
-                if (n > 0 && s.fired[c] == 0) {
+                double onRate = fr;
+                if (positionRate != null) {
+                    // the examples' positions, NaN included: a channel above the threshold on every value of every image
+                    long values = s.count * (long) s.positions;
+                    onRate = values == 0 ? 0 : (double) s.positionsFired[c] / values;
+                    positionRate[c] = (float) onRate;
+                }
+                if (firingTags && n > 0 && s.fired[c] == 0) {
                     dead.add(c);
                 }
-                if (s.fired[c] > 0 && fr < params.rarelyFiringRate()) {
+                if (firingTags && s.fired[c] > 0 && fr < params.rarelyFiringRate()) {
                     rarely.add(c);
                 }
-                if (n > 0 && fr >= params.alwaysOnRate()) {
+                if (firingTags && n > 0 && onRate >= params.alwaysOnRate()) {
                     alwaysOn.add(c);
                 }
                 if (bounded && n > 0 && (double) s.saturated[c] / n >= params.saturationRate()) {
@@ -286,22 +332,29 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
             List<NeuronTable.Column> cols = new ArrayList<>();
             cols.add(column("mean", "activation", "mean of the " + reduced + " over the examples (non-finite values "
                     + "skipped; NaN when a neuron has none)", mean));
-            cols.add(column("std", "activation", STD_CONVENTION, std));
+            cols.add(column("std", "activation", stdConvention(params.ddof()), std));
             cols.add(column("min", "activation", "smallest value", min));
             cols.add(column("max", "activation", "largest value", max));
             cols.add(new NeuronTable.Column("firingRate", "fraction", "fraction of the examples with a value > "
                     + params.threshold() + "; interval: 95% Wilson score", NdArray.perNeuron(rate),
                     NdArray.perNeuron(rateLow), NdArray.perNeuron(rateHigh)));
+            if (positionRate != null) {
+                cols.add(column("positionFiringRate", "fraction", "fraction of every (example, position) value > "
+                        + params.threshold() + ": how much of the feature map the channel covers", positionRate));
+            }
             for (int i = 0; i < nq; i++) {
                 cols.add(column(QUANTILE_NAMES.get(i), "activation", "quantile at rank " + QUANTILE_RANKS[i]
                         + " (DDSketch, relative accuracy " + params.quantileAccuracy() + ")", quant[i]));
             }
+            String noFiring = probabilities ? "; not tagged on probability outputs"
+                    : firingTags ? "" : "; not tagged on " + l.opType() + " (not a rectifier or pooling op; set flagAllOps: true)";
             List<NeuronTable.Tag> tags = List.of(
-                    new NeuronTable.Tag("dead", deadCriterion(examples), dead),
-                    new NeuronTable.Tag("rarely-firing", rarelyCriterion(), rarely),
-                    new NeuronTable.Tag("always-on", alwaysOnCriterion(), alwaysOn),
+                    new NeuronTable.Tag("dead", deadCriterion(examples) + noFiring, dead),
+                    new NeuronTable.Tag("rarely-firing", rarelyCriterion() + noFiring, rarely),
+                    new NeuronTable.Tag("always-on", alwaysOnCriterion() + noFiring, alwaysOn),
                     new NeuronTable.Tag("saturated", bounded ? saturatedCriterion()
-                            : saturatedCriterion() + "; " + l.opType() + " is not bounded", saturated));
+                            : saturatedCriterion() + "; " + (probabilities ? "not tagged on probability outputs"
+                            : l.opType() + " is not bounded"), saturated));
             String statsId = ids.unique(p + "-stats");
             r.part(new NeuronTable(statsId, l.name() + ": neuron statistics", l.name(), nn, cols, tags,
                     "per neuron of " + l.name() + " (" + l.opType() + ", " + (l.spatial() ? "one neuron per channel, "

@@ -53,7 +53,7 @@ public final class EvaluateAnalyzer implements StreamingAnalyzer<EvaluateAnalyze
 
     /** How the layer's values are read. */
     public enum Scores {
-        /** probabilities when the layer is a Softmax or the model's output, logits otherwise */
+        /** probabilities when the layer is a Softmax or the model's output (but a LogSoftmax), logits otherwise */
         AUTO,
         /** unnormalized scores: the confidence is the largest softmax probability */
         LOGITS,
@@ -101,7 +101,7 @@ public final class EvaluateAnalyzer implements StreamingAnalyzer<EvaluateAnalyze
      */
     public record Params(
             @Param(description = "layer of class scores, one of the step's layers; default: the model's logits layer") String layer,
-            @Param(defaultValue = "auto", description = "auto (probabilities for a Softmax or output layer, else logits), logits (softmax applied for the confidence) or probabilities (used as they are)") Scores scores,
+            @Param(defaultValue = "auto", description = "auto (probabilities for a Softmax or output layer but LogSoftmax, else logits), logits (softmax applied for the confidence) or probabilities (used as they are)") Scores scores,
             @Param(defaultValue = "5", description = "k of the top-k accuracy, 1..1000, capped at the number of classes") int topK,
             @Param(defaultValue = "15", description = "equal-width confidence bins of the calibration, 1..1000") int bins,
             @Param(description = "metadata keys to break accuracy down by; default: every key with at most maxValues distinct values that is not the label's class name") List<String> keys,
@@ -171,7 +171,7 @@ public final class EvaluateAnalyzer implements StreamingAnalyzer<EvaluateAnalyze
 
     /** The setup of one pass: checks the layer's shape and names every class. */
     static Setup setup(Params p, LayerInfo layer, List<String> dataClassNames, String dataName, List<String> infoKeys) {
-        if (layer.spatial() || layer.neurons() < 2) {
+        if (layer.positions() != 1 || layer.neurons() < 2) {
             throw new AnalysisException("layer '" + layer.name() + "' of shape " + Arrays.toString(layer.shape())
                     + " is not one score per class (a vector of at least 2 values); set params.layer to the logits layer");
         }
@@ -182,7 +182,9 @@ public final class EvaluateAnalyzer implements StreamingAnalyzer<EvaluateAnalyze
         boolean probabilities = switch (p.scores()) {
             case PROBABILITIES -> true;
             case LOGITS -> false;
-            case AUTO -> "Softmax".equalsIgnoreCase(layer.opType()) || layer.role() == LayerInfo.Role.OUTPUT;
+            // log-probabilities are logits: their softmax gives the probabilities back
+            case AUTO -> !"LogSoftmax".equalsIgnoreCase(layer.opType())
+                    && ("Softmax".equalsIgnoreCase(layer.opType()) || layer.role() == LayerInfo.Role.OUTPUT);
         };
         return new Setup(p, layer, probabilities, names, dataName, infoKeys);
     }

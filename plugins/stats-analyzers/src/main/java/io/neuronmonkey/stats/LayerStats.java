@@ -27,6 +27,8 @@ final class LayerStats {
     final double[] max;
     final long[] seen;
     final long[] fired;
+    /** Per neuron, the (example, position) values above the threshold; spatial layers only (equal to fired otherwise). */
+    final long[] positionsFired;
     final long[] saturated;
     final ExactMoments classMoments;
     final long[] classCount;
@@ -61,6 +63,7 @@ final class LayerStats {
         Arrays.fill(max, Double.NEGATIVE_INFINITY);
         seen = new long[neurons];
         fired = new long[neurons];
+        positionsFired = new long[neurons];
         saturated = new long[neurons];
         classMoments = new ExactMoments(classes * neurons);
         classCount = new long[classes];
@@ -102,9 +105,6 @@ final class LayerStats {
             }
             // tight, branch-light loops over contiguous memory, one pass each: this is the hot path of a census
             if (reduceMax) {
-                for (int i = base, end = base + rowSize; i < end; i++) {
-                    atOrBelow += act[i] <= threshold ? 1 : 0;
-                }
                 for (int c = 0; c < neurons; c++) {
                     reduced[rbase + c] = Float.NEGATIVE_INFINITY;
                 }
@@ -112,7 +112,10 @@ final class LayerStats {
                 for (int p = 0; p < positions; p++) {
                     int off = base + p * neurons;
                     for (int c = 0; c < neurons; c++) {
-                        reduced[rbase + c] = Math.max(reduced[rbase + c], act[off + c]);
+                        float v = act[off + c];
+                        reduced[rbase + c] = Math.max(reduced[rbase + c], v);
+                        atOrBelow += v <= threshold ? 1 : 0;
+                        positionsFired[c] += v > threshold ? 1 : 0;
                     }
                 }
             } else {
@@ -124,6 +127,7 @@ final class LayerStats {
                         float v = act[off + c];
                         acc[c] += v;
                         atOrBelow += v <= threshold ? 1 : 0;
+                        positionsFired[c] += v > threshold ? 1 : 0;
                     }
                 }
                 for (int c = 0; c < neurons; c++) {
@@ -188,8 +192,15 @@ final class LayerStats {
         return moments.mean(c);
     }
 
-    double std(int c) {
-        return Math.sqrt(moments.variance(c));
+    /**
+     * @param c    neuron
+     * @param ddof 1 for the sample standard deviation (n - 1 denominator), 0 for the population one (n)
+     * @return the standard deviation of the neuron's finite values; 0 below two values
+     */
+    double std(int c, int ddof) {
+        long n = seen[c];
+        double var = moments.variance(c);
+        return Math.sqrt(ddof == 1 || n < 2 ? var : var * (n - 1) / n);
     }
 
     /** @return the mean of neuron c over the examples of class k, NaN when the class has no finite value */
@@ -206,6 +217,7 @@ final class LayerStats {
             min[c] = Math.min(min[c], o.min[c]);
             max[c] = Math.max(max[c], o.max[c]);
             fired[c] += o.fired[c];
+            positionsFired[c] += o.positionsFired[c];
             saturated[c] += o.saturated[c];
             hist[c].merge(o.hist[c]);
             sketch[c].mergeWith(o.sketch[c]);

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -248,8 +249,12 @@ class ActivationStatsAnalyzerTest {
         AnalysisResult r = run(d, p);
         for (LayerInfo l : List.of(CONV, DENSE, GATE)) {
             NeuronTable t = stats(r, l.name());
-            assertEquals(List.of("mean", "std", "min", "max", "firingRate", "p01", "p05", "p25", "p50", "p75", "p95", "p99"),
-                    t.columns().stream().map(NeuronTable.Column::name).toList());
+            List<String> expected = new ArrayList<>(List.of("mean", "std", "min", "max", "firingRate"));
+            if (l.positions() > 1) {
+                expected.add("positionFiringRate");
+            }
+            expected.addAll(List.of("p01", "p05", "p25", "p50", "p75", "p95", "p99"));
+            assertEquals(expected, t.columns().stream().map(NeuronTable.Column::name).toList());
             List<double[]> rows = reduced(d, l, true);
             for (int c = 0; c < l.neurons(); c++) {
                 float[] sorted = new float[rows.size()];
@@ -268,7 +273,7 @@ class ActivationStatsAnalyzerTest {
             }
             for (NeuronTable.Column c : t.columns()) {
                 String unit = switch (c.name()) {
-                    case "firingRate" -> "fraction";
+                    case "firingRate", "positionFiringRate" -> "fraction";
                     default -> "activation";
                 };
                 assertEquals(unit, c.unit(), c.name());
@@ -284,6 +289,48 @@ class ActivationStatsAnalyzerTest {
         for (String q : ActivationStatsAnalyzer.QUANTILE_NAMES) {
             assertEquals(0f, values(r, "dense", q)[1], 0f, "dense neuron 1 is always exactly 0");
         }
+    }
+
+    @Test
+    void aChannelAboveZeroSomewhereOnEveryImageIsNotAlwaysOnWhileOneThatCoversTheMapIs() {
+        // [2, 2, 2] map: channel 0 is 1 at position 0 only (every image fires, a quarter of the map), channel 1 is 1 at
+        // every position of every image
+        LayerInfo l = new LayerInfo("c", "Relu", new int[]{2, 2, 2}, LayerInfo.Role.HIDDEN);
+        int n = 40;
+        float[] a = new float[n * 8];
+        List<String> ids = new ArrayList<>();
+        for (int e = 0; e < n; e++) {
+            a[e * 8] = 1;
+            for (int pos = 0; pos < 4; pos++) {
+                a[e * 8 + pos * 2 + 1] = 1 + e;
+            }
+            ids.add("x" + e);
+        }
+        Batch b = new Batch(0, Tensor.ofFloats(new float[n], n, 1), null, ids, Collections.nCopies(n, Map.of()));
+        var census = new ActivationStatsAnalyzer.Census(params(ActivationStatsAnalyzer.Reduce.MAX), List.of(l), List.of());
+        census.accept(new ActivationBatch(b, Map.of("c", Tensor.ofFloats(a, n, 2, 2, 2))));
+        AnalysisResult r = census.finish();
+        assertArrayEquals(new float[]{1, 1}, values(r, "c", "firingRate"), "both fire on every image");
+        assertArrayEquals(new float[]{0.25f, 1}, values(r, "c", "positionFiringRate"));
+        assertEquals(List.of(1), tag(r, "c", "always-on"), "only the channel that covers the whole map");
+    }
+
+    @Test
+    void standardDeviationFollowsTheChosenConvention() {
+        // one neuron with the values 1, 2, 3, 4: sample variance 5/3, population variance 5/4
+        LayerInfo l = new LayerInfo("s", "Relu", new int[]{1}, LayerInfo.Role.HIDDEN);
+        float[] a = {1, 2, 3, 4};
+        Batch b = new Batch(0, Tensor.ofFloats(new float[4], 4, 1), null, List.of("a", "b", "c", "d"), Collections.nCopies(4, Map.of()));
+        for (int ddof : new int[]{0, 1}) {
+            var census = new ActivationStatsAnalyzer.Census(new ActivationStatsAnalyzer.Params(ActivationStatsAnalyzer.Reduce.MEAN,
+                    0.0, 32, 1.0, 0.02, 0.95, 0.01, 0.01, ddof, false), List.of(l), List.of());
+            census.accept(new ActivationBatch(b, Map.of("s", Tensor.ofFloats(a, 4, 1))));
+            AnalysisResult r = census.finish();
+            assertEquals((float) Math.sqrt(ddof == 1 ? 5.0 / 3 : 5.0 / 4), values(r, "s", "std")[0], 1e-7f, "ddof " + ddof);
+            assertTrue(column(r, "s", "std").description().contains("ddof " + ddof), column(r, "s", "std").description());
+        }
+        assertThrows(io.neuronmonkey.api.InvalidParamsException.class, () -> new ActivationStatsAnalyzer.Params(
+                ActivationStatsAnalyzer.Reduce.MEAN, 0.0, 32, 1.0, 0.02, 0.95, 0.01, 0.01, 2, false));
     }
 
     @Test
@@ -506,9 +553,17 @@ class ActivationStatsAnalyzerTest {
         census.accept(new ActivationBatch(b, Map.of("probs", Tensor.ofFloats(p, n, 2), "tanh", Tensor.ofFloats(t, n, 2),
                 "leaky", Tensor.ofFloats(lr, n, 2), "relu", Tensor.ofFloats(rl, n, 2))));
         AnalysisResult r = census.finish();
-        assertEquals(List.of(0, 1), tag(r, "probs", "saturated"));
-        assertEquals(List.of(0), tag(r, "tanh", "dead"));
+        assertEquals(List.of(), tag(r, "probs", "saturated"), "probability outputs get no tags");
+        assertEquals(List.of(), tag(r, "probs", "always-on"));
+        assertEquals(List.of(), tag(r, "tanh", "dead"), "a tanh below 0 is negative, not dead");
         assertEquals(List.of(1), tag(r, "leaky", "dead"));
+        var all = new ActivationStatsAnalyzer.Census(new ActivationStatsAnalyzer.Params(ActivationStatsAnalyzer.Reduce.MEAN,
+                0.0, 32, 1.0, 0.02, 0.95, 0.01, 0.01, 1, true), List.of(probs, tanh, leaky, relu), List.of());
+        all.accept(new ActivationBatch(b, Map.of("probs", Tensor.ofFloats(p, n, 2), "tanh", Tensor.ofFloats(t, n, 2),
+                "leaky", Tensor.ofFloats(lr, n, 2), "relu", Tensor.ofFloats(rl, n, 2))));
+        AnalysisResult flagged = all.finish();
+        assertEquals(List.of(0), tag(flagged, "tanh", "dead"), "flagAllOps tags every op but probability outputs");
+        assertEquals(List.of(), tag(flagged, "probs", "always-on"));
         assertEquals(List.of("leaky-dead", "relu-non-finite"), r.findings().stream().map(Finding::id).toList());
         Finding nonFinite = r.findings().get(1);
         assertEquals(Finding.Severity.WARNING, nonFinite.severity());

@@ -418,6 +418,12 @@ class EvaluateAnalyzerTest {
         float[] e4 = softmax(softmax(HAND_LOGITS[4]));
         assertEquals(Math.max(e4[0], Math.max(e4[1], e4[2])), c[4], 1e-6);
 
+        // log-probabilities are read as logits: their softmax is the probabilities
+        LayerInfo logSoftmax = new LayerInfo("log_probs", "LogSoftmax", new int[]{3}, LayerInfo.Role.OUTPUT);
+        assertFalse(EvaluateAnalyzer.setup(p, logSoftmax, ABC, "probe", List.of()).probabilities(), "LogSoftmax output");
+        assertTrue(EvaluateAnalyzer.setup(p, new LayerInfo("out", "Sigmoid", new int[]{3}, LayerInfo.Role.OUTPUT), ABC,
+                "probe", List.of()).probabilities(), "another output layer is read as probabilities");
+
         // values outside [0, 1] are not probabilities
         var asProbs = new EvaluateAnalyzer.Params(null, EvaluateAnalyzer.Scores.PROBABILITIES, 2, 5, null, 12, 100);
         AnalysisException e = assertThrows(AnalysisException.class, () -> run(hand(LOGITS, false), asProbs, LOGITS, ABC));
@@ -492,6 +498,10 @@ class EvaluateAnalyzerTest {
                 () -> EvaluateAnalyzer.setup(dflt, new LayerInfo("conv", "Relu", new int[]{4, 4, 3}, LayerInfo.Role.HIDDEN),
                         ABC, "probe", List.of()));
         assertTrue(shape.getMessage().startsWith("layer 'conv' of shape [4, 4, 3] is not one score per class"), shape.getMessage());
+        AnalysisException sequence = assertThrows(AnalysisException.class,
+                () -> EvaluateAnalyzer.setup(dflt, new LayerInfo("seq", "MatMul", new int[]{5, 3}, LayerInfo.Role.LOGITS),
+                        ABC, "probe", List.of()));
+        assertTrue(sequence.getMessage().startsWith("layer 'seq' of shape [5, 3] is not one score per class"), sequence.getMessage());
 
         // topK is capped at the classes; class names come from the data
         EvaluateAnalyzer.Accumulator acc = new EvaluateAnalyzer().start(new Ctx(dflt, List.of(dense, LOGITS), ABC));

@@ -3,6 +3,7 @@ package io.neuronmonkey.tensorflow;
 import io.neuronmonkey.api.ModelException;
 import io.neuronmonkey.api.model.LayerInfo;
 import org.tensorflow.Graph;
+import org.tensorflow.GraphOperation;
 import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
@@ -10,6 +11,7 @@ import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.TensorShapeProto;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -17,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.ToIntFunction;
 import java.util.stream.Collectors;
 
 /**
@@ -24,8 +27,11 @@ import java.util.stream.Collectors;
  * the raw batch, followed by the preprocessing ops, in place of the model's input placeholder; and after every
  * listed layer a splice {@code y = x * scale + shift} whose {@code PlaceholderWithDefault} inputs default to
  * {@code 1} and {@code -0.0} (the exact identities of IEEE multiplication and addition), so the unmodified path is
- * bit for bit the original while an intervention is one feed away. The rewritten graph is imported next to the
- * original (SavedModels, sharing its restored variables by {@code shared_name}) or into a fresh graph.
+ * bit for bit the original while an intervention is one feed away (its scale and shift broadcast along the layer's
+ * channel axis). Every other float op output is capturable too; each capturable tensor the model computes channels
+ * first (see {@link ChannelAxes}) gets a Transpose that delivers it channels last, off the model's path. The rewritten
+ * graph is imported next to the original (SavedModels, sharing its restored variables by {@code shared_name}) or
+ * into a fresh graph.
  */
 final class AnalysisGraph {
 
@@ -46,15 +52,29 @@ final class AnalysisGraph {
      *
      * @param scale   the scale placeholder (graph name)
      * @param shift   the shift placeholder (graph name)
-     * @param perRow  the feed's dimensions per row ({@code [1, 1, C]} for spatial layers, else the layer's shape)
+     * @param perRow  the feed's dimensions per row, in the model's layout: 1 everywhere but the channel axis
      * @param neurons neurons of the layer
      */
     record Splice(String scale, String shift, long[] perRow, int neurons) {
     }
 
+    /**
+     * A capturable tensor.
+     *
+     * @param info   what users see (the delivered shape is channels last)
+     * @param model  the tensor in the model's own layout (after the splice, for a listed layer): what gradients are
+     *               taken with respect to
+     * @param fetch  the tensor to fetch: {@code model}, or a channels-last transpose of it
+     * @param toLast the permutation (batch included) from the model's layout to channels last, or null
+     */
+    record Capture(LayerInfo info, String model, String fetch, int[] toLast) {
+    }
+
     final List<LayerInfo> layers;
-    /** Layer name to the graph tensor that shows it (after its splice). */
-    final Map<String, String> fetch = new HashMap<>();
+    /** Every capturable tensor by name (the layers among them), in graph order. */
+    final Map<String, Capture> captures = new LinkedHashMap<>();
+    /** Model tensors ({@code op:index} before the import prefix) to the name of their capture. */
+    final Map<String, String> byTensor = new HashMap<>();
     /** Layer name to its splice. */
     final Map<String, Splice> splices = new HashMap<>();
     /** Any op name a user may write (graph names, names inside functions) to the imported op's name. */
@@ -66,31 +86,38 @@ final class AnalysisGraph {
     /** The model's fixed batch size, or 0 when the batch dimension is free. */
     final int fixedBatch;
     final String logits;
+    /** The model input's batched channel axis as its consumers use it, or null when the graph does not say. */
+    final Integer inputChannelAxis;
+    /** User overrides that named nothing in the graph, for an error message. */
+    final List<String> unknownOverrides = new ArrayList<>();
 
-    private AnalysisGraph(List<LayerInfo> layers, String raw, int[] inputShape, int fixedBatch, String logits) {
+    private AnalysisGraph(List<LayerInfo> layers, String raw, int[] inputShape, int fixedBatch, String logits,
+                          Integer inputChannelAxis) {
         this.layers = layers;
         this.raw = raw;
         this.inputShape = inputShape;
         this.fixedBatch = fixedBatch;
         this.logits = logits;
+        this.inputChannelAxis = inputChannelAxis;
     }
 
     /**
-     * @param def        the (inlined) model graph
-     * @param inlined    what inlining did (names inside functions), possibly nothing
-     * @param input      the model's input placeholder
-     * @param inputName  the input layer's name for users
-     * @param output     the output tensor
-     * @param logits     the logits tensor, or null for the default (the input of a Softmax output)
-     * @param preprocess the preprocessing
-     * @param target     the graph to import into
-     * @param prefix     import prefix ({@code ""} or e.g. {@code "nm"})
-     * @param where      the model, for messages
+     * @param def         the (inlined) model graph
+     * @param inlined     what inlining did (names inside functions), possibly nothing
+     * @param input       the model's input placeholder
+     * @param inputName   the input layer's name for users
+     * @param output      the output tensor
+     * @param logits      the logits tensor, or null for the default (the input of a (Log)Softmax output)
+     * @param preprocess  the preprocessing (statistics files already read)
+     * @param channelAxis user overrides: layer or op name to batched channel axis (negative from the end)
+     * @param target      the graph to import into
+     * @param prefix      import prefix ({@code ""} or e.g. {@code "nm"})
+     * @param where       the model, for messages
      * @return the rewritten graph, imported
      */
     static AnalysisGraph build(GraphDef def, FunctionInliner.Result inlined, TensorRef input, String inputName,
                                TensorRef output, TensorRef logits, TensorFlowBackend.Preprocess preprocess,
-                               Graph target, String prefix, String where) {
+                               Map<String, Integer> channelAxis, Graph target, String prefix, String where) {
         Map<String, NodeDef> all = new LinkedHashMap<>();
         for (NodeDef n : def.getNodeList()) {
             all.put(n.getName(), n);
@@ -115,13 +142,13 @@ final class AnalysisGraph {
             throw new ModelException(where + ": output '" + output.layerName() + "' does not depend on input '"
                     + input.op() + "'");
         }
-        Layouts layout = Layouts.of(modelDims, preprocess, input.op(), where);
+        Preprocessing.Plan plan = Preprocessing.plan(modelDims, preprocess, input.op(), where);
 
         // the forward graph with the preprocessing in place of the input placeholder
         List<NodeDef> forward = new ArrayList<>();
         String rawName = SCOPE + "raw";
-        forward.add(NodeDefs.placeholder(rawName, DataType.DT_FLOAT, layout.rawDims()));
-        String prepared = preprocessing(rawName, preprocess, layout, dtype, forward);
+        forward.add(NodeDefs.placeholder(rawName, DataType.DT_FLOAT, plan.fedDims()));
+        String prepared = Preprocessing.build(rawName, preprocess, plan, dtype, forward);
         boolean functions = false;
         for (NodeDef n : all.values()) {
             if (!keep.contains(n.getName())) {
@@ -142,8 +169,8 @@ final class AnalysisGraph {
 
         // select the layers on a scratch import (static shapes come from TensorFlow's shape inference)
         List<LayerInfo> selected;
-        TensorRef out;
-        TensorRef lg;
+        List<LayerSelector.Candidate> candidates;
+        Map<String, Integer> ranks = new HashMap<>();
         Function<String, String> scope = op -> {
             String local = inlined.localNames().get(op);
             return local == null ? null : KerasNames.scope(local);
@@ -151,11 +178,19 @@ final class AnalysisGraph {
         try (Graph scratch = new Graph()) {
             importInto(scratch, prepared3, "", where);
             LayerSelector sel = new LayerSelector(scratch, scope);
-            out = inlined.calls() > 0 ? sel.throughIdentities(output) : output;
-            lg = logits != null ? logits : sel.defaultLogits(out);
+            TensorRef out = inlined.calls() > 0 ? sel.throughIdentities(output) : output;
+            TensorRef lg = logits != null ? logits : sel.defaultLogits(out);
             sel.staticShape(out, "output");
             sel.staticShape(lg, "logits");
             selected = sel.select(new TensorRef(rawName, 0), lg, out);
+            candidates = sel.capturable(new TensorRef(rawName, 0), plan.fixedBatch(), SCOPE);
+            for (NodeDef n : prepared3.getNodeList()) {
+                GraphOperation op = scratch.operation(n.getName());
+                for (int i = 0; op != null && i < op.numOutputs(); i++) {
+                    org.tensorflow.ndarray.Shape shape = op.output(i).shape();
+                    ranks.put(n.getName() + ":" + i, shape.isUnknown() ? -1 : shape.numDimensions());
+                }
+            }
         }
         List<LayerInfo> layers = new ArrayList<>();
         Map<String, TensorRef> tensorOf = new HashMap<>();
@@ -171,32 +206,142 @@ final class AnalysisGraph {
             layers = KerasNames.rename(layers, inlined.localNames(), tensorOf);
         }
 
-        // splice every layer
+        // channel axes: the graph's, with the user's overrides flowing on from the tensors they name
+        ToIntFunction<String> rank = t -> ranks.getOrDefault(t, -1);
+        Map<String, String> byLocal = new HashMap<>();
+        inlined.localNames().forEach((full, local) -> byLocal.putIfAbsent(local, full));
+        Map<String, Integer> overrides = new HashMap<>();
+        List<String> unknown = new ArrayList<>();
+        for (Map.Entry<String, Integer> o : channelAxis.entrySet()) {
+            TensorRef t = tensorOf.get(o.getKey());
+            if (t == null) {
+                TensorRef named = TensorRef.parse(o.getKey());
+                String op = all.containsKey(named.op()) ? named.op() : byLocal.get(named.op());
+                t = op == null ? null : new TensorRef(op, named.index());
+            }
+            String key = t == null ? null : t.op() + ":" + t.index();
+            if (key == null || rank.applyAsInt(key) < 0) {
+                unknown.add(o.getKey());
+                continue;
+            }
+            int r = rank.applyAsInt(key);
+            int axis = o.getValue() < 0 ? r + o.getValue() : o.getValue();
+            if (axis < 1 || axis >= r) {
+                throw new ModelException(where + ": model param channelAxis." + o.getKey() + " is " + o.getValue()
+                        + ", but its output has rank " + r + " (batch included): valid 1.." + (r - 1) + " or -1..-"
+                        + (r - 1));
+            }
+            overrides.put(key, axis);
+        }
+        if (preprocess.layout() == TensorFlowBackend.Layout.NCHW) {
+            overrides.putIfAbsent(rawName + ":0", 3); // fed images are [H, W, C]; the layout step moves the axis on
+        }
+        List<NodeDef> forwardNodes = prepared3.getNodeList();
+        Map<String, Integer> axes = ChannelAxes.infer(forwardNodes, rank, overrides);
+        String modelInput = input.op() + ":0";
+        Integer inputAxis = axes.containsKey(modelInput) ? axes.get(modelInput)
+                : ChannelAxes.fromConsumers(modelInput, forwardNodes, axes, rank);
+        if (inputAxis != null && !axes.containsKey(modelInput)) {
+            // what the model's first consumers make of its input (a converter's Transpose in front of a
+            // channels-last conv) flows on like an override
+            Map<String, Integer> seeded = new HashMap<>(overrides);
+            seeded.put(modelInput, inputAxis);
+            axes = ChannelAxes.infer(forwardNodes, rank, seeded);
+        }
+
         String p = prefix.isEmpty() ? "" : prefix + "/";
-        Map<String, String> reroute = new HashMap<>();
-        List<NodeDef> splices = new ArrayList<>();
         String logitsName = layers.stream().filter(l -> l.role() == LayerInfo.Role.LOGITS).findFirst()
                 .map(LayerInfo::name).orElseThrow();
-        AnalysisGraph g = new AnalysisGraph(List.copyOf(layers), p + rawName, layout.rawShape(),
-                layout.fixedBatch(), logitsName);
+        AnalysisGraph g = new AnalysisGraph(List.of(), p + rawName, plan.fed(), plan.fixedBatch(), logitsName,
+                inputAxis);
+        g.unknownOverrides.addAll(unknown);
+
+        // splice every layer; give every capturable tensor in a channels-first layout a channels-last view
+        Map<String, String> reroute = new HashMap<>();
+        List<NodeDef> added = new ArrayList<>();
+        List<LayerInfo> finalLayers = new ArrayList<>();
+        Map<String, LayerInfo> layerByTensor = new LinkedHashMap<>();
         for (int i = 0; i < layers.size(); i++) {
             LayerInfo l = layers.get(i);
             TensorRef t = tensorOf.get(l.name());
+            String key = t.op() + ":" + t.index();
+            int[] modelShape = l.shape();
+            Integer batched = l.role() == LayerInfo.Role.INPUT ? null : axes.get(key);
+            int ca = modelShape.length == 0 ? -1 : batched == null ? modelShape.length - 1 : batched - 1;
             String s = SCOPE + "splice_" + i + "/";
-            int[] shape = l.shape();
-            long[] perRow = l.spatial() ? new long[] {1, 1, shape[2]} : Arrays.stream(shape).asLongStream().toArray();
-            long[] dflt = prepend(1, perRow);
-            long[] fed = prepend(-1, perRow);
-            splices.add(NodeDefs.fill(s + "one", 1f, dflt));
-            splices.add(NodeDefs.fill(s + "negative_zero", -0f, dflt));
-            splices.add(NodeDefs.placeholderWithDefault(s + "scale", s + "one", DataType.DT_FLOAT, fed));
-            splices.add(NodeDefs.placeholderWithDefault(s + "shift", s + "negative_zero", DataType.DT_FLOAT, fed));
-            splices.add(NodeDefs.binary(s + "mul", "Mul", t.layerName(), s + "scale", DataType.DT_FLOAT));
-            splices.add(NodeDefs.binary(s + "out", "AddV2", s + "mul", s + "shift", DataType.DT_FLOAT));
-            reroute.put(t.op() + ":" + t.index(), s + "out");
-            g.fetch.put(l.name(), p + s + "out");
-            g.splices.put(l.name(), new Splice(p + s + "scale", p + s + "shift", perRow, l.neurons()));
+            long[] perRow = new long[modelShape.length];
+            Arrays.fill(perRow, 1);
+            int neurons = 1;
+            if (modelShape.length == 1) {
+                perRow[0] = modelShape[0];
+                neurons = modelShape[0];
+            } else if (modelShape.length > 1) {
+                perRow[ca] = modelShape[ca];
+                neurons = modelShape[ca];
+            }
+            long[] dflt = Preprocessing.prepend(1, perRow);
+            long[] fed = Preprocessing.prepend(-1, perRow);
+            added.add(NodeDefs.fill(s + "one", 1f, dflt));
+            added.add(NodeDefs.fill(s + "negative_zero", -0f, dflt));
+            added.add(NodeDefs.placeholderWithDefault(s + "scale", s + "one", DataType.DT_FLOAT, fed));
+            added.add(NodeDefs.placeholderWithDefault(s + "shift", s + "negative_zero", DataType.DT_FLOAT, fed));
+            added.add(NodeDefs.binary(s + "mul", "Mul", t.layerName(), s + "scale", DataType.DT_FLOAT));
+            added.add(NodeDefs.binary(s + "out", "AddV2", s + "mul", s + "shift", DataType.DT_FLOAT));
+            reroute.put(key, s + "out");
+            g.splices.put(l.name(), new Splice(p + s + "scale", p + s + "shift", perRow, neurons));
+            LayerInfo info = channelsLast(l, ca);
+            finalLayers.add(info);
+            String fetch = view(s + "out", info, SCOPE + "channels_last_" + i, added);
+            g.captures.put(info.name(), new Capture(info, p + s + "out", p + fetch, toLast(info)));
+            g.byTensor.put(key, info.name());
+            layerByTensor.put(key, info);
         }
+        Set<String> used = new HashSet<>(g.captures.keySet());
+        int c = 0;
+        Map<String, Capture> others = new LinkedHashMap<>();
+        for (LayerSelector.Candidate cand : candidates) {
+            String key = cand.ref().op() + ":" + cand.ref().index();
+            if (layerByTensor.containsKey(key)) {
+                continue;
+            }
+            String local = inlined.localNames().get(cand.ref().op());
+            String name = local != null && byLocal.get(local).equals(cand.ref().op())
+                    ? new TensorRef(local, cand.ref().index()).layerName() : cand.ref().layerName();
+            if (!used.add(name)) {
+                name = cand.ref().layerName();
+                if (!used.add(name)) {
+                    continue;
+                }
+            }
+            Integer batched = axes.get(key);
+            int[] shape = cand.shape();
+            int ca = shape.length == 0 ? -1 : batched == null ? shape.length - 1 : batched - 1;
+            LayerInfo info = channelsLast(new LayerInfo(name, cand.opType(), shape, LayerInfo.Role.HIDDEN,
+                    local != null ? new TensorRef(local, cand.ref().index()).layerName() : cand.ref().layerName()), ca);
+            String fetch = view(cand.ref().layerName(), info, SCOPE + "channels_last_op_" + c++, added);
+            others.put(name, new Capture(info, p + cand.ref().layerName(), p + fetch, toLast(info)));
+            g.byTensor.put(key, name);
+        }
+        // graph order: every capture sorted by where its tensor's op comes in a topological order of the graph
+        Map<String, Integer> order = new HashMap<>();
+        List<NodeDef> topological = ChannelAxes.topological(forwardNodes);
+        for (int i = 0; i < topological.size(); i++) {
+            order.put(topological.get(i).getName(), i);
+        }
+        Map<String, Capture> merged = new LinkedHashMap<>(g.captures);
+        merged.putAll(others);
+        List<Map.Entry<String, Capture>> sorted = new ArrayList<>(merged.entrySet());
+        List<String> layerOrder = finalLayers.stream().map(LayerInfo::name).toList();
+        sorted.sort(java.util.Comparator.comparingInt(e -> {
+            String name = e.getKey();
+            if (layerOrder.contains(name) && tensorOf.containsKey(name)) {
+                return order.getOrDefault(tensorOf.get(name).op(), -1);
+            }
+            return order.getOrDefault(TensorRef.parse(e.getValue().model().substring(p.length())).op(), -1);
+        }));
+        g.captures.clear();
+        sorted.forEach(e -> g.captures.put(e.getKey(), e.getValue()));
+
         GraphDef.Builder fin = prepared3.toBuilder().clearNode();
         for (NodeDef n : prepared3.getNodeList()) {
             NodeDef.Builder b = n.toBuilder().clearInput();
@@ -206,7 +351,7 @@ final class AnalysisGraph {
             }
             fin.addNode(b);
         }
-        fin.addAllNode(splices);
+        fin.addAllNode(added);
         GraphDef finalDef = fin.build();
         importInto(target, finalDef, prefix, where);
         for (NodeDef n : finalDef.getNodeList()) {
@@ -220,7 +365,64 @@ final class AnalysisGraph {
                 g.opNames.putIfAbsent(local, p + full);
             }
         });
+        return g.withLayers(finalLayers);
+    }
+
+    private AnalysisGraph withLayers(List<LayerInfo> finalLayers) {
+        AnalysisGraph g = new AnalysisGraph(List.copyOf(finalLayers), raw, inputShape, fixedBatch, logits,
+                inputChannelAxis);
+        g.captures.putAll(captures);
+        g.byTensor.putAll(byTensor);
+        g.splices.putAll(splices);
+        g.opNames.putAll(opNames);
+        g.nodes.putAll(nodes);
+        g.unknownOverrides.addAll(unknownOverrides);
         return g;
+    }
+
+    /** @return the layer with its shape moved to channels last, its channel axis kept as the model's */
+    private static LayerInfo channelsLast(LayerInfo l, int channelAxis) {
+        int[] model = l.shape();
+        if (model.length < 2 || channelAxis == model.length - 1) {
+            return l.withChannels(model.length - 1, model);
+        }
+        int[] last = new int[model.length];
+        for (int i = 0, j = 0; i < model.length; i++) {
+            if (i != channelAxis) {
+                last[j++] = model[i];
+            }
+        }
+        last[model.length - 1] = model[channelAxis];
+        return l.withChannels(channelAxis, last);
+    }
+
+    /** @return the permutation (batch included) from the model's layout to channels last, or null when it is one */
+    private static int[] toLast(LayerInfo info) {
+        if (info.channelsLast()) {
+            return null;
+        }
+        int rank = info.shape().length + 1;
+        int[] perm = new int[rank];
+        int ca = info.channelAxis() + 1;
+        for (int i = 0, j = 0; i < rank; i++) {
+            if (i != ca) {
+                perm[j++] = i;
+            }
+        }
+        perm[rank - 1] = ca;
+        return perm;
+    }
+
+    /** Adds a channels-last transpose of {@code tensor} when {@code info} is channels first; returns what to fetch. */
+    private static String view(String tensor, LayerInfo info, String name, List<NodeDef> added) {
+        int[] perm = toLast(info);
+        if (perm == null) {
+            return tensor;
+        }
+        added.add(NodeDefs.ints(name + "/perm", perm, perm.length));
+        added.add(NodeDefs.op(name, "Transpose", tensor, name + "/perm").putAttr("T", NodeDefs.type(DataType.DT_FLOAT))
+                .putAttr("Tperm", NodeDefs.type(DataType.DT_INT32)).build());
+        return name;
     }
 
     private static void importInto(Graph target, GraphDef def, String prefix, String where) {
@@ -233,57 +435,6 @@ final class AnalysisGraph {
         } catch (RuntimeException e) {
             throw new ModelException(where + ": TensorFlow refused the rewritten graph: " + e.getMessage(), e);
         }
-    }
-
-    /** The preprocessing ops from {@code raw}; returns the tensor that replaces the model input. */
-    private static String preprocessing(String raw, TensorFlowBackend.Preprocess pre, Layouts layout, DataType dtype,
-                                        List<NodeDef> out) {
-        String t = raw;
-        String s = SCOPE + "preprocess/";
-        if (pre.scale() != 1.0) {
-            out.add(NodeDefs.fill(s + "scale_value", (float) pre.scale()));
-            out.add(NodeDefs.binary(s + "scale", "Mul", t, s + "scale_value", DataType.DT_FLOAT));
-            t = s + "scale";
-        }
-        if (pre.shift() != 0.0) {
-            out.add(NodeDefs.fill(s + "shift_value", (float) pre.shift()));
-            out.add(NodeDefs.binary(s + "shift", "AddV2", t, s + "shift_value", DataType.DT_FLOAT));
-            t = s + "shift";
-        }
-        if (pre.mean() != null) {
-            out.add(NodeDefs.floats(s + "mean_value", floats(pre.mean()), pre.mean().size()));
-            out.add(NodeDefs.binary(s + "mean", "Sub", t, s + "mean_value", DataType.DT_FLOAT));
-            t = s + "mean";
-        }
-        if (pre.std() != null) {
-            out.add(NodeDefs.floats(s + "std_value", floats(pre.std()), pre.std().size()));
-            out.add(NodeDefs.binary(s + "std", "RealDiv", t, s + "std_value", DataType.DT_FLOAT));
-            t = s + "std";
-        }
-        if (pre.layout() == TensorFlowBackend.Layout.NCHW) {
-            out.add(NodeDefs.ints(s + "perm", new int[] {0, 3, 1, 2}, 4));
-            out.add(NodeDefs.op(s + "nchw", "Transpose", t, s + "perm").putAttr("T", NodeDefs.type(DataType.DT_FLOAT))
-                    .putAttr("Tperm", NodeDefs.type(DataType.DT_INT32)).build());
-            t = s + "nchw";
-        }
-        if (layout.reshapeTo() != null) {
-            int[] to = layout.reshapeTo();
-            out.add(NodeDefs.ints(s + "shape", to, to.length));
-            out.add(NodeDefs.op(s + "reshape", "Reshape", t, s + "shape").putAttr("T", NodeDefs.type(DataType.DT_FLOAT))
-                    .putAttr("Tshape", NodeDefs.type(DataType.DT_INT32)).build());
-            t = s + "reshape";
-        }
-        if (dtype != DataType.DT_FLOAT) {
-            if (INTEGERS.contains(dtype)) {
-                out.add(NodeDefs.op(s + "round", "Round", t).putAttr("T", NodeDefs.type(DataType.DT_FLOAT)).build());
-                t = s + "round";
-            }
-            out.add(NodeDefs.op(s + "cast", "Cast", t).putAttr("SrcT", NodeDefs.type(DataType.DT_FLOAT))
-                    .putAttr("DstT", NodeDefs.type(dtype)).putAttr("Truncate", AttrValue.newBuilder().setB(false)
-                            .build()).build());
-            t = s + "cast";
-        }
-        return t;
     }
 
     /** Copies of variables must reach the restored resource: name it explicitly when the original relied on its node name. */
@@ -308,100 +459,11 @@ final class AnalysisGraph {
         return def.getLibrary().getFunctionList().stream().anyMatch(f -> f.getSignature().getName().equals(n.getOp()));
     }
 
-    private static float[] floats(List<Double> values) {
-        float[] f = new float[values.size()];
-        for (int i = 0; i < f.length; i++) {
-            f[i] = values.get(i).floatValue();
-        }
-        return f;
-    }
-
-    private static long[] prepend(long first, long[] rest) {
-        long[] out = new long[rest.length + 1];
-        out[0] = first;
-        System.arraycopy(rest, 0, out, 1, rest.length);
-        return out;
-    }
-
     /** @return the dimensions (batch included), {@code -1} for unknown ones; null for an unknown rank */
     static long[] dims(TensorShapeProto shape) {
         if (shape.getUnknownRank()) {
             return null;
         }
         return shape.getDimList().stream().mapToLong(TensorShapeProto.Dim::getSize).toArray();
-    }
-
-    /**
-     * How the fed examples relate to the model's input.
-     *
-     * @param rawShape   the shape of one fed example
-     * @param reshapeTo  the reshape target ({@code [-1, model dims...]}) or null for none
-     * @param fixedBatch the model's fixed batch size, or 0
-     */
-    private record Layouts(int[] rawShape, int[] reshapeTo, int fixedBatch) {
-
-        static Layouts of(long[] model, TensorFlowBackend.Preprocess pre, String op, String where) {
-            if (model != null && model.length == 0) {
-                throw new ModelException(where + ": input '" + op + "' is a scalar; it needs a batch dimension");
-            }
-            int fixed = model != null && model[0] > 0 ? Math.toIntExact(model[0]) : 0;
-            int[] modelShape = null;
-            if (model != null && Arrays.stream(model).skip(1).allMatch(d -> d >= 0)) {
-                modelShape = Arrays.stream(model).skip(1).mapToInt(Math::toIntExact).toArray();
-            }
-            int[] afterLayout = modelShape;
-            if (pre.layout() == TensorFlowBackend.Layout.NCHW && modelShape != null) {
-                if (modelShape.length != 3) {
-                    throw new ModelException(where + ": preprocess.layout nchw needs a model input [C, H, W], '" + op
-                            + "' has " + Arrays.toString(modelShape));
-                }
-                afterLayout = new int[] {modelShape[1], modelShape[2], modelShape[0]};
-            }
-            int[] raw = pre.reshape() != null ? pre.reshape().stream().mapToInt(Integer::intValue).toArray()
-                    : afterLayout;
-            if (raw == null) {
-                throw new ModelException(where + ": input '" + op + "' has shape " + describe(model)
-                        + "; set model param preprocess.reshape to the shape of one example, e.g. [224, 224, 3]");
-            }
-            if (pre.layout() == TensorFlowBackend.Layout.NCHW && raw.length != 3) {
-                throw new ModelException(where + ": preprocess.layout nchw needs fed examples [H, W, C], found "
-                        + Arrays.toString(raw));
-            }
-            if (pre.mean() != null && pre.mean().size() != raw[raw.length - 1]
-                    || pre.std() != null && pre.std().size() != raw[raw.length - 1]) {
-                throw new ModelException(where + ": preprocess.mean/std have " + (pre.mean() != null
-                        ? pre.mean().size() : pre.std().size()) + " values, the fed examples " + Arrays.toString(raw)
-                        + " have " + raw[raw.length - 1] + " channels (last axis)");
-            }
-            int[] transposed = pre.layout() == TensorFlowBackend.Layout.NCHW
-                    ? new int[] {raw[2], raw[0], raw[1]} : raw;
-            int[] reshapeTo = null;
-            if (modelShape != null && !Arrays.equals(transposed, modelShape)) {
-                if (Arrays.stream(transposed).asLongStream().reduce(1, (a, b) -> a * b)
-                        != Arrays.stream(modelShape).asLongStream().reduce(1, (a, b) -> a * b)) {
-                    throw new ModelException(where + ": fed examples " + Arrays.toString(raw) + " cannot be reshaped to"
-                            + " the model input " + Arrays.toString(modelShape) + " of '" + op + "': the element"
-                            + " counts differ (fix model param preprocess.reshape)");
-                }
-                reshapeTo = prependInt(-1, modelShape);
-            }
-            return new Layouts(raw, reshapeTo, fixed);
-        }
-
-        long[] rawDims() {
-            return prepend(-1, Arrays.stream(rawShape).asLongStream().toArray());
-        }
-
-        private static int[] prependInt(int first, int[] rest) {
-            int[] out = new int[rest.length + 1];
-            out[0] = first;
-            System.arraycopy(rest, 0, out, 1, rest.length);
-            return out;
-        }
-
-        private static String describe(long[] dims) {
-            return dims == null ? "of unknown rank" : Arrays.stream(dims).mapToObj(d -> d < 0 ? "?" : String.valueOf(d))
-                    .collect(Collectors.joining(", ", "[", "]"));
-        }
     }
 }

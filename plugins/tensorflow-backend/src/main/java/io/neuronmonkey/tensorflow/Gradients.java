@@ -49,25 +49,34 @@ final class Gradients {
      * @param names    the target's and the wrt layer's names as the user gave them, for messages
      * @param graph    the analysis graph (write-locked by the caller)
      * @param nodes    the forward graph's nodes by name, for path checks
-     * @param target   target tensor name
-     * @param spatial  true for {@code [n, H, W, C]} targets (a neuron is a channel, summed over positions)
+     * @param target   target tensor name, channels last
+     * @param rank     the target's rank without the batch: a neuron's value is its sum over every axis but the last
      * @param neurons  neurons of the target
-     * @param wrt      tensor to differentiate with respect to
+     * @param wrt      tensor to differentiate with respect to, in the model's layout
+     * @param toLast   the permutation (batch included) that delivers the wrt tensor channels last, or null
      * @param id       unique number for the subgraph's name scope
      * @param where    the model, for messages
      * @return the subgraph's tensor names
      * @throws ModelException naming the op when the gradient cannot be computed correctly
      */
     @SuppressWarnings("unchecked")
-    static Subgraph build(String[] names, Graph graph, Map<String, NodeDef> nodes, TensorRef target, boolean spatial,
-                          int neurons, TensorRef wrt, int id, String where) {
+    static Subgraph build(String[] names, Graph graph, Map<String, NodeDef> nodes, TensorRef target, int rank,
+                          int neurons, TensorRef wrt, int[] toLast, int id, String where) {
         registerCustomGradients();
         String cannot = where + ": cannot differentiate '" + names[0] + "' with respect to '" + names[1] + "': ";
         refuseUnsupported(nodes, target.op(), wrt.op(), cannot);
         Ops tf = Ops.create(graph).withSubScope("neuronmonkey_gradient_" + id);
         Output<TFloat32> t = (Output<TFloat32>) (Output<?>) graph.operation(target.op()).output(target.index());
-        Operand<TFloat32> v = spatial ? tf.reduceSum(t, tf.constant(new int[] {1, 2}))
-                : tf.reshape(t, tf.constant(new int[] {-1, neurons}));
+        Operand<TFloat32> v;
+        if (rank >= 2) {
+            int[] positions = new int[rank - 1];
+            for (int i = 0; i < positions.length; i++) {
+                positions[i] = i + 1;
+            }
+            v = tf.reduceSum(t, tf.constant(positions));
+        } else {
+            v = tf.reshape(t, tf.constant(new int[] {-1, neurons}));
+        }
         Placeholder<TFloat32> w = tf.withName("weights").placeholder(TFloat32.class,
                 Placeholder.shape(Shape.of(-1, neurons)));
         PlaceholderWithDefault<TFloat32> flag = tf.withName("predicted").placeholderWithDefault(tf.constant(0f),
@@ -89,6 +98,11 @@ final class Gradients {
             name = grad.op().name() + ":" + grad.index();
         } catch (IllegalStateException e) {
             throw new ModelException(cannot + "TensorFlow found no gradient path", e);
+        }
+        if (toLast != null) {
+            Operand<TFloat32> last = tf.withName("channels_last").linalg.transpose((Output<TFloat32>) (Output<?>) grad,
+                    tf.constant(toLast));
+            name = last.asOutput().op().name() + ":0";
         }
         return new Subgraph(w.op().name(), flag.op().name(), name);
     }

@@ -86,15 +86,28 @@ final class LayerSelector {
         }
     }
 
+    /** Ops whose input is the logits of their output. */
+    static final Set<String> SOFTMAXES = Set.of("Softmax", "LogSoftmax");
+
     /**
-     * The logits of an output by default: the input of a Softmax output (looking through Identity ops), otherwise
-     * the output itself.
+     * One float tensor that can be captured.
+     *
+     * @param ref    the tensor
+     * @param opType its op's type
+     * @param shape  its static shape without the batch dimension
+     */
+    record Candidate(TensorRef ref, String opType, int[] shape) {
+    }
+
+    /**
+     * The logits of an output by default: the input of a Softmax or LogSoftmax output (looking through Identity
+     * ops), otherwise the output itself.
      */
     TensorRef defaultLogits(TensorRef output) {
         TensorRef t = output;
         for (int hops = 0; hops < 16; hops++) {
             NodeDef n = nodes.get(index.get(t.op()));
-            if (n.getOp().equals("Softmax")) {
+            if (SOFTMAXES.contains(n.getOp())) {
                 return TensorRef.parse(n.getInput(0));
             }
             if (!PASS_THROUGH.contains(n.getOp()) || n.getInputCount() == 0) {
@@ -204,6 +217,40 @@ final class LayerSelector {
             }
         }
         return layers;
+    }
+
+    /**
+     * @param input      the input placeholder
+     * @param fixedBatch the model's fixed batch size, or 0
+     * @param internal   name prefix of ops the backend added, left out
+     * @return every float output of an op that depends on the input and has a static shape apart from a batch
+     *         dimension in front (free, or the fixed batch size), in graph order; the input itself and constants excluded
+     */
+    List<Candidate> capturable(TensorRef input, int fixedBatch, String internal) {
+        int in = index.get(input.op());
+        BitSet forward = walk(in, i -> consumers.get(i).stream().mapToInt(Integer::intValue).toArray());
+        List<Candidate> out = new ArrayList<>();
+        for (int i = forward.nextSetBit(0); i >= 0; i = forward.nextSetBit(i + 1)) {
+            NodeDef n = nodes.get(i);
+            if (i == in || n.getName().startsWith(internal) || n.getOp().equals("Const")) {
+                continue;
+            }
+            GraphOperation op = graph.operation(n.getName());
+            for (int k = 0; op != null && k < op.numOutputs(); k++) {
+                Output<?> o = op.output(k);
+                if (o.dataType() != DataType.DT_FLOAT) {
+                    continue;
+                }
+                Shape s = o.shape();
+                if (s.isUnknown() || s.numDimensions() < 1 || s.size(0) >= 0 && s.size(0) != fixedBatch) {
+                    continue;
+                }
+                int index = k;
+                unbatched(s).ifPresent(shape -> out.add(new Candidate(new TensorRef(n.getName(), index), n.getOp(),
+                        shape)));
+            }
+        }
+        return out;
     }
 
     private boolean isLayer(int i, BitSet onPath) {

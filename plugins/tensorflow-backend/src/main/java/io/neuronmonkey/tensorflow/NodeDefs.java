@@ -87,6 +87,41 @@ final class NodeDefs {
                 .putAttr("value", AttrValue.newBuilder().setTensor(value).build()).build();
     }
 
+    /**
+     * @param n a node
+     * @return the values of an int32 or int64 {@code Const}, or null for anything else
+     */
+    static long[] intConstant(NodeDef n) {
+        if (!n.getOp().equals("Const") || !n.containsAttr("value")) {
+            return null;
+        }
+        TensorProto t = n.getAttrOrThrow("value").getTensor();
+        long count = 1;
+        for (TensorShapeProto.Dim d : t.getTensorShape().getDimList()) {
+            count *= d.getSize();
+        }
+        if (count > 64) {
+            return null;
+        }
+        long[] out = new long[(int) count];
+        ByteBuffer content = t.getTensorContent().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        if (t.getDtype() == DataType.DT_INT32) {
+            for (int i = 0; i < out.length; i++) {
+                out[i] = content.remaining() >= 4 ? content.getInt()
+                        : t.getIntValCount() == 0 ? 0 : t.getIntVal(Math.min(i, t.getIntValCount() - 1));
+            }
+            return out;
+        }
+        if (t.getDtype() == DataType.DT_INT64) {
+            for (int i = 0; i < out.length; i++) {
+                out[i] = content.remaining() >= 8 ? content.getLong()
+                        : t.getInt64ValCount() == 0 ? 0 : t.getInt64Val(Math.min(i, t.getInt64ValCount() - 1));
+            }
+            return out;
+        }
+        return null;
+    }
+
     /** @return names of every Placeholder op, in graph order */
     static java.util.List<String> placeholders(org.tensorflow.proto.GraphDef def) {
         return def.getNodeList().stream().filter(n -> n.getOp().startsWith("Placeholder")).map(NodeDef::getName)

@@ -24,6 +24,7 @@ import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Gradients;
 import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.types.TFloat32;
 
@@ -49,6 +50,16 @@ public class ShapesCnnTrainer implements ModelTrainer<ShapesCnnTrainer.Params> {
     private static final float BETA2 = 0.999f;
     private static final float EPSILON = 1e-7f;
     private static final int EVAL_BATCH = 512;
+
+    /**
+     * Training runs every op on one thread. Multi-threaded CPU kernels split their sums (over the batch, over a
+     * convolution's positions) by the size of the thread pool, so the same seed gave other weights on a machine with
+     * another core count; on one thread the order of every float addition is fixed (about 25% slower on 2 cores).
+     */
+    static final ConfigProto SINGLE_THREADED = ConfigProto.newBuilder()
+            .setIntraOpParallelismThreads(1)
+            .setInterOpParallelismThreads(1)
+            .build();
 
     /**
      * Training settings.
@@ -96,6 +107,7 @@ public class ShapesCnnTrainer implements ModelTrainer<ShapesCnnTrainer.Params> {
 
     @Override
     public AnalysisResult train(TrainerContext<Params> ctx) {
+        NativeLogging.quiet();
         Params p = ctx.params();
         Dataset train = ctx.trainData();
         int[] shape = train.info().exampleShape();
@@ -178,15 +190,22 @@ public class ShapesCnnTrainer implements ModelTrainer<ShapesCnnTrainer.Params> {
             Operand<TFloat32> eps = tf.constant(EPSILON);
             List<Op> updates = new ArrayList<>();
             long[][] shapes = spec.shapes();
+            // every gradient is complete before any weight changes: the gradient ops read the weights (reference
+            // variables) when they run, so an update racing ahead of them made the step depend on the schedule
+            List<Op> gradientOps = new ArrayList<>();
+            for (int i = 0; i < net.variables.size(); i++) {
+                gradientOps.add(grads.<TFloat32>dy(i));
+            }
+            Ops afterGradients = tf.withControlDependencies(gradientOps);
             for (int i = 0; i < net.variables.size(); i++) {
                 Operand<TFloat32> m = tf.variable(tf.zeros(tf.constant(shapes[i]), TFloat32.class));
                 Operand<TFloat32> v = tf.variable(tf.zeros(tf.constant(shapes[i]), TFloat32.class));
-                updates.add(tf.train.applyAdam(net.variables.get(i), m, v, beta1Power, beta2Power, lr, b1, b2, eps,
-                        grads.<TFloat32>dy(i)));
+                updates.add(afterGradients.train.applyAdam(net.variables.get(i), m, v, beta1Power, beta2Power, lr, b1,
+                        b2, eps, grads.<TFloat32>dy(i)));
             }
             Op step = tf.withControlDependencies(updates).withName("train").noOp();
 
-            try (Session session = new Session(g)) {
+            try (Session session = new Session(g, SINGLE_THREADED)) {
                 session.initialize();
                 Random shuffle = ctx.random("trainer-shuffle");
                 int[] order = new int[n];

@@ -25,6 +25,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -49,36 +50,43 @@ public class TensorFlowBackend implements ModelBackend<TensorFlowBackend.Params>
     /**
      * How to read the model.
      *
-     * @param signature  the SavedModel signature that names input and output
-     * @param input      input placeholder ({@code op} or {@code op:index}) or signature input key; overrides the
-     *                   signature's; required for .pb
-     * @param output     output tensor or signature output key; overrides the signature's; required for .pb
-     * @param logits     pre-softmax tensor; by default the input of a Softmax output, else the output itself
-     * @param scale      preprocessing shorthand: the input batch is fed as {@code x * scale + shift}
-     * @param shift      preprocessing offset, see {@code scale}
-     * @param preprocess preprocessing applied in the graph in front of the model input
-     * @param chunk      at most this many rows per TensorFlow run; larger batches are split (models with a fixed
-     *                   batch dimension always run with exactly that many rows, padded)
+     * @param signature   the SavedModel signature that names input and output
+     * @param input       input placeholder ({@code op} or {@code op:index}) or signature input key; overrides the
+     *                    signature's; inferred for a .pb with one float placeholder
+     * @param output      output tensor or signature output key; overrides the signature's; inferred for a .pb with
+     *                    one unconsumed float output
+     * @param logits      pre-softmax tensor; by default the input of a Softmax or LogSoftmax output, else the output
+     * @param scale       preprocessing shorthand: the input batch is fed as {@code x * scale + shift}
+     * @param shift       preprocessing offset, see {@code scale}
+     * @param preprocess  preprocessing applied in the graph in front of the model input
+     * @param chunk       at most this many rows per TensorFlow run; larger batches are split (models with a fixed
+     *                    batch dimension always run with exactly that many rows, padded)
+     * @param channelAxis per layer (or op) name, the channel axis of its output counted with the batch as axis 0
+     *                    ({@code 1} for NCHW, {@code -1} for the last), replacing what the graph says; empty for none
      */
     public record Params(
             @Param(defaultValue = "serving_default", description = "SavedModel signature key naming input and output")
             String signature,
             @Param(description = "input placeholder op (or op:index, or signature input key); overrides the"
-                    + " signature; required for .pb")
+                    + " signature; inferred for a .pb with one float placeholder")
             String input,
             @Param(description = "output op (or op:index, or signature output key); overrides the signature;"
-                    + " required for .pb")
+                    + " inferred for a .pb with one unconsumed float output")
             String output,
-            @Param(description = "pre-softmax logits op; default: the input of a Softmax output, else the output")
+            @Param(description = "pre-softmax logits op; default: the input of a (Log)Softmax output, else the output")
             String logits,
             @Param(defaultValue = "1.0", description = "input preprocessing: x * scale + shift (or preprocess.scale)")
             double scale,
             @Param(defaultValue = "0.0", description = "input preprocessing offset, added after scaling")
             double shift,
-            @Param(description = "input preprocessing in the graph: scale, shift, mean, std, layout, reshape")
+            @Param(description = "input preprocessing in the graph: fedShape, grayscaleToRgb, resize, centerCrop,"
+                    + " scale, shift, perImageStandardization, l2NormalizeAxis, mean, std, meanStdFile, layout")
             Preprocess preprocess,
             @Param(defaultValue = "256", description = "rows per TensorFlow run; larger batches are split")
-            int chunk) {
+            int chunk,
+            @Param(description = "per layer name, its channel axis counted with the batch as axis 0 (1 = NCHW,"
+                    + " -1 = last), e.g. {conv1: 1}; overrides what the graph's data_format says")
+            Map<String, Integer> channelAxis) {
 
         /** Validates every param at once; folds top-level scale/shift into {@link #preprocess}. */
         public Params {
@@ -87,7 +95,7 @@ public class TensorFlowBackend implements ModelBackend<TensorFlowBackend.Params>
             }
             boolean topLevel = scale != 1.0 || shift != 0.0;
             boolean nested = preprocess != null && (preprocess.scale() != 1.0 || preprocess.shift() != 0.0);
-            Violations.check()
+            Violations v = Violations.check()
                     .require(!signature.isBlank(), "signature", "must not be blank")
                     .require(input == null || !input.isBlank(), "input", "must be an op name, found a blank string")
                     .require(output == null || !output.isBlank(), "output", "must be an op name, found a blank string")
@@ -96,15 +104,48 @@ public class TensorFlowBackend implements ModelBackend<TensorFlowBackend.Params>
                     .require(Double.isFinite(shift), "shift", "must be finite, found " + shift)
                     .require(!(topLevel && nested), "preprocess", "sets scale/shift, and so do the top-level keys"
                             + " 'scale'/'shift': keep one of them")
-                    .require(chunk >= 1, "chunk", "must be >= 1, found " + chunk)
-                    .throwIfAny();
+                    .require(chunk >= 1, "chunk", "must be >= 1, found " + chunk);
+            Map<String, Integer> axes = new LinkedHashMap<>();
+            if (channelAxis != null) {
+                for (Map.Entry<?, ?> e : ((Map<?, ?>) channelAxis).entrySet()) {
+                    Object value = e.getValue();
+                    String key = String.valueOf(e.getKey());
+                    boolean integral = value instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())
+                            && Math.abs(n.doubleValue()) < 64;
+                    v.require(integral, "channelAxis." + key, "must be an axis number such as 1 (NCHW) or -1"
+                            + " (last), found " + value);
+                    v.require(!integral || ((Number) value).intValue() != 0, "channelAxis." + key,
+                            "axis 0 is the batch; the channels of an NCHW layer are axis 1, the last axis is -1");
+                    if (integral) {
+                        axes.put(key, ((Number) value).intValue());
+                    }
+                }
+            }
+            v.throwIfAny();
+            channelAxis = Map.copyOf(axes);
             if (preprocess == null) {
                 preprocess = Preprocess.NONE;
             }
             if (topLevel) {
-                preprocess = new Preprocess(scale, shift, preprocess.mean(), preprocess.std(), preprocess.layout(),
-                        preprocess.reshape());
+                preprocess = preprocess.withScaleShift(scale, shift);
             }
+        }
+
+        /**
+         * The parameters of the first release with preprocessing: no channel-axis overrides.
+         *
+         * @param signature  signature key
+         * @param input      input op or key, or null
+         * @param output     output op or key, or null
+         * @param logits     logits op, or null
+         * @param scale      input scale
+         * @param shift      input shift
+         * @param preprocess preprocessing, or null
+         * @param chunk      rows per run
+         */
+        public Params(String signature, String input, String output, String logits, double scale, double shift,
+                      Preprocess preprocess, int chunk) {
+            this(signature, input, output, logits, scale, shift, preprocess, chunk, null);
         }
 
         /**
@@ -135,34 +176,103 @@ public class TensorFlowBackend implements ModelBackend<TensorFlowBackend.Params>
         NCHW
     }
 
+    /** What a statistics file's second array holds. */
+    public enum Spread {
+        /** Standard deviations: divide by them. */
+        STD,
+        /** Variances: divide by {@code sqrt(var + epsilon)}. */
+        VAR
+    }
+
+    /**
+     * Per-channel mean and spread read from a file: a JSON object (e.g. a model's own {@code scaling.json}) whose
+     * {@code meanKey} and {@code spreadKey} hold numbers or nested lists of numbers, or a {@code .npy} array of shape
+     * {@code [2, C]} (row 0 the mean, row 1 the spread).
+     *
+     * @param file      the file, relative to the experiment; null for none
+     * @param spread    what the spread values are: {@code std} or {@code var}; required with a file
+     * @param meanKey   JSON key of the means
+     * @param spreadKey JSON key of the spreads; default {@code std} or {@code var}, as {@code spread}
+     * @param epsilon   added to variances before the square root
+     */
+    public record MeanStdFile(
+            @Param(description = "JSON or .npy file with per-channel mean and std or var") String file,
+            @Param(description = "what the file's spread holds: std or var (required with a file)") Spread spread,
+            @Param(defaultValue = "mean", description = "JSON key of the means") String meanKey,
+            @Param(description = "JSON key of the spreads; default: std or var, as spread") String spreadKey,
+            @Param(defaultValue = "0.0", description = "added to variances before the square root") double epsilon) {
+
+        /** Validates every field at once. */
+        public MeanStdFile {
+            meanKey = meanKey == null ? "mean" : meanKey;
+            Violations.check()
+                    .require(file == null || !file.isBlank(), "file", "must be a file path, found a blank string")
+                    .require(file == null || spread != null, "spread", "must say what the file holds: std or var")
+                    .require(Double.isFinite(epsilon) && epsilon >= 0, "epsilon", "must be >= 0, found " + epsilon)
+                    .throwIfAny();
+            if (spreadKey == null && spread != null) {
+                spreadKey = spread.name().toLowerCase(java.util.Locale.ROOT);
+            }
+        }
+    }
+
     /**
      * Input preprocessing, built as graph ops between the fed batch and the model's input, in this order:
-     * {@code x * scale + shift}, then {@code (x - mean[c]) / std[c]} over the last axis of the fed data, then the
-     * layout transpose, then a reshape to the model's input shape, then a cast to the model's input dtype (rounding
-     * for integer inputs).
+     * grayscale to RGB, bilinear resize, center crop, {@code x * scale + shift}, per-image standardization,
+     * per-example L2 normalization, {@code (x - mean[c]) / std[c]} over the last axis, the layout transpose, a reshape
+     * to the model's input shape (when the element counts agree), then a cast to the model's input dtype (rounding for
+     * integer inputs).
      *
-     * @param scale   multiplies the fed values
-     * @param shift   added after scaling
-     * @param mean    per-channel mean subtracted (one per entry of the fed data's last axis), or null
-     * @param std     per-channel standard deviation divided by (same length as the channels), or null
-     * @param layout  the layout the model expects; the data is always fed channels last
-     * @param reshape the shape of one example as fed (e.g. {@code [28, 28, 1]} for a model taking {@code [784]});
-     *                null means the model's own input shape (after the layout change)
+     * @param scale                   multiplies the fed values
+     * @param shift                   added after scaling
+     * @param mean                    per-channel mean subtracted (one per entry of the last axis), or null
+     * @param std                     per-channel standard deviation divided by (as many as the channels), or null
+     * @param layout                  the layout the model expects; the data is always fed channels last
+     * @param reshape                 the old name of {@code fedShape}, still accepted
+     * @param fedShape                the shape of one example as the data deliver it (e.g. {@code [28, 28, 1]} for a
+     *                                model taking {@code [784]}); null means what the model's input implies
+     * @param grayscaleToRgb          repeat a single channel three times ({@code [H, W, 1]} to {@code [H, W, 3]})
+     * @param resize                  {@code [height, width]} to resize the fed images to (bilinear, half-pixel
+     *                                centers, as {@code tf.image.resize}), or null
+     * @param centerCrop              {@code [height, width]} of the centered crop taken after any resize, or null
+     * @param perImageStandardization each example to zero mean and unit variance over all its values, as
+     *                                {@code tf.image.per_image_standardization}
+     * @param l2NormalizeAxis         divide each example by its L2 norm along this axis (counted with the batch as
+     *                                axis 0, as {@code tf.keras.utils.normalize(x, axis)}); null for none
+     * @param meanStdFile             per-channel mean and std (or var) read from a file, instead of mean/std lists
      */
     public record Preprocess(
             @Param(defaultValue = "1.0", description = "multiply the fed values by this")
             double scale,
             @Param(defaultValue = "0.0", description = "then add this")
             double shift,
-            @Param(description = "then subtract this per channel (last axis of the fed data)")
+            @Param(description = "then subtract this per channel (last axis)")
             List<Double> mean,
             @Param(description = "then divide by this per channel")
             List<Double> std,
             @Param(defaultValue = "nhwc", description = "the layout the model expects: nhwc or nchw (data is fed"
                     + " channels last)")
             Layout layout,
-            @Param(description = "shape of one example as fed, reshaped to the model input; default: the model's")
-            List<Integer> reshape) {
+            @Param(description = "old name of fedShape")
+            List<Integer> reshape,
+            @Param(description = "shape of one example as the data deliver it, e.g. [28, 28, 1]; reshaped to the"
+                    + " model input when the element counts agree")
+            List<Integer> fedShape,
+            @Param(defaultValue = "false", description = "repeat one channel three times: [H, W, 1] to [H, W, 3]")
+            boolean grayscaleToRgb,
+            @Param(description = "[height, width] to resize fed images to, bilinear (as tf.image.resize)")
+            List<Integer> resize,
+            @Param(description = "[height, width] of a centered crop, after any resize")
+            List<Integer> centerCrop,
+            @Param(defaultValue = "false", description = "per example: zero mean, unit variance (as"
+                    + " tf.image.per_image_standardization)")
+            boolean perImageStandardization,
+            @Param(description = "per example: divide by the L2 norm along this axis, batch = axis 0 (as"
+                    + " tf.keras.utils.normalize(x, axis))")
+            Integer l2NormalizeAxis,
+            @Param(description = "per-channel mean and std or var from a file: {file, spread: std|var, meanKey,"
+                    + " spreadKey, epsilon}")
+            MeanStdFile meanStdFile) {
 
         /** No preprocessing. */
         public static final Preprocess NONE = new Preprocess(1.0, 0.0, null, null, Layout.NHWC, null);
@@ -173,6 +283,12 @@ public class TensorFlowBackend implements ModelBackend<TensorFlowBackend.Params>
             mean = mean == null ? null : List.copyOf(mean);
             std = std == null ? null : List.copyOf(std);
             reshape = reshape == null ? null : List.copyOf(reshape);
+            fedShape = fedShape == null ? null : List.copyOf(fedShape);
+            resize = resize == null ? null : List.copyOf(resize);
+            centerCrop = centerCrop == null ? null : List.copyOf(centerCrop);
+            if (meanStdFile != null && meanStdFile.file() == null) {
+                meanStdFile = null;
+            }
             Violations.check()
                     .require(Double.isFinite(scale) && scale != 0, "scale", "must be finite and non-zero, found " + scale)
                     .require(Double.isFinite(shift), "shift", "must be finite, found " + shift)
@@ -186,13 +302,56 @@ public class TensorFlowBackend implements ModelBackend<TensorFlowBackend.Params>
                     .require(reshape == null || !reshape.isEmpty() && reshape.stream().allMatch(d -> d >= 1),
                             "reshape", "must list positive dimensions of one example, e.g. [28, 28, 1], found "
                                     + reshape)
+                    .require(fedShape == null || !fedShape.isEmpty() && fedShape.stream().allMatch(d -> d >= 1),
+                            "fedShape", "must list positive dimensions of one example, e.g. [28, 28, 1], found "
+                                    + fedShape)
+                    .require(reshape == null || fedShape == null, "reshape", "is the old name of fedShape, which is"
+                            + " also set: keep fedShape")
+                    .require(resize == null || resize.size() == 2 && resize.stream().allMatch(d -> d >= 1), "resize",
+                            "must be [height, width] of positive sizes, found " + resize)
+                    .require(centerCrop == null || centerCrop.size() == 2 && centerCrop.stream().allMatch(d -> d >= 1),
+                            "centerCrop", "must be [height, width] of positive sizes, found " + centerCrop)
+                    .require(l2NormalizeAxis == null || l2NormalizeAxis != 0, "l2NormalizeAxis", "axis 0 is the"
+                            + " batch; normalize each example along axis 1.. or -1 (the last)")
+                    .require(meanStdFile == null || mean == null && std == null, "meanStdFile", "and mean/std both"
+                            + " give the per-channel statistics: keep one")
                     .throwIfAny();
         }
 
-        /** @return true when the fed batch reaches the model unchanged (apart from a possible cast) */
-        boolean identity() {
-            return scale == 1.0 && shift == 0.0 && mean == null && std == null && layout == Layout.NHWC
-                    && reshape == null;
+        /**
+         * The preprocessing of earlier releases.
+         *
+         * @param scale   multiplies the fed values
+         * @param shift   added after scaling
+         * @param mean    per-channel mean, or null
+         * @param std     per-channel standard deviation, or null
+         * @param layout  the layout the model expects
+         * @param reshape the shape of one example as fed, or null
+         */
+        public Preprocess(double scale, double shift, List<Double> mean, List<Double> std, Layout layout,
+                          List<Integer> reshape) {
+            this(scale, shift, mean, std, layout, reshape, null, false, null, null, false, null, null);
+        }
+
+        /** @return the shape of one example as fed ({@code fedShape}, or its old name {@code reshape}), or null */
+        List<Integer> fed() {
+            return fedShape != null ? fedShape : reshape;
+        }
+
+        /** @return the key the user wrote for the fed shape, for messages */
+        String fedKey() {
+            return reshape != null ? "preprocess.reshape" : "preprocess.fedShape";
+        }
+
+        Preprocess withScaleShift(double newScale, double newShift) {
+            return new Preprocess(newScale, newShift, mean, std, layout, reshape, fedShape, grayscaleToRgb, resize,
+                    centerCrop, perImageStandardization, l2NormalizeAxis, meanStdFile);
+        }
+
+        /** @return a copy with the statistics read from {@link #meanStdFile()} as mean/std lists */
+        Preprocess withMeanStd(List<Double> newMean, List<Double> newStd) {
+            return new Preprocess(scale, shift, newMean, newStd, layout, reshape, fedShape, grayscaleToRgb, resize,
+                    centerCrop, perImageStandardization, l2NormalizeAxis, null);
         }
     }
 
@@ -203,8 +362,15 @@ public class TensorFlowBackend implements ModelBackend<TensorFlowBackend.Params>
     @Override
     public LoadedModel load(ModelContext<Params> ctx) {
         requireUnsafeAccess();
+        NativeLogging.quiet();
         Path path = ctx.path().toAbsolutePath().normalize();
         Params params = ctx.params() == null ? Params.defaults() : ctx.params();
+        if (params.preprocess().meanStdFile() != null) {
+            MeanStdFile f = params.preprocess().meanStdFile();
+            StatsFile.MeanStd stats = StatsFile.read(ctx.resolve(f.file()), f);
+            params = new Params(params.signature(), params.input(), params.output(), params.logits(), 1.0, 0.0,
+                    params.preprocess().withMeanStd(stats.mean(), stats.std()), params.chunk(), params.channelAxis());
+        }
         if (!Files.exists(path)) {
             throw new ModelException("model path " + path + " does not exist");
         }
@@ -289,12 +455,7 @@ public class TensorFlowBackend implements ModelBackend<TensorFlowBackend.Params>
         }
         String where = "frozen GraphDef " + file;
         if (params.input() == null || params.output() == null) {
-            throw new ModelException(where + " has no signature: set model params 'input' and 'output' (missing: "
-                    + (params.input() == null ? "input" : "")
-                    + (params.input() == null && params.output() == null ? ", " : "")
-                    + (params.output() == null ? "output" : "") + "); placeholders in the graph: "
-                    + String.join(", ", NodeDefs.placeholders(def)) + "; unconsumed float ops: "
-                    + String.join(", ", NodeDefs.floatSinks(def, 10)));
+            params = FrozenGraphs.infer(def, params, where);
         }
         Graph g = new Graph();
         Session session = null;
@@ -354,11 +515,21 @@ public class TensorFlowBackend implements ModelBackend<TensorFlowBackend.Params>
             logits = null;
         }
         AnalysisGraph analysis = AnalysisGraph.build(inlined.graph(), inlined, input, inputName, output, logits,
-                params.preprocess(), g, prefix, where);
+                params.preprocess(), params.channelAxis(), g, prefix, where);
+        if (!analysis.unknownOverrides.isEmpty()) {
+            List<String> known = new ArrayList<>(analysis.captures.keySet());
+            String name = analysis.unknownOverrides.get(0);
+            List<String> near = io.neuronmonkey.api.Suggestions.near(name, known, 5);
+            throw new ModelException(where + ": model param channelAxis names '" + String.join("', '",
+                    analysis.unknownOverrides) + "', which the model does not have" + (near.isEmpty() ? ""
+                    : "; near: " + String.join(", ", near)) + " ('neuronmonkey inspect --all' lists every name)");
+        }
         LayerInfo last = analysis.layers.stream().filter(l -> l.role() == LayerInfo.Role.OUTPUT).findFirst()
                 .orElseGet(() -> analysis.layers.stream().filter(l -> l.role() == LayerInfo.Role.LOGITS).findFirst()
                         .orElseThrow());
-        String description = where + ": input " + inputName + " " + dims(analysis.inputShape) + " -> "
+        List<String> steps = Preprocessing.steps(params.preprocess());
+        String description = where + ": input " + inputName + " " + dims(analysis.inputShape)
+                + (steps.isEmpty() ? "" : " (" + String.join(", ", steps) + ")") + " -> "
                 + last.name() + " " + dims(last.shape())
                 + (inlined.calls() > 0 ? " (" + inlined.calls() + " function calls inlined)" : "");
         Supplier<String> fingerprint = new Supplier<>() {
@@ -372,7 +543,8 @@ public class TensorFlowBackend implements ModelBackend<TensorFlowBackend.Params>
                 return value;
             }
         };
-        return new TensorFlowModel(g, session, owner, analysis, params.chunk(), description, fingerprint);
+        return new TensorFlowModel(g, session, owner, analysis, params.chunk(), description, fingerprint,
+                params.preprocess());
     }
 
     /** Several outputs: prefer the probabilities (a Softmax, or the key "probabilities"), else the one non-logits. */
@@ -433,7 +605,7 @@ public class TensorFlowBackend implements ModelBackend<TensorFlowBackend.Params>
         boolean isSoftmax(TensorRef ref) {
             NodeDef n = nodes.get(ref.op());
             for (int hops = 0; n != null && hops < 16; hops++) {
-                if (n.getOp().equals("Softmax")) {
+                if (LayerSelector.SOFTMAXES.contains(n.getOp())) {
                     return true;
                 }
                 if (!n.getOp().equals("Identity") || n.getInputCount() == 0) {

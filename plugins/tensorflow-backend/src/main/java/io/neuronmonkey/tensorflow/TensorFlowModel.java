@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -48,6 +49,8 @@ final class TensorFlowModel implements LoadedModel {
     private final String description;
     private final Supplier<String> fingerprint;
     private final ReadWriteLock lock = new ReentrantReadWriteLock();
+    private final TensorFlowBackend.Preprocess preprocess;
+    private final List<LayerInfo> capturable;
     private boolean closed;
 
     /**
@@ -56,7 +59,7 @@ final class TensorFlowModel implements LoadedModel {
      * @param fingerprint computes the model files' digest on first use
      */
     TensorFlowModel(Graph graph, Session session, AutoCloseable owner, AnalysisGraph analysis, int chunk,
-                    String description, Supplier<String> fingerprint) {
+                    String description, Supplier<String> fingerprint, TensorFlowBackend.Preprocess preprocess) {
         this.graph = graph;
         this.session = session;
         this.owner = owner;
@@ -66,12 +69,60 @@ final class TensorFlowModel implements LoadedModel {
                 LinkedHashMap::new));
         this.description = description;
         this.fingerprint = fingerprint;
-        fetchable.putAll(analysis.fetch);
+        this.preprocess = preprocess;
+        this.capturable = analysis.captures.values().stream().map(AnalysisGraph.Capture::info).toList();
+        analysis.captures.forEach((name, c) -> fetchable.put(name, c.fetch()));
     }
 
     @Override
     public List<LayerInfo> layers() {
         return analysis.layers;
+    }
+
+    @Override
+    public List<LayerInfo> capturable() {
+        return capturable;
+    }
+
+    @Override
+    public Optional<LayerInfo> layer(String name) {
+        LayerInfo l = byName.get(name);
+        if (l != null) {
+            return Optional.of(l);
+        }
+        AnalysisGraph.Capture c = capture(name);
+        return c == null ? Optional.empty() : Optional.of(c.info());
+    }
+
+    @Override
+    public Optional<String> inputAdvice(int[] exampleShape) {
+        return Preprocessing.advice(exampleShape, analysis.inputShape, preprocess, analysis.inputChannelAxis);
+    }
+
+    /**
+     * @param name a capture name, a layer's path, or a model op ({@code op}, {@code op:index}, by its graph name or
+     *             its name inside a Keras function)
+     * @return the capture of that tensor, or null
+     */
+    private AnalysisGraph.Capture capture(String name) {
+        AnalysisGraph.Capture c = analysis.captures.get(name);
+        if (c != null) {
+            return c;
+        }
+        for (LayerInfo l : analysis.layers) {
+            if (l.path().equals(name)) {
+                return analysis.captures.get(l.name());
+            }
+        }
+        TensorRef ref = TensorRef.parse(name);
+        String op = analysis.opNames.get(ref.op());
+        if (op == null) {
+            return null;
+        }
+        String prefix = analysis.raw.substring(0, analysis.raw.length() - (AnalysisGraph.SCOPE + "raw").length());
+        String original = op.substring(prefix.length());
+        String captured = analysis.byTensor.get(original + ":" + ref.index());
+        return captured == null ? null : analysis.captures.get(captured);
     }
 
     @Override
@@ -138,17 +189,19 @@ final class TensorFlowModel implements LoadedModel {
     public Tensor gradient(Tensor inputs, GradientTarget target, String wrt, List<Intervention> interventions) {
         checkInput(inputs);
         TensorRef t = TensorRef.parse(resolve(target.layer()));
-        TensorRef w = TensorRef.parse(resolve(wrt));
+        AnalysisGraph.Capture wc = capture(wrt);
+        TensorRef w = wc != null ? TensorRef.parse(wc.model()) : TensorRef.parse(resolve(wrt));
+        int[] toLast = wc != null ? wc.toLast() : null;
         int[] shape = shapeOf(target.layer(), t);
-        boolean spatial = shape.length == 3;
-        int neurons = spatial ? shape[2] : Arrays.stream(shape).reduce(1, (a, b) -> a * b);
-        Gradients.Subgraph sub = gradients.get(t.layerName() + "\u0000" + w.layerName());
+        int neurons = shape.length == 0 ? 1 : shape[shape.length - 1];
+        String key = t.layerName() + "\u0000" + w.layerName();
+        Gradients.Subgraph sub = gradients.get(key);
         if (sub == null) {
             lock.writeLock().lock();
             try {
                 requireOpen();
-                sub = gradients.computeIfAbsent(t.layerName() + "\u0000" + w.layerName(), k -> Gradients.build(
-                        new String[] {target.layer(), wrt}, graph, analysis.nodes, t, spatial, neurons, w,
+                sub = gradients.computeIfAbsent(key, k -> Gradients.build(
+                        new String[] {target.layer(), wrt}, graph, analysis.nodes, t, shape.length, neurons, w, toLast,
                         gradients.size(), description));
             } finally {
                 lock.writeLock().unlock();
@@ -376,17 +429,19 @@ final class TensorFlowModel implements LoadedModel {
             ok = s[i + 1] == expected[i];
         }
         if (!ok) {
+            int[] example = s.length == 0 ? s : Arrays.copyOfRange(s, 1, s.length);
             throw new ModelException("input batch of model " + description + " must be FLOAT32 [n, "
                     + Arrays.stream(expected).mapToObj(String::valueOf).collect(Collectors.joining(", "))
-                    + "], found " + inputs.dtype() + " " + Arrays.toString(s));
+                    + "], found " + inputs.dtype() + " " + Arrays.toString(s)
+                    + inputAdvice(example).map(a -> "; " + a).orElse(""));
         }
     }
 
-    /** The shape (without batch) of a listed layer, or of any float op's static shape. */
+    /** The delivered shape (without batch) of a capturable tensor, or of any float op's static shape. */
     private int[] shapeOf(String name, TensorRef ref) {
-        LayerInfo l = byName.get(name);
-        if (l != null) {
-            return l.shape();
+        Optional<LayerInfo> l = layer(name);
+        if (l.isPresent()) {
+            return l.get().shape();
         }
         lock.readLock().lock();
         try {
@@ -411,11 +466,10 @@ final class TensorFlowModel implements LoadedModel {
         if (known != null) {
             return known;
         }
-        for (LayerInfo l : analysis.layers) {
-            if (l.path().equals(name)) {
-                fetchable.put(name, analysis.fetch.get(l.name()));
-                return analysis.fetch.get(l.name());
-            }
+        AnalysisGraph.Capture c = capture(name);
+        if (c != null) {
+            fetchable.put(name, c.fetch());
+            return c.fetch();
         }
         TensorRef ref = TensorRef.parse(name);
         String op = analysis.opNames.get(ref.op());
@@ -435,10 +489,11 @@ final class TensorFlowModel implements LoadedModel {
         } finally {
             lock.readLock().unlock();
         }
-        List<String> near = Suggestions.near(name, byName.keySet(), 5);
+        List<String> near = Suggestions.near(name, analysis.captures.keySet(), 5);
         throw new ModelException("unknown layer '" + name + "' in model " + description
                 + (near.isEmpty() ? "" : "; did you mean " + String.join(", ", near) + "?")
-                + " Layers: " + String.join(", ", byName.keySet()));
+                + " Layers: " + String.join(", ", byName.keySet())
+                + " ('neuronmonkey inspect --all' lists every capturable op)");
     }
 
     private void requireOpen() {

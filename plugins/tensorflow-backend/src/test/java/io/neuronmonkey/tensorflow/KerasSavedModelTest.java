@@ -94,6 +94,13 @@ class KerasSavedModelTest {
         assertArrayEquals(relu, out.get("conv2d").floats(), 1e-6f);
         assertArrayEquals(new int[] {n, 8, 8, 4}, out.get("sequential/conv2d/Conv2D").shape());
         assertArrayEquals(new int[] {n, 3}, out.get("sequential/dense_1/Softmax").shape());
+        // the same ops are listed as capturable under their Keras paths, and validate as layer names
+        List<String> capturable = model.capturable().stream().map(LayerInfo::name).toList();
+        assertTrue(capturable.containsAll(List.of("sequential/conv2d/Conv2D", "sequential/conv2d/BiasAdd",
+                "sequential/dense/MatMul", "conv2d", "dense_1")), capturable.toString());
+        assertTrue(capturable.indexOf("sequential/conv2d/Conv2D") < capturable.indexOf("conv2d"), "graph order");
+        assertArrayEquals(new int[] {8, 8, 4}, model.layer("sequential/conv2d/Conv2D").orElseThrow().shape());
+        assertEquals(5, model.layer("sequential/dense/MatMul").orElseThrow().neurons());
     }
 
     @Test

@@ -113,6 +113,43 @@ class ShapesCnnTrainerTest {
     }
 
     @Test
+    void sameSeedTrainsBitIdenticalWeightsTwice(@TempDir Path out) throws Exception {
+        ShapesCnnTrainer.Params params = new ShapesCnnTrainer.Params(1, 32, 0.01, 8, 16, 32,
+                ShapesCnnTrainer.Architecture.CNN, List.of(512, 512));
+        Map<String, float[]> first = trainedVariables(params, out.resolve("a"));
+        Map<String, float[]> second = trainedVariables(params, out.resolve("b"));
+        assertEquals(first.keySet(), second.keySet());
+        for (String name : first.keySet()) {
+            float[] a = first.get(name);
+            float[] b = second.get(name);
+            assertEquals(a.length, b.length, name);
+            for (int i = 0; i < a.length; i++) {
+                assertEquals(Float.floatToRawIntBits(a[i]), Float.floatToRawIntBits(b[i]),
+                        name + "[" + i + "]: " + a[i] + " vs " + b[i]);
+            }
+        }
+    }
+
+    /** Trains with the test context's seed and reads every variable back from the exported SavedModel. */
+    private static Map<String, float[]> trainedVariables(ShapesCnnTrainer.Params params, Path out) {
+        TestContexts.Trainer ctx = new TestContexts.Trainer(params, halves(256, 3), Map.of(), out, new ArrayList<>());
+        new ShapesCnnTrainer().train(ctx);
+        List<String> names = List.of("conv1_w", "conv1_b", "conv2_w", "conv2_b", "dense1_w", "dense1_b", "logits_w",
+                "logits_b");
+        Map<String, float[]> values = new java.util.LinkedHashMap<>();
+        try (org.tensorflow.SavedModelBundle bundle = org.tensorflow.SavedModelBundle.load(out.toString(), "serve")) {
+            org.tensorflow.Session.Runner runner = bundle.session().runner();
+            names.forEach(runner::fetch);
+            try (org.tensorflow.Result r = runner.run()) {
+                for (int i = 0; i < names.size(); i++) {
+                    values.put(names.get(i), TfTensors.toTensor(r.get(i), names.get(i)).floats());
+                }
+            }
+        }
+        return values;
+    }
+
+    @Test
     void paramsRejectEveryInvalidValueAtOnce() {
         InvalidParamsException e = assertThrows(InvalidParamsException.class,
                 () -> new ShapesCnnTrainer.Params(0, 0, -1, 8, 0, 32, ShapesCnnTrainer.Architecture.MLP, List.of(64, 0)));

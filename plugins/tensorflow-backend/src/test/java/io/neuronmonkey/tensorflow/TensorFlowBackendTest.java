@@ -225,11 +225,15 @@ class TensorFlowBackendTest {
     }
 
     @Test
-    void frozenGraphWithoutInputAndOutputAsksForThem() {
-        ModelException e = assertThrows(ModelException.class,
-                () -> new TensorFlowBackend().load(TestContexts.model(cnnFile)));
-        assertTrue(e.getMessage().contains("'input' and 'output'") && e.getMessage().contains("placeholders in the"
-                + " graph: x") && e.getMessage().contains("probs"), e.getMessage());
+    void frozenGraphWithOneFloatPlaceholderAndOneSinkNeedsNoNames() {
+        try (LoadedModel m = new TensorFlowBackend().load(TestContexts.model(cnnFile))) {
+            assertEquals("x", m.layers().get(0).name());
+            assertEquals("logits", m.logitsLayer());
+            assertEquals("probs", m.layers().get(m.layers().size() - 1).name());
+            float[] x = TinyModels.random(50, 9);
+            assertArrayEquals(models.cnnLogits(x, 1), m.run(Tensor.ofFloats(x, 1, 5, 5, 2), List.of("logits"))
+                    .get("logits").floats(), TOL);
+        }
     }
 
     @Test
