@@ -5,9 +5,6 @@ import io.neuronmonkey.api.OutputException;
 import io.neuronmonkey.api.result.Ranking;
 import io.neuronmonkey.api.Param;
 import io.neuronmonkey.api.Violations;
-import io.neuronmonkey.api.tensor.DType;
-import io.neuronmonkey.api.tensor.Tensor;
-import io.neuronmonkey.api.visual.StepOutput;
 import io.neuronmonkey.api.visual.Visualizer;
 import io.neuronmonkey.api.visual.VisualizerContext;
 import org.jfree.chart.JFreeChart;
@@ -25,12 +22,9 @@ import org.pf4j.Extension;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Paint;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**

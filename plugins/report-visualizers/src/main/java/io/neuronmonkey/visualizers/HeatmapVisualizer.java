@@ -4,8 +4,6 @@ import io.neuronmonkey.api.ExtensionName;
 import io.neuronmonkey.api.result.Matrix;
 import io.neuronmonkey.api.Param;
 import io.neuronmonkey.api.Violations;
-import io.neuronmonkey.api.tensor.DType;
-import io.neuronmonkey.api.tensor.Tensor;
 import io.neuronmonkey.api.visual.Visualizer;
 import io.neuronmonkey.api.visual.VisualizerContext;
 import org.jfree.chart.JFreeChart;
@@ -27,7 +25,6 @@ import java.text.FieldPosition;
 import java.text.NumberFormat;
 import java.text.ParsePosition;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /** Draws, per layer with per-class means, a heatmap of mean activation per neuron (x) and class (y) as a PNG. */

@@ -43,7 +43,6 @@ import static j2html.TagCreator.input;
 import static j2html.TagCreator.join;
 import static j2html.TagCreator.li;
 import static j2html.TagCreator.p;
-import static j2html.TagCreator.pre;
 import static j2html.TagCreator.rawHtml;
 import static j2html.TagCreator.section;
 import static j2html.TagCreator.small;

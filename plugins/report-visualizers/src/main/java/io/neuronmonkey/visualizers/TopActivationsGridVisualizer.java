@@ -7,7 +7,6 @@ import io.neuronmonkey.api.Param;
 import io.neuronmonkey.api.Violations;
 import io.neuronmonkey.api.tensor.DType;
 import io.neuronmonkey.api.tensor.Tensor;
-import io.neuronmonkey.api.visual.StepOutput;
 import io.neuronmonkey.api.visual.Visualizer;
 import io.neuronmonkey.api.visual.VisualizerContext;
 import org.pf4j.Extension;
