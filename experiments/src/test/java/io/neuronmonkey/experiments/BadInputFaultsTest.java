@@ -2,9 +2,9 @@ package io.neuronmonkey.experiments;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.neuronmonkey.runtime.cli.InProcessCli;
 import io.neuronmonkey.runtime.TestBundles;
 import io.neuronmonkey.runtime.TestPluginSources;
-import io.neuronmonkey.runtime.cli.Main;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -12,7 +12,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -435,21 +434,10 @@ class BadInputFaultsTest {
         row.then.check(dir, r.out(), r.err());
     }
 
-    /** The CLI in this JVM, as the launcher runs it (Main.execute returns the exit code instead of exiting). */
-    static synchronized Launcher.Result inProcess(List<String> args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.execute(args.toArray(String[]::new));
-            return new Launcher.Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    /** The CLI in this JVM, as the launcher runs it. */
+    static Launcher.Result inProcess(List<String> args) {
+        InProcessCli.Result r = InProcessCli.run(args);
+        return new Launcher.Result(r.code(), r.out(), r.err());
     }
 
 }
