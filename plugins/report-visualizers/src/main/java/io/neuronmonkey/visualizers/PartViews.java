@@ -331,29 +331,41 @@ final class PartViews {
                     + "; each neuron's own histogram is on its card").withClass("muted small"),
                     figure(rawHtml(Svg.histogram(new Parts.Found<>(s, r, m)))));
         }
-        double lo = Double.POSITIVE_INFINITY;
-        double hi = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < m.values().size(); i++) {
-            double v = m.values().get(i);
-            if (Double.isFinite(v)) {
-                lo = Math.min(lo, v);
-                hi = Math.max(hi, v);
-            }
-        }
         int cols = Math.min(m.cols().size(), 64);
         List<DomContent> head = new ArrayList<>();
         head.add(th(m.rows().name() + " \\ " + m.cols().name()));
         for (int c = 0; c < cols; c++) {
             head.add(th(axisLabel(m, m.cols(), c)).withClass("num"));
         }
+        // one colour scale for the matrix, or one per column when the columns are different metrics (a fraction beside
+        // a count would otherwise paint every fraction the same)
+        boolean perColumn = m.cols().name().equals("metric");
+        ViridisPaintScale[] scales = new ViridisPaintScale[cols];
+        for (int c = 0; c < cols; c++) {
+            if (perColumn || c == 0) {
+                double lo = Double.POSITIVE_INFINITY;
+                double hi = Double.NEGATIVE_INFINITY;
+                for (int row = 0; row < m.rows().size(); row++) {
+                    for (int cc = perColumn ? c : 0; cc < (perColumn ? c + 1 : m.cols().size()); cc++) {
+                        double v = m.get(row, cc);
+                        if (Double.isFinite(v)) {
+                            lo = Math.min(lo, v);
+                            hi = Math.max(hi, v);
+                        }
+                    }
+                }
+                scales[c] = new ViridisPaintScale(Double.isFinite(lo) ? lo : 0, hi > lo ? hi : (Double.isFinite(lo) ? lo : 0) + 1);
+            } else {
+                scales[c] = scales[0];
+            }
+        }
         List<DomContent> rows = new ArrayList<>();
-        ViridisPaintScale scale = new ViridisPaintScale(Double.isFinite(lo) ? lo : 0, hi > lo ? hi : lo + 1);
         for (int row = 0; row < Math.min(m.rows().size(), MAX_ROWS); row++) {
             List<DomContent> cells = new ArrayList<>();
             cells.add(th(axisLabel(m, m.rows(), row)));
             for (int c = 0; c < cols; c++) {
                 double v = m.get(row, c);
-                java.awt.Color bg = Double.isFinite(v) ? (java.awt.Color) scale.getPaint(v) : ViridisPaintScale.MISSING;
+                java.awt.Color bg = Double.isFinite(v) ? (java.awt.Color) scales[c].getPaint(v) : ViridisPaintScale.MISSING;
                 double luminance = 0.299 * bg.getRed() + 0.587 * bg.getGreen() + 0.114 * bg.getBlue();
                 cells.add(td(Charts.number(v)).attr("data-v", sortKey(v)).withClass("num heat")
                         .withStyle(String.format(Locale.ROOT, "background:#%02x%02x%02x;color:%s", bg.getRed(), bg.getGreen(),
@@ -363,6 +375,7 @@ final class PartViews {
         }
         return join(p(join(text(m.rows().name() + " × " + m.cols().name()), text(m.unit().isEmpty() ? "" : ", " + m.unit()),
                         text(cols < m.cols().size() ? " (first " + cols + " of " + m.cols().size() + " columns)" : ""),
+                        text(perColumn ? "; colours scaled per column" : ""),
                         text(m.description().isEmpty() ? "" : " — " + m.description()))).withClass("muted small"),
                 sortable(head, rows, m.rows().size() + " rows"));
     }
