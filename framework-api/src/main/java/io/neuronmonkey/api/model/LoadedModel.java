@@ -125,6 +125,35 @@ public interface LoadedModel extends AutoCloseable {
         return false;
     }
 
+    /**
+     * The layers whose own parameters (weights, biases, batch-norm scales: those that feed the layer and no earlier
+     * listed layer) could be re-drawn by {@link #randomized}, in graph order, with how many parameter values each has.
+     *
+     * @return layer name to its parameter count; empty when the backend cannot tell or cannot randomize
+     * @since 0.3.0
+     */
+    @ApiStatus(value = ApiStatus.Status.EXPERIMENTAL, since = "0.3.0")
+    default Map<String, Long> parameterCounts() {
+        return Map.of();
+    }
+
+    /**
+     * A view of this model whose parameters of the given layers are re-drawn at random (seeded; each parameter
+     * tensor drawn from a normal distribution with the original tensor's standard deviation), for the
+     * model-parameter randomization sanity check of attributions. The view shares this model's native resources:
+     * closing it releases only what it added; it must not outlive this model.
+     *
+     * @param layers names from {@link #parameterCounts()}
+     * @param seed   the seed of the new values
+     * @return the randomized model
+     * @throws io.neuronmonkey.api.ModelException when the backend cannot randomize, or a layer has no parameters
+     * @since 0.3.0
+     */
+    @ApiStatus(value = ApiStatus.Status.EXPERIMENTAL, since = "0.3.0")
+    default LoadedModel randomized(Collection<String> layers, long seed) {
+        throw new io.neuronmonkey.api.ModelException(description() + ": this backend cannot randomize parameters");
+    }
+
     /** @return a short description of the format and source (for reports), non-null */
     String description();
 
