@@ -246,38 +246,103 @@ final class TensorFlowModel implements LoadedModel {
     private record ScalarFeed(String tensor, float value) {
     }
 
+    /**
+     * The scale and shift feeds of the interventions, grouped by layer in list order: per row and channel, or, for a
+     * layer with a {@link Intervention.Kind#PATCH} among them, per row, position and channel in the model's layout.
+     */
     private List<RowFeed> interventionFeeds(List<Intervention> interventions, int n) {
-        Map<String, float[][]> byLayer = new LinkedHashMap<>();
+        Map<String, List<Intervention>> byLayer = new LinkedHashMap<>();
         for (Intervention iv : interventions) {
             AnalysisGraph.Splice splice = analysis.splices.get(iv.layer());
             if (splice == null) {
                 throw new ModelException("cannot intervene on '" + iv.layer() + "' in model " + description
                         + ": interventions apply to listed layers: " + String.join(", ", byName.keySet()));
             }
-            float[][] ss = byLayer.computeIfAbsent(iv.layer(), k -> {
-                float[] scale = new float[n * splice.neurons()];
-                Arrays.fill(scale, 1f);
-                float[] shift = new float[n * splice.neurons()];
-                Arrays.fill(shift, -0f);
-                return new float[][] {scale, shift};
-            });
             if (iv.vector() != null && iv.vector().length != splice.neurons()) {
                 throw new ModelException("steering vector for '" + iv.layer() + "' has " + iv.vector().length
                         + " entries, the layer has " + splice.neurons() + " neurons");
             }
-            try {
-                iv.applyTo(ss[0], ss[1], n, splice.neurons());
-            } catch (IllegalArgumentException e) {
-                throw new ModelException("intervention " + iv + ": " + e.getMessage(), e);
+            if (iv.kind() == Intervention.Kind.PATCH) {
+                int rows = iv.rows() == null ? n : iv.rows().length;
+                int[] layerShape = splice.info().shape();
+                int[] expected = new int[layerShape.length + 1];
+                expected[0] = rows;
+                System.arraycopy(layerShape, 0, expected, 1, layerShape.length);
+                if (!Arrays.equals(iv.patch().shape(), expected) || iv.patch().dtype() != DType.FLOAT32) {
+                    throw new ModelException("patch of '" + iv.layer() + "' must be FLOAT32 "
+                            + Arrays.toString(expected) + " (" + (iv.rows() == null ? "one row per batch row"
+                            : "one row per listed row") + ", the layer channels last), found " + iv.patch().dtype()
+                            + " " + Arrays.toString(iv.patch().shape()));
+                }
             }
+            byLayer.computeIfAbsent(iv.layer(), k -> new ArrayList<>()).add(iv);
         }
         List<RowFeed> feeds = new ArrayList<>();
-        byLayer.forEach((layer, ss) -> {
+        byLayer.forEach((layer, ivs) -> {
             AnalysisGraph.Splice splice = analysis.splices.get(layer);
-            feeds.add(new RowFeed(splice.scale(), ss[0], splice.perRow(), 1f));
-            feeds.add(new RowFeed(splice.shift(), ss[1], splice.perRow(), -0f));
+            boolean full = ivs.stream().anyMatch(iv -> iv.kind() == Intervention.Kind.PATCH);
+            int neurons = splice.neurons();
+            int positions = full ? splice.info().positions() : 1;
+            float[] scale = new float[n * positions * neurons];
+            Arrays.fill(scale, 1f);
+            float[] shift = new float[scale.length];
+            Arrays.fill(shift, -0f);
+            for (Intervention iv : ivs) {
+                try {
+                    if (full) {
+                        iv.applyToPositions(scale, shift, n, positions, neurons);
+                    } else {
+                        iv.applyTo(scale, shift, n, neurons);
+                    }
+                } catch (IllegalArgumentException e) {
+                    throw new ModelException("intervention " + iv + ": " + e.getMessage(), e);
+                }
+            }
+            long[] perRow = splice.perRow();
+            if (full) {
+                perRow = splice.full();
+                if (!splice.info().channelsLast()) {
+                    scale = toModelLayout(scale, n, splice.info());
+                    shift = toModelLayout(shift, n, splice.info());
+                }
+            }
+            feeds.add(new RowFeed(splice.scale(), scale, perRow, 1f));
+            feeds.add(new RowFeed(splice.shift(), shift, perRow, -0f));
         });
         return feeds;
+    }
+
+    /**
+     * Moves channels-last rows ({@code [n, outer..., inner..., C]}) to the model's layout ({@code [n, outer..., C,
+     * inner...]}, the channels at {@code info.channelAxis()}).
+     */
+    static float[] toModelLayout(float[] last, int n, LayerInfo info) {
+        int[] model = info.modelShape();
+        int ca = info.channelAxis();
+        int c = model[ca];
+        int outer = 1;
+        for (int d = 0; d < ca; d++) {
+            outer *= model[d];
+        }
+        int inner = 1;
+        for (int d = ca + 1; d < model.length; d++) {
+            inner *= model[d];
+        }
+        float[] out = new float[last.length];
+        int row = outer * c * inner;
+        for (int r = 0; r < n; r++) {
+            int base = r * row;
+            for (int o = 0; o < outer; o++) {
+                for (int k = 0; k < c; k++) {
+                    int dst = base + (o * c + k) * inner;
+                    int src = base + o * inner * c + k;
+                    for (int i = 0; i < inner; i++) {
+                        out[dst + i] = last[src + i * c];
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     /** Runs the batch in chunks, feeding the raw input and the given row feeds, and joins the fetched tensors. */
