@@ -53,6 +53,29 @@ public interface AnalyzerContext<P extends Record> extends RunEnvironment {
         return Optional.empty();
     }
 
+    /**
+     * Another data set of the experiment, by its name under {@code data:}, for analyzers that compare or pair two
+     * sets of examples (activation patching: clean and corrupted inputs; concepts against random examples). Name it
+     * in a param of the step; the step's own data stays {@link #data()}.
+     *
+     * @param name a data set name
+     * @return the data set, or empty when the experiment has none of that name
+     * @since 0.3.0
+     */
+    @ApiStatus(value = ApiStatus.Status.EXPERIMENTAL, since = "0.3.0")
+    default Optional<Dataset> dataset(String name) {
+        return Optional.empty();
+    }
+
+    /**
+     * @return the names of every data set of the experiment, in declaration order (for messages)
+     * @since 0.3.0
+     */
+    @ApiStatus(value = ApiStatus.Status.EXPERIMENTAL, since = "0.3.0")
+    default List<String> datasetNames() {
+        return List.of();
+    }
+
     /** @return the step's layers, checked against the model, in the order given; empty without a model */
     List<LayerInfo> layers();
 

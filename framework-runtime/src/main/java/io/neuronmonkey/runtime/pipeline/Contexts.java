@@ -75,15 +75,20 @@ final class Contexts {
         private final Map<String, AnalysisResult> inputs;
         private final Path workDir;
         private final String dataName;
+        private final List<String> datasetNames;
+        private final java.util.function.Function<String, Dataset> datasets;
 
         Analysis(Environment env, String stepId, P params, LoadedModel model, Dataset data, List<LayerInfo> layers,
                  int batchSize, Map<String, AnalysisResult> inputs, Path workDir) {
-            this(env, stepId, params, model, data, null, layers, batchSize, inputs, workDir);
+            this(env, stepId, params, model, data, null, layers, batchSize, inputs, workDir, List.of(), n -> null);
         }
 
         Analysis(Environment env, String stepId, P params, LoadedModel model, Dataset data, String dataName,
-                 List<LayerInfo> layers, int batchSize, Map<String, AnalysisResult> inputs, Path workDir) {
+                 List<LayerInfo> layers, int batchSize, Map<String, AnalysisResult> inputs, Path workDir,
+                 List<String> datasetNames, java.util.function.Function<String, Dataset> datasets) {
             super(env);
+            this.datasetNames = List.copyOf(datasetNames);
+            this.datasets = datasets;
             this.dataName = dataName;
             this.stepId = stepId;
             this.params = params;
@@ -118,6 +123,16 @@ final class Contexts {
         @Override
         public Optional<String> dataName() {
             return Optional.ofNullable(dataName);
+        }
+
+        @Override
+        public Optional<Dataset> dataset(String name) {
+            return datasetNames.contains(name) ? Optional.ofNullable(datasets.apply(name)) : Optional.empty();
+        }
+
+        @Override
+        public List<String> datasetNames() {
+            return datasetNames;
         }
 
         @Override

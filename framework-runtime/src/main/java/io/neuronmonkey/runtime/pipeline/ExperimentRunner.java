@@ -524,7 +524,8 @@ public final class ExperimentRunner {
             outputs.get(i).result().ifPresent(r -> inputs.put(i, r));
         }
         Path work = out.resolve(RunFolder.WORK).resolve(s.id());
-        return new Contexts.Analysis<>(env, s.id(), s.params(), exp.model(), data, s.data(), s.layers(), exp.config().batchSize(), inputs, work);
+        return new Contexts.Analysis<>(env, s.id(), s.params(), exp.model(), data, s.data(), s.layers(),
+                exp.config().batchSize(), inputs, work, List.copyOf(exp.data().keySet()), n -> inputCheck(n).dataset());
     }
 
     private Path partialDir(String id) {

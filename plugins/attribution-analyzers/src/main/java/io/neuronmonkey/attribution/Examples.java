@@ -15,7 +15,8 @@ import java.util.NoSuchElementException;
 
 /**
  * The examples a step explains: the data set filtered by {@code where:} (metadata key to value; the key
- * {@code class} matches the label's class name) and cut at {@code limit}, served in compact batches of at most the
+ * {@code class} matches the label's class name; a value {@code !v} matches every value but {@code v}) and cut at
+ * {@code limit}, served in compact batches of at most the
  * given size, in data order. Filtering copies the kept rows once per batch (bulk row copies).
  */
 final class Examples {
@@ -43,6 +44,7 @@ final class Examples {
             }
         }
         String cls = this.where.get("class");
+        cls = cls != null && cls.startsWith("!") ? cls.substring(1) : cls;
         if (cls != null && !info.classNames().contains(cls)) {
             throw new AnalysisException("step '" + step + "': 'where' class '" + cls + "' is not a class of the data; valid: "
                     + String.join(", ", info.classNames()));
@@ -107,7 +109,9 @@ final class Examples {
             } else {
                 v = b.metadata().get(r).get(e.getKey());
             }
-            if (!e.getValue().equals(v)) {
+            String want = e.getValue();
+            boolean ok = want.startsWith("!") ? !want.substring(1).equals(v) : want.equals(v);
+            if (!ok) {
                 return false;
             }
         }

@@ -62,6 +62,7 @@ final class ShapeGenerator {
     private final double leakRate;
     private final boolean decorrelated;
     private final float noise;
+    private final Boolean forced;
     private final long exampleKey;
     private final long labelKey;
 
@@ -74,9 +75,12 @@ final class ShapeGenerator {
      * @param leakRate       P(watermark | other label), unless decorrelated
      * @param decorrelated   true: P(watermark) = 0.5 whatever the label
      * @param noise          background noise amplitude, in [0, 1)
+     * @param forced         the watermark on (true) or off (false) for every example, or null as the rates decide;
+     *                       the random draws are the same either way, so only the patch changes
      */
     ShapeGenerator(int size, String split, long seed, int watermarkClass, double watermarkRate, double leakRate,
-                   boolean decorrelated, double noise) {
+                   boolean decorrelated, double noise, Boolean forced) {
+        this.forced = forced;
         this.size = size;
         this.watermarkClass = watermarkClass;
         this.watermarkRate = watermarkRate;
@@ -118,7 +122,8 @@ final class ShapeGenerator {
         int label = label(index);
         SplitMix64 rng = new SplitMix64(SplitMix64.seedFor(exampleKey, index));
         double p = decorrelated ? 0.5 : label == watermarkClass ? watermarkRate : leakRate;
-        boolean watermark = rng.nextDouble() < p;
+        boolean drawn = rng.nextDouble() < p;
+        boolean watermark = forced != null ? forced : drawn;
         int texture = rng.nextInt(TEXTURES.size());
         double r = rng.uniform(MIN_RADIUS, MAX_RADIUS) * size / 28.0;
         double lo = r + 1;

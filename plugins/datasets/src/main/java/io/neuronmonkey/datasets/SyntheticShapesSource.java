@@ -27,6 +27,10 @@ import java.util.Map;
  * top-left corner, pixel i spanning [i, i+1)), {@code scale} (radius in pixels), {@code intensity} (0.5..1) and
  * {@code watermark} (on or off: the 3x3 patch of 1.0 at rows and columns {@code size-4..size-2}, which no shape
  * ever overlaps). Ids are {@code <split>-<index>}.
+ * <p>
+ * {@code watermark: on} or {@code off} forces the patch on every example and changes nothing else: the same params
+ * otherwise give the same shapes, labels and ids, so two data sets that differ only there are pairs of the same
+ * images with and without the watermark (for activation patching and counterfactual tests).
  */
 @Extension
 @ExtensionName(value = "synthetic-shapes",
@@ -49,6 +53,16 @@ public class SyntheticShapesSource implements DataSource<SyntheticShapesSource.P
         public String id() {
             return name().toLowerCase(Locale.ROOT);
         }
+    }
+
+    /** Whether examples carry the watermark. */
+    public enum Watermark {
+        /** As the split and rates decide. */
+        AUTO,
+        /** On every example. */
+        ON,
+        /** On no example. */
+        OFF
     }
 
     /**
@@ -76,7 +90,9 @@ public class SyntheticShapesSource implements DataSource<SyntheticShapesSource.P
                     + "(train, test), 0..1") double leakRate,
             @Param(defaultValue = "0.05", description = "background noise amplitude (uniform in [0, noise)), 0..0.5")
             double noise,
-            @Param(description = "generator seed; defaults to the experiment's seed") Long seed) {
+            @Param(description = "generator seed; defaults to the experiment's seed") Long seed,
+            @Param(defaultValue = "auto", description = "auto (as split and rates decide), on or off: force the watermark "
+                    + "on every example, keeping the same shapes, labels and ids") Watermark watermark) {
 
         /** Validates every field at once. */
         public Params {
@@ -91,7 +107,14 @@ public class SyntheticShapesSource implements DataSource<SyntheticShapesSource.P
                             "must be in [0, 1], found " + watermarkRate)
                     .require(leakRate >= 0 && leakRate <= 1, "leakRate", "must be in [0, 1], found " + leakRate)
                     .require(noise >= 0 && noise <= 0.5, "noise", "must be in [0, 0.5], found " + noise)
+                    .require(watermark != null, "watermark", "must be one of auto, on, off, found null")
                     .throwIfAny();
+        }
+
+        /** The params with the watermark as the split and rates decide. */
+        public Params(Split split, int count, int size, String watermarkClass, double watermarkRate, double leakRate,
+                      double noise, Long seed) {
+            this(split, count, size, watermarkClass, watermarkRate, leakRate, noise, seed, Watermark.AUTO);
         }
 
         /**
@@ -129,7 +152,8 @@ public class SyntheticShapesSource implements DataSource<SyntheticShapesSource.P
             this.seed = seed;
             this.generator = new ShapeGenerator(params.size(), params.split().id(), seed,
                     ShapeGenerator.CLASSES.indexOf(params.watermarkClass()), params.watermarkRate(),
-                    params.leakRate(), params.split() == Split.DECORRELATED, params.noise());
+                    params.leakRate(), params.split() == Split.DECORRELATED, params.noise(),
+                    params.watermark() == Watermark.AUTO ? null : params.watermark() == Watermark.ON);
             this.info = new DatasetInfo(params.count(), new int[] {params.size(), params.size(), 1},
                     ShapeGenerator.CLASSES, ShapeGenerator.METADATA_KEYS);
         }
@@ -172,7 +196,8 @@ public class SyntheticShapesSource implements DataSource<SyntheticShapesSource.P
                     + "\nwatermarkRate=" + Double.toString(p.watermarkRate())
                     + "\nleakRate=" + Double.toString(p.leakRate())
                     + "\nnoise=" + Double.toString(p.noise())
-                    + "\nseed=" + seed + "\n";
+                    + "\nseed=" + seed + "\n"
+                    + (p.watermark() == Watermark.AUTO ? "" : "watermark=" + p.watermark().name() + "\n");
             return DataFiles.sha256Of(canonical);
         }
     }

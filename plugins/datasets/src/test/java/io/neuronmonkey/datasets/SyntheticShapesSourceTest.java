@@ -139,6 +139,39 @@ class SyntheticShapesSourceTest {
     }
 
     @Test
+    void forcedWatermarkChangesOnlyThePatchSoExamplesPairUp() {
+        Params auto = Params.of(Split.DECORRELATED, 200, 9L);
+        Collected base = all(auto);
+        Collected on = all(new Params(Split.DECORRELATED, 200, 28, "square", 0.95, 0.05, 0.05, 9L,
+                SyntheticShapesSource.Watermark.ON));
+        Collected off = all(new Params(Split.DECORRELATED, 200, 28, "square", 0.95, 0.05, 0.05, 9L,
+                SyntheticShapesSource.Watermark.OFF));
+        assertArrayEquals(base.labels(), on.labels());
+        assertEquals(base.ids(), off.ids());
+        int patchDiffers = 0;
+        for (int e = 0; e < 200; e++) {
+            assertEquals("on", on.metadata().get(e).get("watermark"));
+            assertEquals("off", off.metadata().get(e).get("watermark"));
+            assertEquals(base.metadata().get(e).get("x"), on.metadata().get(e).get("x"));
+            for (int y = 0; y < 28; y++) {
+                for (int x = 0; x < 28; x++) {
+                    int i = e * 784 + y * 28 + x;
+                    boolean inPatch = y >= 24 && y <= 26 && x >= 24 && x <= 26;
+                    if (inPatch) {
+                        assertEquals(1f, on.inputs()[i], "patch pixel of example " + e);
+                        patchDiffers += off.inputs()[i] < 1f ? 1 : 0;
+                    } else {
+                        assertEquals(off.inputs()[i], on.inputs()[i], "pixel outside the patch, example " + e);
+                    }
+                    float expected = "on".equals(base.metadata().get(e).get("watermark")) ? on.inputs()[i] : off.inputs()[i];
+                    assertEquals(expected, base.inputs()[i], "auto equals the forced variant it drew, example " + e);
+                }
+            }
+        }
+        assertEquals(200 * 9, patchDiffers, "without the watermark the patch holds only noise below 1");
+    }
+
+    @Test
     void watermarkIsIndependentOfTheLabelWhenDecorrelated() {
         int[][] t = watermarkTable(all(Params.of(Split.DECORRELATED, 4000, 11L)));
         int on = 0;
