@@ -30,7 +30,7 @@ final class Parameters {
 
     /** Ops whose constant operands are weights. */
     private static final Set<String> WEIGHTED = Set.of("MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3",
-            "Conv2D", "Conv3D", "Conv1D", "DepthwiseConv2dNative", "Conv2DBackpropInput", "BiasAdd", "Add", "AddV2",
+            "Conv2D", "Conv3D", "DepthwiseConv2dNative", "Conv2DBackpropInput", "BiasAdd", "Add", "AddV2",
             "Mul", "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3", "Einsum");
     private static final Set<String> VARIABLES = Set.of("VariableV2", "Variable");
 
