@@ -12,6 +12,7 @@ module io.neuronmonkey.runtime {
     requires info.picocli;
     requires org.slf4j;
     requires java.management;
+    requires java.compiler;
 
     // picocli instantiates and injects the commands reflectively
     opens io.neuronmonkey.runtime.cli to info.picocli;

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** Runs the real {@code neuronmonkey} launcher (module path, plugin bundles from the build) as a separate process. */
@@ -46,8 +47,23 @@ final class Launcher {
         return start(workDir, List.of(), args);
     }
 
+    /** Runs the launcher with extra environment variables (e.g. MAVEN_ARGS for the Maven runs it starts). */
+    static Result run(Map<String, String> env, Path workDir, String... args) throws IOException, InterruptedException {
+        Started s = start(workDir, List.of(), env, args);
+        if (!s.process().waitFor(5, TimeUnit.MINUTES)) {
+            s.process().destroyForcibly();
+            throw new IllegalStateException("neuronmonkey " + String.join(" ", args) + " did not finish");
+        }
+        return s.result();
+    }
+
     /** @param prefix a command the launcher runs under (empty for none), e.g. unshare */
     static Started start(Path workDir, List<String> prefix, String... args) throws IOException {
+        return start(workDir, prefix, Map.of(), args);
+    }
+
+    /** @param env extra environment variables of the launcher process */
+    static Started start(Path workDir, List<String> prefix, Map<String, String> env, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(prefix);
         cmd.add("bash");
         cmd.add(ROOT.resolve("neuronmonkey").toString());
@@ -56,6 +72,7 @@ final class Launcher {
         pb.environment().put("NEURONMONKEY_SKIP_BUILD", "1");
         pb.environment().remove("NEURONMONKEY_PLUGINS");
         pb.environment().put("NEURONMONKEY_CACHE", workDir.resolve("activation-cache").toString());
+        pb.environment().putAll(env);
         Path out = Files.createTempFile(workDir, "stdout", ".txt");
         Path err = Files.createTempFile(workDir, "stderr", ".txt");
         pb.redirectOutput(out.toFile()).redirectError(err.toFile());

@@ -25,7 +25,7 @@ import java.util.stream.Stream;
 @Command(name = "neuronmonkey", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Neuron activation analysis: run declarative YAML experiments over PF4J plugins.",
         subcommands = {RunCommand.class, ValidateCommand.class, PluginsCommand.class, InspectCommand.class,
-                TrainCommand.class, BenchCommand.class, HelpCommand.class},
+                TrainCommand.class, BenchCommand.class, NewCommand.class, SchemaCommand.class, HelpCommand.class},
         footer = {"", "Exit codes: 0 success, 1 a step or the run failed, 2 invalid input.",
                 "'neuronmonkey COMMAND --help' shows a command's arguments and options."})
 public final class Main implements Callable<Integer> {
