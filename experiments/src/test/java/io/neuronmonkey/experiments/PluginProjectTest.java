@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class PluginProjectTest {
 
     /** Maven's own offline flag of the build running this test, passed on to the Maven runs it starts. */
-    static final Map<String, String> MAVEN = Boolean.getBoolean("neuronmonkey.maven.offline") ? Map.of("MAVEN_ARGS", "-o") : Map.of();
+    static final Map<String, String> MAVEN = "offline=true".equals(System.getProperty("neuronmonkey.maven")) ? Map.of("MAVEN_ARGS", "-o") : Map.of();
 
     @TempDir
     Path work;
@@ -37,7 +37,7 @@ class PluginProjectTest {
         long pomLines = Files.readAllLines(project.resolve("pom.xml")).size();
         assertTrue(pomLines <= 15, "the project's POM has " + pomLines + " lines");
 
-        ProcessBuilder mvn = new ProcessBuilder("bash", "mvnw", "-B", "-q", "package").directory(project.toFile())
+        ProcessBuilder mvn = new ProcessBuilder("bash", project.resolve("mvnw").toString(), "-B", "-q", "package").directory(project.toFile())
                 .redirectErrorStream(true).redirectOutput(work.resolve("mvn.log").toFile());
         mvn.environment().putAll(MAVEN);
         Process build = mvn.start();
