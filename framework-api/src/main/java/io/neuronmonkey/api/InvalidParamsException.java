@@ -19,6 +19,7 @@ public class InvalidParamsException extends ConfigException {
     public record Violation(String field, String message) {
     }
 
+    /** The violations, in the order found. */
     private final List<Violation> violations;
 
     /** @param violations at least one violation */

@@ -48,6 +48,8 @@ public final class Suggestions {
     }
 
     /**
+     * @param a a string
+     * @param b another string
      * @return the Levenshtein distance between {@code a} and {@code b}
      */
     public static int distance(String a, String b) {

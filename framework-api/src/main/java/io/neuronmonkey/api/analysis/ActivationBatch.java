@@ -16,7 +16,12 @@ import java.util.Map;
 @ApiStatus(value = ApiStatus.Status.EXPERIMENTAL, since = "0.1.0")
 public record ActivationBatch(Batch batch, Map<String, Tensor> activations) {
 
-    /** Unmodifiable view of the activations. */
+    /**
+     * Unmodifiable view of the activations.
+     *
+     * @param batch the examples (inputs, labels, ids, metadata)
+     * @param activations layer name to activations {@code [n, layer.shape...]}
+     */
     public ActivationBatch {
         activations = Map.copyOf(activations);
     }

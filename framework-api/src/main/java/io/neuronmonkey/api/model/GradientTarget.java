@@ -19,7 +19,7 @@ public final class GradientTarget {
 
     /** How the selection is given. */
     public enum Mode {
-        /** {@link #weights()} applies to every row. */
+        /** {@link GradientTarget#weights(int)} apply to every row. */
         FIXED,
         /** {@link #indexPerRow()} picks one neuron per row. */
         PER_ROW,

@@ -43,7 +43,18 @@ public record Intervention(String layer, Kind kind, int[] neurons, float value, 
         PATCH
     }
 
-    /** Defensive copies. */
+    /**
+     * Defensive copies.
+     *
+     * @param layer the layer whose output is changed
+     * @param kind what the change is
+     * @param neurons the neurons (channels) changed; empty means every neuron of the layer
+     * @param value the set value, scale factor or added delta (ignored for {@link Kind#ABLATE} and vector shifts)
+     * @param vector for {@link Kind#ADD} with a steering vector: one delta per neuron of the layer; otherwise null
+     * @param rows the batch rows affected; null means every row
+     * @param patch for {@link Kind#PATCH}: the replacement values, shaped {@code [rows, layer shape...]} channels last
+     *             as {@link LoadedModel#run} delivers the layer (one row per affected row, in order); otherwise null
+     */
     public Intervention {
         if (layer == null || layer.isBlank()) {
             throw new IllegalArgumentException("an intervention needs a layer name");
@@ -61,32 +72,74 @@ public record Intervention(String layer, Kind kind, int[] neurons, float value, 
         }
     }
 
-    /** The change without patch values ({@link Kind#ABLATE}, {@link Kind#SET}, {@link Kind#SCALE}, {@link Kind#ADD}). */
+    /**
+     * The change without patch values ({@link Kind#ABLATE}, {@link Kind#SET}, {@link Kind#SCALE}, {@link Kind#ADD}).
+     *
+     * @param layer the layer whose output is changed
+     * @param kind what the change is
+     * @param neurons the neurons (channels) changed; empty means every neuron of the layer
+     * @param value the set value, scale factor or added delta (ignored for {@link Kind#ABLATE} and vector shifts)
+     * @param vector for {@link Kind#ADD} with a steering vector: one delta per neuron of the layer; otherwise null
+     * @param rows the batch rows affected; null means every row
+     */
     public Intervention(String layer, Kind kind, int[] neurons, float value, float[] vector, int[] rows) {
         this(layer, kind, neurons, value, vector, rows, null);
     }
 
-    /** @return zero the given neurons (all if none given) */
+    /**
+     * Zeroes the given neurons.
+     *
+     * @param layer   the layer whose output is changed
+     * @param neurons the neurons (channels) changed; none means every neuron of the layer
+     * @return the ablation
+     */
     public static Intervention ablate(String layer, int... neurons) {
         return new Intervention(layer, Kind.ABLATE, neurons, 0f, null, null);
     }
 
-    /** @return set the given neurons to {@code value} */
+    /**
+     * Sets the given neurons to {@code value}.
+     *
+     * @param layer   the layer whose output is changed
+     * @param value   the value
+     * @param neurons the neurons (channels) changed; none means every neuron of the layer
+     * @return the change
+     */
     public static Intervention set(String layer, float value, int... neurons) {
         return new Intervention(layer, Kind.SET, neurons, value, null, null);
     }
 
-    /** @return multiply the given neurons by {@code factor} */
+    /**
+     * Multiplies the given neurons by {@code factor}.
+     *
+     * @param layer   the layer whose output is changed
+     * @param factor  the scale factor
+     * @param neurons the neurons (channels) changed; none means every neuron of the layer
+     * @return the change
+     */
     public static Intervention scale(String layer, float factor, int... neurons) {
         return new Intervention(layer, Kind.SCALE, neurons, factor, null, null);
     }
 
-    /** @return add {@code delta} to the given neurons */
+    /**
+     * Adds {@code delta} to the given neurons.
+     *
+     * @param layer   the layer whose output is changed
+     * @param delta   the added value
+     * @param neurons the neurons (channels) changed; none means every neuron of the layer
+     * @return the change
+     */
     public static Intervention add(String layer, float delta, int... neurons) {
         return new Intervention(layer, Kind.ADD, neurons, delta, null, null);
     }
 
-    /** @return add a steering vector, one delta per neuron of the layer */
+    /**
+     * Adds a steering vector.
+     *
+     * @param layer  the layer whose output is changed
+     * @param vector one delta per neuron of the layer
+     * @return the change
+     */
     public static Intervention steer(String layer, float[] vector) {
         return new Intervention(layer, Kind.ADD, new int[0], 0f, vector, null);
     }
@@ -114,16 +167,19 @@ public record Intervention(String layer, Kind kind, int[] neurons, float value, 
         return new Intervention(layer, kind, neurons, value, vector, batchRows, patch);
     }
 
+    /** @return the neurons, a copy (the record keeps its own) */
     @Override
     public int[] neurons() {
         return neurons.clone();
     }
 
+    /** @return the vector, a copy (the record keeps its own) */
     @Override
     public float[] vector() {
         return vector == null ? null : vector.clone();
     }
 
+    /** @return the rows, a copy (the record keeps its own) */
     @Override
     public int[] rows() {
         return rows == null ? null : rows.clone();

@@ -45,7 +45,19 @@ public record LayerInfo(String name, String opType, int[] shape, Role role, Stri
         OUTPUT
     }
 
-    /** Defensive copy of the shape; a null path becomes the name; checks the channel axis. */
+    /**
+     * Defensive copy of the shape; a null path becomes the name; checks the channel axis.
+     *
+     * @param name the name used in YAML {@code layers:} lists, non-null
+     * @param opType the backend's operation type (for TensorFlow, e.g. {@code Relu}, {@code MatMul}), non-null
+     * @param shape output shape without the batch dimension, channels last ({@code [H, W, C]} for spatial layers)
+     * @param role what the layer is to the model
+     * @param path where the layer lives in the backend's graph (e.g. the op path {@code sequential/conv2d_1/Relu} of
+     *            a Keras layer named {@code conv2d_1}); equal to {@code name} when there is no distinction
+     * @param channelAxis the channel axis of the model's own output, batch excluded: {@code shape.length - 1} when the
+     *                   model computes the layer channels last, {@code 0} for a channels-first {@code [C, H, W]};
+     *                   {@code -1} exactly when the shape is a scalar ({@code []})
+     */
     public LayerInfo {
         shape = shape.clone();
         path = path == null ? name : path;
@@ -81,6 +93,7 @@ public record LayerInfo(String name, String opType, int[] shape, Role role, Stri
         this(name, opType, shape, role, name);
     }
 
+    /** @return the shape, a copy (the record keeps its own) */
     @Override
     public int[] shape() {
         return shape.clone();

@@ -24,7 +24,19 @@ import java.util.Objects;
 public record ExampleSet(String id, String title, String layer, String order, String value, List<NeuronExamples> neurons,
                          NdArray inputs, List<String> classNames) implements ResultPart {
 
-    /** Checks the fields. */
+    /**
+     * Checks the fields.
+     *
+     * @param id part id
+     * @param title title
+     * @param layer the layer
+     * @param order {@code top} (largest first) or {@code bottom} (smallest first)
+     * @param value what the value is, e.g. {@code max over positions}; non-null
+     * @param neurons one entry per neuron that has examples, ascending neuron index
+     * @param inputs {@code ["neuron", "rank", <input dims>...]} copies of the inputs as fed, NaN where a rank is empty;
+     *              or null
+     * @param classNames label index to name; may be empty
+     */
     public ExampleSet {
         ResultPart.checkId(id);
         Objects.requireNonNull(title, "title");
@@ -57,7 +69,12 @@ public record ExampleSet(String id, String title, String layer, String order, St
      */
     public record NeuronExamples(int neuron, List<Example> examples) {
 
-        /** Defensive copy. */
+        /**
+         * Defensive copy.
+         *
+         * @param neuron neuron index
+         * @param examples by rank, first is rank 1
+         */
         public NeuronExamples {
             examples = List.copyOf(examples);
         }
@@ -78,7 +95,18 @@ public record ExampleSet(String id, String title, String layer, String order, St
     public record Example(int rank, long index, String exampleId, double value, Integer label, Map<String, Object> metadata,
                           int[] position, int[] region) {
 
-        /** Defensive copies. */
+        /**
+         * Defensive copies.
+         *
+         * @param rank 1-based rank
+         * @param index the example's position in its data set, {@code >= 0}
+         * @param exampleId the data source's example id, non-null
+         * @param value the neuron's value on it
+         * @param label its label index, or null when unlabelled
+         * @param metadata its metadata (String, Number or Boolean values); may be empty
+         * @param position {@code [row, col]} in the layer's grid of the value, or null for dense layers
+         * @param region {@code [top, left, bottom, right]} (inclusive) input pixels the position covers, or null
+         */
         public Example {
             Objects.requireNonNull(exampleId, "exampleId");
             metadata = metadata == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(metadata));
@@ -86,11 +114,13 @@ public record ExampleSet(String id, String title, String layer, String order, St
             region = region == null ? null : region.clone();
         }
 
+        /** @return the position, a copy (the record keeps its own) */
         @Override
         public int[] position() {
             return position == null ? null : position.clone();
         }
 
+        /** @return the region, a copy (the record keeps its own) */
         @Override
         public int[] region() {
             return region == null ? null : region.clone();

@@ -20,7 +20,16 @@ import java.util.Objects;
 public record Finding(String id, Severity severity, String claim, Strength strength, List<NeuronRef> neurons,
                       List<String> evidence) {
 
-    /** Checks the fields. */
+    /**
+     * Checks the fields.
+     *
+     * @param id unique within its result, {@code [A-Za-z0-9_-]+}
+     * @param severity how much it deserves attention
+     * @param claim one sentence, e.g. {@code conv2 #4 tracks the watermark (d 4.83)}; non-null
+     * @param strength the number behind the claim, or null when the claim is a count or a fact
+     * @param neurons the neurons it is about, most important first; may be empty
+     * @param evidence ids of parts of the same result that support it, most direct first; may be empty
+     */
     public Finding {
         ResultPart.checkId(id);
         Objects.requireNonNull(severity, "severity");
@@ -49,7 +58,14 @@ public record Finding(String id, Severity severity, String claim, Strength stren
      */
     public record Strength(String measure, double value, Interval interval, Double q) {
 
-        /** Checks the fields. */
+        /**
+         * Checks the fields.
+         *
+         * @param measure what it is, e.g. {@code Cohen's d}; non-null
+         * @param value the estimate
+         * @param interval an interval, or null
+         * @param q a q-value (false discovery rate), or null
+         */
         public Strength {
             Objects.requireNonNull(measure, "measure");
         }

@@ -20,7 +20,17 @@ import java.util.Objects;
 public record InputMaps(String id, String title, String target, List<String> exampleIds, NdArray maps, NdArray inputs,
                         String description) implements ResultPart {
 
-    /** Checks the fields. */
+    /**
+     * Checks the fields.
+     *
+     * @param id part id
+     * @param title title
+     * @param target what the maps explain, e.g. {@code logit 'square'} or {@code conv2 #4}; non-null
+     * @param exampleIds one id per map
+     * @param maps {@code ["example", <input dims>...]} values
+     * @param inputs the inputs as fed, same shape as maps, or null
+     * @param description method, baseline, steps; may be empty
+     */
     public InputMaps {
         ResultPart.checkId(id);
         Objects.requireNonNull(title, "title");

@@ -13,7 +13,14 @@ import io.neuronmonkey.api.ApiStatus;
 @ApiStatus(value = ApiStatus.Status.EXPERIMENTAL, since = "0.2.0")
 public record Interval(double low, double high, double level, String method) {
 
-    /** Checks the bounds and level. */
+    /**
+     * Checks the bounds and level.
+     *
+     * @param low lower bound; may be {@code -Infinity}
+     * @param high upper bound, {@code >= low}; may be {@code +Infinity}
+     * @param level coverage in (0, 1), e.g. 0.95
+     * @param method how it was computed, e.g. {@code Wilson score}, {@code bootstrap percentile}; non-null
+     */
     public Interval {
         if (Double.isNaN(low) || Double.isNaN(high) || low > high) {
             throw new IllegalArgumentException("interval bounds must satisfy low <= high, found [" + low + ", " + high + "]");

@@ -21,7 +21,18 @@ import java.util.Objects;
 public record Matrix(String id, String title, Axis rows, Axis cols, NdArray values, String unit, String layer,
                      String description) implements ResultPart {
 
-    /** Checks that the axes match the values. */
+    /**
+     * Checks that the axes match the values.
+     *
+     * @param id part id
+     * @param title title
+     * @param rows the row axis
+     * @param cols the column axis
+     * @param values {@code [rows.name, cols.name]} values
+     * @param unit what the values are, e.g. {@code mean activation}, {@code count}; may be empty
+     * @param layer the layer whose neurons an axis named {@code neuron} indexes, or null
+     * @param description how it was computed; may be empty
+     */
     public Matrix {
         ResultPart.checkId(id);
         Objects.requireNonNull(title, "title");
@@ -59,7 +70,13 @@ public record Matrix(String id, String title, Axis rows, Axis cols, NdArray valu
      */
     public record Axis(String name, List<String> labels, double[] edges) {
 
-        /** Checks the fields. */
+        /**
+         * Checks the fields.
+         *
+         * @param name dimension name, e.g. {@code class}, {@code neuron}, {@code bin}
+         * @param labels one label per position
+         * @param edges bin edges ({@code labels.size() + 1}, ascending), or null
+         */
         public Axis {
             Objects.requireNonNull(name, "name");
             labels = List.copyOf(labels);
@@ -91,6 +108,7 @@ public record Matrix(String id, String title, Axis rows, Axis cols, NdArray valu
             return labels.size();
         }
 
+        /** @return the edges, a copy (the record keeps its own) */
         @Override
         public double[] edges() {
             return edges == null ? null : edges.clone();

@@ -17,7 +17,12 @@ import java.util.Objects;
 @ApiStatus(value = ApiStatus.Status.EXPERIMENTAL, since = "0.2.0")
 public record NdArray(Tensor data, List<String> dims) {
 
-    /** Checks that there is one well-formed name per dimension. */
+    /**
+     * Checks that there is one well-formed name per dimension.
+     *
+     * @param data the values, non-null
+     * @param dims one name per dimension of {@code data}, each {@code [a-z][a-zA-Z0-9_]*}
+     */
     public NdArray {
         Objects.requireNonNull(data, "data");
         dims = List.copyOf(dims);

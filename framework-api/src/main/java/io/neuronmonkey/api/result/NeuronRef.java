@@ -13,7 +13,12 @@ import java.util.Objects;
 @ApiStatus(value = ApiStatus.Status.EXPERIMENTAL, since = "0.2.0")
 public record NeuronRef(String layer, int neuron) implements Comparable<NeuronRef> {
 
-    /** Checks the fields. */
+    /**
+     * Checks the fields.
+     *
+     * @param layer the layer name as in YAML {@code layers:}, non-null
+     * @param neuron the neuron index within the layer, {@code >= 0}
+     */
     public NeuronRef {
         Objects.requireNonNull(layer, "layer");
         if (neuron < 0) {

@@ -21,7 +21,17 @@ import java.util.Objects;
 public record NeuronTable(String id, String title, String layer, int neurons, List<Column> columns, List<Tag> tags,
                           String description) implements ResultPart {
 
-    /** Checks that every column has one value per neuron. */
+    /**
+     * Checks that every column has one value per neuron.
+     *
+     * @param id part id
+     * @param title title
+     * @param layer the layer, non-null
+     * @param neurons number of rows, {@code >= 0}
+     * @param columns the columns, each with {@code neurons} values; non-empty
+     * @param tags named neuron sets of this layer, e.g. {@code dead}; may be empty
+     * @param description what the table shows and how it was computed; may be empty
+     */
     public NeuronTable {
         ResultPart.checkId(id);
         Objects.requireNonNull(title, "title");
@@ -68,7 +78,16 @@ public record NeuronTable(String id, String title, String layer, int neurons, Li
      */
     public record Column(String name, String unit, String description, NdArray values, NdArray low, NdArray high) {
 
-        /** Checks that the bounds come together and match the values. */
+        /**
+         * Checks that the bounds come together and match the values.
+         *
+         * @param name short name, unique in the table, e.g. {@code mean}
+         * @param unit unit or scale, e.g. {@code activation}, {@code fraction}, {@code Cohen's d}; may be empty
+         * @param description what the column means; may be empty
+         * @param values {@code ["neuron"]} values
+         * @param low lower interval bounds, {@code ["neuron"]}, or null
+         * @param high upper interval bounds, {@code ["neuron"]}, or null (present exactly when {@code low} is)
+         */
         public Column {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(values, "values");
@@ -107,7 +126,13 @@ public record NeuronTable(String id, String title, String layer, int neurons, Li
      */
     public record Tag(String name, String description, List<Integer> neurons) {
 
-        /** Defensive copy. */
+        /**
+         * Defensive copy.
+         *
+         * @param name short name, e.g. {@code dead}
+         * @param description the criterion, e.g. {@code never above 0 on any of the 4000 examples}
+         * @param neurons neuron indices, ascending
+         */
         public Tag {
             Objects.requireNonNull(name, "name");
             description = description == null ? "" : description;

@@ -18,7 +18,15 @@ import java.util.Objects;
 public record Ranking(String id, String title, String score, List<Entry> entries, String description)
         implements ResultPart {
 
-    /** Checks the fields. */
+    /**
+     * Checks the fields.
+     *
+     * @param id part id
+     * @param title title, e.g. {@code neurons that track watermark}
+     * @param score what the score is, e.g. {@code Cohen's d (watermark yes vs no)}; non-null
+     * @param entries the ranked neurons, best first
+     * @param description how the ranking was made; may be empty
+     */
     public Ranking {
         ResultPart.checkId(id);
         Objects.requireNonNull(title, "title");
@@ -39,7 +47,16 @@ public record Ranking(String id, String title, String score, List<Entry> entries
      */
     public record Entry(NeuronRef neuron, double score, Interval interval, Double p, Double q, String note) {
 
-        /** Checks the fields. */
+        /**
+         * Checks the fields.
+         *
+         * @param neuron the neuron
+         * @param score its score (may be infinite; not NaN)
+         * @param interval an interval around the score, or null
+         * @param p a p-value in [0, 1], or null
+         * @param q a q-value (false discovery rate) in [0, 1], or null
+         * @param note a short note, e.g. the contrast or the value that moved; may be empty
+         */
         public Entry {
             Objects.requireNonNull(neuron, "neuron");
             if (Double.isNaN(score)) {

@@ -19,7 +19,16 @@ import java.util.Objects;
 public record Series(String id, String title, String x, String y, List<Curve> curves, String description)
         implements ResultPart {
 
-    /** Checks the fields. */
+    /**
+     * Checks the fields.
+     *
+     * @param id part id
+     * @param title title
+     * @param x x axis label, e.g. {@code neurons removed}
+     * @param y y axis label, e.g. {@code accuracy}
+     * @param curves the curves, non-empty
+     * @param description how they were computed; may be empty
+     */
     public Series {
         ResultPart.checkId(id);
         Objects.requireNonNull(title, "title");
@@ -43,7 +52,15 @@ public record Series(String id, String title, String x, String y, List<Curve> cu
      */
     public record Curve(String name, NdArray x, NdArray y, NdArray low, NdArray high) {
 
-        /** Checks lengths. */
+        /**
+         * Checks lengths.
+         *
+         * @param name name (legend)
+         * @param x {@code ["point"]} x values
+         * @param y {@code ["point"]} y values, as many as x
+         * @param low band lower bounds, or null
+         * @param high band upper bounds, or null (present exactly when low is)
+         */
         public Curve {
             Objects.requireNonNull(name, "name");
             if (x.size() != y.size()) {

@@ -29,7 +29,20 @@ public record RunSummary(String experiment, String configYaml, String modelDescr
                          Map<String, DatasetInfo> data, Map<String, Object> provenance, List<StepState> steps,
                          List<Finding> findings) {
 
-    /** Defensive copies that keep the callers' order. */
+    /**
+     * Defensive copies that keep the callers' order.
+     *
+     * @param experiment experiment name
+     * @param configYaml the experiment file's text
+     * @param modelDescription the model's description; empty when there is no model
+     * @param layers the model's layers; empty when there is no model
+     * @param data data set name to its info
+     * @param provenance versions, hashes, seed and start time, as written to {@code provenance.json}
+     * @param steps how every step of the run stands when the visualizer runs (earlier steps have ended,
+     *             this one is {@code running}, later ones {@code pending}), in run order
+     * @param findings what the runtime itself found about the run so far (e.g. NaN or infinite values in a data
+     *                set's inputs), most important first; evidence lists are empty
+     */
     public RunSummary {
         steps = List.copyOf(steps);
         findings = List.copyOf(findings);
@@ -45,8 +58,6 @@ public record RunSummary(String experiment, String configYaml, String modelDescr
      * @param configYaml       the experiment file's text
      * @param modelDescription the model's description
      * @param layers           the model's layers
-     * @param data             data set name to its info
-     * @param provenance       provenance
      */
     public RunSummary(String experiment, String configYaml, String modelDescription, List<LayerInfo> layers,
                       Map<String, DatasetInfo> data, Map<String, Object> provenance) {

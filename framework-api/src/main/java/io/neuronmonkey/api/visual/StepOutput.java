@@ -20,7 +20,16 @@ import java.util.Optional;
 public record StepOutput(String stepId, String kind, String extension, String data,
                          Optional<AnalysisResult> result, List<Artifact> artifacts) {
 
-    /** Defensive copy. */
+    /**
+     * Defensive copy.
+     *
+     * @param stepId the step id
+     * @param kind {@code analyzer} or {@code visualizer}
+     * @param extension the extension name (e.g. {@code activation-stats})
+     * @param data the data set name the step read; null if none
+     * @param result the analysis result (analyzers only)
+     * @param artifacts files written by the step (visualizers only), in order
+     */
     public StepOutput {
         artifacts = List.copyOf(artifacts);
     }
