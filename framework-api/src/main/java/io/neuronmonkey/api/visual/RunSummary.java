@@ -58,6 +58,8 @@ public record RunSummary(String experiment, String configYaml, String modelDescr
      * @param configYaml       the experiment file's text
      * @param modelDescription the model's description
      * @param layers           the model's layers
+     * @param data             data set name to its info
+     * @param provenance       provenance
      */
     public RunSummary(String experiment, String configYaml, String modelDescription, List<LayerInfo> layers,
                       Map<String, DatasetInfo> data, Map<String, Object> provenance) {
