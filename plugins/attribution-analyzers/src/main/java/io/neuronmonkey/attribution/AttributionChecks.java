@@ -138,7 +138,7 @@ final class AttributionChecks {
                 deletion.accept(s, sub, Arrays.copyOf(rows, take), Arrays.copyOf(m, take * rs), reference.of(sub), pixels,
                         channels, o.internalBatch());
             }
-            if (o.sanity() && method.needsGradients() && sanityCount < o.sanityExamples()) {
+            if (o.sanity() && sanityCount < o.sanityExamples()) {
                 int take = Math.min(n, o.sanityExamples() - sanityCount);
                 Batch sub = take == n ? b : Examples.select(b, range(take));
                 sanity.add(new Kept(sub, Arrays.copyOf(rows, take), Arrays.copyOf(m, take * rs)));
@@ -233,10 +233,10 @@ final class AttributionChecks {
             if (deletion != null) {
                 deletion.finish(r, method.name(), target, s.target().target().kind() != Target.Kind.NEURON);
             }
-            if (o.sanity() && method.needsGradients()) {
+            if (o.sanity()) {
                 sanity(r);
             } else {
-                r.put("sanity", o.sanity() ? "not run: " + method.name() + " does not use the model's gradients" : "not run (sanity: false)");
+                r.put("sanity", "not run (sanity: false)");
             }
         }
 

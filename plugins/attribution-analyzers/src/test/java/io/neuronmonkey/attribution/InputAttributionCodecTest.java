@@ -46,6 +46,12 @@ class InputAttributionCodecTest {
                     + "target: 'class:square'\n", m, d), dir, "gxi"), randomizes);
             check(roundTrip(run(new SmoothGradAnalyzer(), SmoothGradAnalyzer.Params.class, SHARED + sanity
                     + "samples: 3\ntarget: 'neuron:conv2:4'\n", m, d), dir, "smoothgrad"), randomizes);
+            check(roundTrip(run(new GradCamAnalyzer(), GradCamAnalyzer.Params.class, SHARED + sanity + "layer: conv2\n", m, d), dir,
+                    "gradcam"), randomizes);
+            AnalysisResult occlusion = roundTrip(run(new OcclusionAnalyzer(), OcclusionAnalyzer.Params.class, SHARED
+                    + "patch: 3\nstride: 3\n", m, d), dir, "occlusion");
+            check(occlusion, false);
+            assertEquals("not run (sanity: false)", occlusion.summary().get("sanity"));
         }
     }
 
