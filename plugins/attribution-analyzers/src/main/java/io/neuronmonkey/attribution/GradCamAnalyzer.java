@@ -87,7 +87,7 @@ public final class GradCamAnalyzer implements Analyzer<GradCamAnalyzer.Params> {
         GradCam method = new GradCam(layer);
         InputAttribution.Setup s = InputAttribution.Setup.of(ctx, o, method);
         method.layerOf(model);
-        return InputAttribution.run(ctx, s, o, method, method::attribute, InputAttribution.Reference.ZERO,
+        return InputAttribution.run("grad-cam", ctx, s, o, method, method::attribute, InputAttribution.Reference.ZERO,
                 "grad-cam at layer " + layer + ", upsampled bilinearly to the input").put("layer", layer)
                 .put("deletionBaseline", "zero").build();
     }

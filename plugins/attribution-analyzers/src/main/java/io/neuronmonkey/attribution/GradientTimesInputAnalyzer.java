@@ -75,7 +75,7 @@ public final class GradientTimesInputAnalyzer implements Analyzer<GradientTimesI
         InputAttribution.Options o = p.options();
         AttributionMethod method = new GradientTimesInput(p.internalBatch());
         InputAttribution.Setup s = InputAttribution.Setup.of(ctx, o, method);
-        return InputAttribution.run(ctx, s, o, method, method::attribute, InputAttribution.Reference.ZERO,
+        return InputAttribution.run("gradient-x-input", ctx, s, o, method, method::attribute, InputAttribution.Reference.ZERO,
                 "gradient x input at the input").put("deletionBaseline", "zero").build();
     }
 }

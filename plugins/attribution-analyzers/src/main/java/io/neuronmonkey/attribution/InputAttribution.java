@@ -197,6 +197,7 @@ final class InputAttribution {
     /**
      * Runs the pass and adds the shared parts, summary entries and findings.
      *
+     * @param analyzer  the analyzer's extension name, for the summary
      * @param ctx       the step's context (batch size)
      * @param s         the setup
      * @param o         the shared settings
@@ -206,7 +207,7 @@ final class InputAttribution {
      * @param notes     the method's description for the parts and the summary (method, baseline, steps)
      * @return a builder holding the shared parts; the analyzer adds its own and builds
      */
-    static AnalysisResult.Builder run(AnalyzerContext<?> ctx, Setup s, Options o, AttributionMethod method, BatchStep step,
+    static AnalysisResult.Builder run(String analyzer, AnalyzerContext<?> ctx, Setup s, Options o, AttributionMethod method, BatchStep step,
                                       Reference reference, String notes) {
         DatasetInfo info = s.data().info();
         String target = describe(s.target(), info.classNames());
@@ -229,7 +230,7 @@ final class InputAttribution {
             throw new AnalysisException("step '" + s.step() + "': no example matches " + s.examples().describe());
         }
         AnalysisResult.Builder r = AnalysisResult.builder()
-                .put("analyzer", method.name())
+                .put("analyzer", analyzer)
                 .put("method", notes)
                 .put("target", s.target().target().toString())
                 .put("targetLayer", s.target().layer())

@@ -129,7 +129,7 @@ public final class IntegratedGradientsAnalyzer implements Analyzer<IntegratedGra
                 + p.steps() + " steps" + (p.tolerance() == null ? "" : ", doubled up to " + p.maxSteps() + " where the relative"
                 + " completeness error exceeds " + p.tolerance());
         InputAttribution.Reference reference = b -> Baseline.inputs(List.of(baselines.get(0)), b, mean, ctx.seed()).get(0);
-        AnalysisResult.Builder r = InputAttribution.run(ctx, s, o, ig,
+        AnalysisResult.Builder r = InputAttribution.run("integrated-gradients", ctx, s, o, ig,
                 (model, batch, target, rows) -> check.explain(ig, model, batch, target, rows), reference, notes);
         r.put("baselines", baselines.stream().map(Baseline::toString).toList())
                 .put("rule", rule.spec())

@@ -92,7 +92,7 @@ public final class OcclusionAnalyzer implements Analyzer<OcclusionAnalyzer.Param
             java.util.Arrays.fill(v, fill);
             return v;
         };
-        return InputAttribution.run(ctx, s, o, method, method::attribute, reference, "occlusion, " + p.patch() + " x "
+        return InputAttribution.run("occlusion", ctx, s, o, method, method::attribute, reference, "occlusion, " + p.patch() + " x "
                 + p.patch() + " windows every " + p.stride() + " pixels set to " + p.value() + "; a pixel's value is the"
                 + " mean drop of the target over the windows covering it").put("deletionBaseline", "constant:" + p.value()).build();
     }

@@ -77,7 +77,7 @@ public final class SaliencyAnalyzer implements Analyzer<SaliencyAnalyzer.Params>
         InputAttribution.Options o = p.options();
         AttributionMethod method = new Saliency(p.absolute(), p.internalBatch());
         InputAttribution.Setup s = InputAttribution.Setup.of(ctx, o, method);
-        return InputAttribution.run(ctx, s, o, method, method::attribute, InputAttribution.Reference.ZERO,
+        return InputAttribution.run("saliency", ctx, s, o, method, method::attribute, InputAttribution.Reference.ZERO,
                 "saliency, " + (p.absolute() ? "|gradient|" : "signed gradient") + " at the input").put("deletionBaseline", "zero").build();
     }
 }

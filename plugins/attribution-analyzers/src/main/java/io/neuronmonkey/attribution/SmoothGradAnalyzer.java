@@ -84,7 +84,7 @@ public final class SmoothGradAnalyzer implements Analyzer<SmoothGradAnalyzer.Par
         InputAttribution.Options o = p.options();
         AttributionMethod method = new SmoothGrad(p.samples(), p.sigma(), p.absolute(), ctx.seed(), p.internalBatch());
         InputAttribution.Setup s = InputAttribution.Setup.of(ctx, o, method);
-        return InputAttribution.run(ctx, s, o, method, method::attribute, InputAttribution.Reference.ZERO,
+        return InputAttribution.run("smoothgrad", ctx, s, o, method, method::attribute, InputAttribution.Reference.ZERO,
                 "smoothgrad, mean " + (p.absolute() ? "|gradient|" : "gradient") + " over " + p.samples() + " copies with Gaussian noise of sigma " + p.sigma() + " x the value range").put("deletionBaseline", "zero").build();
     }
 }

@@ -60,6 +60,8 @@ class InputAttributionCodecTest {
     }
 
     static void check(AnalysisResult r, boolean randomizes, String... more) {
+        assertTrue(List.of("integrated-gradients", "saliency", "gradient-x-input", "smoothgrad", "grad-cam", "occlusion")
+                .contains(r.summary().get("analyzer")), String.valueOf(r.summary().get("analyzer")));
         InputMaps maps = r.part("maps", InputMaps.class).orElseThrow();
         assertEquals(6, maps.exampleIds().size());
         assertEquals(List.of("example", "height", "width", "channel"), maps.maps().dims());
