@@ -139,7 +139,7 @@ public interface LoadedModel extends AutoCloseable {
 
     /**
      * A view of this model whose parameters of the given layers are re-drawn at random (seeded; each parameter
-     * tensor drawn from a normal distribution with the original tensor's standard deviation), for the
+     * tensor drawn from a normal distribution with mean zero and the original tensor's standard deviation), for the
      * model-parameter randomization sanity check of attributions. The view shares this model's native resources:
      * closing it releases only what it added; it must not outlive this model.
      *

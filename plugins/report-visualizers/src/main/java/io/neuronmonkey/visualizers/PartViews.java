@@ -388,22 +388,33 @@ final class PartViews {
             int w = s[2];
             int c = s.length == 4 ? s[3] : 1;
             float[] all = im.maps().data().floats();
+            float[] inputs = im.inputs() == null ? null : im.inputs().data().floats();
             for (int i = 0; i < Math.min(im.exampleIds().size(), 24); i++) {
-                float[] sum = new float[h * w];
-                for (int k = 0; k < h * w; k++) {
-                    float acc = 0;
-                    for (int ch = 0; ch < c; ch++) {
-                        acc += all[(i * h * w + k) * c + ch];
-                    }
-                    sum[k] = acc;
-                }
-                pics.add(figure(img().withSrc(png(Images.heatmap(sum, h, w, 3))).withAlt(im.exampleIds().get(i)),
+                float[] sum = channelSum(all, i, h * w, c, false);
+                BufferedImage pic = inputs == null ? Images.heatmap(sum, h, w, 3)
+                        : Images.overlay(channelSum(inputs, i, h * w, c, true), sum, h, w, 3);
+                pics.add(figure(img().withSrc(png(pic)).withAlt(im.exampleIds().get(i)),
                         figcaption(im.exampleIds().get(i))).withClass("map"));
             }
         }
-        return join(p("target: " + im.target() + (im.description().isEmpty() ? "" : " — " + im.description())).withClass("muted small"),
+        return join(p("target: " + im.target() + (im.description().isEmpty() ? "" : " — " + im.description())
+                        + (pics.isEmpty() ? "" : im.inputs() == null ? "; red positive, blue negative, each map scaled to its largest |value|"
+                        : "; over the input in grey: red positive, blue negative, each map scaled to its largest |value|")).withClass("muted small"),
                 pics.isEmpty() ? p("maps of shape " + java.util.Arrays.toString(s) + " are not drawn as pictures").withClass("muted")
                         : div(pics.toArray(new DomContent[0])).withClass("maps"));
+    }
+
+    /** @return example {@code i}'s {@code hw} values, each the sum (or the mean) over its {@code c} channels */
+    private static float[] channelSum(float[] all, int i, int hw, int c, boolean mean) {
+        float[] out = new float[hw];
+        for (int k = 0; k < hw; k++) {
+            float acc = 0;
+            for (int ch = 0; ch < c; ch++) {
+                acc += all[(i * hw + k) * c + ch];
+            }
+            out[k] = mean ? acc / c : acc;
+        }
+        return out;
     }
 
     /** Pictures written by a visualizer step. */

@@ -52,10 +52,13 @@ final class AnalysisGraph {
      *
      * @param scale   the scale placeholder (graph name)
      * @param shift   the shift placeholder (graph name)
-     * @param perRow  the feed's dimensions per row, in the model's layout: 1 everywhere but the channel axis
+     * @param perRow  the per-channel feed's dimensions per row, in the model's layout: 1 everywhere but the channel
+     *                axis
+     * @param full    the full feed's dimensions per row (one value per position and channel), in the model's layout
      * @param neurons neurons of the layer
+     * @param info    the layer as delivered (channels last, with the model's channel axis)
      */
-    record Splice(String scale, String shift, long[] perRow, int neurons) {
+    record Splice(String scale, String shift, long[] perRow, long[] full, int neurons, LayerInfo info) {
     }
 
     /**
@@ -280,7 +283,11 @@ final class AnalysisGraph {
                 neurons = modelShape[ca];
             }
             long[] dflt = Preprocessing.prepend(1, perRow);
+            // positions are left unknown so that a feed may be per channel or per position (a patch)
             long[] fed = Preprocessing.prepend(-1, perRow);
+            for (int d = 0; modelShape.length > 1 && d < modelShape.length; d++) {
+                fed[d + 1] = d == ca ? perRow[d] : -1;
+            }
             added.add(NodeDefs.fill(s + "one", 1f, dflt));
             added.add(NodeDefs.fill(s + "negative_zero", -0f, dflt));
             added.add(NodeDefs.placeholderWithDefault(s + "scale", s + "one", DataType.DT_FLOAT, fed));
@@ -288,8 +295,9 @@ final class AnalysisGraph {
             added.add(NodeDefs.binary(s + "mul", "Mul", t.layerName(), s + "scale", DataType.DT_FLOAT));
             added.add(NodeDefs.binary(s + "out", "AddV2", s + "mul", s + "shift", DataType.DT_FLOAT));
             reroute.put(key, s + "out");
-            g.splices.put(l.name(), new Splice(p + s + "scale", p + s + "shift", perRow, neurons));
             LayerInfo info = channelsLast(l, ca);
+            g.splices.put(info.name(), new Splice(p + s + "scale", p + s + "shift", perRow,
+                    Arrays.stream(modelShape).asLongStream().toArray(), neurons, info));
             finalLayers.add(info);
             String fetch = view(s + "out", info, SCOPE + "channels_last_" + i, added);
             g.captures.put(info.name(), new Capture(info, p + s + "out", p + fetch, toLast(info)));

@@ -51,6 +51,8 @@ final class TensorFlowModel implements LoadedModel {
     private final ReadWriteLock lock = new ReentrantReadWriteLock();
     private final TensorFlowBackend.Preprocess preprocess;
     private final List<LayerInfo> capturable;
+    private final Map<String, Original> originals = new ConcurrentHashMap<>();
+    private volatile Map<String, List<String>> parameters;
     private boolean closed;
 
     /**
@@ -162,6 +164,12 @@ final class TensorFlowModel implements LoadedModel {
 
     @Override
     public Map<String, Tensor> run(Tensor inputs, Collection<String> names, List<Intervention> interventions) {
+        return run(inputs, names, interventions, Map.of());
+    }
+
+    /** {@link #run(Tensor, Collection, List)} with extra tensors fed as they are (replacement parameters). */
+    Map<String, Tensor> run(Tensor inputs, Collection<String> names, List<Intervention> interventions,
+                            Map<String, TFloat32> constants) {
         List<String> wanted = new ArrayList<>(new LinkedHashSet<>(names));
         List<String> tensors = new ArrayList<>(wanted.size());
         for (String name : wanted) {
@@ -172,7 +180,7 @@ final class TensorFlowModel implements LoadedModel {
         if (wanted.isEmpty()) {
             return Map.of();
         }
-        Tensor[] results = execute(inputs, feeds, null, tensors, "layers " + wanted);
+        Tensor[] results = execute(inputs, feeds, null, constants, tensors, "layers " + wanted);
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (int i = 0; i < wanted.size(); i++) {
             out.put(wanted.get(i), results[i]);
@@ -187,6 +195,12 @@ final class TensorFlowModel implements LoadedModel {
 
     @Override
     public Tensor gradient(Tensor inputs, GradientTarget target, String wrt, List<Intervention> interventions) {
+        return gradient(inputs, target, wrt, interventions, Map.of());
+    }
+
+    /** {@link #gradient(Tensor, GradientTarget, String, List)} with extra tensors fed as they are. */
+    Tensor gradient(Tensor inputs, GradientTarget target, String wrt, List<Intervention> interventions,
+                    Map<String, TFloat32> constants) {
         checkInput(inputs);
         TensorRef t = TensorRef.parse(resolve(target.layer()));
         AnalysisGraph.Capture wc = capture(wrt);
@@ -235,7 +249,7 @@ final class TensorFlowModel implements LoadedModel {
         }
         List<RowFeed> feeds = new ArrayList<>(interventionFeeds(interventions, n));
         feeds.add(new RowFeed(sub.weights(), weights, new long[] {neurons}, 0f));
-        return execute(inputs, feeds, new ScalarFeed(sub.predicted(), predicted), List.of(sub.gradient()),
+        return execute(inputs, feeds, new ScalarFeed(sub.predicted(), predicted), constants, List.of(sub.gradient()),
                 "gradient of " + target + " w.r.t. '" + wrt + "'")[0];
     }
 
@@ -246,43 +260,111 @@ final class TensorFlowModel implements LoadedModel {
     private record ScalarFeed(String tensor, float value) {
     }
 
+    /**
+     * The scale and shift feeds of the interventions, grouped by layer in list order: per row and channel, or, for a
+     * layer with a {@link Intervention.Kind#PATCH} among them, per row, position and channel in the model's layout.
+     */
     private List<RowFeed> interventionFeeds(List<Intervention> interventions, int n) {
-        Map<String, float[][]> byLayer = new LinkedHashMap<>();
+        Map<String, List<Intervention>> byLayer = new LinkedHashMap<>();
         for (Intervention iv : interventions) {
             AnalysisGraph.Splice splice = analysis.splices.get(iv.layer());
             if (splice == null) {
                 throw new ModelException("cannot intervene on '" + iv.layer() + "' in model " + description
                         + ": interventions apply to listed layers: " + String.join(", ", byName.keySet()));
             }
-            float[][] ss = byLayer.computeIfAbsent(iv.layer(), k -> {
-                float[] scale = new float[n * splice.neurons()];
-                Arrays.fill(scale, 1f);
-                float[] shift = new float[n * splice.neurons()];
-                Arrays.fill(shift, -0f);
-                return new float[][] {scale, shift};
-            });
             if (iv.vector() != null && iv.vector().length != splice.neurons()) {
                 throw new ModelException("steering vector for '" + iv.layer() + "' has " + iv.vector().length
                         + " entries, the layer has " + splice.neurons() + " neurons");
             }
-            try {
-                iv.applyTo(ss[0], ss[1], n, splice.neurons());
-            } catch (IllegalArgumentException e) {
-                throw new ModelException("intervention " + iv + ": " + e.getMessage(), e);
+            if (iv.kind() == Intervention.Kind.PATCH) {
+                int rows = iv.rows() == null ? n : iv.rows().length;
+                int[] layerShape = splice.info().shape();
+                int[] expected = new int[layerShape.length + 1];
+                expected[0] = rows;
+                System.arraycopy(layerShape, 0, expected, 1, layerShape.length);
+                if (!Arrays.equals(iv.patch().shape(), expected) || iv.patch().dtype() != DType.FLOAT32) {
+                    throw new ModelException("patch of '" + iv.layer() + "' must be FLOAT32 "
+                            + Arrays.toString(expected) + " (" + (iv.rows() == null ? "one row per batch row"
+                            : "one row per listed row") + ", the layer channels last), found " + iv.patch().dtype()
+                            + " " + Arrays.toString(iv.patch().shape()));
+                }
             }
+            byLayer.computeIfAbsent(iv.layer(), k -> new ArrayList<>()).add(iv);
         }
         List<RowFeed> feeds = new ArrayList<>();
-        byLayer.forEach((layer, ss) -> {
+        byLayer.forEach((layer, ivs) -> {
             AnalysisGraph.Splice splice = analysis.splices.get(layer);
-            feeds.add(new RowFeed(splice.scale(), ss[0], splice.perRow(), 1f));
-            feeds.add(new RowFeed(splice.shift(), ss[1], splice.perRow(), -0f));
+            boolean full = ivs.stream().anyMatch(iv -> iv.kind() == Intervention.Kind.PATCH);
+            int neurons = splice.neurons();
+            int positions = full ? splice.info().positions() : 1;
+            float[] scale = new float[n * positions * neurons];
+            Arrays.fill(scale, 1f);
+            float[] shift = new float[scale.length];
+            Arrays.fill(shift, -0f);
+            for (Intervention iv : ivs) {
+                try {
+                    if (full) {
+                        iv.applyToPositions(scale, shift, n, positions, neurons);
+                    } else {
+                        iv.applyTo(scale, shift, n, neurons);
+                    }
+                } catch (IllegalArgumentException e) {
+                    throw new ModelException("intervention " + iv + ": " + e.getMessage(), e);
+                }
+            }
+            long[] perRow = splice.perRow();
+            if (full) {
+                perRow = splice.full();
+                if (!splice.info().channelsLast()) {
+                    scale = toModelLayout(scale, n, splice.info());
+                    shift = toModelLayout(shift, n, splice.info());
+                }
+            }
+            feeds.add(new RowFeed(splice.scale(), scale, perRow, 1f));
+            feeds.add(new RowFeed(splice.shift(), shift, perRow, -0f));
         });
         return feeds;
     }
 
-    /** Runs the batch in chunks, feeding the raw input and the given row feeds, and joins the fetched tensors. */
-    private Tensor[] execute(Tensor inputs, List<RowFeed> feeds, ScalarFeed scalar, List<String> fetches,
-                             String what) {
+    /**
+     * Moves channels-last rows ({@code [n, outer..., inner..., C]}) to the model's layout ({@code [n, outer..., C,
+     * inner...]}, the channels at {@code info.channelAxis()}).
+     */
+    static float[] toModelLayout(float[] last, int n, LayerInfo info) {
+        int[] model = info.modelShape();
+        int ca = info.channelAxis();
+        int c = model[ca];
+        int outer = 1;
+        for (int d = 0; d < ca; d++) {
+            outer *= model[d];
+        }
+        int inner = 1;
+        for (int d = ca + 1; d < model.length; d++) {
+            inner *= model[d];
+        }
+        float[] out = new float[last.length];
+        int row = outer * c * inner;
+        for (int r = 0; r < n; r++) {
+            int base = r * row;
+            for (int o = 0; o < outer; o++) {
+                for (int k = 0; k < c; k++) {
+                    int dst = base + (o * c + k) * inner;
+                    int src = base + o * inner * c + k;
+                    for (int i = 0; i < inner; i++) {
+                        out[dst + i] = last[src + i * c];
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Runs the batch in chunks, feeding the raw input, the given row feeds and the constants (the same tensor in
+     * every chunk, owned by the caller), and joins the fetched tensors.
+     */
+    private Tensor[] execute(Tensor inputs, List<RowFeed> feeds, ScalarFeed scalar, Map<String, TFloat32> constants,
+                             List<String> fetches, String what) {
         int n = inputs.rows();
         int rowSize = inputs.rowSize();
         int fixed = analysis.fixedBatch;
@@ -311,6 +393,10 @@ final class TensorFlowModel implements LoadedModel {
                         fed.add(t);
                         TensorRef ref = TensorRef.parse(f.tensor());
                         runner.feed(ref.op(), ref.index(), t);
+                    }
+                    for (Map.Entry<String, TFloat32> c : constants.entrySet()) {
+                        TensorRef ref = TensorRef.parse(c.getKey());
+                        runner.feed(ref.op(), ref.index(), c.getValue());
                     }
                     if (scalar != null) {
                         TFloat32 s = TFloat32.scalarOf(scalar.value());
@@ -494,6 +580,102 @@ final class TensorFlowModel implements LoadedModel {
                 + (near.isEmpty() ? "" : "; did you mean " + String.join(", ", near) + "?")
                 + " Layers: " + String.join(", ", byName.keySet())
                 + " ('neuronmonkey inspect --all' lists every capturable op)");
+    }
+
+    @Override
+    public Map<String, Long> parameterCounts() {
+        Map<String, Long> out = new LinkedHashMap<>();
+        parameterTensors().forEach((layer, tensors) -> {
+            long count = 0;
+            for (String t : tensors) {
+                count += size(t);
+            }
+            out.put(layer, count);
+        });
+        return out;
+    }
+
+    @Override
+    public LoadedModel randomized(Collection<String> names, long seed) {
+        Map<String, List<String>> all = parameterTensors();
+        String valid = all.entrySet().stream().map(e -> e.getKey() + " (" + e.getValue().size() + " tensors)")
+                .collect(Collectors.joining(", "));
+        List<String> chosen = new ArrayList<>(new LinkedHashSet<>(names));
+        if (chosen.isEmpty()) {
+            throw new ModelException("randomizing model " + description + " needs at least one layer; layers with "
+                    + "parameters: " + valid);
+        }
+        Map<String, float[]> drawn = new LinkedHashMap<>();
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        for (String layer : chosen) {
+            List<String> tensors = all.get(layer);
+            if (tensors == null) {
+                throw new ModelException("cannot randomize layer '" + layer + "' of model " + description + ": "
+                        + (byName.containsKey(layer) ? "it has no parameters of its own" : "no such layer")
+                        + "; layers with parameters: " + valid);
+            }
+            for (String t : tensors) {
+                Original o = original(t);
+                drawn.put(t, Parameters.draw(o.size(), o.std(), seed, t));
+                shapes.put(t, o.shape());
+            }
+        }
+        return new RandomizedModel(this, chosen, seed, drawn, shapes);
+    }
+
+    /** What a parameter tensor's original values are like. */
+    private record Original(int size, double std, long[] shape) {
+    }
+
+    /** A parameter tensor's element count: from its static shape, or from its values when the graph does not say. */
+    private long size(String tensor) {
+        lock.readLock().lock();
+        try {
+            requireOpen();
+            TensorRef ref = TensorRef.parse(tensor);
+            Shape shape = graph.operation(ref.op()).output(ref.index()).shape();
+            if (!shape.isUnknown() && !shape.hasUnknownDimension()) {
+                return shape.size();
+            }
+        } finally {
+            lock.readLock().unlock();
+        }
+        return original(tensor).size();
+    }
+
+    private Map<String, List<String>> parameterTensors() {
+        Map<String, List<String>> p = parameters;
+        if (p == null) {
+            p = Parameters.find(analysis);
+            parameters = p;
+        }
+        return p;
+    }
+
+    /** Fetches a parameter tensor's values once, keeping their size, standard deviation and shape. */
+    private Original original(String tensor) {
+        Original o = originals.get(tensor);
+        if (o != null) {
+            return o;
+        }
+        lock.readLock().lock();
+        try {
+            requireOpen();
+            TensorRef ref = TensorRef.parse(tensor);
+            try (Result r = session.runner().fetch(ref.op(), ref.index()).run()) {
+                org.tensorflow.Tensor t = r.get(0);
+                float[] values = new float[Math.toIntExact(t.shape().size())];
+                t.asRawTensor().data().asFloats().read(values);
+                o = new Original(values.length, Parameters.std(values), t.shape().asArray());
+            } catch (RuntimeException e) {
+                throw new ModelException("reading parameter " + tensor + " of model " + description + " failed: "
+                        + e.getMessage(), e);
+            }
+        } finally {
+            lock.readLock().unlock();
+        }
+        originals.put(tensor, o);
+        return o;
     }
 
     private void requireOpen() {
