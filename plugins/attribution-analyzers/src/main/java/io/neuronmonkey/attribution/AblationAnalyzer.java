@@ -462,7 +462,7 @@ public final class AblationAnalyzer implements Analyzer<AblationAnalyzer.Params>
             return new Series(id, label(metric) + " as " + layer + " neurons are ablated", "neurons ablated", label(metric), curves,
                     "ranked: the first k neurons of " + chosen.source() + "; random: mean of " + p.randomSets()
                             + " random sets of k neurons of " + layer + ", band min to max; " + p.mode().name().toLowerCase(java.util.Locale.ROOT)
-                            + " ablation on " + groups.get("all")[0].n + " examples (" + examples.describe() + ")");
+                            + " ablation on " + groups.get("all")[0].n + " examples (" + RowBlocks.selection(examples) + ")");
         }
 
         private void matrix(AnalysisResult.Builder r, String id, String key, List<String> metrics) {
@@ -515,8 +515,10 @@ public final class AblationAnalyzer implements Analyzer<AblationAnalyzer.Params>
             double base = primary.equals("target") ? 0 : value(primary, "all", 0);
             double change = value(primary, "all", ranked(bigN)) - base;
             double[] rnd = p.randomSets() > 0 ? random(primary, "all", bigN) : null;
-            StringBuilder claim = new StringBuilder("ablating the top " + bigN + " " + layer + " neurons of " + chosen.source()
-                    + " changes the " + label(primary) + " on " + n + " examples (" + examples.describe() + ") by " + RowBlocks.fmt(change));
+            String what = chosen.source().startsWith("ranking") ? "the top " + bigN + " " + layer + " neurons of " + chosen.source()
+                    : layer + " " + (bigN == 1 ? "#" + chosen.neurons().get(0) : "neurons " + chosen.neurons());
+            StringBuilder claim = new StringBuilder("ablating " + what
+                    + " changes the " + label(primary) + " on " + n + " examples (" + RowBlocks.selection(examples) + ") by " + RowBlocks.fmt(change));
             boolean notable = false;
             if (rnd != null) {
                 double lo = rnd[0] - base;

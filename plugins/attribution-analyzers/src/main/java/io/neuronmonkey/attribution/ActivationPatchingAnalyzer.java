@@ -401,7 +401,7 @@ public final class ActivationPatchingAnalyzer implements Analyzer<ActivationPatc
         entries.sort(Comparator.comparingDouble(Ranking.Entry::score).reversed());
         r.part(new Ranking("patching-ranking", "neurons by the share of the difference they restore", "restored fraction of the "
                 + target + " difference", entries, "each neuron patched alone from '" + p.source() + "' into " + n + " pairs of "
-                + runName + " (" + examples.describe() + ")"));
+                + runName + " (" + RowBlocks.selection(examples) + ")"));
         if (!entries.isEmpty()) {
             Ranking.Entry e = entries.get(0);
             int l = layerNames.indexOf(e.neuron().layer());

@@ -328,7 +328,7 @@ public final class NeuronConductanceAnalyzer implements Analyzer<NeuronConductan
                     List.of(new NeuronTable.Column("mean", "conductance", "mean conductance over the examples, 95% t interval",
                                     NdArray.perNeuron(mean), NdArray.perNeuron(low), NdArray.perNeuron(high)),
                             NeuronTable.Column.of("meanAbs", "conductance", meanAbs)),
-                    List.of(), "neuron conductance of " + p.target() + " on " + n + " examples (" + examples.describe()
+                    List.of(), "neuron conductance of " + p.target() + " on " + n + " examples (" + RowBlocks.selection(examples)
                     + "), " + p.baseline().name().toLowerCase(java.util.Locale.ROOT) + " baseline, " + p.steps() + " steps"));
             float[] byClass = new float[classNames.size() * s.neurons];
             for (int c = 0; c < classNames.size(); c++) {
@@ -367,7 +367,7 @@ public final class NeuronConductanceAnalyzer implements Analyzer<NeuronConductan
             Ranking.Entry e = top.get(0);
             r.finding(new Finding("top-neuron", Finding.Severity.NOTABLE, e.neuron() + " carries the most of " + p.target()
                     + ": mean conductance " + RowBlocks.fmt(e.score()) + " [" + RowBlocks.fmt(e.interval().low()) + ", "
-                    + RowBlocks.fmt(e.interval().high()) + "] on " + n + " examples (" + examples.describe() + ")",
+                    + RowBlocks.fmt(e.interval().high()) + "] on " + n + " examples (" + RowBlocks.selection(examples) + ")",
                     new Finding.Strength("mean conductance", e.score(), e.interval(), null), List.of(e.neuron()),
                     List.of("conductance-ranking", RowBlocks.idOf(e.neuron().layer()) + "-conductance")));
         }

@@ -130,6 +130,16 @@ final class RowBlocks {
     }
 
     /**
+     * @param examples a selection
+     * @return its description for use inside parentheses, e.g. {@code watermark=on, class=square, at most 512}
+     */
+    static String selection(Examples examples) {
+        String s = examples.describe();
+        int at = s.indexOf(" (at most ");
+        return at >= 0 && s.endsWith(")") ? s.substring(0, at) + ", at most " + s.substring(at + 10, s.length() - 1) : s;
+    }
+
+    /**
      * @param name a layer name
      * @return the name made fit for a part id ({@code [A-Za-z0-9_-]}, other characters as '_')
      */

@@ -243,7 +243,7 @@ public final class SteeringAnalyzer implements Analyzer<SteeringAnalyzer.Params>
             probCurves.add(Series.Curve.of(classes.get(c), x.clone(), py));
             shareCurves.add(Series.Curve.of(classes.get(c), x.clone(), sy));
         }
-        String how = "adding scale x (" + source + ") to " + layer + " on " + n + " examples (" + examples.describe() + ")";
+        String how = "adding scale x (" + source + ") to " + layer + " on " + n + " examples (" + RowBlocks.selection(examples) + ")";
         r.part(new Series("steering", "mean probability per class as " + layer + " is steered", "scale", "mean probability",
                 probCurves, how));
         r.part(new Series("steering-predictions", "share predicted per class as " + layer + " is steered", "scale",
@@ -271,7 +271,7 @@ public final class SteeringAnalyzer implements Analyzer<SteeringAnalyzer.Params>
         double after = (double) predicted[at + 1][best] / n;
         String verb = after > before ? "raises" : after < before ? "lowers" : "leaves";
         String claim = "adding the " + source + " of " + layer + " at scale " + RowBlocks.fmt(scales.get(at)) + " " + verb
-                + " the share predicted '" + classes.get(best) + "' on " + n + " examples (" + examples.describe() + ")"
+                + " the share predicted '" + classes.get(best) + "' on " + n + " examples (" + RowBlocks.selection(examples) + ")"
                 + (after == before ? " at " + RowBlocks.fmt(before) : " from " + RowBlocks.fmt(before) + " to " + RowBlocks.fmt(after));
         r.finding(new Finding("steering", bestChange >= NOTABLE_SHARE_CHANGE ? Finding.Severity.NOTABLE : Finding.Severity.INFO,
                 claim, new Finding.Strength("change of the share predicted '" + classes.get(best) + "'", after - before, null, null),

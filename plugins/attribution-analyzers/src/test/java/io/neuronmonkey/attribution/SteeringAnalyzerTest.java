@@ -114,6 +114,21 @@ class SteeringAnalyzerTest {
                 assertEquals((float) (plain[c] / n), probs.curves().get(c).y().get(1), 0f, "class " + c);
                 assertEquals((float) ((double) predicted[c] / n), shares.curves().get(c).y().get(1), 0f, "class " + c);
             }
+            // scale 1 adds the direction at every position of conv2: the same as one manual steer of the whole batch
+            double[] steered = new double[4];
+            for (Iterator<Batch> it = new Examples(d, Map.of("class", "!square"), 80, "t").batches(80); it.hasNext(); ) {
+                Batch b = it.next();
+                float[] l = m.run(b.inputs(), List.of("logits"), List.of(Intervention.steer("conv2", dir))).get("logits").floats();
+                for (int row = 0; row < b.size(); row++) {
+                    RowBlocks.softmax(l, row, 4, pr);
+                    for (int c = 0; c < 4; c++) {
+                        steered[c] += pr[c] / n;
+                    }
+                }
+            }
+            for (int c = 0; c < 4; c++) {
+                assertEquals(steered[c], probs.curves().get(c).y().get(2), 1e-5, "scale 1, class " + c);
+            }
             System.out.println("steering conv2 off->on on non-squares: " + r.findings().get(0).claim() + "; share square at -1,0,1: "
                     + shares.curves().get(1).y().get(0) + ", " + shares.curves().get(1).y().get(1) + ", " + shares.curves().get(1).y().get(2));
         }
