@@ -100,6 +100,14 @@ class NeuronConductanceAnalyzerTest {
             assertTrue(r.findings().stream().noneMatch(f -> f.severity() == io.neuronmonkey.api.result.Finding.Severity.WARNING));
             System.out.println("conductance demo: " + r.summary().get("completeness") + "; top "
                     + r.part("conductance-ranking", Ranking.class).orElseThrow().entries().subList(0, 5));
+            // one step is a single gradient at the input: far from complete on a ReLU CNN
+            String input = m.layers().stream().filter(l -> l.role() == io.neuronmonkey.api.model.LayerInfo.Role.INPUT).findFirst()
+                    .orElseThrow().name();
+            AnalysisResult coarse = run(m, d, params("class:square", 1, 512), List.of(input, "conv1"));
+            System.out.println("conductance demo, 1 step: " + completeness(coarse, input) + " " + completeness(coarse, "conv1"));
+            assertTrue(completeness(coarse, input) > 2 * NeuronConductanceAnalyzer.COMPLETENESS_LIMIT, "1 step " + completeness(coarse, input));
+            assertTrue(coarse.findings().stream().anyMatch(f -> f.severity() == io.neuronmonkey.api.result.Finding.Severity.WARNING
+                    && f.claim().contains("raise 'steps'")));
             // chunking never changes the answer
             AnalysisResult small = run(m, d, params("class:square", 64, 100), List.of("conv2", "dense1"));
             float[] a = r.part("conv2-conductance", NeuronTable.class).orElseThrow().column("mean").orElseThrow().values().floats();
