@@ -22,7 +22,6 @@ import io.neuronmonkey.api.tensor.Tensor;
 import org.pf4j.Extension;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;

@@ -41,7 +41,8 @@ import java.util.Map;
  * averaged over the pairs with {@code |F(source) - F(run)| > minDifference}; and it flips the prediction of a pair
  * whose run and source predictions differ when the patched run is predicted as the source. Many patches run in one
  * model execution: the run batch is repeated once per patch, each copy with its own
- * {@link Intervention#patch}{@code .forRows}, up to {@code internalBatch} rows per run.
+ * {@link Intervention#patch}{@code .forRows}, up to {@code internalBatch} rows per run. Memory: the inputs of the
+ * selected pairs (at most {@code limit} of each data set) and one batch of source activations.
  */
 @Extension
 @ExtensionName(value = "activation-patching",
