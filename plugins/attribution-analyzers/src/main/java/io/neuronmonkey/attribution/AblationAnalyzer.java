@@ -9,6 +9,7 @@ import io.neuronmonkey.api.analysis.Analyzer;
 import io.neuronmonkey.api.analysis.AnalyzerContext;
 import io.neuronmonkey.api.data.Batch;
 import io.neuronmonkey.api.data.Dataset;
+import io.neuronmonkey.api.data.ExampleFilter;
 import io.neuronmonkey.api.model.Intervention;
 import io.neuronmonkey.api.model.LayerInfo;
 import io.neuronmonkey.api.model.LoadedModel;
@@ -155,7 +156,7 @@ public final class AblationAnalyzer implements Analyzer<AblationAnalyzer.Params>
                         + String.join(", ", data.info().metadataKeys()));
             }
         }
-        Examples examples = new Examples(data, p.where(), p.limit(), step);
+        ExampleFilter examples = new ExampleFilter(data, p.where(), p.limit(), step);
         float[] means = p.mode() == Mode.MEAN ? means(model, data, layer.name(), ctx.batchSize()) : null;
 
         List<Integer> ranked = chosen.neurons();
@@ -323,7 +324,7 @@ public final class AblationAnalyzer implements Analyzer<AblationAnalyzer.Params>
     }
 
     /** Builds the parts from the tallies. */
-    private record Report(Params p, String layer, NeuronSets.Chosen chosen, Examples examples, List<Variant> variants,
+    private record Report(Params p, String layer, NeuronSets.Chosen chosen, ExampleFilter examples, List<Variant> variants,
                           List<Integer> sizes, Map<String, Tally[]> groups, List<String> classes, int watch, boolean labelled) {
 
         List<String> metrics() {

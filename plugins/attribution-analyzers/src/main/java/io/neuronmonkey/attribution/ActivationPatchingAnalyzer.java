@@ -9,6 +9,7 @@ import io.neuronmonkey.api.analysis.Analyzer;
 import io.neuronmonkey.api.analysis.AnalyzerContext;
 import io.neuronmonkey.api.data.Batch;
 import io.neuronmonkey.api.data.Dataset;
+import io.neuronmonkey.api.data.ExampleFilter;
 import io.neuronmonkey.api.model.Intervention;
 import io.neuronmonkey.api.model.LayerInfo;
 import io.neuronmonkey.api.model.LoadedModel;
@@ -161,7 +162,7 @@ public final class ActivationPatchingAnalyzer implements Analyzer<ActivationPatc
         int targetNeurons = model.layer(targetLayer).map(LayerInfo::neurons).orElseThrow();
         String logits = model.logitsLayer();
 
-        Examples examples = new Examples(run, p.where(), p.limit(), step);
+        ExampleFilter examples = new ExampleFilter(run, p.where(), p.limit(), step);
         List<Batch> runs = new ArrayList<>();
         examples.batches(Math.max(1, Math.min(ctx.batchSize(), p.internalBatch()))).forEachRemaining(runs::add);
         if (runs.isEmpty()) {
@@ -319,7 +320,7 @@ public final class ActivationPatchingAnalyzer implements Analyzer<ActivationPatc
     }
 
     private static AnalysisResult result(Params p, String runName, List<LayerInfo> layers, List<Patch> patches, Sums[] sums,
-                                         long n, long counted, long differing, Examples examples, String target) {
+                                         long n, long counted, long differing, ExampleFilter examples, String target) {
         AnalysisResult.Builder r = AnalysisResult.builder();
         r.put("analyzer", "activation-patching");
         r.put("run", runName);

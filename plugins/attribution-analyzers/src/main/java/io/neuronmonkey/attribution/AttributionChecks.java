@@ -5,6 +5,7 @@ import io.neuronmonkey.api.ModelException;
 import io.neuronmonkey.api.analysis.AnalysisResult;
 import io.neuronmonkey.api.data.Batch;
 import io.neuronmonkey.api.data.DatasetInfo;
+import io.neuronmonkey.api.data.ExampleFilter;
 import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.result.Finding;
 import io.neuronmonkey.api.result.Interval;
@@ -134,13 +135,13 @@ final class AttributionChecks {
             }
             if (deletion != null && deletion.examples < o.deletionExamples()) {
                 int take = (int) Math.min(n, o.deletionExamples() - deletion.examples);
-                Batch sub = take == n ? b : Examples.select(b, range(take));
+                Batch sub = take == n ? b : ExampleFilter.select(b, range(take));
                 deletion.accept(s, sub, Arrays.copyOf(rows, take), Arrays.copyOf(m, take * rs), reference.of(sub), pixels,
                         channels, o.internalBatch());
             }
             if (o.sanity() && sanityCount < o.sanityExamples()) {
                 int take = Math.min(n, o.sanityExamples() - sanityCount);
-                Batch sub = take == n ? b : Examples.select(b, range(take));
+                Batch sub = take == n ? b : ExampleFilter.select(b, range(take));
                 sanity.add(new Kept(sub, Arrays.copyOf(rows, take), Arrays.copyOf(m, take * rs)));
                 sanityCount += take;
             }

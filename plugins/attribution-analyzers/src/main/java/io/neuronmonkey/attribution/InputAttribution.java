@@ -7,6 +7,7 @@ import io.neuronmonkey.api.analysis.AnalyzerContext;
 import io.neuronmonkey.api.data.Batch;
 import io.neuronmonkey.api.data.Dataset;
 import io.neuronmonkey.api.data.DatasetInfo;
+import io.neuronmonkey.api.data.ExampleFilter;
 import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.result.InputMaps;
 import io.neuronmonkey.api.result.NdArray;
@@ -138,7 +139,7 @@ final class InputAttribution {
      * @param examples the selected examples
      * @param seed     the run's seed
      */
-    record Setup(String step, LoadedModel model, Dataset data, Target.Bound target, Examples examples, long seed) {
+    record Setup(String step, LoadedModel model, Dataset data, Target.Bound target, ExampleFilter examples, long seed) {
 
         /**
          * @param ctx    the step's context
@@ -163,7 +164,7 @@ final class InputAttribution {
                 }
             }
             Target.Bound t = Target.parse(o.target()).orElseThrow().resolve(model, info, ctx.stepId());
-            return new Setup(ctx.stepId(), model, data, t, new Examples(data, o.where(), o.limit(), ctx.stepId()), ctx.seed());
+            return new Setup(ctx.stepId(), model, data, t, new ExampleFilter(data, o.where(), o.limit(), ctx.stepId()), ctx.seed());
         }
 
         /** @return the mean input of the selected examples (one pass) */

@@ -7,6 +7,7 @@ import io.neuronmonkey.api.analysis.AnalysisResult;
 import io.neuronmonkey.api.analysis.Analyzer;
 import io.neuronmonkey.api.analysis.AnalyzerContext;
 import io.neuronmonkey.api.data.Batch;
+import io.neuronmonkey.api.data.ExampleFilter;
 import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.result.Finding;
 import io.neuronmonkey.api.result.Matrix;
@@ -169,7 +170,7 @@ public final class IntegratedGradientsAnalyzer implements Analyzer<IntegratedGra
                         break;
                     }
                     current *= 2;
-                    Batch sub = Examples.select(batch, missing);
+                    Batch sub = ExampleFilter.select(batch, missing);
                     int[] subRows = Arrays.stream(missing).map(e -> targetRows[e]).toArray();
                     IntegratedGradients.Outcome again = ig.withSteps(current).explain(model, sub, target, subRows);
                     double[] againError = again.errors();

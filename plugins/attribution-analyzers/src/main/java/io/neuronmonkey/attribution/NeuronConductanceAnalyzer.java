@@ -9,6 +9,7 @@ import io.neuronmonkey.api.analysis.Analyzer;
 import io.neuronmonkey.api.analysis.AnalyzerContext;
 import io.neuronmonkey.api.data.Batch;
 import io.neuronmonkey.api.data.Dataset;
+import io.neuronmonkey.api.data.ExampleFilter;
 import io.neuronmonkey.api.model.LayerInfo;
 import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.result.Finding;
@@ -131,7 +132,7 @@ public final class NeuronConductanceAnalyzer implements Analyzer<NeuronConductan
             throw new AnalysisException("step '" + step + "': give the layers whose neurons are scored, e.g. 'layers: [conv2, dense1]'");
         }
         Target.Bound target = Target.parse(p.target()).orElseThrow().resolve(model, data.info(), step);
-        Examples examples = new Examples(data, p.where(), p.limit(), step);
+        ExampleFilter examples = new ExampleFilter(data, p.where(), p.limit(), step);
         boolean byTargetClass = target.layer().equals(model.logitsLayer());
         List<String> classNames = classNames(target, data.info().classNames(), byTargetClass);
         int classes = classNames.size();
@@ -291,7 +292,7 @@ public final class NeuronConductanceAnalyzer implements Analyzer<NeuronConductan
         return names;
     }
 
-    private static AnalysisResult result(Params p, Target.Bound target, Examples examples, List<LayerSums> sums,
+    private static AnalysisResult result(Params p, Target.Bound target, ExampleFilter examples, List<LayerSums> sums,
                                          List<String> classNames, long[] classCount, long n) {
         AnalysisResult.Builder r = AnalysisResult.builder();
         r.put("analyzer", "neuron-conductance");

@@ -1,5 +1,6 @@
 package io.neuronmonkey.attribution;
 
+import io.neuronmonkey.api.data.ExampleFilter;
 import io.neuronmonkey.api.result.Interval;
 import io.neuronmonkey.api.tensor.Tensor;
 import org.apache.commons.math3.distribution.TDistribution;
@@ -133,7 +134,7 @@ final class RowBlocks {
      * @param examples a selection
      * @return its description for use inside parentheses, e.g. {@code watermark=on, class=square, at most 512}
      */
-    static String selection(Examples examples) {
+    static String selection(ExampleFilter examples) {
         String s = examples.describe();
         int at = s.indexOf(" (at most ");
         return at >= 0 && s.endsWith(")") ? s.substring(0, at) + ", at most " + s.substring(at + 10, s.length() - 1) : s;

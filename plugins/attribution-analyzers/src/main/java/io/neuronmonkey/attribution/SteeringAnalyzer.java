@@ -9,6 +9,7 @@ import io.neuronmonkey.api.analysis.Analyzer;
 import io.neuronmonkey.api.analysis.AnalyzerContext;
 import io.neuronmonkey.api.data.Batch;
 import io.neuronmonkey.api.data.Dataset;
+import io.neuronmonkey.api.data.ExampleFilter;
 import io.neuronmonkey.api.model.Intervention;
 import io.neuronmonkey.api.model.LayerInfo;
 import io.neuronmonkey.api.model.LoadedModel;
@@ -123,7 +124,7 @@ public final class SteeringAnalyzer implements Analyzer<SteeringAnalyzer.Params>
         double[][] prob = new double[s + 1][k];
         long[][] predicted = new long[s + 1][k];
         long n = 0;
-        Examples examples = new Examples(data, p.where(), p.limit(), step);
+        ExampleFilter examples = new ExampleFilter(data, p.where(), p.limit(), step);
         String logits = model.logitsLayer();
         double[] pr = new double[k];
         int perBatch = Math.max(1, Math.min(ctx.batchSize(), p.internalBatch()));
@@ -178,7 +179,7 @@ public final class SteeringAnalyzer implements Analyzer<SteeringAnalyzer.Params>
                           String step, double[] out) {
         long n = 0;
         int neurons = out.length;
-        for (Iterator<Batch> it = new Examples(data, filter, Long.MAX_VALUE, step).batches(batchSize); it.hasNext(); ) {
+        for (Iterator<Batch> it = new ExampleFilter(data, filter, Long.MAX_VALUE, step).batches(batchSize); it.hasNext(); ) {
             Batch b = it.next();
             Tensor t = model.run(b.inputs(), List.of(layer)).get(layer);
             float[] per = Values.perNeuron(t);
@@ -199,7 +200,7 @@ public final class SteeringAnalyzer implements Analyzer<SteeringAnalyzer.Params>
     }
 
     private static AnalysisResult result(Params p, String layer, float[] dir, String source, long[] groupSizes,
-                                         List<String> classes, double[][] prob, long[][] predicted, long n, Examples examples) {
+                                         List<String> classes, double[][] prob, long[][] predicted, long n, ExampleFilter examples) {
         AnalysisResult.Builder r = AnalysisResult.builder();
         List<Double> scales = p.scales();
         int s = scales.size();

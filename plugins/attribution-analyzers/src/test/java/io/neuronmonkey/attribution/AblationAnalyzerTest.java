@@ -4,6 +4,7 @@ import io.neuronmonkey.api.AnalysisException;
 import io.neuronmonkey.api.analysis.AnalysisResult;
 import io.neuronmonkey.api.data.Batch;
 import io.neuronmonkey.api.data.Dataset;
+import io.neuronmonkey.api.data.ExampleFilter;
 import io.neuronmonkey.api.model.Intervention;
 import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.result.Matrix;
@@ -42,7 +43,7 @@ class AblationAnalyzerTest {
         long square = 0;
         long correct = 0;
         double change = 0;
-        for (Iterator<Batch> it = new Examples(d, where, limit, "t").batches(50); it.hasNext(); ) {
+        for (Iterator<Batch> it = new ExampleFilter(d, where, limit, "t").batches(50); it.hasNext(); ) {
             Batch b = it.next();
             float[] base = m.run(b.inputs(), List.of("logits")).get("logits").floats();
             float[] out = m.run(b.inputs(), List.of("logits"), ivs).get("logits").floats();

@@ -7,6 +7,7 @@ import io.neuronmonkey.api.analysis.AnalyzerContext;
 import io.neuronmonkey.api.data.Batch;
 import io.neuronmonkey.api.data.DataContext;
 import io.neuronmonkey.api.data.Dataset;
+import io.neuronmonkey.api.data.ExampleFilter;
 import io.neuronmonkey.api.model.Intervention;
 import io.neuronmonkey.api.model.LayerInfo;
 import io.neuronmonkey.api.model.LoadedModel;
@@ -154,9 +155,9 @@ class ActivationPatchingAnalyzerTest {
             for (int j : new int[] {4, 6}) {
                 double sum = 0;
                 long counted = 0;
-                for (Iterator<Batch> it = new Examples(on, Map.of(), 80, "t").batches(40); it.hasNext(); ) {
+                for (Iterator<Batch> it = new ExampleFilter(on, Map.of(), 80, "t").batches(40); it.hasNext(); ) {
                     Batch b = it.next();
-                    Tensor src = new Examples(off, Map.of(), 80, "t").batches(80).next().inputs().rows((int) b.offset(), (int) b.offset() + b.size());
+                    Tensor src = new ExampleFilter(off, Map.of(), 80, "t").batches(80).next().inputs().rows((int) b.offset(), (int) b.offset() + b.size());
                     Map<String, Tensor> s = m.run(src, List.of("conv2", "logits"));
                     float[] runLogits = m.run(b.inputs(), List.of("logits")).get("logits").floats();
                     float[] patched = m.run(b.inputs(), List.of("logits"), List.of(Intervention.patch("conv2", s.get("conv2"), j)))

@@ -1,6 +1,7 @@
 package io.neuronmonkey.attribution;
 
 import io.neuronmonkey.api.data.Batch;
+import io.neuronmonkey.api.data.ExampleFilter;
 import io.neuronmonkey.api.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -83,7 +84,7 @@ class BaselineAndRuleTest {
         // noise: inside each example's range, the same for an example whatever its batch
         float[] noise = Baseline.inputs(List.of(Baseline.parse("noise:2").orElseThrow()), b, null, 9).get(1);
         float[] alone = Baseline.inputs(List.of(Baseline.parse("noise:2").orElseThrow()),
-                Examples.select(b, new int[] {1}), null, 9).get(1);
+                ExampleFilter.select(b, new int[] {1}), null, 9).get(1);
         assertEquals(java.util.Arrays.toString(java.util.Arrays.copyOfRange(noise, h * w * c, 2 * h * w * c)),
                 java.util.Arrays.toString(alone));
     }

@@ -5,6 +5,7 @@ import io.neuronmonkey.api.InvalidParamsException;
 import io.neuronmonkey.api.analysis.AnalysisResult;
 import io.neuronmonkey.api.data.Batch;
 import io.neuronmonkey.api.data.Dataset;
+import io.neuronmonkey.api.data.ExampleFilter;
 import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.result.Finding;
 import io.neuronmonkey.api.result.Series;
@@ -52,7 +53,7 @@ class GradientMethodsTest {
             // the noise is drawn per example id: other chunks, or the example alone, give the same maps up to
             // TensorFlow's batch-size-dependent rounding
             float[] chunked = new SmoothGrad(6, 0.2, true, 7, 5).attribute(model, b, t, rows).floats();
-            float[] alone = new SmoothGrad(6, 0.2, true, 7, 1024).attribute(model, Examples.select(b, new int[] {2}), t,
+            float[] alone = new SmoothGrad(6, 0.2, true, 7, 1024).attribute(model, ExampleFilter.select(b, new int[] {2}), t,
                     new int[] {rows[2]}).floats();
             for (int i = 0; i < a.length; i++) {
                 assertEquals(a[i], chunked[i], 1e-5f * Math.max(1e-2f, Math.abs(a[i])), "chunked, element " + i);

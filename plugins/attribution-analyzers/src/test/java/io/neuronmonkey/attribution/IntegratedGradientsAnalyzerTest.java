@@ -3,6 +3,7 @@ package io.neuronmonkey.attribution;
 import io.neuronmonkey.api.analysis.AnalysisResult;
 import io.neuronmonkey.api.data.Batch;
 import io.neuronmonkey.api.data.Dataset;
+import io.neuronmonkey.api.data.ExampleFilter;
 import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.result.Finding;
 import io.neuronmonkey.api.result.InputMaps;
@@ -135,7 +136,7 @@ class IntegratedGradientsAnalyzerTest {
             int[] rows = t.rows(model, b, null);
             for (int e = 0; e < 48; e++) {
                 int steps = (int) c.get(e, 3);
-                Batch one = Examples.select(b, new int[] {e});
+                Batch one = ExampleFilter.select(b, new int[] {e});
                 IntegratedGradients ig = new IntegratedGradients(List.of(new Baseline(Baseline.Kind.ZERO, 0)), PathRule.GAUSS_LEGENDRE,
                         steps, 1024, null, 42);
                 assertEquals(c.get(e, 2), ig.explain(model, one, t, new int[] {rows[e]}).errors()[0], 1e-4);

@@ -4,6 +4,7 @@ import io.neuronmonkey.api.AnalysisException;
 import io.neuronmonkey.api.analysis.AnalysisResult;
 import io.neuronmonkey.api.data.Batch;
 import io.neuronmonkey.api.data.Dataset;
+import io.neuronmonkey.api.data.ExampleFilter;
 import io.neuronmonkey.api.model.Intervention;
 import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.result.NeuronTable;
@@ -96,7 +97,7 @@ class SteeringAnalyzerTest {
             long[] predicted = new long[4];
             double[] pr = new double[4];
             int n = 0;
-            for (Iterator<Batch> it = new Examples(d, Map.of("class", "!square"), 80, "t").batches(64); it.hasNext(); ) {
+            for (Iterator<Batch> it = new ExampleFilter(d, Map.of("class", "!square"), 80, "t").batches(64); it.hasNext(); ) {
                 Batch b = it.next();
                 float[] l = m.run(b.inputs(), List.of("logits")).get("logits").floats();
                 for (int row = 0; row < b.size(); row++) {
@@ -116,7 +117,7 @@ class SteeringAnalyzerTest {
             }
             // scale 1 adds the direction at every position of conv2: the same as one manual steer of the whole batch
             double[] steered = new double[4];
-            for (Iterator<Batch> it = new Examples(d, Map.of("class", "!square"), 80, "t").batches(80); it.hasNext(); ) {
+            for (Iterator<Batch> it = new ExampleFilter(d, Map.of("class", "!square"), 80, "t").batches(80); it.hasNext(); ) {
                 Batch b = it.next();
                 float[] l = m.run(b.inputs(), List.of("logits"), List.of(Intervention.steer("conv2", dir))).get("logits").floats();
                 for (int row = 0; row < b.size(); row++) {
