@@ -3,6 +3,7 @@ package io.neuronmonkey.concepts;
 import io.neuronmonkey.api.AnalysisException;
 import io.neuronmonkey.api.ExtensionName;
 import io.neuronmonkey.api.Param;
+import io.neuronmonkey.api.ProgressReporter;
 import io.neuronmonkey.api.Violations;
 import io.neuronmonkey.api.analysis.AnalysisResult;
 import io.neuronmonkey.api.analysis.Analyzer;
@@ -147,7 +148,11 @@ public final class GroupCompareAnalyzer implements Analyzer<GroupCompareAnalyzer
                         + f.counts()[g] + " example; each group needs at least 2");
             }
         }
-        return new Report(p, ctx.seed(), layers, acts, f, classes, model.logitsLayer(), examples.describe(), ctx.dataName().orElse("")).build();
+        for (LayerInfo l : layers) {
+            requireFinite(acts.of(l.name()), l.name(), step);
+        }
+        return new Report(p, ctx.seed(), layers, acts, f, classes, model.logitsLayer(), examples.describe(), ctx.dataName().orElse(""),
+                ctx.progress()).build();
     }
 
     /** Builds the result from the collected activations. */
@@ -162,10 +167,12 @@ public final class GroupCompareAnalyzer implements Analyzer<GroupCompareAnalyzer
         final String selection;
         final String dataName;
         final String fieldId;
+        final ProgressReporter progress;
         final List<String> contrastNames = new ArrayList<>();
 
         Report(Params p, long seed, List<LayerInfo> layers, LayerActivations acts, ProbeFields f, List<String> classes,
-               String logits, String selection, String dataName) {
+               String logits, String selection, String dataName, ProgressReporter progress) {
+            this.progress = progress;
             this.p = p;
             this.seed = seed;
             this.layers = layers;
@@ -212,6 +219,7 @@ public final class GroupCompareAnalyzer implements Analyzer<GroupCompareAnalyzer
             List<Tested> all = new ArrayList<>();
             List<String> tableIds = new ArrayList<>();
             int[] group = f.group();
+            progress.start("group-compare: layers", layers.size());
             for (int li = 0; li < layers.size(); li++) {
                 LayerInfo l = layers.get(li);
                 int n = l.neurons();
@@ -226,7 +234,9 @@ public final class GroupCompareAnalyzer implements Analyzer<GroupCompareAnalyzer
                                 s.rbLow[t][j], s.rbHigh[t][j], s.p[t][j], tableId));
                     }
                 }
+                progress.advance(1);
             }
+            progress.finish();
             double[] q = Fdr.qValues(all.stream().mapToDouble(Tested::p).toArray());
             Map<Tested, Double> qOf = new LinkedHashMap<>();
             for (int i = 0; i < all.size(); i++) {
@@ -413,6 +423,23 @@ public final class GroupCompareAnalyzer implements Analyzer<GroupCompareAnalyzer
             System.arraycopy(x, rows[i] * neurons, out, i * neurons, neurons);
         }
         return out;
+    }
+
+    /**
+     * @param x     a layer's values
+     * @param layer the layer
+     * @param step  the step id
+     * @throws AnalysisException when some value is NaN or infinite, saying how many
+     */
+    static void requireFinite(float[] x, String layer, String step) {
+        long bad = 0;
+        for (float v : x) {
+            bad += Float.isFinite(v) ? 0 : 1;
+        }
+        if (bad > 0) {
+            throw new AnalysisException("step '" + step + "': layer '" + layer + "' has " + bad + " non-finite values (NaN or "
+                    + "infinite) among the selected examples; check the model and the inputs (activation-stats shows where)");
+        }
     }
 
     /** @return a 95% Wilson score interval of a proportion */

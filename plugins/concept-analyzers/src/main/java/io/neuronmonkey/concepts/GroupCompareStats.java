@@ -2,7 +2,6 @@ package io.neuronmonkey.concepts;
 
 import java.util.Arrays;
 import java.util.Random;
-import java.util.stream.IntStream;
 
 /**
  * Per-neuron two-sample statistics of one layer's activations between groups of examples, all neurons at once:
@@ -197,14 +196,23 @@ final class GroupCompareStats {
         return diff / Math.sqrt(pooled);
     }
 
-    /** @return per neuron the example indices in ascending order of its value */
+    /**
+     * @return per neuron the example indices in ascending order of its value (one primitive sort per neuron of keys
+     *         that hold the value's order-preserving bits above the index)
+     */
     private static int[][] sortedOrders(float[] c, int n, int neurons) {
-        int[][] order = new int[neurons][];
+        int[][] order = new int[neurons][n];
+        long[] keys = new long[n];
         for (int j = 0; j < neurons; j++) {
-            final int col = j;
-            order[j] = IntStream.range(0, n).boxed()
-                    .sorted((a, b) -> Float.compare(c[a * neurons + col], c[b * neurons + col]))
-                    .mapToInt(Integer::intValue).toArray();
+            for (int i = 0; i < n; i++) {
+                int bits = Float.floatToIntBits(c[i * neurons + j]);
+                bits ^= (bits >> 31) & 0x7fffffff;
+                keys[i] = ((long) bits << 32) | i;
+            }
+            Arrays.sort(keys);
+            for (int i = 0; i < n; i++) {
+                order[j][i] = (int) keys[i];
+            }
         }
         return order;
     }

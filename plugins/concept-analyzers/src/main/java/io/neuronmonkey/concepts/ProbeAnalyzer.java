@@ -169,10 +169,14 @@ public final class ProbeAnalyzer implements Analyzer<ProbeAnalyzer.Params> {
             shuffled[j] = t;
         }
         List<LayerProbe> probes = new ArrayList<>();
+        ctx.progress().start("probe: layers", layers.size());
         for (LayerInfo l : layers) {
+            GroupCompareAnalyzer.requireFinite(acts.of(l.name()), l.name(), step);
             probes.add(probe(l, GroupCompareAnalyzer.rows(acts.of(l.name()), l.neurons(), f.rows()), f.group(), shuffled,
                     split, p, ctx.seed()));
+            ctx.progress().advance(1);
         }
+        ctx.progress().finish();
         return report(p, f, split, probes, examples.describe(), ctx.dataName().orElse(""), ctx.seed());
     }
 
