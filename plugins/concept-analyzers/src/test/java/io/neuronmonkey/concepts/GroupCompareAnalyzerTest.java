@@ -14,6 +14,9 @@ import io.neuronmonkey.api.result.NeuronTable;
 import io.neuronmonkey.api.result.Ranking;
 import io.neuronmonkey.api.tensor.Tensor;
 import io.neuronmonkey.attribution.TestSupport;
+import io.neuronmonkey.runtime.config.ParamsBinder;
+import io.neuronmonkey.runtime.config.Problems;
+import io.neuronmonkey.runtime.config.Yaml;
 import io.neuronmonkey.datasets.SyntheticShapesSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -209,6 +212,20 @@ class GroupCompareAnalyzerTest {
                     () -> run(params("colour", null, 0, 10, null), d, List.of("conv2")));
             assertTrue(k.getMessage().contains("'colour' is not a metadata key") && k.getMessage().contains("watermark"), k.getMessage());
         }
+    }
+
+    @Test
+    void paramsBindFromYamlWithDefaults() {
+        Problems problems = new Problems();
+        GroupCompareAnalyzer.Params p = ParamsBinder.bind(GroupCompareAnalyzer.Params.class, Yaml.compose(
+                "{field: watermark, groups: [on, off], where: {class: square}}", "t").orElseThrow(), "params", problems).orElseThrow();
+        assertTrue(problems.isEmpty(), problems.list().toString());
+        assertEquals(List.of("on", "off"), p.groups());
+        assertEquals(0.05, p.alpha());
+        assertEquals(1000, p.bootstrap());
+        assertEquals(2000, p.permutations());
+        assertEquals(GroupCompareAnalyzer.Reduce.MAX, p.reduce());
+        assertEquals(100, p.top());
     }
 
     @Test

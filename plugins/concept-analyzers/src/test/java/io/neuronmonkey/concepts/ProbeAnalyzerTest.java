@@ -11,6 +11,9 @@ import io.neuronmonkey.api.result.NeuronTable;
 import io.neuronmonkey.api.result.Ranking;
 import io.neuronmonkey.api.result.Series;
 import io.neuronmonkey.attribution.TestSupport;
+import io.neuronmonkey.runtime.config.ParamsBinder;
+import io.neuronmonkey.runtime.config.Problems;
+import io.neuronmonkey.runtime.config.Yaml;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -208,6 +211,25 @@ class ProbeAnalyzerTest {
     void subsetSizesAreDenseThenDoubling() {
         assertArrayEquals(new int[] {1, 2, 3}, ProbeAnalyzer.sizes(3));
         assertArrayEquals(IntStream.concat(IntStream.rangeClosed(1, 16), IntStream.of(32, 64, 100)).toArray(), ProbeAnalyzer.sizes(100));
+    }
+
+    @Test
+    void paramsBindFromYamlWithDefaults() {
+        Problems problems = new Problems();
+        ProbeAnalyzer.Params p = ParamsBinder.bind(ProbeAnalyzer.Params.class, Yaml.compose("{field: watermark, where: {class: square}}",
+                "t").orElseThrow(), "params", problems).orElseThrow();
+        assertTrue(problems.isEmpty(), problems.list().toString());
+        assertEquals(ProbeAnalyzer.Penalty.L1, p.penalty());
+        assertEquals(null, p.lambda());
+        assertEquals(List.of(0.3, 0.1, 0.03, 0.01, 0.003, 0.001), p.grid());
+        assertEquals(0.3, p.holdout());
+        assertEquals(0.95, p.keep());
+        assertEquals(ProbeAnalyzer.Reduce.MAX, p.reduce());
+        assertEquals(Map.of("class", "square"), p.where());
+        Problems bad = new Problems();
+        ParamsBinder.bind(ProbeAnalyzer.Params.class, Yaml.compose("{field: watermark, penalty: elastic-net}", "t").orElseThrow(),
+                "params", bad);
+        assertTrue(bad.list().toString().contains("l1"), bad.list().toString());
     }
 
     @Test
