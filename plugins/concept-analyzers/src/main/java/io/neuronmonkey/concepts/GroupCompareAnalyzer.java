@@ -245,6 +245,12 @@ public final class GroupCompareAnalyzer implements Analyzer<GroupCompareAnalyzer
             int found = Fdr.discoveries(q, p.alpha());
             r.put("tested", all.size());
             r.put("discoveries", found);
+            double floor = (double) all.size() / (p.permutations() + 1);
+            if (floor > p.alpha()) {
+                r.put("resolutionNote", "with " + all.size() + " tests and " + p.permutations() + " permutations a lone "
+                        + "discovery needs q = tests / (permutations + 1) = " + sig2(floor) + " <= alpha " + p.alpha()
+                        + ", which cannot happen: raise 'permutations' to at least " + (long) Math.ceil(all.size() / p.alpha()));
+            }
 
             List<Tested> ranked = all.stream().sorted(Comparator
                     .comparing((Tested t) -> qOf.get(t) > p.alpha())
@@ -255,7 +261,7 @@ public final class GroupCompareAnalyzer implements Analyzer<GroupCompareAnalyzer
             String rankingId = "group-" + fieldId + "-ranking";
             List<Ranking.Entry> entries = ranked.stream().limit(p.top()).map(t -> new Ranking.Entry(t.ref(), t.d(),
                     interval(t.dLow(), t.dHigh()), t.p(), qOf.get(t), contrastNames.get(t.contrast()) + "; rank-biserial "
-                    + sig2(t.rb()) + " [" + sig2(t.rbLow()) + ", " + sig2(t.rbHigh()) + "]")).toList();
+                    + sig2(t.rb()) + bracket(t.rbLow(), t.rbHigh()))).toList();
             r.put("ranking", "neurons with q <= alpha first (by |d|), then the others by p; at most top = " + p.top()
                     + " of " + all.size());
             r.part(new Ranking(rankingId, "Neurons that differ by " + p.field(), "Cohen's d (" + String.join("; ", contrastNames) + ")",
@@ -278,7 +284,7 @@ public final class GroupCompareAnalyzer implements Analyzer<GroupCompareAnalyzer
             } else {
                 List<String> shown = new ArrayList<>();
                 for (Tested t : discovered.subList(0, Math.min(3, discovered.size()))) {
-                    shown.add(t.ref() + " (d " + sig2(t.d()) + " [" + sig2(t.dLow()) + ", " + sig2(t.dHigh()) + "], q "
+                    shown.add(t.ref() + " (d " + sig2(t.d()) + bracket(t.dLow(), t.dHigh()) + ", q "
                             + sig2(qOf.get(t)) + (contrastNames.size() > 1 ? ", " + contrastNames.get(t.contrast()) : "") + ")");
                 }
                 String between = f.values().size() == 2 ? "between " + p.field() + "=" + f.values().get(0) + " and " + f.values().get(1)
@@ -292,6 +298,16 @@ public final class GroupCompareAnalyzer implements Analyzer<GroupCompareAnalyzer
                         evidence(rankingId, first.table(), predictionsId, accuracyId)));
             }
             return r.build();
+        }
+
+        /** @return the bootstrap interval, or null without bootstrap replicates (the bounds are then the estimate) */
+        private Interval interval(double low, double high) {
+            return p.bootstrap() > 0 ? new Interval(low, high, LEVEL, "percentile bootstrap") : null;
+        }
+
+        /** @return {@code " [low, high]"}, or empty without bootstrap replicates */
+        private String bracket(double low, double high) {
+            return p.bootstrap() > 0 ? " [" + sig2(low) + ", " + sig2(high) + "]" : "";
         }
 
         private String layerNames() {
@@ -330,10 +346,12 @@ public final class GroupCompareAnalyzer implements Analyzer<GroupCompareAnalyzer
                 }
                 String suffix = k == 1 ? "" : "-" + id(f.values().get(t));
                 String c = contrastNames.get(t);
-                cols.add(new NeuronTable.Column("d" + suffix, "Cohen's d", c + ", " + pct(LEVEL) + " percentile bootstrap interval",
-                        NdArray.perNeuron(d), NdArray.perNeuron(dl), NdArray.perNeuron(dh)));
-                cols.add(new NeuronTable.Column("rankBiserial" + suffix, "correlation", c + ", 2 U / (nA nB) - 1, "
-                        + pct(LEVEL) + " percentile bootstrap interval", NdArray.perNeuron(rb), NdArray.perNeuron(rl), NdArray.perNeuron(rh)));
+                boolean bands = p.bootstrap() > 0;
+                String band = bands ? ", " + pct(LEVEL) + " percentile bootstrap interval" : "";
+                cols.add(new NeuronTable.Column("d" + suffix, "Cohen's d", c + band, NdArray.perNeuron(d),
+                        bands ? NdArray.perNeuron(dl) : null, bands ? NdArray.perNeuron(dh) : null));
+                cols.add(new NeuronTable.Column("rankBiserial" + suffix, "correlation", c + ", 2 U / (nA nB) - 1" + band,
+                        NdArray.perNeuron(rb), bands ? NdArray.perNeuron(rl) : null, bands ? NdArray.perNeuron(rh) : null));
                 cols.add(new NeuronTable.Column("p" + suffix, "p-value", c + ", permutation test of |d|, " + p.permutations()
                         + " permutations", NdArray.perNeuron(pv), null, null));
                 cols.add(new NeuronTable.Column("q" + suffix, "q-value", c + ", Benjamini-Hochberg over every test of the step",
@@ -447,10 +465,6 @@ public final class GroupCompareAnalyzer implements Analyzer<GroupCompareAnalyzer
         org.apache.commons.math3.stat.interval.ConfidenceInterval c =
                 new WilsonScoreInterval().createInterval((int) trials, (int) successes, LEVEL);
         return new Interval(Math.max(0, c.getLowerBound()), Math.min(1, c.getUpperBound()), LEVEL, "Wilson score");
-    }
-
-    private static Interval interval(double low, double high) {
-        return new Interval(low, high, LEVEL, "percentile bootstrap");
     }
 
     private static List<String> evidence(String... ids) {

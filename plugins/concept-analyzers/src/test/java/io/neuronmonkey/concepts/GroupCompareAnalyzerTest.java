@@ -113,6 +113,8 @@ class GroupCompareAnalyzerTest {
             Finding f = r.findings().get(0);
             assertEquals(Finding.Severity.NOTABLE, f.severity());
             assertTrue(f.claim().startsWith(found + " neurons differ between watermark=on and off at FDR 5%: "), f.claim());
+            // 56 tests and 999 permutations: a lone discovery would need q = 56 / 1000 > 0.05, and the result says so
+            assertTrue(String.valueOf(r.summary().get("resolutionNote")).contains("at least 1120"), String.valueOf(r.summary().get("resolutionNote")));
             checkPredictions(r, d);
         }
     }
@@ -157,9 +159,13 @@ class GroupCompareAnalyzerTest {
         int withAny = 0;
         for (long seed = 1; seed <= 3; seed++) {
             try (Dataset d = shapes(400, seed)) {
-                AnalysisResult r = run(params("tag", null, 0, 500, null), d, List.of("conv1", "conv2", "dense1"));
+                AnalysisResult r = run(params("tag", null, 0, 2000, null), d, List.of("conv1", "conv2", "dense1"));
+                assertEquals(null, r.summary().get("resolutionNote"), "2000 permutations can support a lone discovery");
                 int found = ((Number) r.summary().get("discoveries")).intValue();
                 withAny += found > 0 ? 1 : 0;
+                Ranking ranking = r.part("group-tag-ranking", Ranking.class).orElseThrow();
+                assertTrue(ranking.entries().stream().allMatch(e -> e.interval() == null), "no bootstrap, no intervals");
+                assertTrue(!r.part("conv2-group-tag", NeuronTable.class).orElseThrow().column("d").orElseThrow().hasInterval());
                 if (found == 0) {
                     assertEquals(Finding.Severity.INFO, r.findings().get(0).severity());
                     assertTrue(r.findings().get(0).claim().startsWith("no neuron differs by tag (tag=a vs b) at FDR 5% ("
