@@ -79,7 +79,7 @@ public final class GroupCompareAnalyzer implements Analyzer<GroupCompareAnalyzer
     public record Params(
             @Param(description = "metadata key whose values form the groups, or 'class'") String field,
             @Param(description = "the values to compare, e.g. [on, off] (first vs second); more than two: each vs the others; "
-                    + "leave out for every value found (sorted)") List<String> groups,
+                    + "leave out for every value found (classes in label order, other values sorted)") List<String> groups,
             @Param(defaultValue = "0.05", description = "false-discovery rate (Benjamini-Hochberg) for the discoveries, in (0, 1)") double alpha,
             @Param(defaultValue = "1000", description = "bootstrap replicates for the intervals, 0..100000 (0: no intervals)") int bootstrap,
             @Param(defaultValue = "2000", description = "label permutations for the p-values, 1..1000000; the smallest p is 1/(permutations+1)") int permutations,

@@ -53,7 +53,8 @@ record ProbeFields(String field, List<String> values, int[] counts, int[] rows, 
      * @param labels  per example its label, -1 when unknown
      * @param meta    per example its metadata
      * @param classes label index to class name
-     * @param keep    the values to keep, in this order, or null for every value found (sorted)
+     * @param keep    the values to keep, in this order, or null for every value found (classes in label order, other
+     *                values sorted)
      * @return the values; possibly fewer than two distinct ones (see {@link #requireTwo})
      */
     static ProbeFields read(String field, int[] labels, List<Map<String, String>> meta, List<String> classes, List<String> keep) {
@@ -70,8 +71,8 @@ record ProbeFields(String field, List<String> values, int[] counts, int[] rows, 
                 found.merge(v[i], 1, Integer::sum);
             }
         }
-        List<String> values = keep == null ? new ArrayList<>(found.keySet())
-                : keep.stream().filter(found::containsKey).toList();
+        List<String> order = keep != null ? keep : field.equals(CLASS) ? classes : new ArrayList<>(found.keySet());
+        List<String> values = order.stream().filter(found::containsKey).toList();
         int[] counts = values.stream().mapToInt(found::get).toArray();
         int kept = 0;
         for (int c : counts) {

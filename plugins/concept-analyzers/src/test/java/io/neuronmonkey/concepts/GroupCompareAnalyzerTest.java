@@ -192,10 +192,44 @@ class GroupCompareAnalyzerTest {
                 tested += ((Number) r.summary().get("tested")).intValue();
             }
         }
+        try (Dataset d = shapes(4000, 1)) {
+            long start = System.nanoTime();
+            AnalysisResult r = run(params("tag", null, 1000, 2000, null), d, List.of("conv1", "conv2", "dense1"));
+            System.out.printf("group-compare defaults (4000 examples, %s tests, 1000 bootstrap, 2000 permutations, with the model "
+                    + "pass): %.1f s%n", r.summary().get("tested"), (System.nanoTime() - start) / 1e9);
+        }
         // every discovery on the null field is false, so a run's false-discovery proportion is 1 when it has any
         System.out.printf("null control (tag, %d data seeds, 1000 examples, %d tests per run, 2000 permutations): observed FDR "
                         + "%.3f (runs with any discovery %d of %d), %d false discoveries in all%n", runs, tested / runs,
                 (double) withAny / runs, withAny, runs, falseDiscoveries);
+    }
+
+    @Test
+    void moreThanTwoGroupsAreEachComparedWithTheRest() {
+        try (Dataset d = TestSupport.shapes("test", 300)) {
+            AnalysisResult r = run(params("class", null, 100, 1500, null), d, List.of("dense1"));
+            NeuronTable t = r.part("dense1-group-class", NeuronTable.class).orElseThrow();
+            for (String c : List.of("circle", "square", "triangle", "cross")) {
+                assertTrue(t.column("d-" + c).orElseThrow().hasInterval());
+                assertTrue(t.column("q-" + c).isPresent());
+            }
+            assertEquals(4 * 32, ((Number) r.summary().get("tested")).intValue());
+            assertEquals(List.of("class=circle vs the rest", "class=square vs the rest", "class=triangle vs the rest",
+                    "class=cross vs the rest"), r.summary().get("contrasts"));
+            Finding f = r.findings().get(0);
+            assertEquals(Finding.Severity.NOTABLE, f.severity(), "dense1 separates the shapes");
+            assertTrue(f.claim().contains("differ between a group of class and the others at FDR 5%"), f.claim());
+            Matrix m = r.part("group-class-predictions", Matrix.class).orElseThrow();
+            assertEquals(4, m.rows().size());
+            for (int g = 0; g < 4; g++) {
+                double sum = 0;
+                for (int c = 0; c < 4; c++) {
+                    sum += m.get(g, c);
+                }
+                assertEquals(1, sum, 1e-5);
+                assertTrue(m.get(g, g) > 0.8, "the model mostly predicts each shape as itself");
+            }
+        }
     }
 
     @Test
