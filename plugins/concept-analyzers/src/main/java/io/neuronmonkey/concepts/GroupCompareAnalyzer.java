@@ -203,18 +203,18 @@ public final class GroupCompareAnalyzer implements Analyzer<GroupCompareAnalyzer
             }
             List<Object> groups = new ArrayList<>();
             for (int g = 0; g < f.values().size(); g++) {
-                groups.add(Map.of("value", f.values().get(g), "examples", f.counts()[g]));
+                groups.add(ordered("value", f.values().get(g), "examples", f.counts()[g]));
             }
             r.put("groups", groups);
             r.put("contrasts", contrastNames);
             r.put("reduce", p.reduce().name().toLowerCase(Locale.ROOT));
             r.put("cohensD", "(meanA - meanB) / pooled sd, pooled sd = sqrt(((nA-1) sdA^2 + (nB-1) sdB^2) / (nA + nB - 2))");
             r.put("rankBiserial", "2 U_A / (nA nB) - 1, U_A = pairs with the A value larger (ties one half); in [-1, 1]");
-            r.put("bootstrap", Map.of("replicates", p.bootstrap(), "level", LEVEL, "method",
+            r.put("bootstrap", ordered("replicates", p.bootstrap(), "level", LEVEL, "method",
                     "percentile; resampled within each group (group sizes kept), the same replicates for every neuron", "seed", seed));
-            r.put("permutation", Map.of("permutations", p.permutations(), "statistic", "|Cohen's d|", "resolution",
+            r.put("permutation", ordered("permutations", p.permutations(), "statistic", "|Cohen's d|", "resolution",
                     1.0 / (p.permutations() + 1), "p", "(1 + permutations with |d| >= observed) / (1 + permutations)", "seed", seed));
-            r.put("fdr", Map.of("method", "Benjamini-Hochberg across every neuron of every layer and every contrast", "alpha", p.alpha()));
+            r.put("fdr", ordered("method", "Benjamini-Hochberg across every neuron of every layer and every contrast", "alpha", p.alpha()));
 
             List<Tested> all = new ArrayList<>();
             List<String> tableIds = new ArrayList<>();
@@ -502,6 +502,18 @@ public final class GroupCompareAnalyzer implements Analyzer<GroupCompareAnalyzer
     /** @return e.g. {@code 5%} */
     static String pct(double x) {
         return new java.math.BigDecimal(x * 100).round(new java.math.MathContext(3)).stripTrailingZeros().toPlainString() + "%";
+    }
+
+    /**
+     * @param keysAndValues key, value, key, value, ...
+     * @return a map in the order given (summaries are written in map order, so they stay the same from run to run)
+     */
+    static Map<String, Object> ordered(Object... keysAndValues) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            m.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return m;
     }
 
     /** @return the filter with every key and value as a string (YAML may give numbers or booleans) */

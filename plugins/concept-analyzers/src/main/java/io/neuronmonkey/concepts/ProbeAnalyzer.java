@@ -33,6 +33,7 @@ import java.util.stream.IntStream;
 
 import static io.neuronmonkey.concepts.GroupCompareAnalyzer.fixed2;
 import static io.neuronmonkey.concepts.GroupCompareAnalyzer.id;
+import static io.neuronmonkey.concepts.GroupCompareAnalyzer.ordered;
 import static io.neuronmonkey.concepts.GroupCompareAnalyzer.pct;
 import static io.neuronmonkey.concepts.GroupCompareAnalyzer.sig2;
 import static io.neuronmonkey.concepts.GroupCompareAnalyzer.wilson;
@@ -301,7 +302,7 @@ public final class ProbeAnalyzer implements Analyzer<ProbeAnalyzer.Params> {
                 + ", on features standardized with the training rows' mean and sd; objective (1/n) sum log-loss + lambda ||w||_1");
         r.put("lambda", p.lambda() != null ? "given" : "chosen per layer by seeded " + p.folds() + "-fold cross-validation over "
                 + p.grid() + " (best mean fold accuracy, ties to the largest lambda)");
-        r.put("controls", Map.of("majority", "the most frequent value of the training rows, predicted for every held-out row",
+        r.put("controls", ordered("majority", "the most frequent value of the training rows, predicted for every held-out row",
                 "shuffled", "the same probe and lambda procedure on the same activations with the rows shuffled relative to the labels "
                         + "(one seeded permutation of the labels over all rows, same split): it keeps the features' width, scale "
                         + "and correlations and breaks only their link to the label",
