@@ -4,6 +4,7 @@ import io.neuronmonkey.api.DataException;
 import io.neuronmonkey.api.InvalidParamsException;
 import io.neuronmonkey.api.data.Dataset;
 import io.neuronmonkey.datasets.CsvSource.Params;
+import io.neuronmonkey.testkit.TestKit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,7 +25,7 @@ class CsvSourceTest {
     Path dir;
 
     private Dataset open(Params p) {
-        return new CsvSource().open(FixedContext.of(p, dir));
+        return new CsvSource().open(TestKit.dataContext(p, dir));
     }
 
     private Path csv(String name, String text) throws IOException {

@@ -3,6 +3,7 @@ package io.neuronmonkey.datasets;
 import io.neuronmonkey.api.DataException;
 import io.neuronmonkey.api.data.Dataset;
 import io.neuronmonkey.datasets.IdxSource.Params;
+import io.neuronmonkey.testkit.TestKit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -73,7 +74,7 @@ class IdxSourceTest {
     }
 
     private Dataset open(Params p) {
-        return new IdxSource().open(FixedContext.of(p, dir));
+        return new IdxSource().open(TestKit.dataContext(p, dir));
     }
 
     @Test

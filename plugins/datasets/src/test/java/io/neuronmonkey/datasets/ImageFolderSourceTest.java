@@ -3,6 +3,7 @@ package io.neuronmonkey.datasets;
 import io.neuronmonkey.api.DataException;
 import io.neuronmonkey.api.InvalidParamsException;
 import io.neuronmonkey.api.data.Dataset;
+import io.neuronmonkey.testkit.TestKit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -47,7 +48,7 @@ class ImageFolderSourceTest {
     }
 
     private Dataset open(List<Integer> size, int channels, double scale) {
-        return new ImageFolderSource().open(FixedContext.of(new ImageFolderSource.Params("images", size, channels,
+        return new ImageFolderSource().open(TestKit.dataContext(new ImageFolderSource.Params("images", size, channels,
                 scale), dir));
     }
 

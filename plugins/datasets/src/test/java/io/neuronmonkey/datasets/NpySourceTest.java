@@ -4,6 +4,7 @@ import io.neuronmonkey.api.DataException;
 import io.neuronmonkey.api.InvalidParamsException;
 import io.neuronmonkey.api.data.Dataset;
 import io.neuronmonkey.datasets.NpySource.Params;
+import io.neuronmonkey.testkit.TestKit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,7 +41,7 @@ class NpySourceTest {
     }
 
     private Dataset open(Params p) {
-        return new NpySource().open(FixedContext.of(p, dir));
+        return new NpySource().open(TestKit.dataContext(p, dir));
     }
 
     private static Params params(String inputs, String labels) {

@@ -2,6 +2,7 @@ package io.neuronmonkey.datasets;
 
 import io.neuronmonkey.api.DataException;
 import io.neuronmonkey.api.data.Dataset;
+import io.neuronmonkey.testkit.TestKit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -59,7 +60,7 @@ class NpzSourceTest {
     void storedAndCompressedArchivesReadTheNamedMembers() throws Exception {
         for (boolean compressed : new boolean[] {false, true}) {
             Path file = archive(compressed ? "c.npz" : "s.npz", compressed);
-            try (Dataset ds = new NpzSource().open(FixedContext.of(new NpzSource.Params(file.getFileName().toString(),
+            try (Dataset ds = new NpzSource().open(TestKit.dataContext(new NpzSource.Params(file.getFileName().toString(),
                     "x_test", "y_test", null, 0.5, false), dir))) {
                 assertArrayEquals(new int[] {2, 2}, ds.info().exampleShape());
                 assertEquals(List.of("0", "1", "2"), ds.info().classNames());
@@ -82,11 +83,11 @@ class NpzSourceTest {
     @Test
     void missingMembersAreListed() throws Exception {
         Path file = archive("m.npz", true);
-        DataException e = assertThrows(DataException.class, () -> new NpzSource().open(FixedContext.of(
+        DataException e = assertThrows(DataException.class, () -> new NpzSource().open(TestKit.dataContext(
                 new NpzSource.Params("m.npz", null, null, null, 1, false), dir)));
         assertTrue(e.getMessage().contains("has 2 members; say which holds the examples with params.inputs, one of:"
                 + " x_test, y_test"), e.getMessage());
-        e = assertThrows(DataException.class, () -> new NpzSource().open(FixedContext.of(
+        e = assertThrows(DataException.class, () -> new NpzSource().open(TestKit.dataContext(
                 new NpzSource.Params("m.npz", "x_train", null, null, 1, false), dir)));
         assertTrue(e.getMessage().contains("no member 'x_train' (params.inputs); members: x_test, y_test"),
                 e.getMessage());

@@ -2,6 +2,7 @@ package io.neuronmonkey.datasets;
 
 import io.neuronmonkey.api.data.Batch;
 import io.neuronmonkey.api.data.Dataset;
+import io.neuronmonkey.testkit.TestKit;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
@@ -20,7 +21,7 @@ final class SyntheticShapesMontage {
         SyntheticShapesSource.Split split = args.length > 1
                 ? SyntheticShapesSource.Split.valueOf(args[1]) : SyntheticShapesSource.Split.TRAIN;
         write(SyntheticShapesSource.Params.of(split, 16, 7L), 8, out);
-        try (Dataset ds = new SyntheticShapesSource().open(FixedContext.of(SyntheticShapesSource.Params.of(split, 16,
+        try (Dataset ds = new SyntheticShapesSource().open(TestKit.dataContext(SyntheticShapesSource.Params.of(split, 16,
                 7L), Path.of(".")))) {
             Batch b = ds.batches(16).next();
             for (int k = 0; k < 16; k++) {
@@ -44,7 +45,7 @@ final class SyntheticShapesMontage {
         g.setColor(java.awt.Color.GRAY);
         g.fillRect(0, 0, img.getWidth(), img.getHeight());
         g.dispose();
-        try (Dataset ds = new SyntheticShapesSource().open(FixedContext.of(params, Path.of(".")))) {
+        try (Dataset ds = new SyntheticShapesSource().open(TestKit.dataContext(params, Path.of(".")))) {
             Batch b = ds.batches(16).next();
             float[] px = b.inputs().floats();
             var raster = img.getRaster();

@@ -5,6 +5,7 @@ import io.neuronmonkey.api.data.Dataset;
 import io.neuronmonkey.api.data.DatasetInfo;
 import io.neuronmonkey.datasets.SyntheticShapesSource.Params;
 import io.neuronmonkey.datasets.SyntheticShapesSource.Split;
+import io.neuronmonkey.testkit.TestKit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,7 +32,7 @@ class SyntheticShapesSourceTest {
     Path dir;
 
     private Dataset open(Params p) {
-        return new SyntheticShapesSource().open(FixedContext.of(p, dir));
+        return new SyntheticShapesSource().open(TestKit.dataContext(p, dir));
     }
 
     private Collected all(Params p) {
@@ -65,7 +66,7 @@ class SyntheticShapesSourceTest {
     @Test
     void seedDefaultsToTheExperimentSeedAndChangesTheExamples() {
         Collected fromContext = all(Params.of(Split.TRAIN, 20, null));
-        Collected explicit = all(Params.of(Split.TRAIN, 20, 42L)); // FixedContext's seed
+        Collected explicit = all(Params.of(Split.TRAIN, 20, 42L)); // the test kit's seed (TestKit.SEED)
         Collected other = all(Params.of(Split.TRAIN, 20, 43L));
         assertArrayEquals(explicit.inputs(), fromContext.inputs());
         assertNotEquals(List.of(explicit.inputs()), List.of(other.inputs()));
