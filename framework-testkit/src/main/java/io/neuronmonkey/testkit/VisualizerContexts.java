@@ -68,6 +68,15 @@ public final class VisualizerContexts<P extends Record> {
     }
 
     /**
+     * @param outputs earlier steps' outputs as they are, in order
+     * @return this builder
+     */
+    public VisualizerContexts<P> inputs(List<StepOutput> outputs) {
+        inputs.addAll(outputs);
+        return this;
+    }
+
+    /**
      * @param summary the run as the report shows it
      * @return this builder
      */

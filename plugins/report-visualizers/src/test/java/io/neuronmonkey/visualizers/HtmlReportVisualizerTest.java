@@ -7,6 +7,7 @@ import io.neuronmonkey.api.result.NdArray;
 import io.neuronmonkey.api.result.NeuronTable;
 import io.neuronmonkey.api.tensor.Tensor;
 import io.neuronmonkey.api.visual.StepOutput;
+import io.neuronmonkey.testkit.TestKit;
 import org.htmlunit.WebClient;
 import org.htmlunit.html.DomElement;
 import org.htmlunit.html.HtmlElement;
@@ -36,7 +37,7 @@ class HtmlReportVisualizerTest {
     Path out;
 
     private Path render(List<StepOutput> inputs) {
-        var ctx = new TestContext<>("report", new HtmlReportVisualizer.Params(null, 60), inputs, RealResults.run(), out);
+        var ctx = TestKit.visualizer(new HtmlReportVisualizer.Params(null, 60), out).inputs(inputs).run(RealResults.run()).build();
         new HtmlReportVisualizer().render(ctx);
         return out.resolve("report.html");
     }
@@ -138,8 +139,9 @@ class HtmlReportVisualizerTest {
                 List.of(new ExampleSet.Example(1, 0, "e0", 1.0, null, Map.of(), null, null)))),
                 NdArray.of(Tensor.ofInts(new int[4], 1, 1, 2, 2), "neuron", "rank", "height", "width"), List.of());
         AnalysisResult r = AnalysisResult.builder().part(bad).build();
-        var ctx = new TestContext<>("report", new HtmlReportVisualizer.Params(null, 60),
-                List.of(new StepOutput("broken", "analyzer", "x", null, Optional.of(r), List.of())), RealResults.run(), out);
+        var ctx = TestKit.visualizer(new HtmlReportVisualizer.Params(null, 60), out)
+                .inputs(List.of(new StepOutput("broken", "analyzer", "x", null, Optional.of(r), List.of())))
+                .run(RealResults.run()).build();
         OutputException e = assertThrows(OutputException.class, () -> new HtmlReportVisualizer().render(ctx));
         assertTrue(e.getMessage().contains("x-top") && e.getMessage().contains("could not be drawn"), e.getMessage());
         assertTrue(Files.readString(out.resolve("report.html")).contains("class=\"error\""), "the page shows it");
@@ -149,8 +151,8 @@ class HtmlReportVisualizerTest {
     void theRuntimesWarningsAboutTheDataComeBeforeEveryStepsFindings() throws IOException {
         var nan = new io.neuronmonkey.api.result.Finding("non-finite-inputs-probe", io.neuronmonkey.api.result.Finding.Severity.WARNING,
                 "data set 'probe' has 12 NaN or infinite input values", null, List.of(), List.of());
-        var ctx = new TestContext<>("report", new HtmlReportVisualizer.Params(null, 60), RealResults.quickstartLike(),
-                RealResults.run(List.of(nan)), out);
+        var ctx = TestKit.visualizer(new HtmlReportVisualizer.Params(null, 60), out).inputs(RealResults.quickstartLike())
+                .run(RealResults.run(List.of(nan))).build();
         new HtmlReportVisualizer().render(ctx);
         try (WebClient wc = browser()) {
             HtmlPage page = wc.getPage(out.resolve("report.html").toUri().toURL());

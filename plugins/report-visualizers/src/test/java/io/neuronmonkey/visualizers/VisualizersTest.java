@@ -5,6 +5,8 @@ import io.neuronmonkey.api.result.ExampleSet;
 import io.neuronmonkey.api.result.Matrix;
 import io.neuronmonkey.api.visual.Artifact;
 import io.neuronmonkey.api.visual.StepOutput;
+import io.neuronmonkey.testkit.TestKit;
+import io.neuronmonkey.testkit.VisualizerContexts;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.data.xy.XYDataset;
@@ -31,11 +33,11 @@ class VisualizersTest {
 
     static final List<StepOutput> RESULTS = RealResults.quickstartLike();
 
-    private <P extends Record> TestContext<P> context(String id, P params, List<StepOutput> inputs) {
-        return new TestContext<>(id, params, inputs, RealResults.run(), out);
+    private <P extends Record> VisualizerContexts.Written<P> context(String id, P params, List<StepOutput> inputs) {
+        return TestKit.visualizer(params, out).stepId(id).inputs(inputs).run(RealResults.run()).build();
     }
 
-    static BufferedImage image(TestContext<?> ctx, Artifact a) throws IOException {
+    static BufferedImage image(VisualizerContexts.Written<?> ctx, Artifact a) throws IOException {
         BufferedImage img = ImageIO.read(new ByteArrayInputStream(ctx.read(a)));
         assertNotNull(img, a.file() + " is not an image ImageIO can read");
         return img;
@@ -46,8 +48,8 @@ class VisualizersTest {
         var ctx = context("hist", new HistogramVisualizer.Params(500, 300, false, null), RESULTS);
         new HistogramVisualizer().render(ctx);
 
-        assertEquals(2, ctx.written.size(), "one per layer: " + ctx.written);
-        BufferedImage img = image(ctx, ctx.written.get(0));
+        assertEquals(2, ctx.written().size(), "one per layer: " + ctx.written());
+        BufferedImage img = image(ctx, ctx.written().get(0));
         assertEquals(500, img.getWidth());
         assertEquals(300, img.getHeight());
         // the chart's bars add up to examples x neurons: every reduced value is counted once
@@ -75,8 +77,8 @@ class VisualizersTest {
         var ctx = context("heat", new HeatmapVisualizer.Params(720, 400, HeatmapVisualizer.Normalize.NEURON, 256, null), RESULTS);
         new HeatmapVisualizer().render(ctx);
         // the census's class means of both layers, and the breakdown's class means (the key named class) of both
-        assertEquals(4, ctx.written.size(), ctx.written.toString());
-        assertEquals(720, image(ctx, ctx.written.get(0)).getWidth());
+        assertEquals(4, ctx.written().size(), ctx.written().toString());
+        assertEquals(720, image(ctx, ctx.written().get(0)).getWidth());
     }
 
     @Test
@@ -92,8 +94,8 @@ class VisualizersTest {
     void gridShowsThePlantedPixelInEveryTopExampleOfTheWatermarkChannel() throws IOException {
         var ctx = context("grid", new TopActivationsGridVisualizer.Params(32, 64, List.of(0.0, 1.0), false, null), RESULTS);
         new TopActivationsGridVisualizer().render(ctx);
-        assertEquals(2, ctx.written.size(), "conv and dense: " + ctx.written);
-        BufferedImage img = image(ctx, ctx.written.get(0));
+        assertEquals(2, ctx.written().size(), "conv and dense: " + ctx.written());
+        BufferedImage img = image(ctx, ctx.written().get(0));
         ExampleSet conv = RESULTS.get(1).result().orElseThrow().parts(ExampleSet.class).get(0);
         int k = conv.neurons().get(0).examples().size();
         assertEquals(TopActivationsGridVisualizer.imageWidth(k, 32), img.getWidth());
@@ -111,13 +113,13 @@ class VisualizersTest {
     void effectSizesDrawEveryRanking() throws IOException {
         var ctx = context("fx", new EffectSizesVisualizer.Params(20, null, 720), RESULTS);
         new EffectSizesVisualizer().render(ctx);
-        assertEquals(3, ctx.written.size(), "class, watermark, texture: " + ctx.written);
-        assertTrue(ctx.written.stream().anyMatch(a -> a.file().contains("watermark")), ctx.written.toString());
-        assertEquals(720, image(ctx, ctx.written.get(0)).getWidth());
+        assertEquals(3, ctx.written().size(), "class, watermark, texture: " + ctx.written());
+        assertTrue(ctx.written().stream().anyMatch(a -> a.file().contains("watermark")), ctx.written().toString());
+        assertEquals(720, image(ctx, ctx.written().get(0)).getWidth());
 
         var only = context("fx2", new EffectSizesVisualizer.Params(5, List.of("watermark"), 720), RESULTS);
         new EffectSizesVisualizer().render(only);
-        assertEquals(1, only.written.size());
+        assertEquals(1, only.written().size());
         var bad = context("fx3", new EffectSizesVisualizer.Params(5, List.of("colour"), 720), RESULTS);
         OutputException e = assertThrows(OutputException.class, () -> new EffectSizesVisualizer().render(bad));
         assertTrue(e.getMessage().contains("[colour]") && e.getMessage().contains("watermark"), e.getMessage());
@@ -127,6 +129,6 @@ class VisualizersTest {
     void effectSizesDrawTheLargestShiftsOfACensusDiff() {
         var ctx = context("fx", new EffectSizesVisualizer.Params(10, null, 720), RealResults.compareLike());
         new EffectSizesVisualizer().render(ctx);
-        assertEquals(1, ctx.written.size(), ctx.written.toString());
+        assertEquals(1, ctx.written().size(), ctx.written().toString());
     }
 }
