@@ -75,6 +75,9 @@ public final class PolysemanticityAnalyzer implements Analyzer<PolysemanticityAn
         ACTIVATION
     }
 
+    /** Refuse to keep more input copies than this (bytes). */
+    static final long MAX_INPUT_BYTES = 1L << 30;
+
     /** Most neuron findings written; the rest are in the table. */
     static final int MAX_NEURON_FINDINGS = 20;
 
@@ -189,6 +192,17 @@ public final class PolysemanticityAnalyzer implements Analyzer<PolysemanticityAn
                     + model.description() + ") has none; use pattern: activation");
         }
         boolean keepInputs = p.includeInputs() || contribution;
+        if (keepInputs) {
+            long perExample = 4L * Arrays.stream(data.info().exampleShape()).asLongStream().reduce(1, (a, b) -> a * b);
+            long neurons = targets.stream().mapToLong(t -> t.neurons().length).sum();
+            long bytes = neurons * p.k() * perExample;
+            if (bytes > MAX_INPUT_BYTES) {
+                throw new AnalysisException("step '" + step + "': keeping the inputs of the top " + p.k() + " examples of each of "
+                        + neurons + " neurons needs " + (bytes >> 20) + " MiB (limit " + (MAX_INPUT_BYTES >> 20) + " MiB; the "
+                        + "contribution pattern and the pictures need them); lower k, list fewer 'neurons', or set "
+                        + "pattern: activation and includeInputs: false");
+            }
+        }
         LinkedHashSet<String> capture = new LinkedHashSet<>();
         for (Target t : targets) {
             capture.add(t.layer().name());
@@ -213,8 +227,20 @@ public final class PolysemanticityAnalyzer implements Analyzer<PolysemanticityAn
         PolysemanticityMetadata meta = new PolysemanticityMetadata(p.maxValues());
         long examples = 0;
         long skippedNaN = 0;
-        for (Iterator<Batch> it = filter.batches(ctx.batchSize()); it.hasNext(); ) {
-            Batch b = it.next();
+        for (Iterator<Batch> it = data.batches(ctx.batchSize()); it.hasNext() && examples < p.limit(); ) {
+            Batch raw = it.next();
+            int[] rows = new int[raw.size()];
+            int kept = 0;
+            for (int e = 0; e < raw.size() && examples + kept < p.limit(); e++) {
+                if (filter.test(raw, e)) {
+                    rows[kept++] = e;
+                }
+            }
+            if (kept == 0) {
+                continue;
+            }
+            rows = Arrays.copyOf(rows, kept);
+            Batch b = kept == raw.size() ? raw : ExampleFilter.select(raw, rows);
             int n = b.size();
             Map<String, Tensor> run = model.run(b.inputs(), capture);
             Map<String, float[]> reduced = new LinkedHashMap<>();
@@ -247,7 +273,7 @@ public final class PolysemanticityAnalyzer implements Analyzer<PolysemanticityAn
                             skippedNaN++;
                             continue;
                         }
-                        long index = b.offset() + e;
+                        long index = raw.offset() + rows[e];
                         Kept head = h.peek();
                         if (h.size() >= p.k() && x <= head.value) { // equal values: the earlier example stays
                             continue;

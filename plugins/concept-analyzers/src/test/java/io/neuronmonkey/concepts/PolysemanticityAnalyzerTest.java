@@ -21,6 +21,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -178,6 +179,41 @@ class PolysemanticityAnalyzerTest {
                 List<ExampleSet.Example> top = r.part("conv2-clusters", ExampleSet.class).orElseThrow().of(4).orElseThrow().examples();
                 assertTrue(top.stream().allMatch(e -> e.metadata().get("watermark").equals("on")));
                 assertEquals("pool1", ((Map<?, ?>) r.summary().get("patternLayers")).get("conv2"));
+            }
+        }
+    }
+
+    @Test
+    void selectsExamplesByWhereAndKeepsTheirPlaceInTheDataSet(@TempDir Path dir) {
+        PolysemanticityAnalyzer.Params d = PolysemanticityAnalyzer.Params.defaults();
+        PolysemanticityAnalyzer.Params p = new PolysemanticityAnalyzer.Params(8, List.of("conv2:4", "conv2:0"), null,
+                PolysemanticityAnalyzer.Pattern.ACTIVATION, 0, 4, 0.75, 0.2, d.reduce(), 10, 0.01, false,
+                Map.of("watermark", "off"), 60);
+        try (LoadedModel m = TestSupport.demoModel(); Dataset data = TestSupport.shapes("decorrelated", 300)) {
+            AnalysisResult r = run(m, data, List.of(), p, dir);
+            assertEquals(60L, r.summary().get("examples"));
+            ExampleSet set = r.part("conv2-clusters", ExampleSet.class).orElseThrow();
+            assertEquals(null, set.inputs());
+            assertEquals(List.of(0, 4), set.neurons().stream().map(ExampleSet.NeuronExamples::neuron).toList());
+            // the top 8 by a plain sort of every selected example's max over positions (LayerActivations: checked against a loop)
+            LayerActivations all = LayerActivations.collect(m, new io.neuronmonkey.api.data.ExampleFilter(data,
+                    Map.of("watermark", "off"), 60, "s"), List.of(m.layer("conv2").orElseThrow()), LayerActivations.Reduce.MAX, 64, "s");
+            for (int c : new int[] {0, 4}) {
+                int ch = c;
+                List<String> expected = IntStream.range(0, all.examples()).boxed()
+                        .sorted(java.util.Comparator.<Integer>comparingDouble(e -> -all.of("conv2")[e * 16 + ch]).thenComparingInt(e -> e))
+                        .limit(8).map(e -> all.ids().get(e)).toList();
+                assertEquals(expected, set.of(c).orElseThrow().examples().stream().map(ExampleSet.Example::exampleId).toList());
+            }
+            for (ExampleSet.NeuronExamples ne : set.neurons()) {
+                assertEquals(8, ne.examples().size());
+                double previous = Double.POSITIVE_INFINITY;
+                for (ExampleSet.Example e : ne.examples()) {
+                    assertEquals("off", e.metadata().get("watermark"));
+                    assertEquals("decorrelated-" + e.index(), e.exampleId(), "the index is the example's place in the data set");
+                    assertTrue(e.value() <= previous);
+                    previous = e.value();
+                }
             }
         }
     }
