@@ -230,7 +230,8 @@ public final class ScorecardAnalyzer implements Analyzer<ScorecardAnalyzer.Param
         }
         r.finding(new Finding("scorecard-counts", Finding.Severity.INFO, "scorecard of " + neuronsSeen + " neurons in "
                 + byLayer.size() + " layer" + (byLayer.size() == 1 ? "" : "s") + " from " + sources.size() + " method columns of "
-                + ctx.inputs().size() + " steps; " + disagreements.size() + " neurons with a disagreement",
+                + ctx.inputs().size() + " step" + (ctx.inputs().size() == 1 ? "" : "s") + "; " + disagreements.size() + " neuron"
+                + (disagreements.size() == 1 ? "" : "s") + " with a disagreement",
                 null, List.of(), evidence));
         return r.build();
     }

@@ -202,6 +202,47 @@ class ScorecardAnalyzerTest {
     }
 
     @Test
+    void readsTheRealProbeAndGroupComparison(@TempDir Path dir) {
+        Map<String, AnalysisResult> in = new LinkedHashMap<>();
+        try (LoadedModel m = TestSupport.demoModel(); Dataset d = TestSupport.shapes("decorrelated", 400)) {
+            in.put("probe", new ProbeAnalyzer().analyze(new TestSupport.Context<>("probe", new ProbeAnalyzer.Params("watermark",
+                    ProbeAnalyzer.Penalty.L1, null, null, 5, 0.3, 0.95, ProbeAnalyzer.Reduce.MAX, Map.of(), 4000),
+                    m, d, List.of("conv2"), 128, dir)));
+            in.put("groups", new GroupCompareAnalyzer().analyze(new TestSupport.Context<>("groups", new GroupCompareAnalyzer.Params(
+                    "watermark", null, 0.05, 0, 200, GroupCompareAnalyzer.Reduce.MAX, Map.of(), 4000, 100),
+                    m, d, List.of("conv2"), 128, dir)));
+        }
+        AnalysisResult r = scorecard(in, ScorecardAnalyzer.Params.defaults(), dir);
+        NeuronTable card = r.part("conv2-scorecard", NeuronTable.class).orElseThrow();
+        assertEquals(List.of("probe:watermark", "group-q:watermark"), card.columns().stream().map(NeuronTable.Column::name).toList());
+        NeuronTable probe = in.get("probe").part("conv2-probe-watermark", NeuronTable.class).orElseThrow();
+        NeuronTable groups = in.get("groups").part("conv2-group-watermark", NeuronTable.class).orElseThrow();
+        double[] weight = column(probe, "weight");
+        double[] q = new double[16];
+        java.util.Arrays.fill(q, Double.POSITIVE_INFINITY);
+        for (NeuronTable.Column c : groups.columns()) {
+            if (c.name().equals("q") || c.name().startsWith("q-")) {
+                for (int j = 0; j < 16; j++) {
+                    q[j] = Math.min(q[j], c.values().get(j));
+                }
+            }
+        }
+        assertEquals(java.util.Arrays.toString(weight), java.util.Arrays.toString(column(card, "probe:watermark")));
+        double[] cardQ = column(card, "group-q:watermark");
+        List<Integer> expected = new java.util.ArrayList<>();
+        for (int j = 0; j < 16; j++) {
+            assertEquals(q[j], cardQ[j], 1e-7);
+            if (weight[j] > 0 && q[j] > 0.05) {
+                expected.add(j);
+            }
+        }
+        assertEquals(expected, tag(card, "probe-without-group-difference"));
+        assertTrue(q[4] <= 0.05, "the watermark channel differs by watermark");
+        System.out.println("scorecard of the real probe and group comparison:");
+        r.findings().forEach(f -> System.out.println("  " + f.severity() + " " + f.claim()));
+    }
+
+    @Test
     void refusesInputsWithNothingToReadAndBadParams(@TempDir Path dir) {
         AnalysisResult nothing = AnalysisResult.builder().put("x", 1).build();
         AnalysisException e = assertThrows(AnalysisException.class, () -> scorecard(Map.of("census", nothing), ScorecardAnalyzer.Params.defaults(), dir));
