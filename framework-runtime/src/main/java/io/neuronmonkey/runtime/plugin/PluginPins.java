@@ -10,7 +10,8 @@ import java.util.Optional;
 
 /**
  * Checks an experiment's {@code plugins:} pins against the loaded bundles, before any work: each pinned plugin must
- * be loaded, its version in the pinned range and its bundle file's SHA-256 the pinned one.
+ * be loaded, its version in the pinned range (by its release part: {@code 0.1.0-SNAPSHOT} is in {@code ^0.1}) and its
+ * bundle file's SHA-256 the pinned one.
  */
 public final class PluginPins {
 
@@ -38,7 +39,9 @@ public final class PluginPins {
                 continue;
             }
             PluginInfo p = found.get();
-            if (pin.version() != null && !new DefaultVersionManager().checkVersionConstraint(p.version(), pin.version())) {
+            // as for plugin.requires, a pre-release or build tag (0.1.0-SNAPSHOT) is compared by its release part
+            String release = p.version().replaceAll("[-+].*$", "");
+            if (pin.version() != null && !new DefaultVersionManager().checkVersionConstraint(release, pin.version())) {
                 problems.add(pin.path() + ".version", pin.versionNode(), "plugin '" + p.id() + "' is version " + p.version()
                         + " (" + p.file() + "), outside the pinned range " + pin.version());
             }

@@ -201,23 +201,15 @@ public final class PluginStore {
      * @throws ConfigException when no such bundle is installed, or the one there was not installed by this class
      */
     public List<Path> remove(String id) {
+        if (!Files.isDirectory(dir)) {
+            throw notInstalled(id, Map.of());
+        }
         return locked(() -> {
             Map<String, String> registry = registry();
             List<Bundle> mine = bundles(dir, registry.keySet()).stream()
                     .filter(b -> b.descriptor() != null && id.equals(b.descriptor().id())).toList();
             if (mine.isEmpty()) {
-                for (Path other : others) {
-                    for (Bundle b : bundles(other, Set.of())) {
-                        if (b.descriptor() != null && id.equals(b.descriptor().id())) {
-                            throw new ConfigException("plugin '" + id + "' is not in the user plugins folder " + dir + "; it comes from "
-                                    + b.file() + ", which neuronmonkey does not manage");
-                        }
-                    }
-                }
-                List<String> ids = bundles(dir, registry.keySet()).stream().filter(b -> b.descriptor() != null)
-                        .map(b -> b.descriptor().id()).sorted().toList();
-                throw new ConfigException("no plugin '" + id + "' is installed in " + dir + " (installed: "
-                        + (ids.isEmpty() ? "none" : String.join(", ", ids)) + ")");
+                throw notInstalled(id, registry);
             }
             for (Bundle b : mine) {
                 if (!b.installedByNeuronMonkey()) {
@@ -232,6 +224,22 @@ public final class PluginStore {
             }
             return removed;
         });
+    }
+
+    /** No bundle of this id in the user folder: where it comes from instead, or what is installed. */
+    private ConfigException notInstalled(String id, Map<String, String> registry) {
+        for (Path other : others) {
+            for (Bundle b : bundles(other, Set.of())) {
+                if (b.descriptor() != null && id.equals(b.descriptor().id())) {
+                    return new ConfigException("plugin '" + id + "' is not in the user plugins folder " + dir + "; it comes from "
+                            + b.file() + ", which neuronmonkey does not manage");
+                }
+            }
+        }
+        List<String> ids = bundles(dir, registry.keySet()).stream().filter(b -> b.descriptor() != null)
+                .map(b -> b.descriptor().id()).sorted().toList();
+        return new ConfigException("no plugin '" + id + "' is installed in " + dir + " (installed: "
+                + (ids.isEmpty() ? "none" : String.join(", ", ids)) + ")");
     }
 
     /** Deletes an installed zip, its checksum and its unpacked folder, and drops it from the registry. */
@@ -434,9 +442,6 @@ public final class PluginStore {
     /** One install or remove at a time per folder, across processes. */
     private <T> T locked(Work<T> work) {
         try {
-            if (!Files.isDirectory(dir)) {
-                throw new ConfigException("the user plugins folder " + dir + " does not exist; nothing is installed");
-            }
             try (FileChannel ch = FileChannel.open(dir.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                  FileLock lock = ch.lock()) {
                 return work.run();
