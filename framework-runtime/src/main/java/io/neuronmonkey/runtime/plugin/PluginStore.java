@@ -61,6 +61,7 @@ public final class PluginStore {
         this.systemVersion = systemVersion;
     }
 
+    /** The user plugins folder. */
     public Path dir() {
         return dir;
     }
