@@ -3,6 +3,7 @@ package io.neuronmonkey.attribution;
 import io.neuronmonkey.api.AnalysisException;
 import io.neuronmonkey.api.data.Batch;
 import io.neuronmonkey.api.data.Dataset;
+import io.neuronmonkey.api.data.ExampleFilter;
 import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.tensor.Tensor;
 import io.neuronmonkey.tensorflow.TensorFlowBackend;
@@ -112,7 +113,7 @@ class GradCamTest {
     @Test
     void atConv2TheWatermarkedSquaresLightUpTheBottomRight() {
         try (LoadedModel m = TestSupport.demoModel(); Dataset d = TestSupport.shapes("decorrelated", 256)) {
-            Examples ex = new Examples(d, Map.of("watermark", "on", "class", "square"), 40, "t");
+            ExampleFilter ex = new ExampleFilter(d, Map.of("watermark", "on", "class", "square"), 40, "t");
             Target.Bound square = Target.parse("class:square").orElseThrow().resolve(m, d.info(), "t");
             GradCam cam = new GradCam("conv2");
             int examples = 0;

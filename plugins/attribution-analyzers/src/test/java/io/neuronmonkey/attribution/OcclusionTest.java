@@ -2,6 +2,7 @@ package io.neuronmonkey.attribution;
 
 import io.neuronmonkey.api.data.Batch;
 import io.neuronmonkey.api.data.Dataset;
+import io.neuronmonkey.api.data.ExampleFilter;
 import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.tensor.Tensor;
 import io.neuronmonkey.tensorflow.TensorFlowBackend;
@@ -142,7 +143,7 @@ class OcclusionTest {
     @Test
     void occludingTheWatermarkLowersTheSquareLogit() {
         try (Dataset d = TestSupport.shapes("decorrelated", 256)) {
-            Examples ex = new Examples(d, Map.of("watermark", "on", "class", "square"), 24, "t");
+            ExampleFilter ex = new ExampleFilter(d, Map.of("watermark", "on", "class", "square"), 24, "t");
             Target.Bound square = Target.parse("class:square").orElseThrow().resolve(cnn, d.info(), "t");
             Occlusion occ = new Occlusion(3, 3, 0f);
             double inside = 0;
@@ -212,7 +213,7 @@ class OcclusionTest {
             int[] rows = predicted.rows(cnn, b, null);
             Occlusion occ = new Occlusion(4, 2, 0f);
             // warm-up: the first runs of a new batch shape set up the executor
-            occ.attribute(cnn, Examples.select(b, new int[] {0, 1, 2, 3, 4, 5, 6, 7}), predicted,
+            occ.attribute(cnn, ExampleFilter.select(b, new int[] {0, 1, 2, 3, 4, 5, 6, 7}), predicted,
                     java.util.Arrays.copyOf(rows, 8));
             long t0 = System.nanoTime();
             occ.attribute(cnn, b, predicted, rows);

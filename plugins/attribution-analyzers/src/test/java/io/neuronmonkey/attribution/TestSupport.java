@@ -19,20 +19,21 @@ import java.util.Optional;
 
 /**
  * Real pieces for the analyzers' tests: the demo CNN loaded by the TensorFlow backend, synthetic shapes from the
- * datasets plugin, and an analyzer context holding them.
+ * datasets plugin, and an analyzer context holding them. Published in this module's test jar for other plugins'
+ * tests that need the real demo model.
  */
-final class TestSupport {
+public final class TestSupport {
 
     private TestSupport() {
     }
 
     /** @return the committed demo model's folder */
-    static Path demoModelPath() {
+    public static Path demoModelPath() {
         return Path.of(System.getProperty("neuronmonkey.demoModel", "../../experiments/models/shapes-cnn"));
     }
 
     /** @return the demo CNN (input, conv1, pool1, conv2, pool2, dense1, logits, probabilities) */
-    static LoadedModel demoModel() {
+    public static LoadedModel demoModel() {
         return loadModel(demoModelPath(), TensorFlowBackend.Params.defaults());
     }
 
@@ -41,7 +42,7 @@ final class TestSupport {
      * @param params backend params
      * @return the model, loaded by the real backend
      */
-    static LoadedModel loadModel(Path path, TensorFlowBackend.Params params) {
+    public static LoadedModel loadModel(Path path, TensorFlowBackend.Params params) {
         return new TensorFlowBackend().load(new ModelContext<TensorFlowBackend.Params>() {
             public Path path() {
                 return path;
@@ -70,12 +71,22 @@ final class TestSupport {
      * @param count examples
      * @return synthetic shapes (28 x 28 x 1, four classes, metadata incl. watermark on/off), seed 42
      */
-    static Dataset shapes(String split, int count) {
+    public static Dataset shapes(String split, int count) {
+        return shapes(split, count, SyntheticShapesSource.Watermark.AUTO);
+    }
+
+    /**
+     * @param split     train, test or decorrelated
+     * @param count     examples
+     * @param watermark auto, or forced on or off (the same images otherwise)
+     * @return synthetic shapes, seed 42
+     */
+    public static Dataset shapes(String split, int count, SyntheticShapesSource.Watermark watermark) {
         SyntheticShapesSource.Params p = new SyntheticShapesSource.Params(SyntheticShapesSource.Split.valueOf(
-                split.toUpperCase(java.util.Locale.ROOT)), count, 28, "square", 0.95, 0.05, 0.05, 42L);
+                split.toUpperCase(java.util.Locale.ROOT)), count, 28, "square", 0.95, 0.05, 0.05, 42L, watermark);
         return new SyntheticShapesSource().open(new DataContext<SyntheticShapesSource.Params>() {
             public String name() {
-                return split;
+                return split + "-" + watermark;
             }
 
             public SyntheticShapesSource.Params params() {
@@ -101,15 +112,15 @@ final class TestSupport {
      *
      * @param <P> the params record
      */
-    record Context<P extends Record>(String stepId, P params, LoadedModel m, Dataset d, List<String> layerNames,
+    public record Context<P extends Record>(String stepId, P params, LoadedModel m, Dataset d, List<String> layerNames,
                                      int batchSize, Map<String, AnalysisResult> inputs, Path workDir, long seed)
             implements AnalyzerContext<P> {
 
-        Context(String stepId, P params, LoadedModel m, Dataset d, List<String> layerNames, int batchSize, Path workDir) {
+        public Context(String stepId, P params, LoadedModel m, Dataset d, List<String> layerNames, int batchSize, Path workDir) {
             this(stepId, params, m, d, layerNames, batchSize, Map.of(), workDir, 42);
         }
 
-        Context<P> withInputs(Map<String, AnalysisResult> in) {
+        public Context<P> withInputs(Map<String, AnalysisResult> in) {
             return new Context<>(stepId, params, m, d, layerNames, batchSize, in, workDir, seed);
         }
 

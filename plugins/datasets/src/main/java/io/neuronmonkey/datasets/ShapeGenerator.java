@@ -23,7 +23,7 @@ final class ShapeGenerator {
     static final List<String> TEXTURES = List.of("solid", "striped", "dotted");
     /** Metadata keys of every example, in order. */
     static final List<String> METADATA_KEYS =
-            List.of("shape", "texture", "position", "x", "y", "scale", "intensity", "watermark");
+            List.of("shape", "texture", "position", "x", "y", "scale", "intensity", "watermark", "tag");
     /** Side of the watermark patch, in pixels. */
     static final int PATCH = 3;
 
@@ -36,7 +36,8 @@ final class ShapeGenerator {
     private static final int PLACEMENT_TRIES = 64;
 
     /** Everything drawn for one example except its noise. */
-    record Example(int label, int texture, double x, double y, double radius, double intensity, boolean watermark) {
+    record Example(int label, int texture, double x, double y, double radius, double intensity, boolean watermark,
+                   String tag) {
 
         /**
          * @param size image side in pixels
@@ -52,6 +53,7 @@ final class ShapeGenerator {
             m.put("scale", String.format(Locale.ROOT, "%.2f", radius));
             m.put("intensity", String.format(Locale.ROOT, "%.3f", intensity));
             m.put("watermark", watermark ? "on" : "off");
+            m.put("tag", tag);
             return Collections.unmodifiableMap(m);
         }
     }
@@ -65,6 +67,8 @@ final class ShapeGenerator {
     private final Boolean forced;
     private final long exampleKey;
     private final long labelKey;
+    /** Key of the null-control tag's own random stream: drawing it changes nothing else. */
+    private final long tagKey;
 
     /**
      * @param size           image side, >= 16
@@ -89,6 +93,7 @@ final class ShapeGenerator {
         this.noise = (float) noise;
         this.exampleKey = SplitMix64.mix(seed ^ SplitMix64.mix(split.hashCode()));
         this.labelKey = SplitMix64.mix(exampleKey ^ 0x5851F42D4C957F2DL);
+        this.tagKey = SplitMix64.mix(exampleKey ^ 0x2545F4914F6CDD1DL);
     }
 
     /**
@@ -154,7 +159,8 @@ final class ShapeGenerator {
                 }
             }
         }
-        return new Example(label, texture, x, y, r, intensity, watermark);
+        String tag = new SplitMix64(SplitMix64.seedFor(tagKey, index)).nextDouble() < 0.5 ? "a" : "b";
+        return new Example(label, texture, x, y, r, intensity, watermark, tag);
     }
 
     private void drawShape(int label, int texture, double cx, double cy, double r, float intensity, float[] out,

@@ -26,7 +26,9 @@ import java.util.Map;
  * of the centre: top-left, top-right, bottom-left, bottom-right), {@code x} and {@code y} (centre in pixels from the
  * top-left corner, pixel i spanning [i, i+1)), {@code scale} (radius in pixels), {@code intensity} (0.5..1) and
  * {@code watermark} (on or off: the 3x3 patch of 1.0 at rows and columns {@code size-4..size-2}, which no shape
- * ever overlaps). Ids are {@code <split>-<index>}.
+ * ever overlaps) and {@code tag} (a or b with probability 1/2 each, from a random stream of its own: independent
+ * of the image, the label and every other field, a null control for group and concept tests). Ids are
+ * {@code <split>-<index>}.
  * <p>
  * {@code watermark: on} or {@code off} forces the patch on every example and changes nothing else: the same params
  * otherwise give the same shapes, labels and ids, so two data sets that differ only there are pairs of the same
@@ -38,7 +40,7 @@ import java.util.Map;
 public class SyntheticShapesSource implements DataSource<SyntheticShapesSource.Params> {
 
     /** Bumped whenever the same params would generate different content. */
-    static final int GENERATOR_VERSION = 1;
+    static final int GENERATOR_VERSION = 2;
 
     /** Which examples to draw; each split draws its own examples. */
     public enum Split {

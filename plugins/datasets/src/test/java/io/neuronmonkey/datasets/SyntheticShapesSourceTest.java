@@ -79,7 +79,7 @@ class SyntheticShapesSourceTest {
             assertEquals(10, info.size());
             assertArrayEquals(new int[] {40, 40, 1}, info.exampleShape());
             assertEquals(CLASSES, info.classNames());
-            assertEquals(List.of("shape", "texture", "position", "x", "y", "scale", "intensity", "watermark"),
+            assertEquals(List.of("shape", "texture", "position", "x", "y", "scale", "intensity", "watermark", "tag"),
                     info.metadataKeys());
             Collected c = Collected.pass(ds, 3);
             assertEquals("test-0", c.ids().get(0));
@@ -136,6 +136,30 @@ class SyntheticShapesSourceTest {
         int[][] t = watermarkTable(all(new Params(Split.TRAIN, 4000, 28, "triangle", 0.8, 0.2, 0.05, 11L)));
         assertRate(0.8, t[2][1], 1000, "P(on | triangle) with watermarkRate 0.8");
         assertRate(0.2, t[0][1], 1000, "P(on | circle) with leakRate 0.2");
+    }
+
+    @Test
+    void tagIsAFairCoinIndependentOfLabelAndWatermark() {
+        Collected c = all(Params.of(Split.DECORRELATED, 8000, 13L));
+        int[][] t = new int[8][2]; // (label, watermark) x tag
+        for (int i = 0; i < 8000; i++) {
+            Map<String, String> m = c.metadata().get(i);
+            t[c.labels()[i] * 2 + (m.get("watermark").equals("on") ? 1 : 0)][m.get("tag").equals("a") ? 0 : 1]++;
+        }
+        // chi-square test of independence, 7 degrees of freedom: 24.32 is the 0.999 quantile
+        double chi = 0;
+        int a = 0;
+        for (int[] row : t) {
+            a += row[0];
+        }
+        for (int[] row : t) {
+            int n = row[0] + row[1];
+            double ea = n * (a / 8000.0);
+            double eb = n - ea;
+            chi += (row[0] - ea) * (row[0] - ea) / ea + (row[1] - eb) * (row[1] - eb) / eb;
+        }
+        assertTrue(chi < 24.32, "tag depends on label or watermark: chi2 " + chi);
+        assertTrue(Math.abs(a - 4000) < 4 * Math.sqrt(2000), "tag a on " + a + " of 8000");
     }
 
     @Test
@@ -213,7 +237,7 @@ class SyntheticShapesSourceTest {
             int start = size - 4;
             for (int i = 0; i < 400; i++) {
                 Map<String, String> m = c.metadata().get(i);
-                assertEquals(Set.of("shape", "texture", "position", "x", "y", "scale", "intensity", "watermark"),
+                assertEquals(Set.of("shape", "texture", "position", "x", "y", "scale", "intensity", "watermark", "tag"),
                         m.keySet(), "metadata keys of example " + i);
                 assertEquals(CLASSES.get(c.labels()[i]), m.get("shape"));
                 assertTrue(List.of("solid", "striped", "dotted").contains(m.get("texture")), m.get("texture"));

@@ -1,9 +1,7 @@
-package io.neuronmonkey.attribution;
+package io.neuronmonkey.api.data;
 
 import io.neuronmonkey.api.AnalysisException;
-import io.neuronmonkey.api.data.Batch;
-import io.neuronmonkey.api.data.Dataset;
-import io.neuronmonkey.api.data.DatasetInfo;
+import io.neuronmonkey.api.ApiStatus;
 import io.neuronmonkey.api.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -18,8 +16,14 @@ import java.util.NoSuchElementException;
  * {@code class} matches the label's class name; a value {@code !v} matches every value but {@code v}) and cut at
  * {@code limit}, served in compact batches of at most the
  * given size, in data order. Filtering copies the kept rows once per batch (bulk row copies).
+ * <p>
+ * Analyzers that explain or compare chosen examples take {@code where:} and {@code limit:} params and read their data
+ * through this class, so every analyzer filters the same way.
+ *
+ * @since 0.3.0
  */
-final class Examples {
+@ApiStatus(value = ApiStatus.Status.EXPERIMENTAL, since = "0.3.0")
+public final class ExampleFilter {
 
     private final Dataset data;
     private final Map<String, String> where;
@@ -32,7 +36,7 @@ final class Examples {
      * @param step  the step id, for messages
      * @throws AnalysisException when a key is neither {@code class} nor a metadata key of the data
      */
-    Examples(Dataset data, Map<String, String> where, long limit, String step) {
+    public ExampleFilter(Dataset data, Map<String, String> where, long limit, String step) {
         this.data = data;
         this.where = where == null ? Map.of() : new LinkedHashMap<>(where);
         this.limit = limit;
@@ -52,7 +56,7 @@ final class Examples {
     }
 
     /** @return a description for results, e.g. {@code watermark=on, class=square (at most 64)} */
-    String describe() {
+    public String describe() {
         List<String> parts = new ArrayList<>();
         where.forEach((k, v) -> parts.add(k + "=" + v));
         return (parts.isEmpty() ? "all examples" : String.join(", ", parts)) + (limit < Long.MAX_VALUE ? " (at most " + limit + ")" : "");
@@ -62,7 +66,7 @@ final class Examples {
      * @param batchSize the most examples per batch
      * @return the kept examples in batches of at most {@code batchSize}
      */
-    Iterator<Batch> batches(int batchSize) {
+    public Iterator<Batch> batches(int batchSize) {
         List<String> classes = data.info().classNames();
         Iterator<Batch> source = data.batches(batchSize);
         return new Iterator<>() {
@@ -120,10 +124,19 @@ final class Examples {
 
     /**
      * @param b    a batch
+     * @param r    a row of it
+     * @return true when the row passes the filter
+     */
+    public boolean test(Batch b, int r) {
+        return matches(b, r, data.info().classNames());
+    }
+
+    /**
+     * @param b    a batch
      * @param rows rows to keep, ascending
      * @return a batch of those rows (offset of the first kept row)
      */
-    static Batch select(Batch b, int[] rows) {
+    public static Batch select(Batch b, int[] rows) {
         Tensor in = b.inputs();
         int rs = in.rowSize();
         float[] src = in.floats();

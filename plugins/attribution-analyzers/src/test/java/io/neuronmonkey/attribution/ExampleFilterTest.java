@@ -3,6 +3,7 @@ package io.neuronmonkey.attribution;
 import io.neuronmonkey.api.AnalysisException;
 import io.neuronmonkey.api.data.Batch;
 import io.neuronmonkey.api.data.Dataset;
+import io.neuronmonkey.api.data.ExampleFilter;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -15,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class ExamplesTest {
+class ExampleFilterTest {
 
     @Test
     void filtersByMetadataAndClassAndKeepsRowsIntact() {
@@ -30,7 +31,7 @@ class ExamplesTest {
                     labels.add(b.labels()[r]);
                 }
             });
-            Examples ex = new Examples(d, Map.of("watermark", "on", "class", "!square"), 40, "s");
+            ExampleFilter ex = new ExampleFilter(d, Map.of("watermark", "on", "class", "!square"), 40, "s");
             int kept = 0;
             for (Iterator<Batch> it = ex.batches(16); it.hasNext(); ) {
                 Batch b = it.next();
@@ -47,8 +48,8 @@ class ExamplesTest {
             long expected = java.util.stream.IntStream.range(0, 300)
                     .filter(i -> meta.get(i).get("watermark").equals("on") && labels.get(i) != 1).count();
             assertEquals(Math.min(40, expected), kept);
-            assertThrows(AnalysisException.class, () -> new Examples(d, Map.of("colour", "red"), 1, "s"));
-            AnalysisException e = assertThrows(AnalysisException.class, () -> new Examples(d, Map.of("class", "hexagon"), 1, "s"));
+            assertThrows(AnalysisException.class, () -> new ExampleFilter(d, Map.of("colour", "red"), 1, "s"));
+            AnalysisException e = assertThrows(AnalysisException.class, () -> new ExampleFilter(d, Map.of("class", "hexagon"), 1, "s"));
             assertTrue(e.getMessage().contains("circle"), e.getMessage());
         }
     }
