@@ -8,14 +8,13 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A plugin project as a new user makes it: {@code neuronmonkey new analyzer}, then {@code ./mvnw package} in the new
- * folder (its own unit test runs there), then its sample experiment on the demo model with the bundle loaded. The
+ * folder (its own unit test runs there), then {@code plugins install} of the bundle and its sample experiment on the demo model. The
  * analyzer's mean and fraction active of EVERY layer of the step equal the census of the same layers made by the
  * shipped activation-stats analyzer in the same run (an independent implementation of the same statistics).
  */
@@ -31,7 +30,7 @@ class PluginProjectTest {
     void newAnalyzerBuildsLoadsAndMatchesTheCensusOnEveryLayer() throws Exception {
         long start = System.nanoTime();
         Path project = work.resolve("mean-act");
-        Launcher.Result made = Launcher.run(MAVEN, work, "new", "analyzer", "mean-act", "--dir", project.toString());
+        Launcher.Result made = Launcher.run(work, MAVEN, "new", "analyzer", "mean-act", "--dir", project.toString());
         assertEquals(0, made.code(), made.all());
         assertTrue(Files.isRegularFile(project.resolve("src/main/java/org/example/meanact/MeanActAnalyzer.java")), made.all());
         long pomLines = Files.readAllLines(project.resolve("pom.xml")).size();
@@ -47,15 +46,11 @@ class PluginProjectTest {
         assertTrue(Files.isRegularFile(bundle), "mvn package made the bundle");
         long built = System.nanoTime();
 
-        Path plugins = Files.createDirectories(work.resolve("plugins"));
-        try (Stream<Path> shipped = Files.list(Launcher.ROOT.resolve("plugins/target/bundles"))) {
-            for (Path b : shipped.filter(p -> p.toString().endsWith(".zip")).toList()) {
-                Files.copy(b, plugins.resolve(b.getFileName()));
-            }
-        }
-        Files.copy(bundle, plugins.resolve(bundle.getFileName()));
+        // installed into the user plugins folder (the launcher's NEURONMONKEY_PLUGINS), next to the shipped bundles
+        Launcher.Result installed = Launcher.run(project, "plugins", "install", bundle.toString());
+        assertEquals(0, installed.code(), installed.all());
         Path out = work.resolve("run");
-        Launcher.Result r = Launcher.run(project, "run", "experiment.yaml", "--out", out.toString(), "--plugins", plugins.toString());
+        Launcher.Result r = Launcher.run(project, "run", "experiment.yaml", "--out", out.toString());
         assertEquals(0, r.code(), r.all());
         long done = System.nanoTime();
         System.out.printf("new analyzer -> report: %.1f s (new + mvn package %.1f s, run %.1f s)%n",
