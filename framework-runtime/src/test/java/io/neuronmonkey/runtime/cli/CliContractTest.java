@@ -86,7 +86,7 @@ class CliContractTest {
             rows.add(row(c + " unknown option", 2, List.of(c, "--no-such-option"),
                     "error: unknown option '--no-such-option' for 'neuronmonkey " + c + "'; options: ", "--help"));
         }
-        String commands = "commands: run, validate, plugins, inspect, train, bench, help";
+        String commands = "commands: run, validate, plugins, inspect, train, bench, new, schema, help";
         String p = "@plugins";
         String lin = "linear";
         rows.addAll(List.of(
@@ -181,6 +181,13 @@ class CliContractTest {
                 row("plugins", 0, List.of("plugins", "--plugins", p), "linear-test", "table"),
                 row("run: a step fails", 1, List.of("run", "@failing.yaml", "--out", "@out-failed", "--no-cache", "--plugins", p),
                         "boom: the analysis failed on purpose"),
+                row("new: unknown kind", 2, List.of("new", "widget", "x"), "error: unknown kind 'widget'; valid: analyzer, visualizer, data-source"),
+                row("new: a name that is not an extension name", 2, List.of("new", "analyzer", "Bad_Name", "--no-install"),
+                        "error: invalid NAME 'Bad_Name': an extension name is 1..64 lower-case letters, digits and single dashes"),
+                row("new: a folder that is not empty", 2, List.of("new", "analyzer", "x", "--dir", p, "--no-install"),
+                        "error: folder " + abs("plugins") + " is not empty", "give a new or empty folder with --dir"),
+                row("schema: a plugins folder that is not there", 2, List.of("schema", "--plugins", "@nope"),
+                        "--plugins " + abs("nope") + " - not a folder of plugin bundles"),
                 row("bench: the data fails while timing", 1, List.of("bench", "@failing.yaml", "--analyzers", "sum", "--repeats", "1", "--plugins", p),
                         "error: failing at row 5 as asked")));
         return rows.stream();
