@@ -42,7 +42,7 @@ class PluginProjectTest {
         Process build = mvn.start();
         assertTrue(build.waitFor(5, TimeUnit.MINUTES), "the plugin build finishes");
         assertEquals(0, build.exitValue(), Files.readString(work.resolve("mvn.log")));
-        Path bundle = project.resolve("target/mean-act-0.1.0.zip");
+        Path bundle = project.resolve("target/plugins/mean-act-0.1.0.zip");
         assertTrue(Files.isRegularFile(bundle), "mvn package made the bundle");
         long built = System.nanoTime();
 

@@ -131,7 +131,7 @@ final class NewCommand implements Callable<Integer> {
             ensureInstalled(home, out);
         }
         out.println("next: cd " + target + " && ./mvnw package && " + home.resolve("neuronmonkey")
-                + " run experiment.yaml --plugins target --out runs/" + name);
+                + " run experiment.yaml --plugins target/plugins --out runs/" + name);
         return Main.OK;
     }
 
