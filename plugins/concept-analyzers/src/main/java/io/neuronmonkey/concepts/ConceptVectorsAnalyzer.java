@@ -184,7 +184,7 @@ public final class ConceptVectorsAnalyzer implements Analyzer<ConceptVectorsAnal
             float[] cavs = new float[k * dim];
             for (int ci = 0; ci < specs.size(); ci++) {
                 Draws d = draws.get(ci);
-                Rows stepRows = Rows.of(model, data, stepIndices(d), layer, p.reduce(), ctx.batchSize());
+                Rows stepRows = Rows.of(model, data, stepIndices(d, d.source == data), layer, p.reduce(), ctx.batchSize());
                 Rows conceptRows = d.source == data ? stepRows
                         : Rows.of(model, d.source, union(d.concept), layer, p.reduce(), ctx.batchSize());
                 channelWeights[ci][li] = new double[n][];
@@ -755,7 +755,8 @@ public final class ConceptVectorsAnalyzer implements Analyzer<ConceptVectorsAnal
         return out;
     }
 
-    private static int[] stepIndices(Draws d) {
+    /** @return the step-data examples of a concept's random sets, and of its concept sets when they come from the step's data */
+    private static int[] stepIndices(Draws d, boolean withConcept) {
         TreeSet<Integer> all = new TreeSet<>();
         for (int[][] sets : List.of(d.random, d.nullA, d.nullB)) {
             for (int[] s : sets) {
@@ -764,7 +765,7 @@ public final class ConceptVectorsAnalyzer implements Analyzer<ConceptVectorsAnal
                 }
             }
         }
-        if (d.spec.kind() != ConceptSpec.Kind.DATA) {
+        if (withConcept) {
             for (int[] s : d.concept) {
                 for (int i : s) {
                     all.add(i);

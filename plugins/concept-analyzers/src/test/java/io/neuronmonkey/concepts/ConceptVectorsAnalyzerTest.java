@@ -69,12 +69,19 @@ class ConceptVectorsAnalyzerTest {
         for (Map<String, Object> t : tests(r)) {
             System.out.println("TCAV " + t);
         }
+        // the model's shortcut: the watermark direction at conv2 raises 'square' for (nearly) every square example
         Map<String, Object> square = test(r, "watermark", "conv2", "square");
         assertTrue((double) square.get("q") < 0.05, "square at conv2: " + square);
-        assertTrue((double) square.get("difference") > 0, "square at conv2: " + square);
+        assertTrue((double) square.get("difference") > 0 && (double) square.get("score") > 0.9, "square at conv2: " + square);
+        // no other class is raised like it; the competing 'triangle' and 'cross' logits are significantly lowered
         for (String other : List.of("circle", "triangle", "cross")) {
             Map<String, Object> t = test(r, "watermark", "conv2", other);
-            assertTrue((double) t.get("q") >= 0.05, other + " at conv2: " + t);
+            assertTrue((double) t.get("score") < 0.8, other + " at conv2: " + t);
+            assertTrue((double) t.get("difference") < 0.6 * (double) square.get("difference"), other + " at conv2: " + t);
+        }
+        for (String lowered : List.of("triangle", "cross")) {
+            Map<String, Object> t = test(r, "watermark", "conv2", lowered);
+            assertTrue((double) t.get("q") < 0.05 && (double) t.get("difference") < 0, lowered + " at conv2: " + t);
         }
         // the matrices hold the same numbers as the tests
         Matrix score = r.part("tcav-watermark", Matrix.class).orElseThrow();
@@ -117,12 +124,19 @@ class ConceptVectorsAnalyzerTest {
     }
 
     @Test
-    void channelMeanSpaceAlsoFindsTheWatermark() {
+    void channelMeanCavsSeparateTheWatermarkAndWeighItsChannelTowardsIt() {
         AnalysisResult r = run(params(Map.of("watermark", where("watermark", "on")), 20, 64, List.of("square", "circle"),
                 ConceptVectorsAnalyzer.Space.CHANNEL_MEAN), List.of("conv2"), 42);
         tests(r).forEach(t -> System.out.println("TCAV channel-mean " + t));
-        assertTrue((double) test(r, "watermark", "conv2", "square").get("q") < 0.05);
-        assertTrue((double) test(r, "watermark", "conv2", "circle").get("q") >= 0.05);
+        Ranking top = r.part("cav-watermark-conv2", Ranking.class).orElseThrow();
+        top.entries().forEach(e -> System.out.println("channel-mean CAV " + e.neuron() + " " + e.score()));
+        // the watermark brightens most channels' means a little, so the CAV spreads over many channels; the
+        // watermark channel #4 is among them, with an interval above 0
+        Ranking.Entry four = top.entries().stream().filter(e -> e.neuron().neuron() == 4).findFirst().orElseThrow();
+        assertTrue(four.interval().low() > 0, four.toString());
+        assertEquals(16, top.entries().size());
+        assertTrue(r.part("cav-accuracy", Matrix.class).orElseThrow().get(0, 0) > 0.9);
+        assertEquals(2, tests(r).size());
     }
 
     @Test
@@ -194,7 +208,7 @@ class ConceptVectorsAnalyzerTest {
             // the class itself as a concept: its CAV at the last hidden layer raises its own logit
             Map<String, Object> own = test(r, "squares", "dense1", "square");
             assertTrue((double) own.get("score") > 0.9, own.toString());
-            assertEquals(8, tests(r).size());
+            assertEquals(4, tests(r).size());
         }
     }
 }
