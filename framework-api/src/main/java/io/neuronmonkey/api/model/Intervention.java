@@ -141,34 +141,7 @@ public record Intervention(String layer, Kind kind, int[] neurons, float value, 
         if (kind == Kind.PATCH) {
             throw new IllegalStateException("a patch changes single positions; use applyToPositions");
         }
-        int[] targets = neurons.length == 0 ? range(neuronsInLayer) : neurons;
-        int[] rs = rows == null ? range(n) : rows;
-        for (int r : rs) {
-            if (r < 0 || r >= n) {
-                throw new IllegalArgumentException("intervention row " + r + " outside the batch of " + n);
-            }
-            for (int c : targets) {
-                if (c < 0 || c >= neuronsInLayer) {
-                    throw new IllegalArgumentException("neuron " + c + " is outside layer '" + layer + "' (0.." + (neuronsInLayer - 1) + ")");
-                }
-                int i = r * neuronsInLayer + c;
-                switch (kind) {
-                    case ABLATE -> {
-                        scale[i] = 0f;
-                        shift[i] = 0f;
-                    }
-                    case SET -> {
-                        scale[i] = 0f;
-                        shift[i] = value;
-                    }
-                    case SCALE -> {
-                        scale[i] *= value;
-                        shift[i] *= value;
-                    }
-                    case ADD -> shift[i] += vector != null ? vector[c] : value;
-                }
-            }
-        }
+        applyToPositions(scale, shift, n, 1, neuronsInLayer);
     }
 
     /**

@@ -16,6 +16,8 @@ final class ConsoleProgress implements ProgressReporter {
     private String task = "";
     private long total;
     private long done;
+    /** True between a start and its finish: a second finish (the runtime's, after an analyzer's own) prints nothing. */
+    private boolean open;
     private long startNanos;
     private long lastPrint;
 
@@ -34,6 +36,7 @@ final class ConsoleProgress implements ProgressReporter {
         this.task = task;
         this.total = total;
         this.done = 0;
+        this.open = true;
         this.startNanos = System.nanoTime();
         this.lastPrint = startNanos;
         if (!interactive) {
@@ -60,6 +63,10 @@ final class ConsoleProgress implements ProgressReporter {
 
     @Override
     public synchronized void finish() {
+        if (!open) {
+            return;
+        }
+        open = false;
         if (interactive) {
             draw();
             err.println();
@@ -79,6 +86,9 @@ final class ConsoleProgress implements ProgressReporter {
     private String status() {
         double secs = (System.nanoTime() - startNanos) / 1e9;
         String pct = total > 0 ? String.format(Locale.ROOT, "%3d%% ", done * 100 / total) : "";
+        if (total <= 0 && done == 0) {
+            return String.format(Locale.ROOT, "%.1fs", secs);
+        }
         double rate = secs > 0 ? done / secs : 0;
         return pct + done + (total > 0 ? "/" + total : "") + String.format(Locale.ROOT, " %.1fs %.0f/s", secs, rate);
     }

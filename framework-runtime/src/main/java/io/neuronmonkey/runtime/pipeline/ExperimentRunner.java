@@ -455,8 +455,8 @@ public final class ExperimentRunner {
         long t0 = System.nanoTime();
         InputCheck check = s.data() == null ? null : inputCheck(s.data());
         Dataset data = check == null ? null : check.dataset();
-        env.progress().start("step '" + s.id() + "'" + (data == null ? "" : " over the examples of '" + s.data() + "'"),
-                data == null ? -1 : data.info().size());
+        // a whole-run analyzer reads what it chooses (a filtered subset, several passes): it reports its own progress
+        env.progress().start("step '" + s.id() + "'" + (data == null ? "" : " over the examples of '" + s.data() + "'"), -1);
         try {
             int before = check == null ? 0 : check.passCount();
             AnalysisResult r = ((Analyzer) s.extension().instance()).analyze(analysisContext(s, data));

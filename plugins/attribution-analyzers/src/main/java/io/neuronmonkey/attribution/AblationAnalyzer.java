@@ -179,9 +179,11 @@ public final class AblationAnalyzer implements Analyzer<AblationAnalyzer.Params>
         Map<String, Tally[]> groups = new LinkedHashMap<>();
         int v = variants.size();
         int perBatch = Math.max(1, Math.min(ctx.batchSize(), p.internalBatch()));
+        ctx.progress().start("ablation: examples", -1);
         for (Iterator<Batch> it = examples.batches(perBatch); it.hasNext(); ) {
             Batch b = it.next();
             int n = b.size();
+            ctx.progress().advance(n);
             Map<String, Tensor> base = model.run(b.inputs(), capture);
             int[] rows = target.rows(model, b, base.get(target.layer()));
             float[] baseTarget = target.values(base, rows);

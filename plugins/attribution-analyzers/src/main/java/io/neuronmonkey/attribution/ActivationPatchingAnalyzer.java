@@ -182,8 +182,10 @@ public final class ActivationPatchingAnalyzer implements Analyzer<ActivationPatc
         long n = 0;
         long counted = 0;
         long differing = 0;
+        ctx.progress().start("activation patching: " + patches.size() + " patches, pairs", runs.stream().mapToLong(Batch::size).sum());
         for (Batch b : runs) {
             int m = b.size();
+            ctx.progress().advance(m);
             Tensor src = sourceBatch(b, pairs);
             Map<String, Tensor> atSource = model.run(src, captureSource);
             Map<String, Tensor> atRun = model.run(b.inputs(), capture);

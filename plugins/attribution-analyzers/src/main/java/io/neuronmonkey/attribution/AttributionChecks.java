@@ -277,7 +277,7 @@ final class AttributionChecks {
                     + ratio(mean / roiArea) + " its area share)";
             r.finding(new Finding("roi-share", notable ? Finding.Severity.NOTABLE : Finding.Severity.INFO, claim,
                     new Finding.Strength("mean share of positive attribution in the region", mean, interval, null),
-                    List.of(), List.of("roi")));
+                    List.of(), keptIds.isEmpty() ? List.of("roi") : List.of("maps", "roi")));
         }
 
         private String region() {
@@ -343,7 +343,9 @@ final class AttributionChecks {
             double rho = mean[l - 1];
             boolean similar = rho > SANITY_LIMIT;
             String claim = similar
-                    ? "maps stay similar (rho " + fmt(rho) + ") after randomizing every layer: this attribution does not explain the model"
+                    ? method.name() + ": the maps of " + sanityCount + " examples stay similar (mean Spearman rho " + fmt(rho)
+                    + " of |map|) after every layer's parameters are re-drawn: they follow the input more than the learned"
+                    + " model, so they do not explain it alone"
                     : "randomizing every layer (" + l + " layers) leaves a rank correlation of " + fmt(rho) + " with the trained"
                     + " model's maps (" + sanityCount + " examples): " + method.name() + " depends on the learned parameters";
             r.finding(new Finding("sanity", similar ? Finding.Severity.WARNING : Finding.Severity.INFO, claim,

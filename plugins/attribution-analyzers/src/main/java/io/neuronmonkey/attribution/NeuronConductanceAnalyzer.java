@@ -154,9 +154,11 @@ public final class NeuronConductanceAnalyzer implements Analyzer<NeuronConductan
         long n = 0;
         int steps = p.steps();
         int perChunk = Math.max(1, p.internalBatch() / steps);
+        ctx.progress().start("neuron conductance: examples", -1);
         for (Iterator<Batch> it = examples.batches(perChunk); it.hasNext(); ) {
             Batch b = it.next();
             int m = b.size();
+            ctx.progress().advance(m);
             int[] rows = target.rows(model, b, null);
             Tensor path = path(b.inputs(), base, steps);
             Map<String, Tensor> h = model.run(path, capture);

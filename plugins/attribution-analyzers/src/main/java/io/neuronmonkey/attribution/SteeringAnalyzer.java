@@ -128,9 +128,11 @@ public final class SteeringAnalyzer implements Analyzer<SteeringAnalyzer.Params>
         String logits = model.logitsLayer();
         double[] pr = new double[k];
         int perBatch = Math.max(1, Math.min(ctx.batchSize(), p.internalBatch()));
+        ctx.progress().start("steering: examples", -1);
         for (Iterator<Batch> it = examples.batches(perBatch); it.hasNext(); ) {
             Batch batch = it.next();
             int m = batch.size();
+            ctx.progress().advance(m);
             count(model.run(batch.inputs(), List.of(logits)).get(logits).floats(), 0, m, k, prob[0], predicted[0], pr);
             int perRun = Math.max(1, p.internalBatch() / m);
             for (int first = 0; first < s; first += perRun) {

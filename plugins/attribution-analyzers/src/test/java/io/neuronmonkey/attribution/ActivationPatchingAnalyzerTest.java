@@ -5,7 +5,6 @@ import io.neuronmonkey.api.ProgressReporter;
 import io.neuronmonkey.api.analysis.AnalysisResult;
 import io.neuronmonkey.api.analysis.AnalyzerContext;
 import io.neuronmonkey.api.data.Batch;
-import io.neuronmonkey.api.data.DataContext;
 import io.neuronmonkey.api.data.Dataset;
 import io.neuronmonkey.api.data.ExampleFilter;
 import io.neuronmonkey.api.model.Intervention;
@@ -38,29 +37,7 @@ class ActivationPatchingAnalyzerTest {
 
     /** Synthetic shapes with the watermark forced on or off: the same images, labels and ids otherwise. */
     static Dataset shapes(String split, int count, SyntheticShapesSource.Watermark watermark) {
-        SyntheticShapesSource.Params p = new SyntheticShapesSource.Params(SyntheticShapesSource.Split.valueOf(
-                split.toUpperCase(java.util.Locale.ROOT)), count, 28, "square", 0.95, 0.05, 0.05, 42L, watermark);
-        return new SyntheticShapesSource().open(new DataContext<SyntheticShapesSource.Params>() {
-            public String name() {
-                return split + "-" + watermark;
-            }
-
-            public SyntheticShapesSource.Params params() {
-                return p;
-            }
-
-            public Path resolve(String path) {
-                return Path.of(path);
-            }
-
-            public long seed() {
-                return 42;
-            }
-
-            public ProgressReporter progress() {
-                return ProgressReporter.NONE;
-            }
-        });
+        return TestSupport.shapes(split, count, watermark);
     }
 
     /** The test context plus the experiment's other data sets by name. */

@@ -72,11 +72,21 @@ public final class TestSupport {
      * @return synthetic shapes (28 x 28 x 1, four classes, metadata incl. watermark on/off), seed 42
      */
     public static Dataset shapes(String split, int count) {
+        return shapes(split, count, SyntheticShapesSource.Watermark.AUTO);
+    }
+
+    /**
+     * @param split     train, test or decorrelated
+     * @param count     examples
+     * @param watermark auto, or forced on or off (the same images otherwise)
+     * @return synthetic shapes, seed 42
+     */
+    public static Dataset shapes(String split, int count, SyntheticShapesSource.Watermark watermark) {
         SyntheticShapesSource.Params p = new SyntheticShapesSource.Params(SyntheticShapesSource.Split.valueOf(
-                split.toUpperCase(java.util.Locale.ROOT)), count, 28, "square", 0.95, 0.05, 0.05, 42L);
+                split.toUpperCase(java.util.Locale.ROOT)), count, 28, "square", 0.95, 0.05, 0.05, 42L, watermark);
         return new SyntheticShapesSource().open(new DataContext<SyntheticShapesSource.Params>() {
             public String name() {
-                return split;
+                return split + "-" + watermark;
             }
 
             public SyntheticShapesSource.Params params() {

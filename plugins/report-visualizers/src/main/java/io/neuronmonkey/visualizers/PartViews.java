@@ -66,7 +66,7 @@ import static j2html.TagCreator.ul;
 final class PartViews {
 
     /** Findings whose evidence pictures are drawn inline; later ones link to them. */
-    static final int INLINE_EVIDENCE = 6;
+    static final int INLINE_EVIDENCE = 8;
     /** Rows shown before a table is folded. */
     static final int OPEN_ROWS = 20;
     /** Rows a table holds at most; the rest are counted. */
@@ -126,9 +126,18 @@ final class PartViews {
                     exampleSetFor(n).filter(set -> informative(set, n.neuron()))
                             .ifPresent(set -> evidence.add(strip(set, n.neuron(), 40, "top inputs of " + n + " (" + set.value() + ")")));
                 }
+                // the first evidence part that draws small: a curve, maps over their inputs, or the ranking the neuron leads
                 for (String id : f.evidence()) {
+                    Optional<Series> se = l.result().part(id, Series.class);
+                    Optional<InputMaps> im = l.result().part(id, InputMaps.class);
                     Optional<Ranking> r = l.result().part(id, Ranking.class);
-                    if (r.isPresent() && !f.neurons().isEmpty()) {
+                    if (se.isPresent()) {
+                        evidence.add(div(rawHtml(Svg.series(se.get(), 560, 240))).withClass("mini"));
+                        break;
+                    } else if (im.isPresent()) {
+                        evidence.add(div(mapPictures(im.get(), 8)).withClass("mini"));
+                        break;
+                    } else if (r.isPresent() && !f.neurons().isEmpty()) {
                         evidence.add(div(rawHtml(Svg.ranking(r.get(), 8, f.neurons().get(0), 520))).withClass("mini"));
                         break;
                     }
@@ -381,6 +390,11 @@ final class PartViews {
     }
 
     DomContent inputMaps(InputMaps im) {
+        return mapPictures(im, 24);
+    }
+
+    /** The first {@code most} maps as pictures (over their inputs when the part has them), with the legend. */
+    DomContent mapPictures(InputMaps im, int most) {
         List<DomContent> pics = new ArrayList<>();
         int[] s = im.maps().data().shape();
         if (s.length >= 3) {
@@ -389,7 +403,7 @@ final class PartViews {
             int c = s.length == 4 ? s[3] : 1;
             float[] all = im.maps().data().floats();
             float[] inputs = im.inputs() == null ? null : im.inputs().data().floats();
-            for (int i = 0; i < Math.min(im.exampleIds().size(), 24); i++) {
+            for (int i = 0; i < Math.min(im.exampleIds().size(), most); i++) {
                 float[] sum = channelSum(all, i, h * w, c, false);
                 BufferedImage pic = inputs == null ? Images.heatmap(sum, h, w, 3)
                         : Images.overlay(channelSum(inputs, i, h * w, c, true), sum, h, w, 3);

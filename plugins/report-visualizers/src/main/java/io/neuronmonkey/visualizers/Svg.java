@@ -204,6 +204,18 @@ final class Svg {
      * @return the SVG
      */
     static String series(Series s) {
+        return series(s, 900, 320);
+    }
+
+    /**
+     * Lines with bands, at a given size.
+     *
+     * @param s      the series
+     * @param width  pixels
+     * @param height pixels
+     * @return the SVG
+     */
+    static String series(Series s, int width, int height) {
         YIntervalSeriesCollection data = new YIntervalSeriesCollection();
         Set<String> used = new HashSet<>();
         for (Series.Curve c : s.curves()) {
@@ -224,6 +236,17 @@ final class Svg {
         }
         NumberAxis x = new NumberAxis(s.x());
         x.setAutoRangeIncludesZero(false);
+        boolean whole = s.curves().stream().allMatch(c -> {
+            for (int i = 0; i < c.x().size(); i++) {
+                if (c.x().get(i) != Math.rint(c.x().get(i))) {
+                    return false;
+                }
+            }
+            return true;
+        });
+        if (whole) {
+            x.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+        }
         NumberAxis y = new NumberAxis(s.y());
         y.setAutoRangeIncludesZero(false);
         DeviationRenderer lines = new DeviationRenderer(true, false);
@@ -238,7 +261,7 @@ final class Svg {
         XYPlot plot = new XYPlot(data, x, y, lines);
         JFreeChart chart = new JFreeChart(null, Charts.TITLE_FONT, plot, s.curves().size() > 1);
         Charts.style(chart, plot);
-        return of(chart, 900, 320);
+        return of(chart, width, height);
     }
 
     private static double clip(double v) {
