@@ -365,6 +365,20 @@ class BadInputFaultsTest {
                         .args("plugins", "--plugins", "@plugins").exit(0)
                         .says("slip.zip: the zip entry '../../escaped.txt' would be written outside the bundle's folder")
                         .lacks("escaped.txt", "plugins/slip"),
+                row("keep", "plugins install refuses a zip-slip bundle before copying anything").plugins("plugins")
+                        .with(d -> Bundles.rawZip(d.resolve("slip.zip"), new java.util.TreeMap<>(Map.of(
+                                "plugin.properties", Bundles.properties("slip", ""), "../../escaped.txt", "owned"))))
+                        .args("plugins", "install", "@slip.zip").exit(2)
+                        .says("refused: the zip entry '../../escaped.txt' would be written outside the bundle's folder",
+                                "; nothing was installed")
+                        .lacks("escaped.txt"),
+                row("8", "descriptor without a license").plugins("plugins")
+                        .with(d -> Bundles.zip(d.resolve("plugins"), d, "unlicensed",
+                                Bundles.properties("unlicensed", "").replace("plugin.license=Apache-2.0\n", ""),
+                                Map.of("unlicensed.A", Bundles.analyzer("unlicensed", "A", "unlicensed", false))))
+                        .args("plugins", "--plugins", "@plugins").exit(0)
+                        .says("unlicensed: invalid plugin descriptor (plugin.properties or MANIFEST.MF): field 'plugin.license' is "
+                                + "missing or empty (an SPDX id such as Apache-2.0)", "stats-analyzers"),
                 row("keep", "!!java tags are inert").file("tag.yaml", "experiment: tag\nseed: !!javax.script.ScriptEngineManager "
                                 + "[!!java.net.URLClassLoader [[!!java.net.URL [\"file:///nowhere\"]]]]\nsteps: []\n")
                         .args("validate", "@tag.yaml").exit(2).says("seed (line 2, col 7) - must be an integer between"),

@@ -43,7 +43,7 @@ final class Bundles {
 
     static String properties(String id, String extra) {
         return "plugin.id=" + id + "\nplugin.version=1.0.0\nplugin.provider=someone\nplugin.description=third-party " + id
-                + "\n" + extra;
+                + "\nplugin.license=Apache-2.0\n" + extra;
     }
 
     /** @param sources class name to source; compiled and packed by the runtime's test helper, as the build does */

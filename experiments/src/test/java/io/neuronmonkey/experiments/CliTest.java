@@ -6,7 +6,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -152,12 +151,8 @@ class CliTest {
 
     @Test
     void badPluginBundleIsRefusedWithTheFieldNamedWhileTheOthersLoad() throws Exception {
+        // --plugins adds a folder to the shipped bundles, which still load beside the bad one
         Path dir = Files.createDirectories(work.resolve("bundles"));
-        try (Stream<Path> s = Files.list(Launcher.ROOT.resolve("plugins/target/bundles"))) {
-            for (Path zip : s.filter(p -> p.toString().endsWith(".zip") && !p.getFileName().toString().startsWith("tensorflow")).toList()) {
-                Files.copy(zip, dir.resolve(zip.getFileName()));
-            }
-        }
         Path broken = Files.createDirectories(dir.resolve("broken-plugin"));
         Files.writeString(broken.resolve("plugin.properties"), "plugin.id=broken-plugin\nplugin.provider=someone\n");
         Files.createDirectories(broken.resolve("lib"));
@@ -166,6 +161,7 @@ class CliTest {
         assertTrue(r.out().contains("refused:"), r.out());
         assertTrue(r.out().contains("broken-plugin: invalid plugin descriptor (plugin.properties or MANIFEST.MF): field 'plugin.version' is missing or empty"), r.out());
         assertTrue(r.out().contains("stats-analyzers") && r.out().contains("activation-stats"), r.out());
+        assertTrue(r.out().contains("tensorflow-backend"), r.out());
     }
 
     @Test

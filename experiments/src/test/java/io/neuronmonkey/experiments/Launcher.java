@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** Runs the real {@code neuronmonkey} launcher (module path, plugin bundles from the build) as a separate process. */
@@ -23,7 +24,12 @@ final class Launcher {
     }
 
     static Result run(Path workDir, String... args) throws IOException, InterruptedException {
-        Started s = start(workDir, args);
+        return run(workDir, Map.of(), args);
+    }
+
+    /** @param env variables set for the launcher, e.g. NEURONMONKEY_PLUGINS */
+    static Result run(Path workDir, Map<String, String> env, String... args) throws IOException, InterruptedException {
+        Started s = start(workDir, env, List.of(), args);
         if (!s.process().waitFor(5, TimeUnit.MINUTES)) {
             s.process().destroyForcibly();
             throw new IllegalStateException("neuronmonkey " + String.join(" ", args) + " did not finish");
@@ -48,13 +54,22 @@ final class Launcher {
 
     /** @param prefix a command the launcher runs under (empty for none), e.g. unshare */
     static Started start(Path workDir, List<String> prefix, String... args) throws IOException {
+        return start(workDir, Map.of(), prefix, args);
+    }
+
+    /**
+     * The user plugins folder is {@code user-plugins} in the work folder unless {@code env} names another, so that
+     * no test reads the plugins of whoever runs it.
+     */
+    static Started start(Path workDir, Map<String, String> env, List<String> prefix, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(prefix);
         cmd.add("bash");
         cmd.add(ROOT.resolve("neuronmonkey").toString());
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile());
         pb.environment().put("NEURONMONKEY_SKIP_BUILD", "1");
-        pb.environment().remove("NEURONMONKEY_PLUGINS");
+        pb.environment().put("NEURONMONKEY_PLUGINS", workDir.resolve("user-plugins").toString());
+        pb.environment().putAll(env);
         pb.environment().put("NEURONMONKEY_CACHE", workDir.resolve("activation-cache").toString());
         Path out = Files.createTempFile(workDir, "stdout", ".txt");
         Path err = Files.createTempFile(workDir, "stderr", ".txt");

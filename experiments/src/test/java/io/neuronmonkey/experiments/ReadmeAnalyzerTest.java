@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -32,12 +31,8 @@ class ReadmeAnalyzerTest {
         assertTrue(section > 0 && code.find(section), "the README has the analyzer example");
         String source = "package readme;\n\n" + code.group(1);
 
+        // --plugins adds the folder to the shipped bundles
         Path plugins = Files.createDirectories(work.resolve("plugins"));
-        try (Stream<Path> bundles = Files.list(Launcher.ROOT.resolve("plugins/target/bundles"))) {
-            for (Path b : bundles.filter(p -> p.toString().endsWith(".zip")).toList()) {
-                Files.copy(b, plugins.resolve(b.getFileName()));
-            }
-        }
         TestBundles.bundle(plugins, work, TestBundles.properties("mean-abs-example", "1.0.0"),
                 Map.of("readme.MeanAbsAnalyzer", source));
 

@@ -319,7 +319,10 @@ class RunSafetyFaultsTest {
         assertEquals(64, new ObjectMapper().readTree(out.resolve("census/result.json").toFile()).get("summary").get("examples").asInt());
     }
 
-    /** Two start-ups on freshly copied bundles: both load every bundle, the TensorFlow one (160 MB) included. */
+    /**
+     * Two start-ups on freshly copied bundles (160 MB with the TensorFlow one), added with --plugins: both unpack
+     * them completely, and both refuse the copies only for their ids, which the shipped bundles already use.
+     */
     @Test
     void twoFirstStartsOnFreshBundlesBothSeeTheBackend() throws Exception {
         Path bundles = Files.createDirectories(work.resolve("bundles"));
@@ -340,13 +343,24 @@ class RunSafetyFaultsTest {
         for (Future<Launcher.Result> f : runs) {
             Launcher.Result r = f.get(5, TimeUnit.MINUTES);
             assertEquals(0, r.code(), r.all());
-            assertFalse(r.all().contains("refused"), r.all());
+            List<String> refused = r.out().lines().dropWhile(l -> !l.equals("refused:")).skip(1).toList();
+            assertFalse(refused.isEmpty(), r.out());
+            for (String line : refused) {
+                assertTrue(line.contains("is already used by " + Launcher.ROOT.resolve("plugins/target/bundles")), line);
+            }
             assertTrue(r.out().matches("(?s).*tensorflow-backend\\s+\\S+\\s+STARTED.*"), r.out());
             assertTrue(r.out().contains("tensorflow-cnn"), r.out());
         }
         pool.shutdown();
         try (Stream<Path> s = Files.list(bundles)) {
             assertFalse(s.anyMatch(p -> p.getFileName().toString().contains(".unpack-")), "no half-unpacked folder is left");
+        }
+        try (Stream<Path> s = Files.list(bundles)) {
+            for (Path zip : s.filter(p -> p.toString().endsWith(".zip")).toList()) {
+                String name = zip.getFileName().toString();
+                assertTrue(Files.isRegularFile(bundles.resolve(name.substring(0, name.length() - 4)).resolve(".neuronmonkey-unpacked")),
+                        name + " unpacked completely");
+            }
         }
     }
 

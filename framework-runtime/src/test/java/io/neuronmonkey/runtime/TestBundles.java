@@ -78,7 +78,8 @@ public final class TestBundles {
     }
 
     public static String properties(String id, String version) {
-        return "plugin.id=" + id + "\nplugin.version=" + version + "\nplugin.provider=tests\nplugin.description=test plugin " + id + "\n";
+        return "plugin.id=" + id + "\nplugin.version=" + version + "\nplugin.provider=tests\nplugin.description=test plugin " + id
+                + "\nplugin.license=Apache-2.0\n";
     }
 
     static String jarOf(Class<?> c) {

@@ -88,7 +88,7 @@ final class BenchCommand implements Callable<Integer> {
             description = "streaming analyzers fused in (b), or 'none' to time capture alone (default: activation-stats,top-activations)")
     List<String> analyzerNames = List.of("activation-stats", "top-activations");
 
-    @Option(names = "--plugins", paramLabel = "DIR", description = "plugin bundles folder (default: $NEURONMONKEY_PLUGINS or the built bundles)")
+    @Option(names = "--plugins", paramLabel = "DIR", description = "a folder of plugin bundles read in addition to the built-in and user ones")
     Path plugins;
 
     /** One row of the table: the model, the data it is fed and where a problem with either is reported. */

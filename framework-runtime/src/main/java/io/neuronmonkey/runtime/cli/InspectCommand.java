@@ -50,7 +50,7 @@ final class InspectCommand implements Callable<Integer> {
             description = "backend param for --model, a YAML value: -P signature=serve, -P preprocess={scale: 0.5} (repeatable)")
     Map<String, String> params = new LinkedHashMap<>();
 
-    @Option(names = "--plugins", paramLabel = "DIR", description = "plugin bundles folder (default: $NEURONMONKEY_PLUGINS or the built bundles)")
+    @Option(names = "--plugins", paramLabel = "DIR", description = "a folder of plugin bundles read in addition to the built-in and user ones")
     Path plugins;
 
     @Option(names = "--all", description = "list every capturable op output, not only the layers")

@@ -10,6 +10,7 @@ import io.neuronmonkey.runtime.pipeline.Preparer;
 import io.neuronmonkey.runtime.pipeline.Provenance;
 import io.neuronmonkey.runtime.pipeline.RunOptions;
 import io.neuronmonkey.runtime.plugin.PluginHost;
+import io.neuronmonkey.runtime.plugin.PluginPins;
 import io.neuronmonkey.runtime.store.Json;
 import io.neuronmonkey.runtime.store.RunFolder;
 import io.neuronmonkey.runtime.store.RunIndex;
@@ -57,7 +58,7 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "output folder (default: runs/<experiment>/<timestamp>/)")
     Path out;
 
-    @Option(names = "--plugins", paramLabel = "DIR", description = "plugin bundles folder (default: $NEURONMONKEY_PLUGINS or the built bundles)")
+    @Option(names = "--plugins", paramLabel = "DIR", description = "a folder of plugin bundles read in addition to the built-in ones and the user plugins folder ($NEURONMONKEY_PLUGINS or ~/.neuronmonkey/plugins)")
     Path plugins;
 
     @Option(names = "--threads", paramLabel = "N", description = "worker threads for model runs and data loading, 1 to 4 x cores (at most 64; default: min(4, cores)); results do not depend on it")
@@ -104,6 +105,7 @@ final class RunCommand implements Callable<Integer> {
             checkOutDir(out);
         }
         try (PluginHost host = Launch.plugins(plugins, err, true)) {
+            PluginPins.check(config, host);
             Environment env = new Environment(config, ConsoleProgress.forConsole(), new AtomicBoolean());
             err.println("experiment '" + config.name() + "': validating and loading ...");
             try (PreparedExperiment prepared = Preparer.prepare(config, host.registry(), env, true);

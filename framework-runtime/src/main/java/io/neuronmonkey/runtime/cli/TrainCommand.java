@@ -5,6 +5,7 @@ import io.neuronmonkey.runtime.config.ExperimentParser;
 import io.neuronmonkey.runtime.pipeline.Environment;
 import io.neuronmonkey.runtime.pipeline.TrainRunner;
 import io.neuronmonkey.runtime.plugin.PluginHost;
+import io.neuronmonkey.runtime.plugin.PluginPins;
 import io.neuronmonkey.runtime.store.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -25,7 +26,7 @@ final class TrainCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "FILE", description = "the training YAML")
     Path file;
 
-    @Option(names = "--plugins", paramLabel = "DIR", description = "plugin bundles folder")
+    @Option(names = "--plugins", paramLabel = "DIR", description = "a folder of plugin bundles read in addition to the built-in and user ones")
     Path plugins;
 
     @Option(names = "--force", description = "write the model into an existing folder that holds other files (they are kept, never deleted)")
@@ -35,6 +36,7 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() {
         ExperimentConfig config = ExperimentParser.read(file);
         try (PluginHost host = Launch.plugins(plugins, System.err, true)) {
+            PluginPins.check(config, host);
             Environment env = new Environment(config, ConsoleProgress.forConsole(), new AtomicBoolean());
             TrainRunner.Trained trained = TrainRunner.train(config, host.registry(), env, Launch.version(), force);
             System.out.println(new String(Json.bytes(trained.report().get("metrics")), StandardCharsets.UTF_8));

@@ -7,6 +7,7 @@ import io.neuronmonkey.runtime.pipeline.PreparedExperiment;
 import io.neuronmonkey.runtime.pipeline.Preparer;
 import io.neuronmonkey.api.ProgressReporter;
 import io.neuronmonkey.runtime.plugin.PluginHost;
+import io.neuronmonkey.runtime.plugin.PluginPins;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -22,13 +23,14 @@ final class ValidateCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "FILE", description = "the experiment YAML")
     Path file;
 
-    @Option(names = "--plugins", paramLabel = "DIR", description = "plugin bundles folder")
+    @Option(names = "--plugins", paramLabel = "DIR", description = "a folder of plugin bundles read in addition to the built-in and user ones")
     Path plugins;
 
     @Override
     public Integer call() {
         ExperimentConfig config = ExperimentParser.read(file);
         try (PluginHost host = Launch.plugins(plugins, System.err, true)) {
+            PluginPins.check(config, host);
             Environment env = new Environment(config, ProgressReporter.NONE, new AtomicBoolean());
             boolean training = config.trainer().isPresent();
             try (PreparedExperiment p = Preparer.prepare(config, host.registry(), env, !training)) {

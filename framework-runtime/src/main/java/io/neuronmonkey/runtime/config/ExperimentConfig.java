@@ -15,9 +15,11 @@ import java.util.Optional;
  */
 public record ExperimentConfig(Path file, String text, String name, long seed, int batchSize,
                                Optional<ModelSpec> model, Map<String, DataSpec> data, List<StepSpec> steps,
-                               Optional<TrainerSpec> trainer, Object plain, List<ConfigProblem> problems) {
+                               Optional<TrainerSpec> trainer, List<PluginPin> plugins, Object plain,
+                               List<ConfigProblem> problems) {
 
     public ExperimentConfig {
+        plugins = List.copyOf(plugins);
         problems = List.copyOf(problems);
     }
 
@@ -55,6 +57,19 @@ public record ExperimentConfig(Path file, String text, String name, long seed, i
                            Node paramsNode, List<String> inputs, List<Node> inputNodes, Node node) {
         public String path() {
             return "steps[" + index + "]";
+        }
+    }
+
+    /**
+     * One entry of {@code plugins:}: a bundle the experiment needs, by id, optionally a version range its version
+     * must be in and the SHA-256 its bundle file must have.
+     *
+     * @param version a version range ({@code ^1.2}, {@code >=1.0.0 & <2.0.0}, {@code 1.2.3}), or null for any
+     * @param sha256  64 lowercase hex digits, or null for any
+     */
+    public record PluginPin(int index, String id, String version, String sha256, Node node, Node versionNode, Node sha256Node) {
+        public String path() {
+            return "plugins[" + index + "]";
         }
     }
 

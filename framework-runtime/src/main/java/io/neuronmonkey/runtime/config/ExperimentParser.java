@@ -34,7 +34,9 @@ import java.util.regex.Pattern;
  */
 public final class ExperimentParser {
 
-    static final List<String> TOP_KEYS = List.of("experiment", "description", "seed", "batchSize", "model", "data", "steps", "trainer");
+    static final List<String> TOP_KEYS = List.of("experiment", "description", "seed", "batchSize", "plugins", "model", "data", "steps", "trainer");
+    static final List<String> PLUGIN_KEYS = List.of("id", "version", "sha256");
+    private static final Pattern SHA256 = Pattern.compile("[0-9a-fA-F]{64}");
     static final List<String> DATA_KEYS = List.of("source", "params");
     static final List<String> STEP_KEYS = List.of("id", "analyzer", "visualizer", "data", "layers", "params", "inputs", "description");
     static final List<String> TRAINER_KEYS = List.of("type", "output", "params");
@@ -152,6 +154,20 @@ public final class ExperimentParser {
             batchSize = (int) integer(e.get("batchSize").getValueNode(), "batchSize", problems, 1, MAX_BATCH_SIZE, 256);
         }
 
+        List<ExperimentConfig.PluginPin> plugins = new ArrayList<>();
+        if (e.containsKey("plugins")) {
+            Node pn = e.get("plugins").getValueNode();
+            if (pn instanceof SequenceNode seq) {
+                Set<String> ids = new HashSet<>();
+                for (int i = 0; i < seq.getValue().size(); i++) {
+                    pin(i, seq.getValue().get(i), ids, problems).ifPresent(plugins::add);
+                }
+            } else if (!Yaml.isNull(pn)) {
+                problems.add("plugins", pn, "must be a list of plugins the experiment needs ('- {id: ..., version: \"^1.2\", "
+                        + "sha256: ...}'), found " + Yaml.kind(pn));
+            }
+        }
+
         Optional<ExperimentConfig.ModelSpec> model = Optional.empty();
         if (e.containsKey("model")) {
             model = model(e.get("model").getValueNode(), problems);
@@ -190,7 +206,64 @@ public final class ExperimentParser {
             problems.add("steps", top, "an experiment needs 'steps:' (or 'trainer:' in a training file)");
         }
         return new ExperimentConfig(file, text, name, seed, batchSize, model, Map.copyOf(data), List.copyOf(steps),
-                trainer, Yaml.plain(root), problems.list());
+                trainer, List.copyOf(plugins), Yaml.plain(root), problems.list());
+    }
+
+    /** One entry of {@code plugins:}: {@code id} required, {@code version} a version range, {@code sha256} 64 hex digits. */
+    private static Optional<ExperimentConfig.PluginPin> pin(int index, Node node, Set<String> ids, Problems problems) {
+        String path = "plugins[" + index + "]";
+        if (!(node instanceof MappingNode m)) {
+            problems.add(path, node, "a pinned plugin is a mapping {id, version, sha256} (version and sha256 optional), found "
+                    + Yaml.kind(node));
+            return Optional.empty();
+        }
+        Map<String, NodeTuple> e = Yaml.entries(m, path, problems);
+        unknownKeys(e, PLUGIN_KEYS, path, "key", problems);
+        String id = requiredString(e, "id", path, m, problems, true);
+        if (id != null && !ids.add(id)) {
+            problems.add(path + ".id", e.get("id").getValueNode(), "plugin '" + id + "' is pinned twice; pin each plugin once");
+        }
+        String version = null;
+        Node versionNode = null;
+        if (e.containsKey("version")) {
+            versionNode = e.get("version").getValueNode();
+            version = scalar(versionNode, path + ".version", problems);
+            if (version != null && !validRange(version)) {
+                problems.add(path + ".version", versionNode, "must be a version range like \"^1.2\", \"~1.2.3\", \">=1.0.0 & <2.0.0\" "
+                        + "or \"1.2.3\", found '" + version + "'");
+                version = null;
+            }
+        }
+        String sha256 = null;
+        Node sha256Node = null;
+        if (e.containsKey("sha256")) {
+            sha256Node = e.get("sha256").getValueNode();
+            sha256 = scalar(sha256Node, path + ".sha256", problems);
+            if (sha256 != null && !SHA256.matcher(sha256).matches()) {
+                problems.add(path + ".sha256", sha256Node, "must be the bundle's SHA-256, 64 hex digits (as in its .sha256 file or "
+                        + "'neuronmonkey plugins info ID'), found '" + (sha256.length() > 80 ? sha256.substring(0, 80) + "..." : sha256) + "'");
+                sha256 = null;
+            } else if (sha256 != null) {
+                sha256 = sha256.toLowerCase(java.util.Locale.ROOT);
+            }
+        }
+        if (id == null) {
+            return Optional.empty();
+        }
+        return Optional.of(new ExperimentConfig.PluginPin(index, id, version, sha256, m, versionNode, sha256Node));
+    }
+
+    /** Whether a version range parses as the plugin manager reads ranges. */
+    private static boolean validRange(String range) {
+        if (range.isBlank()) {
+            return false;
+        }
+        try {
+            new org.pf4j.DefaultVersionManager().checkVersionConstraint("0.0.0", range);
+            return true;
+        } catch (RuntimeException ex) {
+            return false;
+        }
     }
 
     private static Optional<ExperimentConfig.ModelSpec> model(Node node, Problems problems) {

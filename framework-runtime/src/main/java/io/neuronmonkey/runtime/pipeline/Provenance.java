@@ -15,7 +15,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What {@code provenance.json} records: resolved config, plugin ids and versions, model and data hashes, seed,
+ * What {@code provenance.json} records: resolved config, every loaded plugin bundle (id, version, state, bundle file
+ * and its SHA-256), model and data hashes, seed,
  * framework/Java/OS versions, start and end times, how each step ended and each step's config hash. It is rewritten
  * as steps end (status "running"), so a run that dies still tells which steps completed.
  */
@@ -39,7 +40,8 @@ public final class Provenance {
                 "vm", System.getProperty("java.vm.name")));
         m.put("os", Records.ordered("name", System.getProperty("os.name"), "version", System.getProperty("os.version"),
                 "arch", System.getProperty("os.arch")));
-        m.put("plugins", plugins.stream().map(pi -> Records.ordered("id", pi.id(), "version", pi.version(), "state", pi.state())).toList());
+        m.put("plugins", plugins.stream().map(pi -> Records.ordered("id", pi.id(), "version", pi.version(), "state", pi.state(),
+                "file", pi.file().toAbsolutePath().toString(), "sha256", pi.sha256())).toList());
         if (exp.model() != null) {
             Map<String, Object> model = new LinkedHashMap<>();
             model.put("backend", exp.backend().name());

@@ -25,7 +25,7 @@ import java.util.zip.ZipFile;
  * The bundles of a plugins folder: plugin folders, plugin jars, and zips, which are unpacked beside themselves only
  * after a check that they are readable zips holding a descriptor and no entry that would land outside their folder.
  * A zip that fails the check is refused with the reason (PF4J alone would skip it without a word) and the folder it
- * may have been unpacked into earlier is not used.
+ * may have been unpacked into earlier is not used; so is a folder unpacked from a zip that is gone.
  */
 final class BundleRepository implements PluginRepository {
 
@@ -73,7 +73,7 @@ final class BundleRepository implements PluginRepository {
             }
             for (Path p : entries) {
                 String name = p.getFileName().toString();
-                if (name.startsWith(".") || skip.contains(p)) {
+                if (name.startsWith(".") || skip.contains(p) || BundleUnpacker.isOrphan(p)) {
                     continue;
                 }
                 if (Files.isDirectory(p) || Files.isRegularFile(p) && name.toLowerCase(Locale.ROOT).endsWith(".jar")) {

@@ -2,6 +2,7 @@ package io.neuronmonkey.runtime.plugin;
 
 import io.neuronmonkey.api.PluginException;
 import io.neuronmonkey.runtime.store.AtomicFiles;
+import io.neuronmonkey.runtime.store.Hashing;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -33,8 +34,11 @@ import java.util.zip.ZipInputStream;
  * time: an exclusive lock on {@code .neuronmonkey-unpack.lock} beside the bundles (threads of one process queue on
  * an in-process lock first), and a start-up that has to wait says so. Each zip goes into a hidden temporary folder
  * that is renamed into place when complete, and a folder counts as current only when its marker file names the
- * zip's size and modification time, so a folder left half-written by an older version is replaced too. Zips the
- * repository would refuse are left to it, which names the reason; so is a zip that fails to expand here.
+ * zip's size and modification time, so a folder left half-written by an older version is replaced too; the marker
+ * also keeps the zip's SHA-256, so that provenance and pinned plugins do not hash every bundle on every start. A
+ * folder this class unpacked (it holds the marker) whose zip is gone is deleted, so a removed bundle never loads
+ * from its leftover copy. Zips the repository would refuse are left to it, which names the reason; so is a zip that
+ * fails to expand here.
  */
 final class BundleUnpacker {
 
@@ -51,8 +55,8 @@ final class BundleUnpacker {
      */
     static void unpack(Path pluginsDir, Consumer<String> notice) {
         Path dir = pluginsDir.toAbsolutePath().normalize();
-        List<Path> stale = stale(dir);
-        if (stale.isEmpty()) {
+        // a leftover copy alone is not loaded anyway: it is cleaned up where this process may write
+        if (stale(dir).isEmpty() && (orphans(dir).isEmpty() || !Files.isWritable(dir))) {
             return;
         }
         ReentrantLock local = IN_PROCESS.computeIfAbsent(dir, d -> new ReentrantLock());
@@ -67,6 +71,9 @@ final class BundleUnpacker {
                 lock = ch.lock();
             }
             try {
+                for (Path folder : orphans(dir)) {
+                    AtomicFiles.deleteTree(folder);
+                }
                 for (Path zip : stale(dir)) {
                     try {
                         expand(zip);
@@ -108,7 +115,7 @@ final class BundleUnpacker {
                 }
                 Path folder = BundleRepository.unpackedFolder(p);
                 Path marker = folder.resolve(MARKER);
-                if ((!Files.isRegularFile(marker) || !Files.readString(marker).equals(stamp(p))) && BundleRepository.problem(p).isEmpty()) {
+                if (!current(p, marker) && BundleRepository.problem(p).isEmpty()) {
                     out.add(p);
                 }
             }
@@ -118,8 +125,57 @@ final class BundleUnpacker {
         return out;
     }
 
+    /**
+     * Folders this class unpacked (they hold its marker) whose zip is no longer beside them: a removed bundle's
+     * leftover copy, which must not load.
+     */
+    static List<Path> orphans(Path dir) {
+        List<Path> out = new ArrayList<>();
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path p : s.sorted().toList()) {
+                if (isOrphan(p)) {
+                    out.add(p);
+                }
+            }
+        } catch (IOException e) {
+            throw new PluginException("cannot read the plugins directory " + dir + ": " + e.getMessage(), e);
+        }
+        return out;
+    }
+
+    /** A folder holding this class's marker without its zip beside it. */
+    static boolean isOrphan(Path folder) {
+        String name = folder.getFileName().toString();
+        return !name.startsWith(".") && Files.isDirectory(folder, LinkOption.NOFOLLOW_LINKS)
+                && Files.isRegularFile(folder.resolve(MARKER)) && !Files.isRegularFile(folder.resolveSibling(name + ".zip"));
+    }
+
+    /** Whether the folder's marker was written for this exact zip (its first line is the zip's stamp). */
+    private static boolean current(Path zip, Path marker) throws IOException {
+        if (!Files.isRegularFile(marker)) {
+            return false;
+        }
+        List<String> lines = Files.readAllLines(marker);
+        return !lines.isEmpty() && lines.get(0).equals(stamp(zip));
+    }
+
+    /**
+     * The SHA-256 of a bundle zip: the one its unpacked folder's marker recorded when the marker still matches the
+     * zip's size and modification time, else computed from the zip's bytes.
+     */
+    static String sha256(Path zip) throws IOException {
+        Path marker = BundleRepository.unpackedFolder(zip).resolve(MARKER);
+        if (current(zip, marker)) {
+            List<String> lines = Files.readAllLines(marker);
+            if (lines.size() > 1 && lines.get(1).matches("sha256 [0-9a-f]{64}")) {
+                return lines.get(1).substring(7);
+            }
+        }
+        return Hashing.sha256(zip);
+    }
+
     private static String stamp(Path zip) throws IOException {
-        return Files.size(zip) + " " + Files.getLastModifiedTime(zip).toMillis() + "\n";
+        return Files.size(zip) + " " + Files.getLastModifiedTime(zip).toMillis();
     }
 
     /** Expands into a hidden sibling, then swaps it in; the old folder (if any) goes only after the swap. */
@@ -145,7 +201,7 @@ final class BundleUnpacker {
                     }
                 }
             }
-            Files.writeString(tmp.resolve(MARKER), stamp(zip));
+            Files.writeString(tmp.resolve(MARKER), stamp(zip) + "\nsha256 " + Hashing.sha256(zip) + "\n");
             // the repository takes a folder at least as new as its zip as unpacked: make sure it is
             FileTime zipTime = Files.getLastModifiedTime(zip);
             FileTime now = FileTime.fromMillis(System.currentTimeMillis());

@@ -32,7 +32,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Consumer;
-import java.util.regex.Pattern;
 
 /**
  * Starts PF4J over a plugins directory, builds every extension through Guice and registers it by point and name.
@@ -43,16 +42,14 @@ import java.util.regex.Pattern;
  */
 public final class PluginHost implements AutoCloseable {
 
-    private static final Pattern PLUGIN_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
     private static final String SHIPPED = "NeuronMonkey";
-    private static final Pattern SEMVER = Pattern.compile("\\d+\\.\\d+\\.\\d+([-+][0-9A-Za-z.+-]+)?");
 
     private final Manager manager;
     private final ExtensionRegistry registry;
-    private final Path root;
+    private final List<Path> roots;
 
-    private PluginHost(Path root, Manager manager, ExtensionRegistry registry) {
-        this.root = root;
+    private PluginHost(List<Path> roots, Manager manager, ExtensionRegistry registry) {
+        this.roots = roots;
         this.manager = manager;
         this.registry = registry;
     }
@@ -69,13 +66,36 @@ public final class PluginHost implements AutoCloseable {
      * @param notice told when start-up waits for another process that is unpacking the same bundles
      */
     public static PluginHost start(Path pluginsDir, String systemVersion, Consumer<String> notice) {
-        if (!Files.isDirectory(pluginsDir)) {
-            throw new PluginException("plugins directory not found: " + pluginsDir.toAbsolutePath()
-                    + " (build the plugins with ./mvnw package, or point --plugins / NEURONMONKEY_PLUGINS at a folder of bundles)");
+        return start(List.of(pluginsDir), systemVersion, notice);
+    }
+
+    /**
+     * Loads the bundles of several folders together, as one set: a plugin id may be used once across all of them
+     * (a later folder's bundle with an id already loaded is refused), and extension names are shared by all.
+     *
+     * @param pluginsDirs folders of bundles, in the order they are read; the same folder named twice is read once
+     */
+    public static PluginHost start(List<Path> pluginsDirs, String systemVersion, Consumer<String> notice) {
+        if (pluginsDirs.isEmpty()) {
+            throw new PluginException("no plugins folder to read bundles from (build the plugins with ./mvnw package, "
+                    + "install some with 'neuronmonkey plugins install', or pass --plugins DIR)");
         }
-        BundleUnpacker.unpack(pluginsDir, notice);
+        List<Path> roots = new ArrayList<>();
+        for (Path dir : pluginsDirs) {
+            if (!Files.isDirectory(dir)) {
+                throw new PluginException("plugins directory not found: " + dir.toAbsolutePath()
+                        + " (build the plugins with ./mvnw package, or point --plugins / NEURONMONKEY_PLUGINS at a folder of bundles)");
+            }
+            Path abs = dir.toAbsolutePath().normalize();
+            if (roots.stream().noneMatch(r -> same(r, abs))) {
+                roots.add(abs);
+            }
+        }
+        for (Path dir : roots) {
+            BundleUnpacker.unpack(dir, notice);
+        }
         Injector injector = Guice.createInjector(Stage.DEVELOPMENT);
-        Manager manager = new Manager(pluginsDir.toAbsolutePath(), injector);
+        Manager manager = new Manager(roots, injector);
         manager.setSystemVersion(systemVersion);
         manager.loadPlugins();
         manager.startPlugins();
@@ -113,7 +133,15 @@ public final class PluginHost implements AutoCloseable {
                 registry.add(c.point(), c.instance(), id, w.getDescriptor().getVersion());
             }
         }
-        return new PluginHost(pluginsDir, manager, registry);
+        return new PluginHost(List.copyOf(roots), manager, registry);
+    }
+
+    private static boolean same(Path a, Path b) {
+        try {
+            return Files.isSameFile(a, b);
+        } catch (java.io.IOException e) {
+            return a.equals(b);
+        }
     }
 
     /** An extension built from a plugin, not yet registered. */
@@ -199,24 +227,48 @@ public final class PluginHost implements AutoCloseable {
         return registry;
     }
 
-    public Path root() {
-        return root;
+    /** The folders the bundles were read from, in order. */
+    public List<Path> roots() {
+        return roots;
     }
 
-    /** Loaded plugins, sorted by id. */
+    /**
+     * Loaded plugins, sorted by id, each with the bundle file it came from and that file's SHA-256.
+     *
+     * @throws PluginException when a bundle file cannot be read to be hashed
+     */
     public List<PluginInfo> plugins() {
-        return manager.getPlugins().stream()
-                .map(w -> new PluginInfo(w.getPluginId(), w.getDescriptor().getVersion(), w.getPluginState().toString(),
-                        w.getDescriptor().getPluginDescription(), w.getPluginPath()))
-                .sorted(Comparator.comparing(PluginInfo::id))
-                .toList();
+        List<PluginInfo> out = new ArrayList<>();
+        for (PluginWrapper w : manager.getPlugins()) {
+            Path file = BundleFiles.file(w.getPluginPath());
+            out.add(new PluginInfo(w.getPluginId(), w.getDescriptor().getVersion(), w.getPluginState().toString(),
+                    w.getDescriptor().getPluginDescription(), w.getPluginPath(), file, BundleFiles.sha256(file)));
+        }
+        out.sort(Comparator.comparing(PluginInfo::id));
+        return out;
+    }
+
+    /** The descriptor of a loaded plugin. */
+    public Optional<BundleDescriptor> descriptor(String pluginId) {
+        PluginWrapper w = manager.getPlugin(pluginId);
+        return w == null ? Optional.empty() : Optional.of(BundleDescriptor.of(w.getDescriptor()));
+    }
+
+    /** Why the bundle with this plugin id was refused, when one was. */
+    public Optional<String> refusedReason(String pluginId) {
+        for (RefusedPlugin r : manager.refused) {
+            if (BundleDescriptor.readAny(r.path()).map(d -> pluginId.equals(d.id())).orElse(false)) {
+                return Optional.of(r.reason());
+            }
+        }
+        return Optional.empty();
     }
 
     /** Bundles that were not loaded, with the reason, and extensions that were skipped. */
     public List<RefusedPlugin> refused() {
         List<RefusedPlugin> all = new ArrayList<>(manager.refused);
         for (String p : registry.problems()) {
-            all.add(new RefusedPlugin(root, p));
+            all.add(new RefusedPlugin(roots.get(0), p));
         }
         return Collections.unmodifiableList(all);
     }
@@ -237,8 +289,8 @@ public final class PluginHost implements AutoCloseable {
         private final List<RefusedPlugin> refused = new ArrayList<>();
         private final Set<String> refusedIds = new HashSet<>();
 
-        Manager(Path root, Injector injector) {
-            super(root);
+        Manager(List<Path> roots, Injector injector) {
+            super(roots);
             this.injector = injector;
         }
 
@@ -281,13 +333,17 @@ public final class PluginHost implements AutoCloseable {
             }
         }
 
-        private static String describe(RuntimeException e) {
+        private String describe(RuntimeException e) {
             String m = e.getMessage() == null ? e.toString() : e.getMessage();
             if (m.startsWith("No PluginDescriptorFinder")) {
                 return "no plugin.properties (or META-INF/MANIFEST.MF with Plugin-Id) in this folder: not a plugin bundle";
             }
             if (m.startsWith("There is an already loaded plugin")) {
-                return "another bundle already has this bundle's plugin.id; two bundles cannot share an id";
+                java.util.regex.Matcher id = java.util.regex.Pattern.compile("with the same id \\((.*?)\\)").matcher(m);
+                PluginWrapper first = id.find() ? getPlugin(id.group(1)) : null;
+                return first == null ? "another bundle already has this bundle's plugin.id; two bundles cannot share an id"
+                        : "plugin id '" + first.getPluginId() + "' is already used by " + BundleFiles.file(first.getPluginPath())
+                        + ", which was loaded first; two bundles cannot share an id (remove one, or give this one another plugin.id)";
             }
             m = m.replaceAll("\\s*\\R\\s*", " ").strip();
             return m.contains("descriptor") || m.contains("Field") ? m : "bad plugin bundle: " + m;
@@ -295,17 +351,7 @@ public final class PluginHost implements AutoCloseable {
 
         @Override
         protected void validatePluginDescriptor(PluginDescriptor d) {
-            List<String> bad = new ArrayList<>();
-            if (d.getPluginId() == null || d.getPluginId().isBlank()) {
-                bad.add("field 'plugin.id' is missing or empty");
-            } else if (!PLUGIN_ID.matcher(d.getPluginId()).matches()) {
-                bad.add("field 'plugin.id' must be letters, digits, '.', '_' or '-', found '" + d.getPluginId() + "'");
-            }
-            if (d.getVersion() == null || d.getVersion().isBlank()) {
-                bad.add("field 'plugin.version' is missing or empty");
-            } else if (!SEMVER.matcher(d.getVersion()).matches()) {
-                bad.add("field 'plugin.version' must be a semantic version like 1.2.0, found '" + d.getVersion() + "'");
-            }
+            List<String> bad = BundleDescriptor.of(d).problems();
             if (!bad.isEmpty()) {
                 throw new PluginRuntimeException("invalid plugin descriptor (plugin.properties or MANIFEST.MF): "
                         + String.join("; ", bad));

@@ -116,8 +116,11 @@ class CliContractTest {
                 row("bench: missing file", 2, List.of("bench", "@nope.yaml"), "error: experiment file not found: " + abs("nope.yaml")),
                 row("plugins: missing plugins folder", 2, List.of("plugins", "--plugins", "@nope"),
                         "error: --plugins " + abs("nope") + " - not a folder of plugin bundles: " + abs("nope") + " does not exist"),
-                row("plugins: an argument it does not take", 2, List.of("plugins", "extra"),
-                        "unexpected argument 'extra' for 'neuronmonkey plugins': it takes no arguments, only options"),
+                row("plugins: an unknown subcommand", 2, List.of("plugins", "extra"),
+                        "unknown command 'extra'; commands: list, install, remove, info, verify"),
+                row("plugins remove: no id", 2, List.of("plugins", "remove"), "missing ID for 'neuronmonkey plugins remove'"),
+                row("plugins install: missing file", 2, List.of("plugins", "install", "@nope.zip"),
+                        "error: plugin bundle not found: " + abs("nope.zip")),
                 row("validate: missing plugins folder", 2, List.of("validate", "@exp.yaml", "--plugins", "@nope"), "--plugins " + abs("nope") + " - "),
 
                 // a bad -P or model path names the argument, never a file the user did not write

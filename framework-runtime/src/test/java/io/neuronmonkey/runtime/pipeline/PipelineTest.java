@@ -119,7 +119,10 @@ class PipelineTest {
         assertEquals(7, ((Number) prov.get("seed")).intValue());
         assertEquals("0".repeat(64), ((Map<String, Object>) prov.get("model")).get("sha256"));
         assertEquals("1".repeat(64), ((Map<String, Object>) ((Map<String, Object>) prov.get("data")).get("rows")).get("sha256"));
-        assertEquals(List.of(Map.of("id", "linear-test", "version", "1.0.0", "state", "STARTED")), prov.get("plugins"));
+        // the bundle that was used, with the SHA-256 of its zip's bytes
+        Path zip = plugins.resolve("linear-test.zip").toAbsolutePath();
+        assertEquals(List.of(Map.of("id", "linear-test", "version", "1.0.0", "state", "STARTED", "file", zip.toString(),
+                "sha256", io.neuronmonkey.runtime.store.Hashing.sha256(zip))), prov.get("plugins"));
         assertTrue(prov.containsKey("startedAt") && prov.containsKey("finishedAt") && prov.containsKey("java") && prov.containsKey("os"));
         List<Map<String, Object>> resolved = (List<Map<String, Object>>) prov.get("resolvedSteps");
         assertEquals(Map.of("k", 1, "weight", 1.0, "failAfter", -1), resolved.get(0).get("params"), "defaults are recorded");

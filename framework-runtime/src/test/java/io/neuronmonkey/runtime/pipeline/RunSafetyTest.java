@@ -97,7 +97,7 @@ class RunSafetyTest {
         steps.set(0, new ExperimentConfig.StepSpec(s.index(), "provenance.json", s.kind(), s.extension(), s.extensionNode(), s.data(),
                 s.dataNode(), s.layers(), s.layerNodes(), s.paramsNode(), s.inputs(), s.inputNodes(), s.node()));
         ExperimentConfig config = new ExperimentConfig(valid.file(), valid.text(), valid.name(), valid.seed(), valid.batchSize(),
-                valid.model(), valid.data(), List.copyOf(steps), valid.trainer(), valid.plain(), valid.problems());
+                valid.model(), valid.data(), List.copyOf(steps), valid.trainer(), valid.plugins(), valid.plain(), valid.problems());
         Path out = work.resolve("out-guard");
         try (PluginHost host = PluginHost.start(plugins, "0.1.0")) {
             Environment env = new Environment(config, ProgressReporter.NONE, new AtomicBoolean());

@@ -3,6 +3,7 @@ package io.neuronmonkey.runtime.plugin;
 import io.neuronmonkey.api.PluginException;
 import io.neuronmonkey.runtime.TestBundles;
 import io.neuronmonkey.runtime.TestPluginSources;
+import io.neuronmonkey.runtime.store.Hashing;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,9 +46,12 @@ class PluginHostTest {
 
     @Test
     void extensionsFromABundleAreRegisteredByPointAndName() throws IOException {
-        try (PluginHost host = PluginHost.start(pluginsDir("one", linearZip), "0.1.0")) {
+        Path dir = pluginsDir("one", linearZip);
+        try (PluginHost host = PluginHost.start(dir, "0.1.0")) {
+            // the bundle file is the zip (not its unpacked folder), hashed from its bytes
             assertEquals(List.of(new PluginInfo("linear-test", "1.2.3", "STARTED", "test plugin linear-test",
-                    host.plugins().get(0).path())), host.plugins());
+                    dir.resolve("linear-test").toAbsolutePath(), dir.resolve("linear-test.zip").toAbsolutePath(),
+                    Hashing.sha256(dir.resolve("linear-test.zip")))), host.plugins());
             ExtensionRegistry r = host.registry();
             assertEquals(List.of("linear"), List.copyOf(r.all(ExtensionPoints.BACKEND).keySet()));
             assertEquals(List.of("table"), List.copyOf(r.all(ExtensionPoints.DATA_SOURCE).keySet()));

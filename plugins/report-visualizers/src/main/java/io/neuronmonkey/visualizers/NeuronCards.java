@@ -39,6 +39,9 @@ import static j2html.TagCreator.ul;
  */
 final class NeuronCards {
 
+    /** Id suffix of a scorecard's neuron table ({@code <layer>-scorecard}). */
+    static final String SCORECARD = "-scorecard";
+
     /** Entries of each ranking that get a card. */
     static final int PER_RANKING = 8;
 
@@ -85,6 +88,7 @@ final class NeuronCards {
         List<DomContent> stats = new ArrayList<>();
         List<String> tags = new ArrayList<>();
         List<DomContent> ranks = new ArrayList<>();
+        List<DomContent> scorecard = new ArrayList<>();
         for (StepOutput s : views.inputs()) {
             if (s.result().isEmpty()) {
                 continue;
@@ -101,6 +105,9 @@ final class NeuronCards {
                             .withClass("num")));
                 }
                 t.tags().stream().filter(g -> g.neurons().contains(n.neuron())).forEach(g -> tags.add(g.name()));
+                if (t.id().endsWith(SCORECARD)) {
+                    scorecard.add(scorecardRow(s.stepId(), t, n.neuron()));
+                }
             }
             for (Matrix m : r.parts(Matrix.class)) {
                 if (!n.layer().equals(m.layer())) {
@@ -141,11 +148,43 @@ final class NeuronCards {
         return div(
                 h3(join(n.toString(), tags.isEmpty() ? null : span(String.join(", ", tags)).withClass("tag"))),
                 ranks.isEmpty() ? null : ul(each(ranks, x -> x)).withClass("small"),
+                scorecard.isEmpty() ? null : div(scorecard.toArray(new DomContent[0])).withClass("scorecard"),
                 examples == null || !PartViews.informative(examples, n.neuron()) ? null
                         : views.strip(examples, n.neuron(), 32, "top inputs"),
                 div(body.toArray(new DomContent[0])).withClass("minis"),
                 stats.isEmpty() ? null : PartViews.fold(stats.size() + " statistics", false,
                         table(tbody(stats.toArray(new DomContent[0]))).withClass("kv")))
                 .withClass("card").withId(PartViews.neuronAnchor(n));
+    }
+
+    /**
+     * The neuron's row of a scorecard as a small table: one line per method with its value and the disagreements
+     * that involve it (the scorecard's tags of this neuron whose description names the column in its trailing
+     * {@code [columns: a, b]}).
+     */
+    private static DomContent scorecardRow(String step, NeuronTable t, int neuron) {
+        List<DomContent> rows = new ArrayList<>();
+        rows.add(tr(th("method"), th("value"), th("flag")));
+        for (NeuronTable.Column c : t.columns()) {
+            List<String> flags = new ArrayList<>();
+            for (NeuronTable.Tag g : t.tags()) {
+                if (g.neurons().contains(neuron) && comparedColumns(g.description()).contains(c.name())) {
+                    flags.add(g.name());
+                }
+            }
+            double v = c.values().get(neuron);
+            rows.add(tr(td(c.name()), td(Double.isNaN(v) ? "not looked at" : Charts.number(v)).withClass("num"),
+                    td(String.join(", ", flags))));
+        }
+        return div(p(step + ": scorecard").withClass("small muted"), table(tbody(rows.toArray(new DomContent[0]))).withClass("kv"));
+    }
+
+    /** @return the column names of a tag description's trailing {@code [columns: a, b]}, or none */
+    static List<String> comparedColumns(String description) {
+        int at = description.lastIndexOf("[columns: ");
+        if (at < 0 || !description.endsWith("]")) {
+            return List.of();
+        }
+        return List.of(description.substring(at + "[columns: ".length(), description.length() - 1).split(", "));
     }
 }

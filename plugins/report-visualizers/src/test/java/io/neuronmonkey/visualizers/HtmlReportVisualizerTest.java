@@ -119,6 +119,33 @@ class HtmlReportVisualizerTest {
     }
 
     @Test
+    void aNeuronCardShowsItsScorecardRow() throws IOException {
+        List<StepOutput> inputs = RealResults.withScorecard();
+        AnalysisResult breakdown = inputs.stream().filter(s -> s.stepId().equals("watermark-hunt")).findFirst().orElseThrow()
+                .result().orElseThrow();
+        double d = breakdown.part("conv-watermark-effect", NeuronTable.class).orElseThrow().column("d").orElseThrow()
+                .values().get(RealResults.WATERMARK_CHANNEL);
+        Path file = render(inputs);
+        try (WebClient web = new WebClient()) {
+            web.getOptions().setJavaScriptEnabled(false);
+            HtmlPage page = web.getPage(file.toUri().toURL());
+            DomElement card = page.getElementById("neuron-conv--" + RealResults.WATERMARK_CHANNEL);
+            HtmlTable table = card.getFirstByXPath(".//div[@class='scorecard']//table");
+            assertTrue(table != null, "the card of the watermark channel holds its scorecard row");
+            Map<String, String> values = new java.util.LinkedHashMap<>();
+            for (HtmlTableRow row : table.getRows().subList(1, table.getRowCount())) {
+                values.put(row.getCell(0).asNormalizedText(), row.getCell(1).asNormalizedText());
+            }
+            assertEquals(List.of("coherence:watermark", "effect:class", "effect:watermark", "effect:texture"), List.copyOf(values.keySet()));
+            assertEquals(Charts.number(d), values.get("effect:watermark"));
+            assertEquals(Charts.number(1.0), values.get("coherence:watermark"), "its top examples all carry the watermark");
+            assertEquals("method", table.getRow(0).getCell(0).asNormalizedText());
+        }
+        assertEquals(List.of("effect:watermark", "ablation"), NeuronCards.comparedColumns(
+                "high effect but no ablation effect [columns: effect:watermark, ablation]"));
+    }
+
+    @Test
     void aNewAnalyzersNeuronTableGetsAChartWithNoVisualizerCode() throws IOException {
         float[] meanAbs = {0.5f, 2f, 1f};
         AnalysisResult r = AnalysisResult.builder().put("examples", 10)

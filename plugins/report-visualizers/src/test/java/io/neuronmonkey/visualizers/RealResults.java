@@ -13,6 +13,7 @@ import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.tensor.Tensor;
 import io.neuronmonkey.api.visual.RunSummary;
 import io.neuronmonkey.api.visual.StepOutput;
+import io.neuronmonkey.concepts.ScorecardAnalyzer;
 import io.neuronmonkey.stats.ActivationBreakdownAnalyzer;
 import io.neuronmonkey.stats.ActivationStatsAnalyzer;
 import io.neuronmonkey.stats.CensusDiffAnalyzer;
@@ -97,6 +98,21 @@ final class RealResults {
                         ActivationBreakdownAnalyzer.Reduce.MAX, 10), data);
         return List.of(output("census", "activation-stats", census), output("top-examples", "top-activations", tops),
                 output("watermark-hunt", "activation-breakdown", breakdown));
+    }
+
+    /** @return the quickstart-like outputs and a scorecard (the real analyzer) of its top examples and breakdown */
+    static List<StepOutput> withScorecard() {
+        List<StepOutput> steps = new ArrayList<>(quickstartLike());
+        Map<String, AnalysisResult> inputs = new LinkedHashMap<>();
+        for (StepOutput s : steps) {
+            if (!s.stepId().equals("census")) {
+                inputs.put(s.stepId(), s.result().orElseThrow());
+            }
+        }
+        AnalysisResult card = new ScorecardAnalyzer().analyze(new Ctx<>("scorecard", new ScorecardAnalyzer.Params("watermark",
+                1.0, 0.02, 3, 0.5, 0.05), inputs));
+        steps.add(output("scorecard", "scorecard", card));
+        return steps;
     }
 
     /** @return two censuses of data that differ on the watermark channel and the census-diff of them */
