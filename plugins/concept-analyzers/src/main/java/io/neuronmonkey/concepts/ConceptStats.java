@@ -133,27 +133,4 @@ final class ConceptStats {
         int hi = Math.min(sorted.length - 1, lo + 1);
         return sorted[lo] + (at - lo) * (sorted[hi] - sorted[lo]);
     }
-
-    /**
-     * Benjamini-Hochberg step-up q-values: {@code q_(i) = min over j >= i of p_(j) m / j}, capped at 1.
-     *
-     * @param p p-values in [0, 1]
-     * @return one q-value per p-value, in the same order
-     */
-    static double[] benjaminiHochberg(double[] p) {
-        int m = p.length;
-        Integer[] order = new Integer[m];
-        for (int i = 0; i < m; i++) {
-            order[i] = i;
-        }
-        Arrays.sort(order, (x, y) -> Double.compare(p[x], p[y]));
-        double[] q = new double[m];
-        double running = 1;
-        for (int r = m - 1; r >= 0; r--) {
-            int i = order[r];
-            running = Math.min(running, p[i] * m / (r + 1));
-            q[i] = running;
-        }
-        return q;
-    }
 }

@@ -218,7 +218,7 @@ public final class ConceptVectorsAnalyzer implements Analyzer<ConceptVectorsAnal
                 }
             }
         }
-        double[] q = ConceptStats.benjaminiHochberg(tests.stream().mapToDouble(t -> t.c.permutationP()).toArray());
+        double[] q = Fdr.qValues(tests.stream().mapToDouble(t -> t.c.permutationP()).toArray());
         return result(p, ctx, specs, draws, layers, tested, classNames, inputs, tests, q, accuracy, nullAccuracy, channelWeights);
     }
 
@@ -638,6 +638,7 @@ public final class ConceptVectorsAnalyzer implements Analyzer<ConceptVectorsAnal
 
         int significant = 0;
         double smallest = 1;
+        Map<String, List<Integer>> bySet = new LinkedHashMap<>();
         for (int i = 0; i < tests.size(); i++) {
             Test t = tests.get(i);
             ConceptStats.Comparison c = t.c;
@@ -661,16 +662,36 @@ public final class ConceptVectorsAnalyzer implements Analyzer<ConceptVectorsAnal
             smallest = Math.min(smallest, q[i]);
             if (q[i] < p.alpha()) {
                 significant++;
-                List<NeuronRef> top = topNeurons(channelWeights[t.concept][t.layer], layer, 3);
-                notable.add(new Finding(RowIds.of("tcav-" + concept + "-" + layer + "-" + cls), Finding.Severity.NOTABLE,
-                        "TCAV: concept '" + concept + "' at " + layer + (c.difference() > 0 ? " raises '" : " lowers '") + cls
-                                + "' (score " + fmt(c.concept()) + " vs random " + fmt(c.random()) + ", difference "
-                                + fmt(c.difference()) + " [" + fmt(c.low()) + ", " + fmt(c.high()) + "], d "
-                                + fmt(c.cohensD()) + ", q " + fmt(q[i]) + ")",
-                        new Finding.Strength("difference of mean TCAV score, concept - random", c.difference(),
-                                new Interval(c.low(), c.high(), 0.95, "percentile bootstrap"), q[i]),
-                        top, List.of("tcav-" + concept, "tcav-q-" + concept, RowIds.of("cav-" + concept + "-" + layer))));
+                bySet.computeIfAbsent(t.concept + "\u0000" + t.layer, k -> new ArrayList<>()).add(i);
             }
+        }
+        // one finding per concept and layer, naming every class it raises or lowers significantly, strongest first
+        for (List<Integer> group : bySet.values()) {
+            group.sort(Comparator.<Integer>comparingDouble(i -> q[i])
+                    .thenComparingDouble(i -> -Math.abs(tests.get(i).c.difference())));
+            Test first = tests.get(group.get(0));
+            String concept = specs.get(first.concept).name();
+            String layer = layerNames.get(first.layer);
+            List<String> raises = new ArrayList<>();
+            List<String> lowers = new ArrayList<>();
+            for (int i : group) {
+                ConceptStats.Comparison c = tests.get(i).c;
+                String one = "'" + testedNames.get(tests.get(i).cls) + "' (score " + fmt(c.concept()) + " vs random "
+                        + fmt(c.random()) + ", difference " + fmt(c.difference()) + " [" + fmt(c.low()) + ", "
+                        + fmt(c.high()) + "], d " + fmt(c.cohensD()) + ", q " + fmt(q[i]) + ")";
+                (c.difference() > 0 ? raises : lowers).add(one);
+            }
+            String claim = "TCAV: concept '" + concept + "' at " + layer
+                    + (raises.isEmpty() ? "" : " raises " + String.join(" and ", raises))
+                    + (raises.isEmpty() || lowers.isEmpty() ? "" : "; it")
+                    + (lowers.isEmpty() ? "" : " lowers " + String.join(" and ", lowers));
+            ConceptStats.Comparison c = first.c;
+            List<NeuronRef> top = topNeurons(channelWeights[first.concept][first.layer], layer, 3);
+            notable.add(new Finding(RowIds.of("tcav-" + concept + "-" + layer), Finding.Severity.NOTABLE, claim,
+                    new Finding.Strength("difference of mean TCAV score, concept - random ('"
+                            + testedNames.get(first.cls) + "', the strongest)", c.difference(),
+                            new Interval(c.low(), c.high(), 0.95, "percentile bootstrap"), q[group.get(0)]),
+                    top, List.of("tcav-" + concept, "tcav-q-" + concept, RowIds.of("cav-" + concept + "-" + layer))));
         }
         r.put("tests", rows);
         r.put("significant", significant);

@@ -20,7 +20,7 @@ class ConceptStatsTest {
             for (int i = 0; i < m; i++) {
                 p[i] = rnd.nextInt(4) == 0 ? 0.01 * rnd.nextInt(3) : rnd.nextDouble();
             }
-            double[] q = ConceptStats.benjaminiHochberg(p);
+            double[] q = Fdr.qValues(p);
             for (int i = 0; i < m; i++) {
                 double naive = 1;
                 for (int j = 0; j < m; j++) {
