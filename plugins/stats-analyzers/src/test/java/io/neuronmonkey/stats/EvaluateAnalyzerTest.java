@@ -2,7 +2,6 @@ package io.neuronmonkey.stats;
 
 import io.neuronmonkey.api.AnalysisException;
 import io.neuronmonkey.api.InvalidParamsException;
-import io.neuronmonkey.api.ProgressReporter;
 import io.neuronmonkey.api.analysis.ActivationBatch;
 import io.neuronmonkey.api.analysis.AnalysisResult;
 import io.neuronmonkey.api.analysis.AnalyzerContext;
@@ -16,16 +15,15 @@ import io.neuronmonkey.api.result.Interval;
 import io.neuronmonkey.api.result.Matrix;
 import io.neuronmonkey.api.result.Series;
 import io.neuronmonkey.api.tensor.Tensor;
+import io.neuronmonkey.testkit.TestKit;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -441,7 +439,7 @@ class EvaluateAnalyzerTest {
                 + "give it a labelled source", e.getMessage());
 
         // refused before the pass when the data set says it has no classes
-        Ctx ctx = new Ctx(params(5, 15, null, 10), List.of(LOGITS), List.of());
+        AnalyzerContext<EvaluateAnalyzer.Params> ctx = ctx(params(5, 15, null, 10), List.of(LOGITS), List.of());
         AnalysisException early = assertThrows(AnalysisException.class, () -> new EvaluateAnalyzer().start(ctx));
         assertEquals("step 'eval' compares labels with predictions, but data set 'probe' has no labels (no class names); "
                 + "give it a labelled source", early.getMessage());
@@ -504,7 +502,7 @@ class EvaluateAnalyzerTest {
         assertTrue(sequence.getMessage().startsWith("layer 'seq' of shape [5, 3] is not one score per class"), sequence.getMessage());
 
         // topK is capped at the classes; class names come from the data
-        EvaluateAnalyzer.Accumulator acc = new EvaluateAnalyzer().start(new Ctx(dflt, List.of(dense, LOGITS), ABC));
+        EvaluateAnalyzer.Accumulator acc = new EvaluateAnalyzer().start(ctx(dflt, List.of(dense, LOGITS), ABC));
         hand(LOGITS, false).forEach(acc::accept);
         AnalysisResult r = acc.finish();
         assertEquals(3, r.summary().get("topK"));
@@ -548,61 +546,24 @@ class EvaluateAnalyzerTest {
         }
     }
 
-    /** A step context over a data set named 'probe' with the given class names. */
-    record Ctx(EvaluateAnalyzer.Params params, List<LayerInfo> layers, List<String> classNames)
-            implements AnalyzerContext<EvaluateAnalyzer.Params> {
+    /** A step context over a data set named 'probe' with the given class names, from the test kit. */
+    static AnalyzerContext<EvaluateAnalyzer.Params> ctx(EvaluateAnalyzer.Params params, List<LayerInfo> layers,
+                                                        List<String> classNames) {
+        DatasetInfo info = new DatasetInfo(8, new int[]{1}, classNames, List.of("flag"));
+        Dataset data = new Dataset() {
+            public DatasetInfo info() {
+                return info;
+            }
 
-        public String stepId() {
-            return "eval";
-        }
+            public Iterator<Batch> batches(int batchSize) {
+                return Collections.emptyIterator();
+            }
 
-        public Optional<LoadedModel> model() {
-            return Optional.of(new Model(List.of(LOGITS, PROBS)));
-        }
-
-        public Optional<String> dataName() {
-            return Optional.of("probe");
-        }
-
-        public Optional<Dataset> data() {
-            DatasetInfo info = new DatasetInfo(8, new int[]{1}, classNames, List.of("flag"));
-            return Optional.of(new Dataset() {
-                public DatasetInfo info() {
-                    return info;
-                }
-
-                public Iterator<Batch> batches(int batchSize) {
-                    return Collections.emptyIterator();
-                }
-
-                public String fingerprint() {
-                    return "0";
-                }
-            });
-        }
-
-        public int batchSize() {
-            return 8;
-        }
-
-        public Map<String, AnalysisResult> inputs() {
-            return Map.of();
-        }
-
-        public Path workDir() {
-            return Path.of(".");
-        }
-
-        public Path resolve(String path) {
-            return Path.of(path);
-        }
-
-        public long seed() {
-            return 1;
-        }
-
-        public ProgressReporter progress() {
-            return ProgressReporter.NONE;
-        }
+            public String fingerprint() {
+                return "0";
+            }
+        };
+        return TestKit.analyzer(params).stepId("eval").model(new Model(List.of(LOGITS, PROBS))).data("probe", data)
+                .layers(layers.toArray(new LayerInfo[0])).batchSize(8).seed(1).build();
     }
 }

@@ -6,6 +6,7 @@ import io.neuronmonkey.api.model.Intervention;
 import io.neuronmonkey.api.model.LayerInfo;
 import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.tensor.Tensor;
+import io.neuronmonkey.testkit.TestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -58,7 +59,7 @@ class ChannelsFirstModelTest {
     static void load() throws Exception {
         file = dir.resolve("nchw.pb");
         write(file);
-        model = new TensorFlowBackend().load(new TestContexts.Model(file, params(Map.of())));
+        model = new TensorFlowBackend().load(TestKit.modelContext(file, params(Map.of())));
     }
 
     @AfterAll
@@ -232,7 +233,7 @@ class ChannelsFirstModelTest {
 
     @Test
     void userOverridesReplaceAndFlowOnOrAreRefusedWithTheValidRange() {
-        try (LoadedModel m = new TensorFlowBackend().load(new TestContexts.Model(file,
+        try (LoadedModel m = new TensorFlowBackend().load(TestKit.modelContext(file,
                 params(Map.of("conv_bias", -1))))) {
             LayerInfo relu = m.layer("relu").orElseThrow();
             assertTrue(relu.channelsLast());
@@ -241,11 +242,11 @@ class ChannelsFirstModelTest {
             assertEquals(0, m.layer("shifted").orElseThrow().channelAxis(), "BiasAdd NCHW still says axis 1");
         }
         ModelException e = assertThrows(ModelException.class, () -> new TensorFlowBackend().load(
-                new TestContexts.Model(file, params(Map.of("rellu", 1)))));
+                TestKit.modelContext(file, params(Map.of("rellu", 1)))));
         assertTrue(e.getMessage().contains("channelAxis names 'rellu'") && e.getMessage().contains("relu"),
                 e.getMessage());
         e = assertThrows(ModelException.class, () -> new TensorFlowBackend().load(
-                new TestContexts.Model(file, params(Map.of("logits", 2)))));
+                TestKit.modelContext(file, params(Map.of("logits", 2)))));
         assertTrue(e.getMessage().contains("channelAxis.logits is 2, but its output has rank 2"), e.getMessage());
     }
 

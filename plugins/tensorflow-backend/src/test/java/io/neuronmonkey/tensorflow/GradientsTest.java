@@ -4,6 +4,7 @@ import io.neuronmonkey.api.ModelException;
 import io.neuronmonkey.api.model.GradientTarget;
 import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.tensor.Tensor;
+import io.neuronmonkey.testkit.TestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -152,7 +153,7 @@ class GradientsTest {
     void chunkedBatchesGiveTheSameGradientsAsOneRun() {
         int n = 7;
         Tensor in = Tensor.ofFloats(TinyModels.random(n * 4, 24), n, 4);
-        try (LoadedModel small = new TensorFlowBackend().load(new TestContexts.Model(dir.resolve("mlp"),
+        try (LoadedModel small = new TensorFlowBackend().load(TestKit.modelContext(dir.resolve("mlp"),
                 new TensorFlowBackend.Params("serving_default", null, null, null, 1, 0, null, 2)))) {
             GradientTarget t = GradientTarget.predicted("logits");
             assertArrayEquals(mlp.gradient(in, t, "x").floats(), small.gradient(in, t, "x").floats());
@@ -186,7 +187,7 @@ class GradientsTest {
         Path file = dir.resolve("loss.pb");
         models.writeSparseLoss(file);
         float[] x = TinyModels.random(2 * 3, 26);
-        try (LoadedModel loss = new TensorFlowBackend().load(new TestContexts.Model(file,
+        try (LoadedModel loss = new TensorFlowBackend().load(TestKit.modelContext(file,
                 new TensorFlowBackend.Params("serving_default", "x", "loss", "logits", 1, 0)))) {
             Tensor g = loss.gradient(Tensor.ofFloats(x, 2, 3), GradientTarget.neuron("loss", 0), "x");
             // d loss_r / d x_r = W2 (softmax(x_r W2) - onehot(label_r)), labels [0, 1]

@@ -6,6 +6,7 @@ import io.neuronmonkey.api.model.Intervention;
 import io.neuronmonkey.api.model.LayerInfo;
 import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.tensor.Tensor;
+import io.neuronmonkey.testkit.TestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -124,7 +125,7 @@ class InterventionsAndPreprocessingTest {
         for (int i = 0; i < x.length; i++) {
             prepared[i] = (float) ((x[i] * 2f + 1f - mean[i % 2]) / std[i % 2]);
         }
-        try (LoadedModel m = new TensorFlowBackend().load(new TestContexts.Model(mlp,
+        try (LoadedModel m = new TensorFlowBackend().load(TestKit.modelContext(mlp,
                 new TensorFlowBackend.Params("serving_default", null, null, null, 1, 0, pre, 256)))) {
             assertArrayEquals(new int[] {2, 2}, m.inputShape());
             assertEquals(new LayerInfo("x", "Placeholder", new int[] {2, 2}, LayerInfo.Role.INPUT), m.layers().get(0));
@@ -141,7 +142,7 @@ class InterventionsAndPreprocessingTest {
         float[] x = TinyModels.random(n * 50, 44);
         TensorFlowBackend.Preprocess pre = new TensorFlowBackend.Preprocess(1, 0, null, null,
                 TensorFlowBackend.Layout.NCHW, null);
-        try (LoadedModel m = new TensorFlowBackend().load(new TestContexts.Model(file,
+        try (LoadedModel m = new TensorFlowBackend().load(TestKit.modelContext(file,
                 new TensorFlowBackend.Params("serving_default", "x", "probs", null, 1, 0, pre, 256)))) {
             assertArrayEquals(new int[] {5, 5, 2}, m.inputShape());
             assertArrayEquals(models.cnnLogits(x, n), m.run(Tensor.ofFloats(x, n, 5, 5, 2), List.of("logits"))
@@ -166,7 +167,7 @@ class InterventionsAndPreprocessingTest {
         TensorFlowBackend.Preprocess wrong = new TensorFlowBackend.Preprocess(1, 0, null, null,
                 TensorFlowBackend.Layout.NHWC, List.of(3, 3));
         ModelException e = assertThrows(ModelException.class, () -> new TensorFlowBackend().load(
-                new TestContexts.Model(cnnFile, new TensorFlowBackend.Params("serving_default", "x", "probs", null, 1,
+                TestKit.modelContext(cnnFile, new TensorFlowBackend.Params("serving_default", "x", "probs", null, 1,
                         0, wrong, 256))));
         assertTrue(e.getMessage().contains("fed examples [3, 3] cannot be reshaped to the model input [5, 5, 2]"),
                 e.getMessage());

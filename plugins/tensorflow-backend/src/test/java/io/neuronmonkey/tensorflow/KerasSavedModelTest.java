@@ -6,6 +6,7 @@ import io.neuronmonkey.api.model.Intervention;
 import io.neuronmonkey.api.model.LayerInfo;
 import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.tensor.Tensor;
+import io.neuronmonkey.testkit.TestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -71,7 +72,7 @@ class KerasSavedModelTest {
         float[] original = originalSignature(x, n, "serving_default_input_1", "StatefulPartitionedCall");
         float[] ours = model.run(Tensor.ofFloats(x, n, 8, 8, 2), List.of("dense_1")).get("dense_1").floats();
         assertEquals(0.0, maxAbsDiff(original, ours), 1e-6);
-        try (LoadedModel serve = new TensorFlowBackend().load(new TestContexts.Model(dir.resolve("keras"),
+        try (LoadedModel serve = new TensorFlowBackend().load(TestKit.modelContext(dir.resolve("keras"),
                 new TensorFlowBackend.Params("serve", null, null, null, 1, 0)))) {
             float[] viaServe = serve.run(Tensor.ofFloats(x, n, 8, 8, 2), List.of("dense_1")).get("dense_1").floats();
             assertEquals(0.0, maxAbsDiff(originalSignature(x, n, "serve_input_1", "StatefulPartitionedCall_1"),

@@ -5,6 +5,7 @@ import io.neuronmonkey.api.model.GradientTarget;
 import io.neuronmonkey.api.model.Intervention;
 import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.tensor.Tensor;
+import io.neuronmonkey.testkit.TestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -195,7 +196,7 @@ class ParameterRandomizationTest {
     void aFrozenGraphsConstantsAreItsParametersAndDrawsKeepTheirSpread() throws Exception {
         Path file = dir.resolve("nchw.pb");
         ChannelsFirstModelTest.write(file);
-        try (LoadedModel model = new TensorFlowBackend().load(new TestContexts.Model(file,
+        try (LoadedModel model = new TensorFlowBackend().load(TestKit.modelContext(file,
                 ChannelsFirstModelTest.params(Map.of())))) {
             int c = ChannelsFirstModelTest.C;
             int s = ChannelsFirstModelTest.S;

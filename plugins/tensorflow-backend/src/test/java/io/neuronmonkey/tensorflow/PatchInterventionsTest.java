@@ -5,6 +5,7 @@ import io.neuronmonkey.api.model.GradientTarget;
 import io.neuronmonkey.api.model.Intervention;
 import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.tensor.Tensor;
+import io.neuronmonkey.testkit.TestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -138,7 +139,7 @@ class PatchInterventionsTest {
         int cin = ChannelsFirstModelTest.C_IN;
         float[] a = TinyModels.random(n * s * s * cin, 57);
         float[] b = TinyModels.random(n * s * s * cin, 58);
-        try (LoadedModel model = new TensorFlowBackend().load(new TestContexts.Model(file,
+        try (LoadedModel model = new TensorFlowBackend().load(TestKit.modelContext(file,
                 ChannelsFirstModelTest.params(Map.of())))) {
             Tensor reluB = model.run(Tensor.ofFloats(b, n, s, s, cin), List.of("relu")).get("relu");
             assertArrayEquals(new int[] {n, s, s, c}, reluB.shape());

@@ -4,6 +4,7 @@ import io.neuronmonkey.api.InvalidParamsException;
 import io.neuronmonkey.api.ModelException;
 import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.tensor.Tensor;
+import io.neuronmonkey.testkit.TestKit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tensorflow.Graph;
@@ -59,7 +60,7 @@ class PreprocessingOpsTest {
     }
 
     private static float[] run(Path model, TensorFlowBackend.Preprocess pre, float[] x, int... shape) {
-        try (LoadedModel m = new TensorFlowBackend().load(new TestContexts.Model(model,
+        try (LoadedModel m = new TensorFlowBackend().load(TestKit.modelContext(model,
                 new TensorFlowBackend.Params("serving_default", null, null, null, 1, 0, pre, 256)))) {
             return m.run(Tensor.ofFloats(x, shape), List.of("y")).get("y").floats();
         }

@@ -5,6 +5,7 @@ import io.neuronmonkey.api.ModelException;
 import io.neuronmonkey.api.model.LayerInfo;
 import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.tensor.Tensor;
+import io.neuronmonkey.testkit.TestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -135,7 +136,7 @@ class TensorFlowBackendTest {
         for (int i = 0; i < x.length; i++) {
             transformed[i] = x[i] * 0.5f - 0.25f;
         }
-        try (LoadedModel scaled = new TensorFlowBackend().load(new TestContexts.Model(mlpDir,
+        try (LoadedModel scaled = new TensorFlowBackend().load(TestKit.modelContext(mlpDir,
                 new TensorFlowBackend.Params("serving_default", null, null, null, 0.5, -0.25)))) {
             Map<String, Tensor> out = scaled.run(Tensor.ofFloats(x.clone(), n, 4),
                     List.of("x", "neuronmonkey/preprocess/shift", "logits"));
@@ -219,7 +220,7 @@ class TensorFlowBackendTest {
     @Test
     void unknownSignatureListsTheAvailableOnes() {
         ModelException e = assertThrows(ModelException.class, () -> new TensorFlowBackend().load(
-                new TestContexts.Model(mlpDir, new TensorFlowBackend.Params("predict", null, null, null, 1, 0))));
+                TestKit.modelContext(mlpDir, new TensorFlowBackend.Params("predict", null, null, null, 1, 0))));
         assertTrue(e.getMessage().contains("no signature 'predict'")
                 && e.getMessage().contains("available: serving_default"), e.getMessage());
     }

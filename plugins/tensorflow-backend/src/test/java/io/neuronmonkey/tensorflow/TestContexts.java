@@ -6,6 +6,7 @@ import io.neuronmonkey.api.data.Dataset;
 import io.neuronmonkey.api.data.DatasetInfo;
 import io.neuronmonkey.api.model.ModelContext;
 import io.neuronmonkey.api.tensor.Tensor;
+import io.neuronmonkey.testkit.TestKit;
 import io.neuronmonkey.api.train.TrainerContext;
 
 import java.nio.file.Path;
@@ -16,27 +17,10 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
-/** Minimal runtime stand-ins: contexts and an in-memory data set. */
+/** Runtime stand-ins the test kit does not offer: a trainer context and an in-memory data set; model contexts come from the kit. */
 final class TestContexts {
 
     private TestContexts() {
-    }
-
-    record Model(Path path, TensorFlowBackend.Params params) implements ModelContext<TensorFlowBackend.Params> {
-        @Override
-        public Path resolve(String p) {
-            return path.resolveSibling(p);
-        }
-
-        @Override
-        public long seed() {
-            return 42;
-        }
-
-        @Override
-        public ProgressReporter progress() {
-            return ProgressReporter.NONE;
-        }
     }
 
     record Trainer(ShapesCnnTrainer.Params params, Dataset trainData, Map<String, Dataset> evaluationData,
@@ -67,12 +51,12 @@ final class TestContexts {
         }
     }
 
-    static Model model(Path path) {
-        return new Model(path, TensorFlowBackend.Params.defaults());
+    static ModelContext<TensorFlowBackend.Params> model(Path path) {
+        return TestKit.modelContext(path, TensorFlowBackend.Params.defaults());
     }
 
-    static Model model(Path path, String input, String output) {
-        return new Model(path, new TensorFlowBackend.Params("serving_default", input, output, null, 1.0, 0.0));
+    static ModelContext<TensorFlowBackend.Params> model(Path path, String input, String output) {
+        return TestKit.modelContext(path, new TensorFlowBackend.Params("serving_default", input, output, null, 1.0, 0.0));
     }
 
     /** Examples held in one float array, served in batches. */
