@@ -137,23 +137,6 @@ public final class ExampleFilter {
      * @return a batch of those rows (offset of the first kept row)
      */
     public static Batch select(Batch b, int[] rows) {
-        Tensor in = b.inputs();
-        int rs = in.rowSize();
-        float[] src = in.floats();
-        float[] dst = new float[rows.length * rs];
-        int[] labels = b.hasLabels() ? new int[rows.length] : null;
-        List<String> ids = new ArrayList<>(rows.length);
-        List<Map<String, String>> meta = new ArrayList<>(rows.length);
-        for (int i = 0; i < rows.length; i++) {
-            System.arraycopy(src, rows[i] * rs, dst, i * rs, rs);
-            if (labels != null) {
-                labels[i] = b.labels()[rows[i]];
-            }
-            ids.add(b.ids().get(rows[i]));
-            meta.add(b.metadata().get(rows[i]));
-        }
-        int[] shape = in.shape();
-        shape[0] = rows.length;
-        return new Batch(b.offset() + rows[0], Tensor.ofFloats(dst, shape), labels, ids, meta);
+        return b.select(rows);
     }
 }

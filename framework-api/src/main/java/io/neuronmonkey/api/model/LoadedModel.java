@@ -52,6 +52,20 @@ public interface LoadedModel extends AutoCloseable {
         return Optional.empty();
     }
 
+    /**
+     * The inputs the model takes. Exactly one is {@linkplain ModelInput#primary() primary}: it is fed the batch's
+     * primary tensor; every other input is fed the named tensor of its name ({@link ModelInputs}).
+     *
+     * @return the inputs; the default is one FLOAT32 input of {@link #inputShape()} named as the input layer
+     * @since 0.4.0
+     */
+    @ApiStatus(value = ApiStatus.Status.EXPERIMENTAL, since = "0.4.0")
+    default List<ModelInput> inputs() {
+        String name = layers().stream().filter(l -> l.role() == LayerInfo.Role.INPUT).map(LayerInfo::name).findFirst()
+                .orElse("input");
+        return List.of(new ModelInput(name, io.neuronmonkey.api.tensor.DType.FLOAT32, inputShape(), true));
+    }
+
     /** @return the name of the logits layer (pre-softmax output) */
     String logitsLayer();
 
@@ -113,6 +127,40 @@ public interface LoadedModel extends AutoCloseable {
             return gradient(inputs, target, wrt);
         }
         throw new io.neuronmonkey.api.ModelException(description() + ": this backend does not compute gradients under interventions");
+    }
+
+    /**
+     * Runs one batch of named, typed inputs (token ids with an attention mask, several tensors) with interventions
+     * and captures the given layers in one model execution. The default feeds the primary tensor alone to
+     * {@link #run(Tensor, Collection, List)}, which is right for every single-input model.
+     *
+     * @param inputs        the primary batch and the named ones
+     * @param layers        layers to capture
+     * @param interventions changes to apply; may be empty
+     * @return one tensor per requested name
+     * @throws io.neuronmonkey.api.ModelException when an input is missing or of the wrong type, naming both sides
+     * @since 0.4.0
+     */
+    @ApiStatus(value = ApiStatus.Status.EXPERIMENTAL, since = "0.4.0")
+    default Map<String, Tensor> run(ModelInputs inputs, Collection<String> layers, List<Intervention> interventions) {
+        return run(inputs.primary(), layers, interventions);
+    }
+
+    /**
+     * Gradient of a target for a batch of named, typed inputs, as {@link #gradient(Tensor, GradientTarget, String,
+     * List)}. With integer inputs (token ids) the gradient is taken with respect to a float layer such as the
+     * embedding. The default feeds the primary tensor alone.
+     *
+     * @param inputs        the primary batch and the named ones
+     * @param target        what to differentiate
+     * @param wrt           the layer to differentiate with respect to
+     * @param interventions changes to apply; may be empty
+     * @return d target / d wrt, shaped {@code [n, wrt.shape...]}
+     * @since 0.4.0
+     */
+    @ApiStatus(value = ApiStatus.Status.EXPERIMENTAL, since = "0.4.0")
+    default Tensor gradient(ModelInputs inputs, GradientTarget target, String wrt, List<Intervention> interventions) {
+        return gradient(inputs.primary(), target, wrt, interventions);
     }
 
     /** @return true when {@link #gradient} is implemented */

@@ -91,9 +91,28 @@ public record ExampleSet(String id, String title, String layer, String order, St
      * @param metadata its metadata (String, Number or Boolean values); may be empty
      * @param position {@code [row, col]} in the layer's grid of the value, or null for dense layers
      * @param region   {@code [top, left, bottom, right]} (inclusive) input pixels the position covers, or null
+     * @param text     for a text example, the tokens around the one that fired with the neuron's value on each; null
+     *                 otherwise
      */
     public record Example(int rank, long index, String exampleId, double value, Integer label, Map<String, Object> metadata,
-                          int[] position, int[] region) {
+                          int[] position, int[] region, TextContext text) {
+
+        /**
+         * An example that is not text.
+         *
+         * @param rank     1-based rank
+         * @param index    the example's position in its data set
+         * @param exampleId the data source's example id
+         * @param value    the neuron's value on it
+         * @param label    its label index, or null when unlabelled
+         * @param metadata its metadata; may be empty
+         * @param position {@code [row, col]} of the value, or null for dense layers
+         * @param region   input pixels the position covers, or null
+         */
+        public Example(int rank, long index, String exampleId, double value, Integer label, Map<String, Object> metadata,
+                       int[] position, int[] region) {
+            this(rank, index, exampleId, value, label, metadata, position, region, null);
+        }
 
         /**
          * Defensive copies.
@@ -124,6 +143,46 @@ public record ExampleSet(String id, String title, String layer, String order, St
         @Override
         public int[] region() {
             return region == null ? null : region.clone();
+        }
+    }
+
+    /**
+     * A window of a text example around a token: the pieces of text in order (each token's surface with the text
+     * before it since the previous token, so that joining the pieces gives the window's text) and the neuron's value
+     * at each token, for shading.
+     *
+     * @param pieces per token of the window its text, non-null
+     * @param values per token of the window the neuron's value (NaN where not observed)
+     * @param focus  the index in the window of the token that fired
+     * @param first  the sequence position of the window's first token
+     */
+    public record TextContext(List<String> pieces, float[] values, int focus, int first) {
+
+        /**
+         * Checks one value per piece and the focus inside the window.
+         *
+         * @param pieces per token of the window its text
+         * @param values per token of the window the neuron's value
+         * @param focus  the index in the window of the token that fired
+         * @param first  the sequence position of the window's first token
+         */
+        public TextContext {
+            pieces = List.copyOf(pieces);
+            values = values.clone();
+            if (values.length != pieces.size() || focus < 0 || focus >= pieces.size() || first < 0) {
+                throw new IllegalArgumentException("text context of " + pieces.size() + " pieces needs as many values ("
+                        + values.length + ") and a focus inside it (" + focus + ")");
+            }
+        }
+
+        @Override
+        public float[] values() {
+            return values.clone();
+        }
+
+        /** @return the text of the token that fired, trimmed */
+        public String token() {
+            return pieces.get(focus).strip();
         }
     }
 }

@@ -72,6 +72,8 @@ public record NdArray(Tensor data, List<String> dims) {
         return switch (data.dtype()) {
             case FLOAT32 -> data.floats()[i];
             case INT32 -> data.ints()[i];
+            case INT64 -> data.longs()[i];
+            case STRING -> throw new IllegalStateException("a result array of strings has no numeric elements");
         };
     }
 }

@@ -70,7 +70,7 @@ public final class Benchmark {
         List<String> logits = List.of(model.logitsLayer());
         Runnable plain = () -> {
             for (Batch b : batches) {
-                model.run(b.inputs(), logits);
+                model.run(b.modelInputs(), logits, List.of());
             }
         };
         List<String> union = new ArrayList<>();
@@ -104,7 +104,7 @@ public final class Benchmark {
                     }
                 });
             }
-            List<FusedPass.Failure> failures = FusedPass.run(memory, batchSize, (b, i) -> model.run(b.inputs(), union), consumers,
+            List<FusedPass.Failure> failures = FusedPass.run(memory, batchSize, (b, i) -> model.run(b.modelInputs(), union, List.of()), consumers,
                     threads, ProgressReporter.NONE, () -> false);
             if (!failures.isEmpty()) {
                 FusedPass.Failure f = failures.get(0);
@@ -126,8 +126,7 @@ public final class Benchmark {
 
     /** The first {@code n} examples of a batch. */
     private static Batch head(Batch b, int n) {
-        return new Batch(b.offset(), b.inputs().rows(0, n), b.labels() == null ? null : Arrays.copyOf(b.labels(), n),
-                b.ids().subList(0, n), b.metadata().subList(0, n));
+        return b.slice(0, n);
     }
 
     private static double time(Runnable r) {

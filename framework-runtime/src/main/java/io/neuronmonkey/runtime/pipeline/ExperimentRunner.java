@@ -382,7 +382,7 @@ public final class ExperimentRunner {
         boolean accuracyCounted = false;
         try {
             ActivationCache.Plan cache = ActivationCache.plan(options, exp, group.get(0).data(), fetch);
-            FusedPass.Activations source = (b, i) -> exp.model().run(b.inputs(), fetch);
+            FusedPass.Activations source = (b, i) -> exp.model().run(b.modelInputs(), fetch, List.of());
             List<FusedPass.Consumer> all = new ArrayList<>(consumers);
             if (accuracy != null) {
                 all.add(accuracy);

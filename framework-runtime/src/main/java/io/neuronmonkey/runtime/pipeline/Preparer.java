@@ -126,8 +126,13 @@ public final class Preparer {
             for (PreparedExperiment.StepEntry s : steps) {
                 List<LayerInfo> layers = model == null ? List.of() : layers(model, s.spec(), problems);
                 if (model != null && s.data() != null && opened.get(s.data()) != null && opened.get(s.data()).dataset() != null) {
-                    int[] example = opened.get(s.data()).dataset().info().exampleShape();
-                    if (!Arrays.equals(example, model.inputShape())) {
+                    io.neuronmonkey.api.data.DatasetInfo info = opened.get(s.data()).dataset().info();
+                    int[] example = info.exampleShape();
+                    String mismatch = inputMismatch(model, info, s.data());
+                    if (mismatch != null) {
+                        problems.add(s.spec().path() + ".data", s.spec().dataNode() != null ? s.spec().dataNode() : s.spec().node(),
+                                mismatch);
+                    } else if (!Arrays.equals(example, model.inputShape())) {
                         problems.add(s.spec().path() + ".data", s.spec().dataNode() != null ? s.spec().dataNode() : s.spec().node(),
                                 "data '" + s.data() + "' has examples shaped " + Arrays.toString(example) + " but the model expects "
                                         + Arrays.toString(model.inputShape())
@@ -195,5 +200,38 @@ public final class Preparer {
             problems.add(path, node, registry.unknownMessage(point, name));
         }
         return ext.orElse(null);
+    }
+
+    /**
+     * Whether the data can feed the model's inputs: the primary input's element type, and a feature for every other
+     * model input.
+     *
+     * @return a message naming both sides, or null when they fit
+     */
+    static String inputMismatch(io.neuronmonkey.api.model.LoadedModel model, io.neuronmonkey.api.data.DatasetInfo info,
+                                String data) {
+        List<io.neuronmonkey.api.model.ModelInput> inputs = model.inputs();
+        for (io.neuronmonkey.api.model.ModelInput in : inputs) {
+            if (in.primary()) {
+                if (!compatible(in.dtype(), info.inputType())) {
+                    return "data '" + data + "' delivers " + info.inputType() + " examples but the model's input '"
+                            + in.name() + "' takes " + in.dtype() + (in.dtype() == io.neuronmonkey.api.tensor.DType.STRING
+                            ? " (raw text: use a text source with 'tokenizer: none')"
+                            : info.text() ? "" : " (token ids: use a text source with a tokenizer)");
+                }
+            } else if (!info.features().contains(in.name())) {
+                return "the model's input '" + in.name() + "' (" + in.dtype() + ") has no match in data '" + data
+                        + "', which delivers " + (info.features().isEmpty() ? "only its primary input"
+                        : "the primary input and " + String.join(", ", info.features()))
+                        + "; model inputs: " + inputs.stream().map(Object::toString).toList();
+            }
+        }
+        return null;
+    }
+
+    private static boolean compatible(io.neuronmonkey.api.tensor.DType model, io.neuronmonkey.api.tensor.DType data) {
+        boolean modelInt = model == io.neuronmonkey.api.tensor.DType.INT32 || model == io.neuronmonkey.api.tensor.DType.INT64;
+        boolean dataInt = data == io.neuronmonkey.api.tensor.DType.INT32 || data == io.neuronmonkey.api.tensor.DType.INT64;
+        return model == data || modelInt && dataInt;
     }
 }

@@ -216,6 +216,15 @@ public final class ResultCodec {
                         em.put("metadata", e.metadata());
                         em.put("position", e.position());
                         em.put("region", e.region());
+                        if (e.text() != null) {
+                            ExampleSet.TextContext t = e.text();
+                            List<Double> values = new ArrayList<>();
+                            for (float v : t.values()) {
+                                values.add((double) v);
+                            }
+                            em.put("text", Map.of("pieces", t.pieces(), "values", values, "focus", t.focus(),
+                                    "first", t.first()));
+                        }
                         ex.add(em);
                     }
                     neurons.add(Map.of("neuron", ne.neuron(), "examples", ex));
@@ -361,7 +370,7 @@ public final class ResultCodec {
                             ex.add(new ExampleSet.Example((int) num(e.get("rank")), (long) num(e.get("index")),
                                     str(e.get("id")), num(e.get("value")), label == null ? null : label.intValue(),
                                     map(e.getOrDefault("metadata", Map.of())), intArray(e.get("position")),
-                                    intArray(e.get("region"))));
+                                    intArray(e.get("region")), textContext(e.get("text"))));
                         }
                         neurons.add(new ExampleSet.NeuronExamples((int) num(ne.get("neuron")), ex));
                     }
@@ -439,6 +448,20 @@ public final class ResultCodec {
             return new ArrayList<>(l);
         }
         throw new IllegalArgumentException("expected a list, found " + o);
+    }
+
+    private static ExampleSet.TextContext textContext(Object o) {
+        if (o == null) {
+            return null;
+        }
+        Map<String, Object> t = map(o);
+        List<Object> values = list(t.get("values"));
+        float[] v = new float[values.size()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) num(values.get(i));
+        }
+        return new ExampleSet.TextContext(list(t.get("pieces")).stream().map(String::valueOf).toList(), v,
+                (int) num(t.get("focus")), (int) num(t.get("first")));
     }
 
     private static String str(Object o) {
