@@ -34,7 +34,11 @@ final class LayerSelector {
     static final Set<String> LAYER_TYPES = Set.of(
             "Relu", "Relu6", "Elu", "Selu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Softplus", "LeakyRelu",
             "MaxPool", "MaxPoolV2", "AvgPool", "Conv2D", "DepthwiseConv2dNative", "BiasAdd", "MatMul",
-            "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3", "Add", "AddV2");
+            "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3", "Add", "AddV2",
+            "GatherV2", "Gather", "ResourceGather");
+
+    /** Lookups that are a layer (an embedding) when their table does not depend on the input. */
+    private static final Set<String> LOOKUPS = Set.of("GatherV2", "Gather", "ResourceGather");
 
     /** Linear ops that are hidden when the op that follows them finishes the same layer. */
     private static final Set<String> LINEAR = Set.of(
@@ -145,6 +149,12 @@ final class LayerSelector {
                 + "' has shape " + out.shape() + "; it must be static apart from the batch dimension"));
     }
 
+    /** @return the shape without the batch dimension, unknown dimensions as -1 */
+    private int[] exampleShape(TensorRef ref) {
+        long[] dims = output(ref).shape().asArray();
+        return Arrays.stream(dims).skip(1).mapToInt(d -> d < 0 ? -1 : Math.toIntExact(d)).toArray();
+    }
+
     boolean isFloat(TensorRef ref) {
         GraphOperation op = graph.operation(ref.op());
         return op != null && ref.index() < op.numOutputs() && op.output(ref.index()).dataType() == DataType.DT_FLOAT;
@@ -177,9 +187,10 @@ final class LayerSelector {
      * @param input  the input placeholder
      * @param logits the logits tensor
      * @param output the output tensor (may equal logits)
+     * @param direct true when the input is fed as it is (token ids, text): any dtype, unknown dimensions kept as -1
      * @return the layers in graph order; input, logits and output always among them
      */
-    List<LayerInfo> select(TensorRef input, TensorRef logits, TensorRef output) {
+    List<LayerInfo> select(TensorRef input, TensorRef logits, TensorRef output, boolean direct) {
         int in = index.get(input.op());
         BitSet forward = walk(in, i -> consumers.get(i).stream().mapToInt(Integer::intValue).toArray());
         BitSet backward = walk(index.get(output.op()), i -> inputs[i]);
@@ -195,8 +206,8 @@ final class LayerSelector {
             NodeDef n = nodes.get(i);
             String name = n.getName();
             if (name.equals(input.op())) {
-                layers.add(new LayerInfo(input.layerName(), n.getOp(), staticShape(input, "input"),
-                        LayerInfo.Role.INPUT));
+                layers.add(new LayerInfo(input.layerName(), n.getOp(), direct ? exampleShape(input)
+                        : staticShape(input, "input"), LayerInfo.Role.INPUT));
             }
             if (name.equals(logits.op())) {
                 layers.add(new LayerInfo(logits.layerName(), n.getOp(), staticShape(logits, "logits"),
@@ -257,6 +268,9 @@ final class LayerSelector {
         String type = nodes.get(i).getOp();
         if (!LAYER_TYPES.contains(type)) {
             return false;
+        }
+        if (LOOKUPS.contains(type)) {
+            return inputs[i].length > 0 && !onPath.get(inputs[i][0]);
         }
         if ((type.equals("Add") || type.equals("AddV2"))
                 && Arrays.stream(inputs[i]).noneMatch(j -> LAYER_TYPES.contains(nodes.get(j).getOp()))) {
