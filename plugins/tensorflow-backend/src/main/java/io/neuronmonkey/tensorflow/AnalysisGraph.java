@@ -95,6 +95,8 @@ final class AnalysisGraph {
     final String logits;
     /** The model input's batched channel axis as its consumers use it, or null when the graph does not say. */
     final Integer inputChannelAxis;
+    /** Ops inside a loop (see {@link LayerSelector#loops()}) to their loop: they cannot be captured. */
+    final Map<String, String> loops = new HashMap<>();
     /** User overrides that named nothing in the graph, for an error message. */
     final List<String> unknownOverrides = new ArrayList<>();
 
@@ -189,6 +191,7 @@ final class AnalysisGraph {
         // select the layers on a scratch import (static shapes come from TensorFlow's shape inference)
         List<LayerInfo> selected;
         List<LayerSelector.Candidate> candidates;
+        Map<String, String> loops = new HashMap<>();
         Map<String, Integer> ranks = new HashMap<>();
         Function<String, String> scope = op -> {
             String local = inlined.localNames().get(op);
@@ -203,6 +206,7 @@ final class AnalysisGraph {
             sel.staticShape(lg, "logits");
             selected = sel.select(new TensorRef(rawName, 0), lg, out, direct);
             candidates = sel.capturable(new TensorRef(rawName, 0), plan.fixedBatch(), SCOPE);
+            loops.putAll(sel.loops());
             for (NodeDef n : prepared3.getNodeList()) {
                 GraphOperation op = scratch.operation(n.getName());
                 for (int i = 0; op != null && i < op.numOutputs(); i++) {
@@ -274,6 +278,12 @@ final class AnalysisGraph {
         AnalysisGraph g = new AnalysisGraph(List.of(), p + rawName, rawType, plan.fed(), plan.fixedBatch(),
                 logitsName, inputAxis);
         g.unknownOverrides.addAll(unknown);
+        g.loops.putAll(loops);
+        inlined.localNames().forEach((full, local) -> {
+            if (loops.containsKey(full)) {
+                g.loops.putIfAbsent(local, loops.get(full));
+            }
+        });
 
         // splice every layer; give every capturable tensor in a channels-first layout a channels-last view
         Map<String, String> reroute = new HashMap<>();
@@ -410,6 +420,7 @@ final class AnalysisGraph {
         g.opNames.putAll(opNames);
         g.nodes.putAll(nodes);
         g.unknownOverrides.addAll(unknownOverrides);
+        g.loops.putAll(loops);
         return g;
     }
 

@@ -481,7 +481,7 @@ final class TensorFlowModel implements LoadedModel {
                             if (acc[j] == null) {
                                 acc[j] = new Accumulator(result.get(j), n, what);
                             }
-                            acc[j].add(result.get(j), from, m, what);
+                            acc[j].add(result.get(j), from, m, rows, what);
                         }
                     }
                 } catch (ModelException e) {
@@ -597,7 +597,8 @@ final class TensorFlowModel implements LoadedModel {
             }
         }
 
-        void add(org.tensorflow.Tensor t, int from, int m, String what) {
+        /** Copies the first {@code m} of the run's {@code rows} rows to rows {@code [from, from + m)}. */
+        void add(org.tensorflow.Tensor t, int from, int m, int rows, String what) {
             if (m <= 0) {
                 return;
             }
@@ -606,9 +607,10 @@ final class TensorFlowModel implements LoadedModel {
             for (int i = 1; i < dims.length; i++) {
                 per *= dims[i];
             }
-            if (per != rowSize || dims[0] < m) {
-                throw new ModelException(what + ": a run returned shape " + Arrays.toString(dims) + ", expected "
-                        + m + " rows of " + rowSize + " values; does the layer keep the batch in its first axis?");
+            if (per != rowSize || dims[0] != rows) {
+                throw new ModelException(what + ": a run of " + rows + " rows returned shape " + Arrays.toString(dims)
+                        + ", expected " + rows + " rows of " + rowSize + " values; does the layer keep the batch in its"
+                        + " first axis? (a tensor over all tokens of a batch of texts does not: capture one per text)");
             }
             if (floats != null) {
                 t.asRawTensor().data().asFloats().read(floats, from * rowSize, m * rowSize);
@@ -676,6 +678,10 @@ final class TensorFlowModel implements LoadedModel {
             return c.fetch();
         }
         TensorRef ref = TensorRef.parse(name);
+        String loop = analysis.loops.get(ref.op());
+        if (loop != null) {
+            throw insideLoop(name, loop);
+        }
         String op = analysis.opNames.get(ref.op());
         lock.readLock().lock();
         try {
@@ -698,6 +704,27 @@ final class TensorFlowModel implements LoadedModel {
                 + (near.isEmpty() ? "" : "; did you mean " + String.join(", ", near) + "?")
                 + " Layers: " + String.join(", ", byName.keySet())
                 + " ('neuronmonkey inspect --all' lists every capturable op)");
+    }
+
+    /** The refusal of a tensor inside a loop, naming what can be captured instead. */
+    private ModelException insideLoop(String name, String loop) {
+        // the loop's outputs: a loop op's or a frame's Exit outputs, or the ops that take them
+        java.util.function.Predicate<String> loopOutput = op -> {
+            org.tensorflow.proto.NodeDef n = analysis.nodes.get(op);
+            return n != null && (LayerSelector.WHILES.contains(n.getOp()) || n.getOp().equals("Exit"));
+        };
+        List<String> outputs = analysis.captures.values().stream().filter(c -> {
+            org.tensorflow.proto.NodeDef n = analysis.nodes.get(TensorRef.parse(c.model()).op());
+            return n != null && (loopOutput.test(n.getName()) || n.getInputList().stream()
+                    .anyMatch(in -> !in.startsWith("^") && loopOutput.test(NodeDefs.opOf(in))));
+        }).map(c -> c.info().name()).toList();
+        List<String> listed = analysis.layers.stream().filter(l -> l.role() != LayerInfo.Role.INPUT)
+                .map(LayerInfo::name).toList();
+        return new ModelException("layer '" + name + "' of model " + description + " is inside the loop '" + loop
+                + "' (computed anew at every step; TensorFlow can neither fetch nor differentiate a tensor inside a"
+                + " loop): capture what is outside it: " + (outputs.isEmpty() ? "" : "the loop's outputs (the final"
+                + " state) " + String.join(", ", outputs) + ", or ") + "the layers before and after it (the"
+                + " embedding, the dense head) " + String.join(", ", listed));
     }
 
     @Override
