@@ -12,8 +12,9 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * Text examples built by hand for the text tests: sentences of a small vocabulary with offsets and a per-token
- * {@code lexicon} tag, token-level activations {@code [T, D]} with planted neurons, and padded batches whose padding
+ * Text examples built by hand for the text tests: sentences of a small vocabulary with offsets and per-token tags
+ * {@code lexicon} (toxic, group, clinical, none) and {@code swear} (yes for the toxic lexicon, no otherwise),
+ * token-level activations {@code [T, D]} with planted neurons, and padded batches whose padding
  * positions hold large values (so any padding that leaks into a statistic shows).
  * <p>
  * Neurons of the token layer: 0 is 0 on every real token (a dead rectifier) and 7 on padding; 1 fires on tokens of
@@ -83,7 +84,8 @@ final class TextBatches {
                 toxic |= tag.equals("toxic");
             }
             text.append(r.nextBoolean() ? "." : "");
-            Tokens t = new Tokens(text.toString(), toks, starts, ends, Map.of("lexicon", lex));
+            List<String> swear = lex.stream().map(x -> x.equals("toxic") ? "yes" : "no").toList();
+            Tokens t = new Tokens(text.toString(), toks, starts, ends, Map.of("lexicon", lex, "swear", swear));
             float[][] act = new float[len][D];
             for (int p = 0; p < len; p++) {
                 act[p][0] = 0f;
