@@ -237,9 +237,14 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
                     + "always-on");
             criteria.put("findings", "dead neurons are reported for rectifier ops only (" + String.join(", ", RECTIFIERS)
                     + "), as a warning when at least half of the layer is dead and as information otherwise; saturated neurons for bounded ops other than Softmax, and not for model outputs");
-            criteria.put("thresholds", Map.of("threshold", params.threshold(), "rarelyFiringRate", params.rarelyFiringRate(),
-                    "alwaysOnRate", params.alwaysOnRate(), "saturationMargin", params.saturationMargin(),
-                    "saturationRate", params.saturationRate()));
+            // an ordered map: result.json is then the same from run to run (Map.of iterates in a per-JVM order)
+            Map<String, Object> thresholds = new LinkedHashMap<>();
+            thresholds.put("threshold", params.threshold());
+            thresholds.put("rarelyFiringRate", params.rarelyFiringRate());
+            thresholds.put("alwaysOnRate", params.alwaysOnRate());
+            thresholds.put("saturationMargin", params.saturationMargin());
+            thresholds.put("saturationRate", params.saturationRate());
+            criteria.put("thresholds", thresholds);
             r.put("criteria", criteria);
             observed(r, examples);
             Map<String, Object> sketch = new LinkedHashMap<>();
