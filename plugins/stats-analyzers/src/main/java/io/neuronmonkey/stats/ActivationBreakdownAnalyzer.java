@@ -1,5 +1,6 @@
 package io.neuronmonkey.stats;
 
+import io.neuronmonkey.api.AnalysisException;
 import io.neuronmonkey.api.ExtensionName;
 import io.neuronmonkey.api.Param;
 import io.neuronmonkey.api.Violations;
@@ -9,6 +10,7 @@ import io.neuronmonkey.api.analysis.AnalyzerContext;
 import io.neuronmonkey.api.analysis.StreamingAnalyzer;
 import io.neuronmonkey.api.data.Batch;
 import io.neuronmonkey.api.data.DatasetInfo;
+import io.neuronmonkey.api.data.Tokens;
 import io.neuronmonkey.api.model.LayerInfo;
 import io.neuronmonkey.api.result.Finding;
 import io.neuronmonkey.api.result.Interval;
@@ -358,7 +360,7 @@ public final class ActivationBreakdownAnalyzer implements StreamingAnalyzer<Acti
             int n = b.size();
             text |= b.isText();
             if (b.isText()) {
-                for (io.neuronmonkey.api.data.Tokens t : b.tokens()) {
+                for (Tokens t : b.tokens()) {
                     for (String k : t.tags().keySet()) {
                         if (!infoKeys.contains(k)) {
                             tokenKeys.add(k);
@@ -388,7 +390,7 @@ public final class ActivationBreakdownAnalyzer implements StreamingAnalyzer<Acti
                 if (tokenKeys.contains(s.key)) {
                     tokenIdx[k] = new int[n][];
                     for (int e = 0; e < n; e++) {
-                        io.neuronmonkey.api.data.Tokens t = b.isText() ? b.tokens().get(e) : null;
+                        Tokens t = b.isText() ? b.tokens().get(e) : null;
                         int len = t == null ? 0 : t.length();
                         int[] idx = new int[len];
                         for (int p = 0; p < len; p++) {
@@ -418,7 +420,7 @@ public final class ActivationBreakdownAnalyzer implements StreamingAnalyzer<Acti
                 int positions = layer.positions();
                 Tensor t = ab.activation(layer.name());
                 if (t.size() != (long) n * nn * positions) {
-                    throw new io.neuronmonkey.api.AnalysisException("layer '" + layer.name() + "' gave " + t + " for " + n
+                    throw new AnalysisException("layer '" + layer.name() + "' gave " + t + " for " + n
                             + " examples; expected " + (long) positions * nn + " values per example");
                 }
                 float[] a = t.floats();

@@ -1,5 +1,7 @@
 package io.neuronmonkey.stats;
 
+import io.neuronmonkey.api.data.Tokens;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +24,7 @@ final class BoundedHeaps {
         Map<String, String> metadata;
         float[] input;
         /** the example's tokens, by reference (text only; null otherwise) */
-        io.neuronmonkey.api.data.Tokens tokens;
+        Tokens tokens;
         /** the neuron's values at the window's positions (text only), the first {@link #windowLength} entries */
         float[] window;
         /** the sequence position of the window's first token */

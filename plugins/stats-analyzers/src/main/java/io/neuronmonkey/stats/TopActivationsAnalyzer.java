@@ -72,7 +72,8 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
      *
      * @param k             examples kept per neuron with the highest values
      * @param bottomK       examples kept per neuron with the lowest values (0: none)
-     * @param reduce        a conv channel's value on an example: max or mean over its positions
+     * @param reduce        a neuron's value on an example: max or mean over its (real) positions, or its value at the
+     *                      first or last (real) position
      * @param includeInputs keep a copy of each kept example's input
      * @param regionMargin  input pixels added on each side of the region a conv position covers
      * @param contextTokens text: real tokens kept on each side of the token that fired
