@@ -25,7 +25,7 @@ class TextResultCodecRoundTripTest {
         for (ActivationBatch b : TextBatches.padded(ex, 10, 16)) {
             // a NaN at position 2 of example 0, neuron 3: not a candidate itself, shown as NaN in its neighbours' windows
             // (k 400 keeps every real token)
-            float[] act = b.activation("block1/mlp").floats();
+            float[] act = b.activation("block1/mlp").floats().clone();
             if (b.batch().offset() == 0 && ex.get(0).length() > 2) {
                 act[2 * TextBatches.D + 3] = Float.NaN;
             }
