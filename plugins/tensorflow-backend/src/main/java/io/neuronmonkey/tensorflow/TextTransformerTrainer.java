@@ -74,9 +74,10 @@ public class TextTransformerTrainer implements ModelTrainer<TextTransformerTrain
      * @param heads        attention heads
      * @param mlpUnits     hidden units of each block's MLP
      * @param blocks       encoder blocks
-     * @param vocabulary   a vocabulary file (one token a line, line number = id), or empty to read it off the data
+     * @param vocabulary   a vocabulary file (one token a line, line number = id), or null (or blank) to read it off
+     *                     the data
      * @param specialTokens the tokens of ids 0, 1, ... where the data never show those ids (padding, unknown)
-     * @param groupKey     metadata key whose groups the evaluation compares, or empty for none
+     * @param groupKey     metadata key whose groups the evaluation compares, or null (or blank) for none
      */
     public record Params(
             @Param(defaultValue = "4", description = "passes over the training data, >= 1") int epochs,
@@ -86,14 +87,14 @@ public class TextTransformerTrainer implements ModelTrainer<TextTransformerTrain
             @Param(defaultValue = "2", description = "attention heads, >= 1, dividing dim") int heads,
             @Param(defaultValue = "64", description = "hidden units of each block's MLP, >= 1") int mlpUnits,
             @Param(defaultValue = "1", description = "encoder blocks, 1..8") int blocks,
-            @Param(defaultValue = "", description = "vocabulary file (one token a line, line number = token id) saved as "
-                    + "vocab.txt; empty: read off the data's tokens, with specialTokens for the first ids they never show")
+            @Param(description = "vocabulary file (one token a line, line number = token id) saved as vocab.txt; when "
+                    + "absent it is read off the data's tokens, with specialTokens for the first ids they never show")
             String vocabulary,
             @Param(defaultValue = "[\"[PAD]\", \"[UNK]\", \"[CLS]\"]", description = "when the vocabulary is read off the "
                     + "data: the tokens of ids 0, 1, ... (the word vocabulary's padding, unknown and start tokens) where no "
                     + "real token shows the id") List<String> specialTokens,
             @Param(defaultValue = "group", description = "metadata key whose values the evaluation compares per true "
-                    + "class (accuracy and predicted-class rates per group); empty for none") String groupKey) {
+                    + "class (accuracy and predicted-class rates per group); null for none") String groupKey) {
 
         /** Validates every param at once. */
         public Params {
@@ -107,12 +108,12 @@ public class TextTransformerTrainer implements ModelTrainer<TextTransformerTrain
                             "must be >= 1 and divide dim " + dim + ", found " + heads)
                     .require(mlpUnits >= 1, "mlpUnits", "must be >= 1, found " + mlpUnits)
                     .require(blocks >= 1 && blocks <= 8, "blocks", "must be 1..8, found " + blocks)
-                    .require(vocabulary != null, "vocabulary", "must be a file path or empty")
                     .require(specialTokens != null && specialTokens.stream().allMatch(t -> t != null && !t.isBlank()
                             && t.strip().equals(t) && !t.contains("\n")), "specialTokens",
                             "must be a list of non-blank tokens without surrounding spaces, found " + specialTokens)
-                    .require(groupKey != null, "groupKey", "must be a metadata key or empty")
                     .throwIfAny();
+            vocabulary = vocabulary == null || vocabulary.isBlank() ? null : vocabulary;
+            groupKey = groupKey == null || groupKey.isBlank() ? null : groupKey;
         }
     }
 
@@ -339,7 +340,7 @@ public class TextTransformerTrainer implements ModelTrainer<TextTransformerTrain
             }
         }
         String file = ctx.params().vocabulary();
-        if (!file.isBlank()) {
+        if (file != null) {
             Path path = ctx.resolve(file);
             List<String> lines;
             try {
@@ -507,7 +508,7 @@ public class TextTransformerTrainer implements ModelTrainer<TextTransformerTrain
 
         static Examples read(Dataset dataset, String name, int length, int classes, String groupKey) {
             Examples x = new Examples(name, length);
-            boolean grouped = !groupKey.isBlank() && dataset.info().metadataKeys().contains(groupKey);
+            boolean grouped = groupKey != null && dataset.info().metadataKeys().contains(groupKey);
             int capacity = (int) Math.max(Math.min(dataset.info().size(), Integer.MAX_VALUE / length - 8), 16);
             x.ids = new int[capacity * length];
             x.mask = new int[capacity * length];

@@ -25,7 +25,7 @@ class TextTransformerTrainerTest {
     static final int LENGTH = 10;
 
     static TextTransformerTrainer.Params params(int epochs) {
-        return new TextTransformerTrainer.Params(epochs, 16, 0.01, 16, 2, 32, 1, "",
+        return new TextTransformerTrainer.Params(epochs, 16, 0.01, 16, 2, 32, 1, null,
                 List.of("[PAD]", "[UNK]", "[CLS]"), "group");
     }
 
@@ -172,8 +172,7 @@ class TextTransformerTrainerTest {
     void paramsRejectEveryInvalidValueAtOnce() {
         InvalidParamsException e = assertThrows(InvalidParamsException.class,
                 () -> new TextTransformerTrainer.Params(0, 0, 0, 30, 4, 0, 9, null, List.of(" x"), null));
-        assertEquals(List.of("epochs", "batchSize", "learningRate", "heads", "mlpUnits", "blocks", "vocabulary",
-                        "specialTokens", "groupKey"),
+        assertEquals(List.of("epochs", "batchSize", "learningRate", "heads", "mlpUnits", "blocks", "specialTokens"),
                 e.violations().stream().map(InvalidParamsException.Violation::field).toList());
     }
 
