@@ -65,8 +65,7 @@ final class FrozenGraphs {
             output = sinks.get(0);
         }
         if (input != null && output != null) {
-            return new TensorFlowBackend.Params(params.signature(), input, output, params.logits(), 1.0, 0.0,
-                    params.preprocess(), params.chunk(), params.channelAxis());
+            return params.withInputOutput(input, output);
         }
         StringBuilder m = new StringBuilder(where).append(" has no signature, and ");
         if (input == null) {

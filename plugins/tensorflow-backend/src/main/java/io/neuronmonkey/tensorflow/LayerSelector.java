@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -34,7 +35,11 @@ final class LayerSelector {
     static final Set<String> LAYER_TYPES = Set.of(
             "Relu", "Relu6", "Elu", "Selu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Softplus", "LeakyRelu",
             "MaxPool", "MaxPoolV2", "AvgPool", "Conv2D", "DepthwiseConv2dNative", "BiasAdd", "MatMul",
-            "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3", "Add", "AddV2");
+            "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3", "Add", "AddV2",
+            "GatherV2", "Gather", "ResourceGather");
+
+    /** Lookups that are a layer (an embedding) when their table does not depend on the input. */
+    private static final Set<String> LOOKUPS = Set.of("GatherV2", "Gather", "ResourceGather");
 
     /** Linear ops that are hidden when the op that follows them finishes the same layer. */
     private static final Set<String> LINEAR = Set.of(
@@ -54,6 +59,16 @@ final class LayerSelector {
     private final int[][] inputs;
     private final List<List<Integer>> consumers = new ArrayList<>();
     private final Function<String, String> scope;
+    /** Ops inside a TF1 while frame (between its Enter and Exit ops), by index. */
+    private final BitSet inFrame;
+    /** Every op inside a loop (frame members by graph name, loop-body nodes by their name in the body) to its loop. */
+    private final Map<String, String> loops = new LinkedHashMap<>();
+
+    /** Ops that open a TF1 while frame, and that leave it. */
+    private static final Set<String> ENTERS = Set.of("Enter", "RefEnter");
+    private static final Set<String> EXITS = Set.of("Exit", "RefExit");
+    /** Functional loops: the body and condition are library functions. */
+    static final Set<String> WHILES = Set.of("While", "StatelessWhile");
 
     /** A selector for plain graphs: a linear op followed by its activation is one layer. */
     LayerSelector(Graph graph) {
@@ -84,6 +99,94 @@ final class LayerSelector {
                 consumers.get(j).add(i);
             }
         }
+        inFrame = frames();
+        functionalLoops(def);
+    }
+
+    /**
+     * Marks the ops of TF1 while frames: everything an {@code Enter} op reaches through data or control edges before
+     * an {@code Exit} (whose output is outside the loop again).
+     */
+    private BitSet frames() {
+        List<List<Integer>> all = new ArrayList<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            all.add(new ArrayList<>());
+        }
+        for (int i = 0; i < nodes.size(); i++) {
+            for (String in : nodes.get(i).getInputList()) {
+                Integer j = index.get(TensorRef.parse(in.startsWith("^") ? in.substring(1) : in).op());
+                if (j != null) {
+                    all.get(j).add(i);
+                }
+            }
+        }
+        BitSet inside = new BitSet(nodes.size());
+        for (int e = 0; e < nodes.size(); e++) {
+            NodeDef enter = nodes.get(e);
+            if (!ENTERS.contains(enter.getOp()) || inside.get(e)) {
+                continue;
+            }
+            String frame = enter.getAttrOrDefault("frame_name", org.tensorflow.proto.AttrValue.getDefaultInstance())
+                    .getS().toStringUtf8();
+            ArrayDeque<Integer> todo = new ArrayDeque<>(List.of(e));
+            inside.set(e);
+            while (!todo.isEmpty()) {
+                int i = todo.poll();
+                loops.putIfAbsent(nodes.get(i).getName(), frame.isEmpty() ? enter.getName() : frame);
+                for (int c : all.get(i)) {
+                    if (!inside.get(c) && !EXITS.contains(nodes.get(c).getOp())) {
+                        inside.set(c);
+                        todo.add(c);
+                    }
+                }
+            }
+        }
+        return inside;
+    }
+
+    /** Records the nodes of every functional loop's body and condition (and the functions they call) by name. */
+    private void functionalLoops(GraphDef def) {
+        Map<String, org.tensorflow.proto.FunctionDef> library = new HashMap<>();
+        def.getLibrary().getFunctionList().forEach(f -> library.put(f.getSignature().getName(), f));
+        for (NodeDef n : nodes) {
+            if (!WHILES.contains(n.getOp())) {
+                continue;
+            }
+            ArrayDeque<String> todo = new ArrayDeque<>();
+            for (String attr : List.of("body", "cond")) {
+                todo.add(n.getAttrOrDefault(attr, org.tensorflow.proto.AttrValue.getDefaultInstance()).getFunc()
+                        .getName());
+            }
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            while (!todo.isEmpty()) {
+                org.tensorflow.proto.FunctionDef f = library.get(todo.poll());
+                if (f == null || !seen.add(f.getSignature().getName())) {
+                    continue;
+                }
+                for (NodeDef b : f.getNodeDefList()) {
+                    if (!index.containsKey(b.getName())) {
+                        loops.putIfAbsent(b.getName(), n.getName());
+                    }
+                    loops.putIfAbsent(n.getName() + "/" + b.getName(), n.getName());
+                    if (library.containsKey(b.getOp())) {
+                        todo.add(b.getOp());
+                    }
+                    b.getAttrMap().values().forEach(a -> {
+                        if (a.hasFunc()) {
+                            todo.add(a.getFunc().getName());
+                        }
+                    });
+                }
+            }
+        }
+    }
+
+    /**
+     * @return every op inside a loop, by the name a user would give it (a frame member's graph name, a loop body
+     *         node's name in its function, also prefixed by the loop op's name), to the loop's name
+     */
+    Map<String, String> loops() {
+        return loops;
     }
 
     /** Ops whose input is the logits of their output. */
@@ -145,6 +248,12 @@ final class LayerSelector {
                 + "' has shape " + out.shape() + "; it must be static apart from the batch dimension"));
     }
 
+    /** @return the shape without the batch dimension, unknown dimensions as -1 */
+    private int[] exampleShape(TensorRef ref) {
+        long[] dims = output(ref).shape().asArray();
+        return Arrays.stream(dims).skip(1).mapToInt(d -> d < 0 ? -1 : Math.toIntExact(d)).toArray();
+    }
+
     boolean isFloat(TensorRef ref) {
         GraphOperation op = graph.operation(ref.op());
         return op != null && ref.index() < op.numOutputs() && op.output(ref.index()).dataType() == DataType.DT_FLOAT;
@@ -177,9 +286,10 @@ final class LayerSelector {
      * @param input  the input placeholder
      * @param logits the logits tensor
      * @param output the output tensor (may equal logits)
+     * @param direct true when the input is fed as it is (token ids, text): any dtype, unknown dimensions kept as -1
      * @return the layers in graph order; input, logits and output always among them
      */
-    List<LayerInfo> select(TensorRef input, TensorRef logits, TensorRef output) {
+    List<LayerInfo> select(TensorRef input, TensorRef logits, TensorRef output, boolean direct) {
         int in = index.get(input.op());
         BitSet forward = walk(in, i -> consumers.get(i).stream().mapToInt(Integer::intValue).toArray());
         BitSet backward = walk(index.get(output.op()), i -> inputs[i]);
@@ -195,8 +305,8 @@ final class LayerSelector {
             NodeDef n = nodes.get(i);
             String name = n.getName();
             if (name.equals(input.op())) {
-                layers.add(new LayerInfo(input.layerName(), n.getOp(), staticShape(input, "input"),
-                        LayerInfo.Role.INPUT));
+                layers.add(new LayerInfo(input.layerName(), n.getOp(), direct ? exampleShape(input)
+                        : staticShape(input, "input"), LayerInfo.Role.INPUT));
             }
             if (name.equals(logits.op())) {
                 layers.add(new LayerInfo(logits.layerName(), n.getOp(), staticShape(logits, "logits"),
@@ -207,7 +317,7 @@ final class LayerSelector {
                         LayerInfo.Role.OUTPUT));
             }
             if (name.equals(input.op()) || name.equals(logits.op()) || name.equals(output.op())
-                    || !isLayer(i, onPath)) {
+                    || inFrame.get(i) || !isLayer(i, onPath)) {
                 continue;
             }
             TensorRef ref = new TensorRef(name, 0);
@@ -232,7 +342,7 @@ final class LayerSelector {
         List<Candidate> out = new ArrayList<>();
         for (int i = forward.nextSetBit(0); i >= 0; i = forward.nextSetBit(i + 1)) {
             NodeDef n = nodes.get(i);
-            if (i == in || n.getName().startsWith(internal) || n.getOp().equals("Const")) {
+            if (i == in || n.getName().startsWith(internal) || n.getOp().equals("Const") || inFrame.get(i)) {
                 continue;
             }
             GraphOperation op = graph.operation(n.getName());
@@ -257,6 +367,9 @@ final class LayerSelector {
         String type = nodes.get(i).getOp();
         if (!LAYER_TYPES.contains(type)) {
             return false;
+        }
+        if (LOOKUPS.contains(type)) {
+            return inputs[i].length > 0 && !onPath.get(inputs[i][0]);
         }
         if ((type.equals("Add") || type.equals("AddV2"))
                 && Arrays.stream(inputs[i]).noneMatch(j -> LAYER_TYPES.contains(nodes.get(j).getOp()))) {
