@@ -22,22 +22,26 @@ import java.util.Random;
  *
  * <pre>
  * input_ids [T], attention_mask [T]
- * embedding         = layerNorm(token_embedding[input_ids] + position_embedding)          [T, d]
+ * token_embedding   = token_table[input_ids]                                              [T, d]
+ * embedding         = token_embedding + position_table                                    [T, d]
+ * x                 = layerNorm(embedding)
  * per block b:
- *   b/attention     = multi-head self-attention (padding keys masked out), output projection [T, d]
- *   b/mlp           = relu(layerNorm(x + b/attention) W1 + b1)                            [T, m]
- *   b/residual      = layerNorm(x + b/attention + ... + b/mlp W2 + b2), the block output  [T, d]
+ *   b/attention     = multi-head self-attention of x (padding keys masked out), projected [T, d]
+ *   h               = layerNorm(x + b/attention)
+ *   b/mlp           = relu(h W1 + b1)                                                     [T, m]
+ *   b/residual      = layerNorm(h + b/mlp W2 + b2), the block output, the next x          [T, d]
  * pooled            = mean of the last block's output over the real tokens                [d]
  * logits            = pooled Wc + bc                                                      [classes]
  * probabilities     = softmax(logits)
  * </pre>
  *
  * <p>The ops are chosen so that the backend's layer selection (activation, bias-add, matmul and add outputs on the
- * path from the input) lists exactly the layers above under those names: projections inside a layer are
- * {@code Einsum}s with {@code AddV2} biases, the attention softmax is written out ({@code Exp}, {@code RealDiv}),
- * residual sums are {@code AddN} (which does not hide the layer feeding it), the listed layer norms end in a
- * {@code BiasAdd} of their beta, and {@code pooled} is the masked mean finished by a {@code BiasAdd} of constant zeros.
- * Variables are named {@code <layer>_<role>} ({@code token_embedding}, {@code block1/query_w}, ...).
+ * path from the input, embedding lookups included) lists exactly the layers above under those names: projections
+ * inside a layer are {@code Einsum}s with {@code Add} biases, the attention softmax is written out ({@code Exp},
+ * {@code RealDiv}), residual sums are {@code AddN} (which does not hide the layer feeding it), a layer norm ends in a
+ * {@code BiasAdd} of its beta where its output is a listed layer ({@code b/residual}) and in an {@code Add} elsewhere,
+ * and {@code pooled} is the masked mean finished by a {@code BiasAdd} of constant zeros. Variables are named
+ * {@code token_table}, {@code position_table}, {@code embedding_gamma}, {@code block1/query_w}, ....
  */
 final class TextTransformerGraph {
 
@@ -74,7 +78,7 @@ final class TextTransformerGraph {
 
         /** @return the listed layer names, in graph order after the input */
         List<String> layerNames() {
-            List<String> names = new ArrayList<>(List.of("embedding"));
+            List<String> names = new ArrayList<>(List.of("token_embedding", "embedding"));
             for (int b = 1; b <= blocks; b++) {
                 names.addAll(List.of("block" + b + "/attention", "block" + b + "/mlp", "block" + b + "/residual"));
             }
@@ -84,8 +88,8 @@ final class TextTransformerGraph {
 
         /** @return variable names, in the order of {@link #shapes()} */
         List<String> variableNames() {
-            List<String> names = new ArrayList<>(List.of("token_embedding", "position_embedding",
-                    "embedding_gamma", "embedding_beta"));
+            List<String> names = new ArrayList<>(List.of("token_table", "position_table", "embedding_gamma",
+                    "embedding_beta"));
             for (int b = 1; b <= blocks; b++) {
                 for (String v : BLOCK_VARIABLES) {
                     names.add("block" + b + "/" + v);
@@ -134,7 +138,7 @@ final class TextTransformerGraph {
                     continue;
                 }
                 double std;
-                if (name.endsWith("embedding")) {
+                if (name.endsWith("_table")) {
                     std = Math.sqrt(1.0 / dim);
                 } else if (name.endsWith("_w")) {
                     long fanIn = name.endsWith("output_w") ? (long) heads * headDim() : shapes[i][0];
@@ -201,9 +205,9 @@ final class TextTransformerGraph {
         attentionMask = tf.withName("attention_mask").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1, t)));
         Operand<TFloat32> mask = tf.withName("mask_float").dtypes.cast(attentionMask, TFloat32.class);
 
-        Operand<TFloat32> tokens = tf.withName("token_lookup").gather(variables.get(0), inputIds, tf.constant(0));
-        Operand<TFloat32> summed = tf.withName("token_plus_position").math.add(tokens, variables.get(1));
-        Operand<TFloat32> x = layerNorm(tf, summed, variables.get(2), variables.get(3), "embedding", true);
+        Operand<TFloat32> tokens = tf.withName("token_embedding").gather(variables.get(0), inputIds, tf.constant(0));
+        Operand<TFloat32> embedding = tf.withName("embedding").math.add(tokens, variables.get(1));
+        Operand<TFloat32> x = layerNorm(tf, embedding, variables.get(2), variables.get(3), "embedding_norm", false);
 
         // [n, T] mask -> [n, 1, 1, T] additive score bias: 0 for a real key, MASKED for padding
         Operand<TFloat32> keyBias = tf.withName("key_bias").reshape(

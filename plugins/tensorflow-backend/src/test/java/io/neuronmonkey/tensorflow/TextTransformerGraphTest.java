@@ -138,17 +138,20 @@ class TextTransformerGraphTest {
             int t = spec.length();
             int d = spec.dim();
             Map<String, double[]> out = new LinkedHashMap<>();
-            double[] x = new double[n * t * d];
+            double[] tokens = new double[n * t * d];
+            double[] embedding = new double[n * t * d];
             for (int e = 0; e < n; e++) {
                 for (int p = 0; p < t; p++) {
                     int id = ids[e * t + p];
                     for (int c = 0; c < d; c++) {
-                        x[(e * t + p) * d + c] = w[0][id * d + c] + w[1][p * d + c];
+                        tokens[(e * t + p) * d + c] = w[0][id * d + c];
+                        embedding[(e * t + p) * d + c] = w[0][id * d + c] + w[1][p * d + c];
                     }
                 }
             }
-            x = layerNorm(x, w[2], w[3], d);
-            out.put("embedding", x);
+            out.put("token_embedding", tokens);
+            out.put("embedding", embedding);
+            double[] x = layerNorm(embedding, w[2], w[3], d);
             for (int b = 0; b < spec.blocks(); b++) {
                 x = block(x, mask, n, 4 + 16 * b, "block" + (b + 1), out);
             }
