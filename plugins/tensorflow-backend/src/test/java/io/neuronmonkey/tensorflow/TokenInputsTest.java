@@ -201,4 +201,32 @@ class TokenInputsTest {
         assertTrue(e.getMessage().contains("cannot take a gradient with respect to 'input_ids'")
                 && e.getMessage().contains("DT_INT32") && e.getMessage().contains("embedding"), e.getMessage());
     }
+
+    @Test
+    void embeddingGradientMatchesFiniteDifferencesOfAPatch() {
+        Tensor g = narrow.gradient(batch(), GradientTarget.neuron("logits", 0), "embedding", List.of());
+        float[] embedding = narrow.run(batch(), List.of("embedding"), List.of()).get("embedding").floats();
+        float[] base = narrow.run(batch(), List.of("logits"), List.of()).get("logits").floats();
+        float eps = 0.01f;
+        for (int cell : new int[] {(0 * T + 1) * D + 2, (2 * T + 3) * D, (3 * T + 2) * D + 1}) {
+            float[] patched = embedding.clone();
+            patched[cell] += eps;
+            float[] moved = narrow.run(batch(), List.of("logits"), List.of(io.neuronmonkey.api.model.Intervention
+                    .patch("embedding", Tensor.ofFloats(patched, N, T, D)))).get("logits").floats();
+            int e = cell / (T * D);
+            assertEquals((moved[e * C] - base[e * C]) / eps, g.floats()[cell], 2e-3, "cell " + cell);
+        }
+    }
+
+    @Test
+    void frozenGraphsTakeTheirPlaceholdersAsInputs() throws Exception {
+        Path file = dir.resolve("frozen.pb");
+        MODELS.writeFrozen(file);
+        try (LoadedModel m = new TensorFlowBackend().load(TestContexts.model(file))) {
+            assertEquals(List.of(new ModelInput("input_ids", DType.INT32, new int[] {T}, true),
+                    new ModelInput("attention_mask", DType.INT32, new int[] {T}, false)), m.inputs());
+            assertArrayEquals(MODELS.logits(IDS, MASK, N), m.run(batch(), List.of("logits"), List.of())
+                    .get("logits").floats(), TOL);
+        }
+    }
 }

@@ -44,29 +44,46 @@ final class TokenModels {
     void export(Path dir, boolean wide, long batch) throws IOException {
         try (Graph g = new Graph()) {
             Ops tf = Ops.create(g);
-            Operand<? extends TNumber> ids = wide
-                    ? tf.withName("input_ids").placeholder(TInt64.class, Placeholder.shape(Shape.of(batch, T)))
-                    : tf.withName("input_ids").placeholder(TInt32.class, Placeholder.shape(Shape.of(batch, T)));
-            Placeholder<TInt32> mask = tf.withName("attention_mask").placeholder(TInt32.class,
-                    Placeholder.shape(Shape.of(batch, T)));
             Operand<TFloat32> vt = tf.withName("table").variable(tf.constant(Shape.of(V, D), DataBuffers.of(table)));
             Operand<TFloat32> vw = tf.withName("w").variable(tf.constant(Shape.of(D, C), DataBuffers.of(weights)));
             Operand<TFloat32> vb = tf.withName("b").variable(tf.constant(Shape.of(C), DataBuffers.of(bias)));
-            Operand<TFloat32> embedding = tf.withName("embedding").gather(vt, ids, tf.constant(0));
-            Operand<TFloat32> m = tf.dtypes.cast(mask, TFloat32.class);
-            Operand<TFloat32> masked = tf.math.mul(embedding, tf.expandDims(m, tf.constant(-1)));
-            Operand<TFloat32> count = tf.math.maximum(tf.reduceSum(m, tf.constant(1), org.tensorflow.op.core.ReduceSum
-                    .keepDims(true)), tf.constant(1f));
-            Operand<TFloat32> pooled = tf.withName("pooled").math.div(tf.reduceSum(masked, tf.constant(1)), count);
-            Operand<TFloat32> logits = tf.withName("logits").nn.biasAdd(tf.linalg.matMul(pooled, vw), vb);
-            Operand<TFloat32> probs = tf.withName("probabilities").nn.softmax(logits);
+            Operand<?>[] io = build(tf, wide, batch, vt, vw, vb);
             try (Session s = new Session(g)) {
                 s.initialize();
-                Signature sig = Signature.builder().key(Signature.DEFAULT_KEY).input("input_ids", ids)
-                        .input("attention_mask", mask).output("probabilities", probs).output("logits", logits).build();
+                Signature sig = Signature.builder().key(Signature.DEFAULT_KEY).input("input_ids", io[0])
+                        .input("attention_mask", io[1]).output("probabilities", io[2]).output("logits", io[3]).build();
                 SavedModelBundle.exporter(dir.toString()).withFunction(SessionFunction.create(sig, s)).export();
             }
         }
+    }
+
+    /** Writes the INT32 model with constant weights as a frozen GraphDef (placeholders input_ids, attention_mask). */
+    void writeFrozen(Path file) throws IOException {
+        try (Graph g = new Graph()) {
+            Ops tf = Ops.create(g);
+            build(tf, false, -1, tf.constant(Shape.of(V, D), DataBuffers.of(table)),
+                    tf.constant(Shape.of(D, C), DataBuffers.of(weights)), tf.constant(Shape.of(C), DataBuffers.of(bias)));
+            java.nio.file.Files.write(file, g.toGraphDef().toByteArray());
+        }
+    }
+
+    /** @return ids, mask, probabilities and logits */
+    private static Operand<?>[] build(Ops tf, boolean wide, long batch, Operand<TFloat32> vt, Operand<TFloat32> vw,
+                                      Operand<TFloat32> vb) {
+        Operand<? extends TNumber> ids = wide
+                ? tf.withName("input_ids").placeholder(TInt64.class, Placeholder.shape(Shape.of(batch, T)))
+                : tf.withName("input_ids").placeholder(TInt32.class, Placeholder.shape(Shape.of(batch, T)));
+        Placeholder<TInt32> mask = tf.withName("attention_mask").placeholder(TInt32.class,
+                Placeholder.shape(Shape.of(batch, T)));
+        Operand<TFloat32> embedding = tf.withName("embedding").gather(vt, ids, tf.constant(0));
+        Operand<TFloat32> m = tf.dtypes.cast(mask, TFloat32.class);
+        Operand<TFloat32> masked = tf.math.mul(embedding, tf.expandDims(m, tf.constant(-1)));
+        Operand<TFloat32> count = tf.math.maximum(tf.reduceSum(m, tf.constant(1), org.tensorflow.op.core.ReduceSum
+                .keepDims(true)), tf.constant(1f));
+        Operand<TFloat32> pooled = tf.withName("pooled").math.div(tf.reduceSum(masked, tf.constant(1)), count);
+        Operand<TFloat32> logits = tf.withName("logits").nn.biasAdd(tf.linalg.matMul(pooled, vw), vb);
+        Operand<TFloat32> probs = tf.withName("probabilities").nn.softmax(logits);
+        return new Operand<?>[] {ids, mask, probs, logits};
     }
 
     /** @return the embeddings {@code [n, T, D]} */
