@@ -1,5 +1,7 @@
 package io.neuronmonkey.tensorflow;
 
+import io.neuronmonkey.api.model.GradientTarget;
+import io.neuronmonkey.api.model.Intervention;
 import io.neuronmonkey.api.model.LayerInfo;
 import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.model.ModelInput;
@@ -97,6 +99,56 @@ class TextModelBackendTest {
                         sum += residual[(e * t + p) * 16 + c];
                     }
                     assertEquals(sum / real, pooled[e * 16 + c], 1e-5, "pooled[" + e + ", " + c + "]");
+                }
+            }
+        }
+    }
+
+    @Test
+    void gradientsThroughTheEncoderMatchFiniteDifferencesAndVanishOnPadding() throws Exception {
+        List<String> vocabulary = Files.readAllLines(COMMITTED.resolve("vocab.txt"));
+        String[][] sentences = {
+                {"[CLS]", "the", "zorblin", "teacher", "was", "stupid"},
+                {"[CLS]", "my", "quenti", "neighbor", "walked", "to", "the", "market", "after", "the", "morvexia",
+                        "diagnosis"}};
+        int t = 16;
+        int[] ids = new int[sentences.length * t];
+        int[] mask = new int[sentences.length * t];
+        for (int e = 0; e < sentences.length; e++) {
+            for (int p = 0; p < sentences[e].length; p++) {
+                int id = vocabulary.indexOf(sentences[e][p]);
+                assertTrue(id >= 0, sentences[e][p]);
+                ids[e * t + p] = id;
+                mask[e * t + p] = 1;
+            }
+        }
+        ModelInputs inputs = new ModelInputs(Tensor.ofInts(ids, sentences.length, t),
+                Map.of("attention_mask", Tensor.ofInts(mask, sentences.length, t)));
+        try (LoadedModel model = new TensorFlowBackend().load(TestContexts.model(COMMITTED))) {
+            GradientTarget toxic = GradientTarget.neuron("logits", 1);
+            float[] g = model.gradient(inputs, toxic, "embedding", List.of()).floats();
+            assertEquals(sentences.length * t * 32, g.length);
+            for (int e = 0; e < sentences.length; e++) {
+                for (int p = sentences[e].length; p < t; p++) {
+                    for (int c = 0; c < 32; c++) {
+                        assertEquals(0f, g[(e * t + p) * 32 + c], "gradient at padding position " + p);
+                    }
+                }
+            }
+            // d logit / d (every position's neuron c) against a central difference of an added delta
+            float delta = 1e-2f;
+            for (int c : new int[] {0, 7, 31}) {
+                float[] up = model.run(inputs, List.of("logits"), List.of(Intervention.add("embedding", delta, c)))
+                        .get("logits").floats();
+                float[] down = model.run(inputs, List.of("logits"), List.of(Intervention.add("embedding", -delta, c)))
+                        .get("logits").floats();
+                for (int e = 0; e < sentences.length; e++) {
+                    double analytic = 0;
+                    for (int p = 0; p < t; p++) {
+                        analytic += g[(e * t + p) * 32 + c];
+                    }
+                    double numeric = (up[e * 2 + 1] - down[e * 2 + 1]) / (2 * delta);
+                    assertEquals(numeric, analytic, 1e-2 * Math.max(1, Math.abs(numeric)), "example " + e + " neuron " + c);
                 }
             }
         }
