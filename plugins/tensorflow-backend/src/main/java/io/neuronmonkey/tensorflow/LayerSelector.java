@@ -27,7 +27,9 @@ import java.util.function.Function;
  * Picks the layers a user wants to probe from a graph: activation-producing ops on a path from the input to the
  * output, with float outputs of static shape apart from the batch dimension, in graph order. A linear op (conv,
  * matmul, bias-add, batch-norm) whose only consumer on the path is the bias/activation that follows is left out:
- * the activation after it is the interesting layer.
+ * the activation after it is the interesting layer. Embedding lookups (a gather from a table that does not depend on
+ * the input) are layers; so is an {@code Identity} its author named, whatever op feeds it (which is then left out).
+ * Ops inside a loop are never layers.
  */
 final class LayerSelector {
 
@@ -363,16 +365,40 @@ final class LayerSelector {
         return out;
     }
 
+    /** Names TensorFlow gives identities nobody named. */
+    private static final java.util.regex.Pattern UNNAMED = java.util.regex.Pattern.compile("Identity(_\\d+)?");
+
+    /**
+     * @return true for an {@code Identity} op its author named (e.g. {@code tf.withName("pooled").identity(x)}):
+     *         the way to name a layer whatever op computes it; the backend's own ops excluded
+     */
+    private boolean namedIdentity(int i) {
+        NodeDef n = nodes.get(i);
+        if (!n.getOp().equals("Identity") || inputs[i].length == 0 || n.getName().startsWith(AnalysisGraph.SCOPE)
+                || nodes.get(inputs[i][0]).getName().startsWith(AnalysisGraph.SCOPE)) {
+            return false;
+        }
+        return !UNNAMED.matcher(n.getName().substring(n.getName().lastIndexOf('/') + 1)).matches();
+    }
+
     private boolean isLayer(int i, BitSet onPath) {
         String type = nodes.get(i).getOp();
+        if (namedIdentity(i)) {
+            return true;
+        }
         if (!LAYER_TYPES.contains(type)) {
             return false;
+        }
+        int[] onward = consumers.get(i).stream().mapToInt(Integer::intValue).filter(onPath::get).toArray();
+        if (onward.length == 1 && namedIdentity(onward[0])) {
+            return false; // the named identity after it is the layer
         }
         if (LOOKUPS.contains(type)) {
             return inputs[i].length > 0 && !onPath.get(inputs[i][0]);
         }
         if ((type.equals("Add") || type.equals("AddV2"))
-                && Arrays.stream(inputs[i]).noneMatch(j -> LAYER_TYPES.contains(nodes.get(j).getOp()))) {
+                && Arrays.stream(inputs[i]).noneMatch(j -> LAYER_TYPES.contains(nodes.get(j).getOp())
+                || namedIdentity(j))) {
             return false;
         }
         if (LINEAR.contains(type)) {

@@ -229,4 +229,30 @@ class TokenInputsTest {
                     .get("logits").floats(), TOL);
         }
     }
+
+    @Test
+    void namedIdentitiesAreLayersThatTakeInterventions() {
+        assertTrue(narrow.layers().stream().anyMatch(l -> l.name().equals("pooled") && l.opType().equals("Identity")),
+                narrow.layers().toString());
+        float[] pooled = MODELS.pooled(IDS, MASK, N);
+        for (int e = 0; e < N; e++) {
+            pooled[e * D + 1] = 0f;
+        }
+        assertArrayEquals(MODELS.head(pooled, N), narrow.run(batch(), List.of("logits"), List.of(
+                io.neuronmonkey.api.model.Intervention.ablate("pooled", 1))).get("logits").floats(), TOL);
+    }
+
+    @Test
+    void preprocessingAndConflictingParamsAreRefused() {
+        ModelException scaled = assertThrows(ModelException.class, () -> new TensorFlowBackend().load(
+                TestKit.modelContext(dir.resolve("int32"), new TensorFlowBackend.Params("serving_default", null, null,
+                        null, 2.0, 0, null, 256))));
+        assertTrue(scaled.getMessage().contains("input 'input_ids' is DT_INT32")
+                && scaled.getMessage().contains("apply only to a float input"), scaled.getMessage());
+        io.neuronmonkey.api.InvalidParamsException both = assertThrows(io.neuronmonkey.api.InvalidParamsException.class,
+                () -> new TensorFlowBackend.Params("serving_default", "x", null, null, 1, 0, null, 256, null,
+                        "input_ids", Map.of("attention_mask", " ")));
+        assertEquals(List.of("primaryInput", "inputNames.attention_mask"), both.violations().stream()
+                .map(io.neuronmonkey.api.InvalidParamsException.Violation::field).toList());
+    }
 }

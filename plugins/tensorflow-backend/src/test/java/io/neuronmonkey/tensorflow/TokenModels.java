@@ -22,7 +22,8 @@ import java.nio.file.Path;
  * A tiny text classifier with known weights, built with TensorFlow ops, and naive Java loops computing what it should
  * output: token ids {@code [n, T]} and an attention mask {@code [n, T]} -> {@code embedding} = table[ids]
  * {@code [T, D]} -> {@code pooled} = mean of the embeddings over real tokens {@code [D]} -> {@code logits} = pooled W
- * + b {@code [C]} -> {@code probabilities}.
+ * + b {@code [C]} -> {@code probabilities}. The pooled mean is named by an {@code Identity}, as a trainer names a layer
+ * whatever op computes it.
  */
 final class TokenModels {
 
@@ -80,7 +81,8 @@ final class TokenModels {
         Operand<TFloat32> masked = tf.math.mul(embedding, tf.expandDims(m, tf.constant(-1)));
         Operand<TFloat32> count = tf.math.maximum(tf.reduceSum(m, tf.constant(1), org.tensorflow.op.core.ReduceSum
                 .keepDims(true)), tf.constant(1f));
-        Operand<TFloat32> pooled = tf.withName("pooled").math.div(tf.reduceSum(masked, tf.constant(1)), count);
+        Operand<TFloat32> pooled = tf.withName("pooled").identity(tf.math.div(tf.reduceSum(masked, tf.constant(1)),
+                count));
         Operand<TFloat32> logits = tf.withName("logits").nn.biasAdd(tf.linalg.matMul(pooled, vw), vb);
         Operand<TFloat32> probs = tf.withName("probabilities").nn.softmax(logits);
         return new Operand<?>[] {ids, mask, probs, logits};
@@ -118,7 +120,11 @@ final class TokenModels {
 
     /** @return the logits {@code [n, C]} */
     float[] logits(int[] ids, int[] mask, int n) {
-        float[] p = pooled(ids, mask, n);
+        return head(pooled(ids, mask, n), n);
+    }
+
+    /** @return the logits {@code [n, C]} of pooled embeddings {@code [n, D]} */
+    float[] head(float[] p, int n) {
         float[] out = new float[n * C];
         for (int e = 0; e < n; e++) {
             for (int c = 0; c < C; c++) {
