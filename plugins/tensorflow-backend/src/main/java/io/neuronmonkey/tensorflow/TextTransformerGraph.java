@@ -36,11 +36,12 @@ import java.util.Random;
  * </pre>
  *
  * <p>The ops are chosen so that the backend's layer selection (activation, bias-add, matmul and add outputs on the
- * path from the input, embedding lookups included) lists exactly the layers above under those names: projections
+ * path from the input, embedding lookups and named identities included) lists exactly the layers above under those
+ * names: projections
  * inside a layer are {@code Einsum}s with {@code Add} biases, the attention softmax is written out ({@code Exp},
  * {@code RealDiv}), residual sums are {@code AddN} (which does not hide the layer feeding it), a layer norm ends in a
  * {@code BiasAdd} of its beta where its output is a listed layer ({@code b/residual}) and in an {@code Add} elsewhere,
- * and {@code pooled} is the masked mean finished by a {@code BiasAdd} of constant zeros. Variables are named
+ * and {@code pooled} is a named {@code Identity} of the masked mean. Variables are named
  * {@code token_table}, {@code position_table}, {@code embedding_gamma}, {@code block1/query_w}, ....
  */
 final class TextTransformerGraph {
@@ -225,8 +226,7 @@ final class TextTransformerGraph {
         Operand<TFloat32> sum = tf.withName("pool_sum").sum(weighted, tf.constant(1));
         Operand<TFloat32> count = tf.withName("pool_count").sum(mask, tf.constant(1), Sum.keepDims(true));
         Operand<TFloat32> mean = tf.withName("pool_mean").math.realDiv(sum, count);
-        Operand<TFloat32> pooled = tf.withName("pooled").nn.biasAdd(mean,
-                tf.withName("pool_zero").constant(new float[spec.dim()]));
+        Operand<TFloat32> pooled = tf.withName("pooled").identity(mean);
 
         int last = variables.size() - 2;
         logits = tf.withName("logits").nn.biasAdd(

@@ -39,7 +39,7 @@ class TextModelBackendTest {
                 "block1/attention BiasAdd [" + t + ", " + d + "] HIDDEN",
                 "block1/mlp Relu [" + t + ", " + m + "] HIDDEN",
                 "block1/residual BiasAdd [" + t + ", " + d + "] HIDDEN",
-                "pooled BiasAdd [" + d + "] HIDDEN",
+                "pooled Identity [" + d + "] HIDDEN",
                 "logits BiasAdd [" + classes + "] LOGITS",
                 "probabilities Softmax [" + classes + "] OUTPUT");
     }
