@@ -165,6 +165,17 @@ final class HuggingFaceTextTokenizer implements TextTokenizer {
         return convert(text, withPluginLoader(file, () -> full.encode(text, addSpecialTokens, false)));
     }
 
+    /** Encodes the texts in one call into the library, which works through them in parallel. */
+    @Override
+    public List<TextEncoding> encodeAll(List<String> texts, boolean addSpecialTokens) {
+        Encoding[] all = withPluginLoader(file, () -> full.batchEncode(texts, addSpecialTokens, false));
+        List<TextEncoding> out = new java.util.ArrayList<>(all.length);
+        for (int i = 0; i < all.length; i++) {
+            out.add(convert(texts.get(i), all[i]));
+        }
+        return out;
+    }
+
     @Override
     public TextEncoding truncate(String text, TextEncoding encoding, boolean addSpecialTokens, int maxLength) {
         TextEncoding cut = convert(text, withPluginLoader(file, () -> truncating.encode(text, addSpecialTokens, false)));

@@ -32,6 +32,9 @@ final class TextFileDataset implements Dataset {
 
     private static final Logger LOG = LoggerFactory.getLogger(TextFileDataset.class);
 
+    /** Texts tokenized together while the file is scanned. */
+    private static final int SCAN_CHUNK = 256;
+
     private final Path file;
     private final TextOptions options;
     private final TextRecords.Format format;
@@ -129,6 +132,9 @@ final class TextFileDataset implements Dataset {
             Scan s = new Scan();
             Map<String, Long> labels = new LinkedHashMap<>();
             Set<String> otherFields = new LinkedHashSet<>();
+            List<String> texts = new ArrayList<>(SCAN_CHUNK);
+            List<String> ids = new ArrayList<>(SCAN_CHUNK);
+            List<Long> lines = new ArrayList<>(SCAN_CHUNK);
             List<String> header;
             try (TextRecords r = format.open(file)) {
                 header = r.header();
@@ -151,23 +157,18 @@ final class TextFileDataset implements Dataset {
                         });
                     }
                     if (tokenizer != null) {
-                        int len = tokenizer.encode(text, o.addSpecialTokens()).length();
-                        if (len > o.maxLength()) {
-                            if (!o.truncate()) {
-                                throw new DataException("example " + id + " (" + file + " line " + r.recordLine()
-                                        + ") has " + len + " tokens, more than maxLength " + o.maxLength()
-                                        + "; raise maxLength, or set truncate: true to cut such examples to "
-                                        + o.maxLength() + " tokens");
-                            }
-                            s.truncated++;
-                            if (len > s.longest) {
-                                s.longest = len;
-                                s.longestId = id;
-                            }
+                        texts.add(text);
+                        ids.add(id);
+                        lines.add(r.recordLine());
+                        if (texts.size() == SCAN_CHUNK) {
+                            s.lengths(file, o, tokenizer, texts, ids, lines);
                         }
                     }
                     s.rows++;
                 }
+            }
+            if (!texts.isEmpty()) {
+                s.lengths(file, o, tokenizer, texts, ids, lines);
             }
             if (s.rows == 0) {
                 throw new DataException(file + " holds no examples");
@@ -189,6 +190,31 @@ final class TextFileDataset implements Dataset {
                 s.metadataKeys = List.copyOf(otherFields);
             }
             return s;
+        }
+
+        /** Counts (or refuses) the texts longer than {@code maxLength} tokens, then empties the chunk. */
+        private void lengths(Path file, TextOptions o, TextTokenizer tokenizer, List<String> texts, List<String> ids,
+                             List<Long> lines) {
+            List<TextEncoding> encodings = tokenizer.encodeAll(texts, o.addSpecialTokens());
+            for (int i = 0; i < encodings.size(); i++) {
+                int len = encodings.get(i).length();
+                if (len > o.maxLength()) {
+                    if (!o.truncate()) {
+                        throw new DataException("example " + ids.get(i) + " (" + file + " line " + lines.get(i)
+                                + ") has " + len + " tokens, more than maxLength " + o.maxLength()
+                                + "; raise maxLength, or set truncate: true to cut such examples to "
+                                + o.maxLength() + " tokens");
+                    }
+                    truncated++;
+                    if (len > longest) {
+                        longest = len;
+                        longestId = ids.get(i);
+                    }
+                }
+            }
+            texts.clear();
+            ids.clear();
+            lines.clear();
         }
 
         private static void checkColumns(Path file, TextOptions o, List<String> header, String textColumn) {
@@ -285,13 +311,11 @@ final class TextFileDataset implements Dataset {
                     return new Batch(offset, Tensor.ofStrings(texts.toArray(new String[0]), n), labels, ids, metadata,
                             Map.of(), tokens);
                 }
-                List<TextEncoding> encodings = new ArrayList<>(n);
-                for (String s : texts) {
-                    TextEncoding e = tokenizer.encode(s, options.addSpecialTokens());
-                    if (e.length() > t) {
-                        e = tokenizer.truncate(s, e, options.addSpecialTokens(), t);
+                List<TextEncoding> encodings = new ArrayList<>(tokenizer.encodeAll(texts, options.addSpecialTokens()));
+                for (int i = 0; i < n; i++) {
+                    if (encodings.get(i).length() > t) {
+                        encodings.set(i, tokenizer.truncate(texts.get(i), encodings.get(i), options.addSpecialTokens(), t));
                     }
-                    encodings.add(e);
                 }
                 return TextBatches.pack(offset, texts, encodings, tokenizer.hasTypeIds(), tokenizer.padId(), t,
                         lexicons, labels, ids, metadata);

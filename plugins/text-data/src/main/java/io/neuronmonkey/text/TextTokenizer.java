@@ -13,6 +13,19 @@ public interface TextTokenizer {
     TextEncoding encode(String text, boolean addSpecialTokens);
 
     /**
+     * @param texts            raw texts, non-null
+     * @param addSpecialTokens whether to add the tokenizer's special tokens
+     * @return their encodings, in order; the default encodes one text after the other
+     */
+    default java.util.List<TextEncoding> encodeAll(java.util.List<String> texts, boolean addSpecialTokens) {
+        java.util.List<TextEncoding> out = new java.util.ArrayList<>(texts.size());
+        for (String t : texts) {
+            out.add(encode(t, addSpecialTokens));
+        }
+        return out;
+    }
+
+    /**
      * Cuts an encoding longer than {@code maxLength} the tokenizer's way; the default keeps the first
      * {@code maxLength} tokens.
      *

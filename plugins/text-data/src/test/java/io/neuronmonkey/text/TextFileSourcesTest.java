@@ -239,6 +239,14 @@ class TextFileSourcesTest {
             assertArrayEquals(new int[12], p.typeIds());
             assertEquals(List.of("<s>", "low", "s", "</s>"), p.tokens().get(1).tokens());
         }
+        try (Dataset ds = csv("b.csv", "label", "bpe/tokenizer.json", 3)) {
+            assertEquals(2, ((TextFileDataset) ds).truncated(), "4 and 4 tokens, more than 3");
+            TextPass p = TextPass.of(ds, 2);
+            assertArrayEquals(new int[] {1, 14, 2}, p.row(0), "cut the tokenizer's way: <s> lower </s>");
+            assertArrayEquals(new int[] {1, 12, 2}, p.row(1), "<s> low </s>");
+            assertEquals(List.of("<s>", "lower", "</s>"), p.tokens().get(0).tokens());
+            assertArrayEquals(new int[] {1, 1, 1}, p.maskRow(0));
+        }
         assertTrue(Files.exists(tokenizer));
     }
 
