@@ -93,8 +93,14 @@ final class HuggingFaceTextTokenizer implements TextTokenizer {
         int pad = padId(root, model);
         HuggingFaceTokenizer full = withPluginLoader(file, () -> HuggingFaceTokenizer.newInstance(file,
                 Map.of("padding", "false", "truncation", "false")));
-        HuggingFaceTokenizer cut = withPluginLoader(file, () -> HuggingFaceTokenizer.newInstance(file,
-                Map.of("padding", "false", "truncation", "true", "maxLength", Integer.toString(maxLength))));
+        HuggingFaceTokenizer cut;
+        try {
+            cut = withPluginLoader(file, () -> HuggingFaceTokenizer.newInstance(file,
+                    Map.of("padding", "false", "truncation", "true", "maxLength", Integer.toString(maxLength))));
+        } catch (DataException e) {
+            full.close();
+            throw e;
+        }
         return new HuggingFaceTextTokenizer(file, full, cut, pad);
     }
 
@@ -180,6 +186,13 @@ final class HuggingFaceTextTokenizer implements TextTokenizer {
     public TextEncoding truncate(String text, TextEncoding encoding, boolean addSpecialTokens, int maxLength) {
         TextEncoding cut = convert(text, withPluginLoader(file, () -> truncating.encode(text, addSpecialTokens, false)));
         return cut.length() <= maxLength ? cut : cut.truncated(maxLength);
+    }
+
+    /** Frees both native tokenizers. */
+    @Override
+    public void close() {
+        full.close();
+        truncating.close();
     }
 
     @Override

@@ -93,6 +93,18 @@ final class TextFileDataset implements Dataset {
     static TextFileDataset open(DataContext<?> ctx, Path file, TextOptions options, TextRecords.Format format,
                                 String textColumn) {
         TextTokenizer tokenizer = options.openTokenizer(ctx);
+        try {
+            return open(ctx, file, options, format, textColumn, tokenizer);
+        } catch (RuntimeException e) {
+            if (tokenizer != null) {
+                tokenizer.close();
+            }
+            throw e;
+        }
+    }
+
+    private static TextFileDataset open(DataContext<?> ctx, Path file, TextOptions options, TextRecords.Format format,
+                                        String textColumn, TextTokenizer tokenizer) {
         Lexicons lexicons = options.openLexicons(ctx);
         List<Path> inputs = new ArrayList<>();
         inputs.add(file);
@@ -346,10 +358,14 @@ final class TextFileDataset implements Dataset {
         return f;
     }
 
+    /** Ends every open pass and frees the tokenizer. */
     @Override
     public void close() {
         for (TextBatchCursor c : List.copyOf(open)) {
             c.close();
+        }
+        if (tokenizer != null) {
+            tokenizer.close();
         }
     }
 }

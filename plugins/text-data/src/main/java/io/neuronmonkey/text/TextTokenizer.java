@@ -3,7 +3,7 @@ package io.neuronmonkey.text;
 /**
  * Turns a text into token ids with the offsets of each token. Implementations are immutable and thread-safe.
  */
-public interface TextTokenizer {
+public interface TextTokenizer extends AutoCloseable {
 
     /**
      * @param text              the raw text, non-null
@@ -44,4 +44,9 @@ public interface TextTokenizer {
 
     /** @return the id padding positions get */
     int padId();
+
+    /** Releases native resources; the default holds none. */
+    @Override
+    default void close() {
+    }
 }
