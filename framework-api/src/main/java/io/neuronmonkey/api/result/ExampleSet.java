@@ -89,7 +89,7 @@ public record ExampleSet(String id, String title, String layer, String order, St
      * @param value    the neuron's value on it
      * @param label    its label index, or null when unlabelled
      * @param metadata its metadata (String, Number or Boolean values); may be empty
-     * @param position {@code [row, col]} in the layer's grid of the value, or null for dense layers
+     * @param position {@code [row, col]} in the layer's grid of the value, {@code [p]} the token position of a text example, or null for dense layers
      * @param region   {@code [top, left, bottom, right]} (inclusive) input pixels the position covers, or null
      * @param text     for a text example, the tokens around the one that fired with the neuron's value on each; null
      *                 otherwise
@@ -123,7 +123,7 @@ public record ExampleSet(String id, String title, String layer, String order, St
          * @param value the neuron's value on it
          * @param label its label index, or null when unlabelled
          * @param metadata its metadata (String, Number or Boolean values); may be empty
-         * @param position {@code [row, col]} in the layer's grid of the value, or null for dense layers
+         * @param position {@code [row, col]} in the layer's grid of the value, {@code [p]} the token position of a text example, or null for dense layers
          * @param region {@code [top, left, bottom, right]} (inclusive) input pixels the position covers, or null
          * @param text the text window around the token that fired, or null when the example is not text
          */
