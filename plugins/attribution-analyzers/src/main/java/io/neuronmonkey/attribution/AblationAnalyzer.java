@@ -184,7 +184,7 @@ public final class AblationAnalyzer implements Analyzer<AblationAnalyzer.Params>
             Batch b = it.next();
             int n = b.size();
             ctx.progress().advance(n);
-            Map<String, Tensor> base = model.run(b.inputs(), capture);
+            Map<String, Tensor> base = model.run(b.modelInputs(), capture, List.of());
             int[] rows = target.rows(model, b, base.get(target.layer()));
             float[] baseTarget = target.values(base, rows);
             List<List<String>> keys = groupKeys(b, p.groupBy(), classes);
@@ -196,7 +196,7 @@ public final class AblationAnalyzer implements Analyzer<AblationAnalyzer.Params>
                 for (int i = 0; i < g; i++) {
                     ivs.addAll(interventions(layer.name(), variants.get(first + i).neurons(), means, RowBlocks.rows(i, n)));
                 }
-                Map<String, Tensor> out = model.run(RowBlocks.repeat(b.inputs(), g), capture, ivs);
+                Map<String, Tensor> out = model.run(TextAttribution.repeat(b.modelInputs(), g), capture, ivs);
                 int[] repeatedRows = new int[g * n];
                 for (int i = 0; i < g; i++) {
                     System.arraycopy(rows, 0, repeatedRows, i * n, n);
@@ -300,23 +300,17 @@ public final class AblationAnalyzer implements Analyzer<AblationAnalyzer.Params>
         return c;
     }
 
-    /** @return per neuron of the layer its mean over every example of the data and every position */
+    /** @return per neuron of the layer its mean over every example of the data and every position (real tokens of text) */
     static float[] means(LoadedModel model, Dataset data, String layer, int batchSize) {
         double[] sum = null;
         long n = 0;
         for (Iterator<Batch> it = data.batches(batchSize); it.hasNext(); ) {
             Batch b = it.next();
-            Tensor t = model.run(b.inputs(), List.of(layer)).get(layer);
-            float[] per = Values.perNeuron(t);
-            int neurons = t.dim(t.rank() - 1);
-            int positions = t.rowSize() / neurons;
+            Tensor t = model.run(b.modelInputs(), List.of(layer), List.of()).get(layer);
             if (sum == null) {
-                sum = new double[neurons];
+                sum = new double[t.dim(t.rank() - 1)];
             }
-            for (int i = 0; i < per.length; i++) {
-                sum[i % neurons] += per[i] / positions;
-            }
-            n += b.size();
+            n += TextAttribution.addPositions(t, b, sum);
         }
         float[] mean = new float[sum == null ? 0 : sum.length];
         for (int j = 0; j < mean.length; j++) {

@@ -8,10 +8,13 @@ import io.neuronmonkey.api.data.ExampleFilter;
 import io.neuronmonkey.api.data.Tokens;
 import io.neuronmonkey.api.model.ModelInputs;
 import io.neuronmonkey.api.tensor.DType;
+import io.neuronmonkey.api.tensor.Tensor;
 
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.NoSuchElementException;
 
 /**
@@ -75,12 +78,122 @@ final class TextAttribution {
         if (times == 1) {
             return in;
         }
-        int n = in.rows();
+        return in.select(repeatedRows(in.rows(), times));
+    }
+
+    /**
+     * @param n     rows of a batch
+     * @param times how many copies
+     * @return the rows {@code 0..n-1} repeated {@code times} times, block after block
+     */
+    static int[] repeatedRows(int n, int times) {
         int[] rows = new int[n * times];
         for (int i = 0; i < rows.length; i++) {
             rows[i] = i % n;
         }
-        return in.select(rows);
+        return rows;
+    }
+
+    /**
+     * @param base     a batch's model inputs
+     * @param examples per new row the example (row of {@code base}) it belongs to
+     * @param primary  the new rows' primary input (e.g. perturbed or interpolated copies)
+     * @return the primary with each row's named inputs (attention mask, ...) copied from its example; no copy for a
+     *         single-input model
+     */
+    static ModelInputs rowsOf(ModelInputs base, int[] examples, Tensor primary) {
+        if (base.named().isEmpty()) {
+            return ModelInputs.of(primary);
+        }
+        Map<String, Tensor> named = new LinkedHashMap<>();
+        base.named().forEach((k, v) -> named.put(k, v.select(examples)));
+        return new ModelInputs(primary, named);
+    }
+
+    /**
+     * Adds each observed position's neuron values of a captured layer into per-neuron sums: every position of image
+     * data, the real tokens of text (padding never counts).
+     *
+     * @param layer a captured layer {@code [n, positions..., neurons]}
+     * @param batch the batch it was captured on
+     * @param sum   per neuron, updated in place
+     * @return the number of positions added
+     */
+    static long addPositions(Tensor layer, Batch batch, double[] sum) {
+        int neurons = sum.length;
+        float[] v = layer.floats();
+        int positions = layer.rows() == 0 ? 0 : layer.rowSize() / neurons;
+        boolean[] real = batch.positionMask(positions);
+        long count = 0;
+        for (int i = 0; i < layer.rows() * positions; i++) {
+            if (real != null && !real[i]) {
+                continue;
+            }
+            for (int c = 0; c < neurons; c++) {
+                sum[c] += v[i * neurons + c];
+            }
+            count++;
+        }
+        return count;
+    }
+
+    /**
+     * @param parts model inputs with the same named inputs and row shapes
+     * @return their rows one after the other (bulk copies)
+     * @throws AnalysisException when the parts do not have the same inputs
+     */
+    static ModelInputs concat(List<ModelInputs> parts) {
+        ModelInputs first = parts.get(0);
+        Map<String, Tensor> named = new LinkedHashMap<>();
+        for (String key : first.named().keySet()) {
+            List<Tensor> t = new ArrayList<>(parts.size());
+            for (ModelInputs m : parts) {
+                Tensor v = m.named().get(key);
+                if (v == null) {
+                    throw new AnalysisException("cannot join model inputs: input '" + key + "' is missing in some of them");
+                }
+                t.add(v);
+            }
+            named.put(key, concatTensors(t));
+        }
+        return new ModelInputs(concatTensors(parts.stream().map(ModelInputs::primary).toList()), named);
+    }
+
+    private static Tensor concatTensors(List<Tensor> parts) {
+        Tensor first = parts.get(0);
+        int rows = 0;
+        for (Tensor t : parts) {
+            if (t.dtype() != first.dtype() || t.rowSize() != first.rowSize() || t.rank() != first.rank()) {
+                throw new AnalysisException("cannot join tensors " + first + " and " + t);
+            }
+            rows += t.rows();
+        }
+        int[] shape = first.shape();
+        shape[0] = rows;
+        int rs = first.rowSize();
+        Object out = switch (first.dtype()) {
+            case FLOAT32 -> new float[rows * rs];
+            case INT32 -> new int[rows * rs];
+            case INT64 -> new long[rows * rs];
+            case STRING -> new String[rows * rs];
+        };
+        int at = 0;
+        for (Tensor t : parts) {
+            Object src = switch (t.dtype()) {
+                case FLOAT32 -> t.floats();
+                case INT32 -> t.ints();
+                case INT64 -> t.longs();
+                case STRING -> t.strings();
+            };
+            System.arraycopy(src, 0, out, at, t.size());
+            at += t.size();
+        }
+        return switch (first.dtype()) {
+            case FLOAT32 -> Tensor.ofFloats((float[]) out, shape);
+            case INT32 -> Tensor.ofInts((int[]) out, shape);
+            case INT64 -> Tensor.ofLongs((long[]) out, shape);
+            case STRING -> Tensor.ofStrings((String[]) out, shape);
+        };
     }
 
     /**
