@@ -173,7 +173,7 @@ final class TextFixtures {
     }
 
     /**
-     * A text classifier with known weights: {@code embedding[p] = E[id_p] + P[p]} ({@code [T, D]}), {@code pooled} =
+     * A text classifier with known, partly planted weights (a toxic unit and a group-term bias unit in {@code hidden}): {@code embedding[p] = E[id_p] + P[p]} ({@code [T, D]}), {@code pooled} =
      * the mean of the embedding over real tokens ({@code [D]}), {@code hidden = relu(pooled . A + a)} ({@code [H]}),
      * {@code logits = hidden . W + b} ({@code [2]}). Interventions apply to {@code embedding} and {@code hidden};
      * gradients of a logit with respect to {@code embedding}, {@code pooled} or {@code hidden} are derived by hand.
@@ -196,16 +196,34 @@ final class TextFixtures {
             abias = gaussian(r, H, 0.5);
             w = gaussian(r, H * 2, 1);
             wbias = gaussian(r, 2, 0.1);
-            // plant: toxic words push the first pooled dimension up, which hidden unit 0 carries to the toxic logit
-            for (String word : TOXIC) {
-                e[id(word) * D] = 4f;
+            // planted: embedding dimension 0 counts toxic words, dimension 1 the group term zorblin; hidden unit 0
+            // reads dimension 0 alone (the toxic unit), unit 1 dimension 1 alone (the bias unit); both push the toxic
+            // logit, the other units hardly matter
+            for (int v = 0; v < VOCAB.size(); v++) {
+                e[v * D] = TOXIC.contains(VOCAB.get(v)) ? 4f : 0f;
+                e[v * D + 1] = VOCAB.get(v).equals("zorblin") ? 4f : 0f;
             }
-            for (int h = 0; h < H; h++) {
-                a[h] = h == 0 ? 2f : 0f;
+            for (int t = 0; t < T; t++) {
+                p[t * D] = 0f;
+                p[t * D + 1] = 0f;
+            }
+            for (int d = 0; d < D; d++) {
+                for (int h = 0; h < 2; h++) {
+                    a[d * H + h] = d == h ? 2f : 0f;
+                }
             }
             abias[0] = 0f;
+            abias[1] = 0f;
+            for (int h = 2; h < H; h++) {
+                w[h * 2] *= 0.05f;
+                w[h * 2 + 1] *= 0.05f;
+            }
             w[0] = -1f;
             w[1] = 3f;
+            w[2] = -1f;
+            w[3] = 2f;
+            wbias[0] = 0f;
+            wbias[1] = -2f;
         }
 
         private static float[] gaussian(Random r, int n, double sd) {
