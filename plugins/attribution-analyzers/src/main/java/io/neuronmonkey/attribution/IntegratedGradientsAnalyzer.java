@@ -28,12 +28,15 @@ import java.util.stream.IntStream;
  * per example {@code |sum(attr) - (F(x) - F(baseline))| / max(|F(x) - F(baseline)|, 1e-6)}. With a tolerance, the
  * examples that miss it are recomputed with doubled steps up to {@code maxSteps}, each keeping the steps it used.
  * Writes the shared input-attribution parts ({@link InputAttribution}) and the matrix {@code completeness}
- * (example x [sum, delta, relativeError, steps]) with a finding {@code completeness}.
+ * (example x [sum, delta, relativeError, steps]) with a finding {@code completeness}. With {@code layer:} the
+ * attribution goes to that layer's activations instead ({@link LayerIntegratedGradients}, {@link LayerPass}): the
+ * way to attribute a text model's output to its tokens ({@code layer: embedding}).
  */
 @Extension
 @ExtensionName(value = "integrated-gradients",
         description = "Integrated gradients (baselines zero, constant, blur, mean, noise; Riemann, trapezoid or Gauss-Legendre"
-                + " steps) checked by completeness, region shares, deletion curves and parameter randomization")
+                + " steps) checked by completeness, region shares, deletion curves and parameter randomization; over a layer"
+                + " (e.g. the embedding of a text model: per-token attributions as highlighted text)")
 public final class IntegratedGradientsAnalyzer implements Analyzer<IntegratedGradientsAnalyzer.Params> {
 
     /** Relative completeness error reported as a warning when no tolerance is set. */
