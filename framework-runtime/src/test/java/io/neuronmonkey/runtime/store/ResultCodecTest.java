@@ -49,7 +49,9 @@ class ResultCodecTest {
                 new Ranking.Entry(new NeuronRef("l1", 0), Double.NEGATIVE_INFINITY, null, null, null, "")), "");
         ExampleSet examples = new ExampleSet("l1-top", "top", "l1", "top", "max", List.of(new ExampleSet.NeuronExamples(2,
                 List.of(new ExampleSet.Example(1, 17, "ex-17", 3.25, 1, Map.of("watermark", "on", "size", 3), new int[]{0, 1},
-                        new int[]{0, 2, 3, 5})))),
+                        new int[]{0, 2, 3, 5}), new ExampleSet.Example(2, 4, "ex-4", 2.5, 0, Map.of(), new int[]{3}, null,
+                        new ExampleSet.TextContext(List.of("[CLS]", " the", " vile", " ending"),
+                                new float[]{0.5f, Float.NaN, 2.5f, -1f}, 2, 0))))),
                 NdArray.of(Tensor.ofFloats(new float[]{1, 2, 3, Float.NaN}, 1, 1, 2, 2), "neuron", "rank", "height", "width"),
                 List.of("a", "b"));
         Matrix matrix = new Matrix("l1-hist", "hist", Matrix.Axis.neurons(3), new Matrix.Axis("bin", List.of("[0, 1)", "[1, 2)"),
@@ -107,6 +109,11 @@ class ResultCodecTest {
         assertEquals(17, e.index());
         assertEquals(3, e.metadata().get("size"), "metadata numbers stay numbers");
         assertArrayEquals(new int[]{0, 2, 3, 5}, e.region());
+        assertNull(e.text(), "an image example has no text context");
+        ExampleSet.TextContext text = back.part("l1-top", ExampleSet.class).orElseThrow().neurons().get(0).examples().get(1).text();
+        assertEquals(List.of("[CLS]", " the", " vile", " ending"), text.pieces());
+        assertArrayEquals(new float[]{0.5f, Float.NaN, 2.5f, -1f}, text.values());
+        assertEquals("vile", text.token());
         assertArrayEquals(new double[]{0, 1, 2}, back.part("l1-hist", Matrix.class).orElseThrow().cols().edges());
         assertEquals(0.35f, back.part("curve", Series.class).orElseThrow().curves().get(0).low().floats()[2]);
         assertEquals(List.of("example", "height", "width", "channel"), back.part("ig", InputMaps.class).orElseThrow().maps().dims());

@@ -150,6 +150,7 @@ final class NeuronCards {
                 ranks.isEmpty() ? null : ul(each(ranks, x -> x)).withClass("small"),
                 scorecard.isEmpty() ? null : div(scorecard.toArray(new DomContent[0])).withClass("scorecard"),
                 examples == null || !PartViews.informative(examples, n.neuron()) ? null
+                        : PartViews.hasText(examples) ? views.contexts(examples, n.neuron(), 5, "top contexts")
                         : views.strip(examples, n.neuron(), 32, "top inputs"),
                 div(body.toArray(new DomContent[0])).withClass("minis"),
                 stats.isEmpty() ? null : PartViews.fold(stats.size() + " statistics", false,

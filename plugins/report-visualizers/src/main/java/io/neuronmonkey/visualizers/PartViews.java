@@ -124,14 +124,23 @@ final class PartViews {
             if (inline && l.step() != null) {
                 for (NeuronRef n : f.neurons().stream().limit(1).toList()) {
                     exampleSetFor(n).filter(set -> informative(set, n.neuron()))
-                            .ifPresent(set -> evidence.add(strip(set, n.neuron(), 40, "top inputs of " + n + " (" + set.value() + ")")));
+                            .ifPresent(set -> evidence.add(hasText(set)
+                                    ? contexts(set, n.neuron(), 4, "top contexts of " + n + " (" + set.value() + ")")
+                                    : strip(set, n.neuron(), 40, "top inputs of " + n + " (" + set.value() + ")")));
                 }
                 // the first evidence part that draws small: a curve, maps over their inputs, or the ranking the neuron leads
                 for (String id : f.evidence()) {
                     Optional<Series> se = l.result().part(id, Series.class);
                     Optional<InputMaps> im = l.result().part(id, InputMaps.class);
                     Optional<Ranking> r = l.result().part(id, Ranking.class);
-                    if (se.isPresent()) {
+                    Optional<ExampleSet> es = l.result().part(id, ExampleSet.class).filter(PartViews::hasText);
+                    if (es.isPresent() && !es.get().neurons().isEmpty()) {
+                        ExampleSet set = es.get();
+                        int neuron = f.neurons().stream().filter(x -> x.layer().equals(set.layer())).mapToInt(NeuronRef::neuron)
+                                .filter(x -> set.of(x).isPresent()).findFirst().orElse(set.neurons().get(0).neuron());
+                        evidence.add(contexts(set, neuron, 4, set.title()));
+                        break;
+                    } else if (se.isPresent()) {
                         evidence.add(div(rawHtml(Svg.series(se.get(), 560, 240))).withClass("mini"));
                         break;
                     } else if (im.isPresent()) {
@@ -314,8 +323,18 @@ final class PartViews {
             out.add(fold(Math.min(MAX_IMAGE_ROWS, e.neurons().size()) + " of " + e.neurons().size() + " neurons as pictures",
                     true, div(strips.toArray(new DomContent[0])).withClass("strips")));
         }
+        if (hasText(e)) {
+            List<DomContent> blocks = new ArrayList<>();
+            for (ExampleSet.NeuronExamples ne : e.neurons().subList(0, Math.min(MAX_IMAGE_ROWS, e.neurons().size()))) {
+                blocks.add(div(span(neuronLink(new NeuronRef(e.layer(), ne.neuron()), "#" + ne.neuron())).withClass("rowlabel"),
+                        contexts(e, ne.neuron(), 5, null)).withClass("striprow"));
+            }
+            out.add(fold(Math.min(MAX_IMAGE_ROWS, e.neurons().size()) + " of " + e.neurons().size()
+                    + " neurons as highlighted text", true, div(blocks.toArray(new DomContent[0])).withClass("strips")));
+        }
+        boolean text = hasText(e);
         List<DomContent> head = List.of(th("neuron").withClass("num"), th("rank").withClass("num"), th("example"),
-                th("value").withClass("num"), th("label"), th("position"), th("metadata"));
+                th("value").withClass("num"), th("label"), th(text ? "token" : "position"), th("metadata"));
         List<DomContent> rows = new ArrayList<>();
         for (ExampleSet.NeuronExamples ne : e.neurons()) {
             for (ExampleSet.Example x : ne.examples()) {
@@ -326,7 +345,8 @@ final class PartViews {
                         td(String.valueOf(x.rank())).attr("data-v", x.rank()).withClass("num"),
                         td(code(x.exampleId())), td(Charts.number(x.value())).attr("data-v", sortKey(x.value())).withClass("num"),
                         td(label(x.label(), e.classNames())),
-                        td(x.position() == null ? "" : java.util.Arrays.toString(x.position())),
+                        td(x.text() != null ? x.text().token()
+                                : x.position() == null ? "" : java.util.Arrays.toString(x.position())),
                         td(shortValue(x.metadata()))));
             }
         }
@@ -461,12 +481,73 @@ final class PartViews {
                 continue;
             }
             for (ExampleSet e : s.result().get().parts(ExampleSet.class)) {
-                if (e.layer().equals(n.layer()) && e.order().equals("top") && e.inputs() != null && e.of(n.neuron()).isPresent()) {
+                if (e.layer().equals(n.layer()) && e.order().equals("top") && (e.inputs() != null || hasText(e))
+                        && e.of(n.neuron()).isPresent()) {
                     return Optional.of(e);
                 }
             }
         }
         return Optional.empty();
+    }
+
+    /** @return true when the set's examples are text with token contexts */
+    static boolean hasText(ExampleSet e) {
+        return e.neurons().stream().flatMap(n -> n.examples().stream()).anyMatch(x -> x.text() != null);
+    }
+
+    /**
+     * One neuron's text examples as lines of highlighted text: each token shaded by the neuron's value on it (warm
+     * for positive, cool for negative, relative to the largest magnitude among the lines shown), the token that
+     * fired underlined, the value on the right.
+     */
+    DomContent contexts(ExampleSet e, int neuron, int max, String title) {
+        List<ExampleSet.Example> ex = e.of(neuron).map(ExampleSet.NeuronExamples::examples).orElse(List.of()).stream()
+                .filter(x -> x.text() != null).limit(max).toList();
+        double scale = 0;
+        for (ExampleSet.Example x : ex) {
+            for (float v : x.text().values()) {
+                if (Float.isFinite(v)) {
+                    scale = Math.max(scale, Math.abs(v));
+                }
+            }
+        }
+        List<DomContent> lines = new ArrayList<>();
+        for (ExampleSet.Example x : ex) {
+            lines.add(div(span(Charts.number(x.value())).withClass("tv num"), highlighted(x.text(), scale),
+                    span(" " + x.exampleId() + (x.label() == null ? "" : " · " + label(x.label(), e.classNames())))
+                            .withClass("muted small")).withClass("tline"));
+        }
+        return div(title == null ? null : p(title).withClass("small muted"), div(lines.toArray(new DomContent[0])))
+                .withClass("texts");
+    }
+
+    /** The window's pieces as spans shaded by value; the text is escaped by the HTML builder. */
+    static DomContent highlighted(ExampleSet.TextContext t, double scale) {
+        List<DomContent> spans = new ArrayList<>();
+        float[] values = t.values();
+        if (t.first() > 0) {
+            spans.add(span("\u2026").withClass("muted"));
+        }
+        for (int i = 0; i < t.pieces().size(); i++) {
+            String piece = t.pieces().get(i);
+            int lead = 0;
+            while (lead < piece.length() && Character.isWhitespace(piece.charAt(lead))) {
+                lead++;
+            }
+            float v = values[i];
+            String style = "";
+            if (Float.isFinite(v) && scale > 0 && v != 0) {
+                double a = Math.min(1, Math.abs(v) / scale) * 0.85;
+                style = v > 0 ? String.format(Locale.ROOT, "background: rgba(230, 85, 13, %.2f)", a)
+                        : String.format(Locale.ROOT, "background: rgba(49, 130, 189, %.2f)", a);
+            }
+            if (lead > 0) {
+                spans.add(text(piece.substring(0, lead)));
+            }
+            spans.add(span(piece.substring(lead)).withClass(i == t.focus() ? "tok focus" : "tok")
+                    .withCondStyle(!style.isEmpty(), style).attr("title", Float.isNaN(v) ? "not observed" : Charts.number(v)));
+        }
+        return span(spans.toArray(new DomContent[0])).withClass("ttext");
     }
 
     /** One neuron's examples as one row of pictures, with values and labels under each. */

@@ -160,6 +160,33 @@ class HtmlReportVisualizerTest {
     }
 
     @Test
+    void textExamplesAreHighlightedTokensInContextOnThePartTheFindingAndTheCard() throws IOException {
+        var ctx1 = new ExampleSet.TextContext(List.of("[CLS]", " the", " <vile>", " end"), new float[]{0f, 0.5f, 2f, -1f}, 2, 0);
+        var ctx2 = new ExampleSet.TextContext(List.of(" a", " vile", " zorblin"), new float[]{0.1f, 1f, Float.NaN}, 1, 3);
+        ExampleSet set = new ExampleSet("block-top", "block: top contexts", "block", "top", "max", List.of(
+                new ExampleSet.NeuronExamples(1, List.of(
+                        new ExampleSet.Example(1, 7, "s-7", 2.0, 1, Map.of("token", "<vile>"), new int[]{2}, null, ctx1),
+                        new ExampleSet.Example(2, 9, "s-9", 1.0, 0, Map.of(), new int[]{4}, null, ctx2)))),
+                null, List.of("clean", "toxic"));
+        var finding = new io.neuronmonkey.api.result.Finding("toxic-neuron", io.neuronmonkey.api.result.Finding.Severity.NOTABLE,
+                "block #1 fires on toxic words", null, List.of(new io.neuronmonkey.api.result.NeuronRef("block", 1)),
+                List.of("block-top"));
+        AnalysisResult r = AnalysisResult.builder().part(set).finding(finding).build();
+        String html = Files.readString(render(List.of(RealResults.output("top", "top-activations", r))));
+        assertFalse(html.contains("<vile>"), "token text is escaped");
+        assertTrue(html.contains("&lt;vile&gt;"), "and shown");
+        assertTrue(html.contains("class=\"tok focus\" style=\"background: rgba(230, 85, 13, 0.85)\""),
+                "the firing token is underlined and shaded at full strength");
+        assertTrue(html.contains("style=\"background: rgba(49, 130, 189, 0.43)\""), "a negative value is shaded cool, by its share");
+        assertTrue(html.contains("title=\"not observed\""), "a NaN value is not shaded");
+        assertTrue(html.contains("\u2026"), "a window that starts after the first token says so");
+        int findings = html.indexOf("id=\"findings\"");
+        assertTrue(html.indexOf("class=\"texts\"", findings) > findings, "the finding shows the contexts inline");
+        int card = html.indexOf("id=\"" + PartViews.neuronAnchor(new io.neuronmonkey.api.result.NeuronRef("block", 1)) + "\"");
+        assertTrue(card > 0 && html.indexOf("top contexts", card) > card, "the neuron card shows its top contexts");
+    }
+
+    @Test
     void aPartThatCannotBeDrawnIsShownAndFailsTheStep() throws IOException {
         // int inputs cannot be drawn as pictures: a malformed part, as a buggy analyzer could write
         ExampleSet bad = new ExampleSet("x-top", "x: top", "x", "top", "max", List.of(new ExampleSet.NeuronExamples(0,
