@@ -60,7 +60,7 @@ class TinyMlpLayerAttributionTest {
     @Test
     void overTheFirstHiddenLayerCompletenessHoldsAgainstTheWeights() {
         InMemoryData d = InMemoryData.gaussian(4, 12, 4, 3);
-        AnalysisResult r = run("layer: dense1\ntarget: class:c0\nsteps: 16\ntolerance: 0.001\nmaxSteps: 4096\nlimit: 12\n", d);
+        AnalysisResult r = run("layer: dense1\ntarget: class:c0\nsteps: 16\ntolerance: 0.001\nmaxSteps: 1024\nlimit: 12\n", d);
         Matrix c = r.part("completeness", Matrix.class).orElseThrow();
         float[] x = d.inputs();
         float[] atZero = dense(dense(new float[6], "dense2", true), "logits", false);
