@@ -39,13 +39,15 @@ import java.util.Map;
  * <p>
  * Metrics on the selected examples: accuracy (labelled data), the mean change of the target value (by default the
  * logit of the class each example is predicted as without ablation) and the share predicted as {@code watchClass};
- * overall, per class and per value of each {@code groupBy} key. Many variants run in one model execution: the batch
+ * overall, per class and per value of each {@code groupBy} key. With {@code watchClass} and {@code groupBy}, the gap
+ * in the watched share between the values of each key, before and after ablating the N neurons, with bootstrap
+ * intervals and a finding on whether the ablation shrinks it ({@link GroupGap}). Many variants run in one model execution: the batch
  * is repeated once per variant and each copy gets its own intervention ({@link Intervention#forRows}), up to
  * {@code internalBatch} rows per run.
  */
 @Extension
 @ExtensionName(value = "ablation",
-        description = "Ablates ranked or listed neurons of a layer cumulatively against random sets of the same size: accuracy, target change, share predicted")
+        description = "Ablates ranked or listed neurons of a layer cumulatively against random sets of the same size: accuracy, target change, share predicted, and the gap in the share between groups")
 public final class AblationAnalyzer implements Analyzer<AblationAnalyzer.Params> {
 
     /** What an ablated neuron becomes. */
@@ -85,7 +87,7 @@ public final class AblationAnalyzer implements Analyzer<AblationAnalyzer.Params>
             @Param(description = "a class whose share of predictions is followed, e.g. square") String watchClass,
             @Param(description = "metadata filter of the examples, e.g. {watermark: on, class: '!square'}") Map<String, String> where,
             @Param(defaultValue = "1000", description = "the most examples, >= 1") long limit,
-            @Param(description = "metadata keys to break the metrics down by, e.g. [watermark]") List<String> groupBy,
+            @Param(description = "metadata keys to break the metrics down by, e.g. [watermark]; with watchClass also the gap in its predicted share between the key's values, before and after ablation") List<String> groupBy,
             @Param(defaultValue = "4096", description = "rows per model run (examples times variants), 1..1000000") int internalBatch) {
 
         /** Checks every field. */
@@ -123,6 +125,8 @@ public final class AblationAnalyzer implements Analyzer<AblationAnalyzer.Params>
         long labelled;
         long correct;
         long watched;
+        /** predicted as the watched class both without ablation and in this variant */
+        long both;
         double change;
 
         double value(String metric) {
@@ -184,11 +188,16 @@ public final class AblationAnalyzer implements Analyzer<AblationAnalyzer.Params>
             Batch b = it.next();
             int n = b.size();
             ctx.progress().advance(n);
-            Map<String, Tensor> base = model.run(b.inputs(), capture);
+            Map<String, Tensor> base = model.run(b.modelInputs(), capture, List.of());
             int[] rows = target.rows(model, b, base.get(target.layer()));
             float[] baseTarget = target.values(base, rows);
+            boolean[] baseWatch = new boolean[n];
+            float[] baseLogits = base.get(logits).floats();
+            for (int r = 0; r < n; r++) {
+                baseWatch[r] = RowBlocks.argmax(baseLogits, r, base.get(logits).rowSize()) == watch;
+            }
             List<List<String>> keys = groupKeys(b, p.groupBy(), classes);
-            tally(groups, keys, 0, base, logits, target, rows, baseTarget, b, watch, classes.size(), 0, n, v);
+            tally(groups, keys, 0, base, logits, target, rows, baseTarget, baseWatch, b, watch, 0, n, v, target.values(base, rows));
             int perRun = Math.max(1, p.internalBatch() / n);
             for (int first = 1; first < v; first += perRun) {
                 int g = Math.min(perRun, v - first);
@@ -196,14 +205,14 @@ public final class AblationAnalyzer implements Analyzer<AblationAnalyzer.Params>
                 for (int i = 0; i < g; i++) {
                     ivs.addAll(interventions(layer.name(), variants.get(first + i).neurons(), means, RowBlocks.rows(i, n)));
                 }
-                Map<String, Tensor> out = model.run(RowBlocks.repeat(b.inputs(), g), capture, ivs);
+                Map<String, Tensor> out = model.run(TextAttribution.repeat(b.modelInputs(), g), capture, ivs);
                 int[] repeatedRows = new int[g * n];
                 for (int i = 0; i < g; i++) {
                     System.arraycopy(rows, 0, repeatedRows, i * n, n);
                 }
                 float[] t = target.values(out, repeatedRows);
                 for (int i = 0; i < g; i++) {
-                    tally(groups, keys, first + i, out, logits, target, rows, baseTarget, b, watch, classes.size(), i * n, n, v, t);
+                    tally(groups, keys, first + i, out, logits, target, rows, baseTarget, baseWatch, b, watch, i * n, n, v, t);
                 }
             }
         }
@@ -211,7 +220,8 @@ public final class AblationAnalyzer implements Analyzer<AblationAnalyzer.Params>
         if (overall == null) {
             throw new AnalysisException("step '" + step + "': no example matches " + examples.describe());
         }
-        return new Report(p, layer.name(), chosen, examples, variants, sizes, groups, classes, watch, !data.info().classNames().isEmpty()).build();
+        return new Report(p, layer.name(), chosen, examples, variants, sizes, groups, classes, watch, !data.info().classNames().isEmpty(),
+                ctx.seed()).build();
     }
 
     /** @return the interventions that ablate {@code set} in the given rows */
@@ -230,15 +240,8 @@ public final class AblationAnalyzer implements Analyzer<AblationAnalyzer.Params>
     }
 
     private static void tally(Map<String, Tally[]> groups, List<List<String>> keys, int variant, Map<String, Tensor> out,
-                              String logits, Target.Bound target, int[] rows, float[] baseTarget, Batch b, int watch,
-                              int classes, int from, int n, int variants) {
-        tally(groups, keys, variant, out, logits, target, rows, baseTarget, b, watch, classes, from, n, variants,
-                target.values(out, rows));
-    }
-
-    private static void tally(Map<String, Tally[]> groups, List<List<String>> keys, int variant, Map<String, Tensor> out,
-                              String logits, Target.Bound target, int[] rows, float[] baseTarget, Batch b, int watch,
-                              int classes, int from, int n, int variants, float[] values) {
+                              String logits, Target.Bound target, int[] rows, float[] baseTarget, boolean[] baseWatch,
+                              Batch b, int watch, int from, int n, int variants, float[] values) {
         float[] l = out.get(logits).floats();
         int k = l.length / out.get(logits).rows();
         for (int r = 0; r < n; r++) {
@@ -251,6 +254,7 @@ public final class AblationAnalyzer implements Analyzer<AblationAnalyzer.Params>
                     t.correct += predicted == b.labels()[r] ? 1 : 0;
                 }
                 t.watched += predicted == watch ? 1 : 0;
+                t.both += predicted == watch && baseWatch[r] ? 1 : 0;
                 t.change += values[from + r] - baseTarget[r];
             }
         }
@@ -300,23 +304,17 @@ public final class AblationAnalyzer implements Analyzer<AblationAnalyzer.Params>
         return c;
     }
 
-    /** @return per neuron of the layer its mean over every example of the data and every position */
+    /** @return per neuron of the layer its mean over every example of the data and every position (real tokens of text) */
     static float[] means(LoadedModel model, Dataset data, String layer, int batchSize) {
         double[] sum = null;
         long n = 0;
         for (Iterator<Batch> it = data.batches(batchSize); it.hasNext(); ) {
             Batch b = it.next();
-            Tensor t = model.run(b.inputs(), List.of(layer)).get(layer);
-            float[] per = Values.perNeuron(t);
-            int neurons = t.dim(t.rank() - 1);
-            int positions = t.rowSize() / neurons;
+            Tensor t = model.run(b.modelInputs(), List.of(layer), List.of()).get(layer);
             if (sum == null) {
-                sum = new double[neurons];
+                sum = new double[t.dim(t.rank() - 1)];
             }
-            for (int i = 0; i < per.length; i++) {
-                sum[i % neurons] += per[i] / positions;
-            }
-            n += b.size();
+            n += TextAttribution.addPositions(t, b, sum);
         }
         float[] mean = new float[sum == null ? 0 : sum.length];
         for (int j = 0; j < mean.length; j++) {
@@ -327,7 +325,8 @@ public final class AblationAnalyzer implements Analyzer<AblationAnalyzer.Params>
 
     /** Builds the parts from the tallies. */
     private record Report(Params p, String layer, NeuronSets.Chosen chosen, ExampleFilter examples, List<Variant> variants,
-                          List<Integer> sizes, Map<String, Tally[]> groups, List<String> classes, int watch, boolean labelled) {
+                          List<Integer> sizes, Map<String, Tally[]> groups, List<String> classes, int watch, boolean labelled,
+                          long seed) {
 
         List<String> metrics() {
             List<String> m = new ArrayList<>();
@@ -424,9 +423,43 @@ public final class AblationAnalyzer implements Analyzer<AblationAnalyzer.Params>
             matrix(r, "ablation-by-class", "class", metrics);
             for (String key : p.groupBy()) {
                 matrix(r, "ablation-by-" + RowBlocks.idOf(key), key, metrics);
+                if (watch >= 0) {
+                    gap(r, key);
+                }
+            }
+            if (watch < 0 && !p.groupBy().isEmpty()) {
+                r.put("groupGap", "not computed: give 'watchClass' (the class whose predicted share is compared between groups)");
             }
             finding(r, primary, n);
             return r.build();
+        }
+
+        /** The gap in the watched class's share between the values of a key, before and after the full ranked set. */
+        private void gap(AnalysisResult.Builder r, String key) {
+            int bigN = chosen.neurons().size();
+            int full = ranked(bigN);
+            List<String> values = new ArrayList<>();
+            List<GroupGap.Counts> counts = new ArrayList<>();
+            List<double[]> random = new ArrayList<>();
+            for (Map.Entry<String, Tally[]> g : groups.entrySet()) {
+                if (!g.getKey().startsWith(key + "=")) {
+                    continue;
+                }
+                Tally[] t = g.getValue();
+                values.add(g.getKey().substring(key.length() + 1));
+                counts.add(new GroupGap.Counts(t[0].n, t[0].watched, t[full].watched, t[full].both));
+                List<Double> shares = new ArrayList<>();
+                for (int i = 0; i < variants.size(); i++) {
+                    if (variants.get(i).kind().equals("random") && variants.get(i).size() == bigN) {
+                        shares.add(t[i].value("share"));
+                    }
+                }
+                random.add(shares.stream().mapToDouble(Double::doubleValue).toArray());
+            }
+            String what = chosen.source().startsWith("ranking") ? "the top " + bigN + " " + layer + " neurons of " + chosen.source()
+                    : layer + " " + (bigN == 1 ? "#" + chosen.neurons().get(0) : "neurons " + chosen.neurons());
+            GroupGap.report(r, key, values, counts.toArray(GroupGap.Counts[]::new), random.toArray(double[][]::new),
+                    label("share"), what, seed);
         }
 
         private Series curve(String id, String metric) {

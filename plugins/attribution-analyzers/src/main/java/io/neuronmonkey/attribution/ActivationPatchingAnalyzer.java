@@ -13,6 +13,7 @@ import io.neuronmonkey.api.data.ExampleFilter;
 import io.neuronmonkey.api.model.Intervention;
 import io.neuronmonkey.api.model.LayerInfo;
 import io.neuronmonkey.api.model.LoadedModel;
+import io.neuronmonkey.api.model.ModelInputs;
 import io.neuronmonkey.api.result.Finding;
 import io.neuronmonkey.api.result.Interval;
 import io.neuronmonkey.api.result.Matrix;
@@ -168,7 +169,7 @@ public final class ActivationPatchingAnalyzer implements Analyzer<ActivationPatc
         if (runs.isEmpty()) {
             throw new AnalysisException("step '" + step + "': no example matches " + examples.describe());
         }
-        Map<String, float[]> pairs = sourceRows(run, source, runs, p, ctx.batchSize(), step, ctx.dataName().orElse("the step's data"));
+        Map<String, ModelInputs> pairs = sourceRows(run, source, runs, p, ctx.batchSize(), step, ctx.dataName().orElse("the step's data"));
 
         LinkedHashSet<String> captureSource = new LinkedHashSet<>();
         layers.forEach(l -> captureSource.add(l.name()));
@@ -186,9 +187,9 @@ public final class ActivationPatchingAnalyzer implements Analyzer<ActivationPatc
         for (Batch b : runs) {
             int m = b.size();
             ctx.progress().advance(m);
-            Tensor src = sourceBatch(b, pairs);
-            Map<String, Tensor> atSource = model.run(src, captureSource);
-            Map<String, Tensor> atRun = model.run(b.inputs(), capture);
+            ModelInputs src = sourceBatch(b, pairs);
+            Map<String, Tensor> atSource = model.run(src, captureSource, List.of());
+            Map<String, Tensor> atRun = model.run(b.modelInputs(), capture, List.of());
             int classes = atRun.get(logits).rowSize();
             int[] predRun = new int[m];
             int[] predSrc = new int[m];
@@ -213,7 +214,7 @@ public final class ActivationPatchingAnalyzer implements Analyzer<ActivationPatc
                     int[] which = patch.neuron() < 0 ? new int[0] : new int[] {patch.neuron()};
                     ivs.add(Intervention.patch(layer, atSource.get(layer), which).forRows(RowBlocks.rows(i, m)));
                 }
-                Map<String, Tensor> out = model.run(RowBlocks.repeat(b.inputs(), g), capture, ivs);
+                Map<String, Tensor> out = model.run(TextAttribution.repeat(b.modelInputs(), g), capture, ivs);
                 float[] l = out.get(logits).floats();
                 for (int i = 0; i < g; i++) {
                     Sums s = sums[first + i];
@@ -264,8 +265,8 @@ public final class ActivationPatchingAnalyzer implements Analyzer<ActivationPatc
         };
     }
 
-    /** @return per run example id, the paired source example's input values */
-    private static Map<String, float[]> sourceRows(Dataset run, Dataset source, List<Batch> runs, Params p, int batchSize,
+    /** @return per run example id, the paired source example's model inputs (one row) */
+    private static Map<String, ModelInputs> sourceRows(Dataset run, Dataset source, List<Batch> runs, Params p, int batchSize,
                                                    String step, String runName) {
         // what each run example is paired by: its id, or its position in the run data
         Map<String, String> keyOfRun = new LinkedHashMap<>();
@@ -286,15 +287,14 @@ public final class ActivationPatchingAnalyzer implements Analyzer<ActivationPatc
         }
         Map<String, String> runOfKey = new HashMap<>();
         keyOfRun.forEach((id, key) -> runOfKey.put(key, id));
-        Map<String, float[]> out = new HashMap<>();
+        Map<String, ModelInputs> out = new HashMap<>();
         for (Iterator<Batch> it = source.batches(batchSize); it.hasNext() && out.size() < keyOfRun.size(); ) {
             Batch b = it.next();
-            int rs = b.inputs().rowSize();
             for (int r = 0; r < b.size(); r++) {
                 String key = p.pairBy() == PairBy.ID ? b.ids().get(r) : Long.toString(b.offset() + r);
                 String id = runOfKey.get(key);
                 if (id != null) {
-                    out.put(id, java.util.Arrays.copyOfRange(b.inputs().floats(), r * rs, (r + 1) * rs));
+                    out.put(id, b.modelInputs().select(new int[] {r}));
                 }
             }
         }
@@ -308,17 +308,18 @@ public final class ActivationPatchingAnalyzer implements Analyzer<ActivationPatc
         return out;
     }
 
-    private static Tensor sourceBatch(Batch b, Map<String, float[]> pairs) {
+    private static ModelInputs sourceBatch(Batch b, Map<String, ModelInputs> pairs) {
         int rs = b.inputs().rowSize();
-        float[] x = new float[b.size() * rs];
+        List<ModelInputs> rows = new ArrayList<>(b.size());
         for (int r = 0; r < b.size(); r++) {
-            float[] row = pairs.get(b.ids().get(r));
-            if (row.length != rs) {
-                throw new AnalysisException("example '" + b.ids().get(r) + "' has " + rs + " input values, its source pair " + row.length);
+            ModelInputs row = pairs.get(b.ids().get(r));
+            if (row.primary().rowSize() != rs || row.primary().dtype() != b.inputs().dtype()) {
+                throw new AnalysisException("example '" + b.ids().get(r) + "' has " + rs + " " + b.inputs().dtype()
+                        + " input values, its source pair " + row.primary().rowSize() + " " + row.primary().dtype());
             }
-            System.arraycopy(row, 0, x, r * rs, rs);
+            rows.add(row);
         }
-        return Tensor.ofFloats(x, b.inputs().shape());
+        return TextAttribution.concat(rows);
     }
 
     private static AnalysisResult result(Params p, String runName, List<LayerInfo> layers, List<Patch> patches, Sums[] sums,

@@ -7,6 +7,7 @@ import io.neuronmonkey.api.data.Batch;
 import io.neuronmonkey.api.data.DatasetInfo;
 import io.neuronmonkey.api.data.ExampleFilter;
 import io.neuronmonkey.api.model.LoadedModel;
+import io.neuronmonkey.api.model.ModelInputs;
 import io.neuronmonkey.api.result.Finding;
 import io.neuronmonkey.api.result.Interval;
 import io.neuronmonkey.api.result.Matrix;
@@ -414,7 +415,12 @@ final class AttributionChecks {
                 int[] shape = new int[rowShape.length + 1];
                 shape[0] = count * perExample;
                 System.arraycopy(rowShape, 0, shape, 1, rowShape.length);
-                float[] score = score(s, Tensor.ofFloats(buf, shape), rows, first, perExample);
+                int[] of = new int[count * perExample];
+                for (int i = 0; i < of.length; i++) {
+                    of[i] = first + i / perExample;
+                }
+                float[] score = score(s, TextAttribution.rowsOf(b.modelInputs(), of, Tensor.ofFloats(buf, shape)), rows, first,
+                        perExample);
                 for (int e = 0; e < count; e++) {
                     for (int ord = 0; ord < orders; ord++) {
                         for (int mode = 0; mode < 2; mode++) {
@@ -430,9 +436,9 @@ final class AttributionChecks {
         }
 
         /** The target's probability (softmax of the logits) for a class target, else the neuron's value, per row. */
-        private static float[] score(InputAttribution.Setup s, Tensor inputs, int[] rows, int first, int perExample) {
+        private static float[] score(InputAttribution.Setup s, ModelInputs inputs, int[] rows, int first, int perExample) {
             Target.Bound t = s.target();
-            float[] v = Values.perNeuron(s.model().run(inputs, List.of(t.layer())).get(t.layer()));
+            float[] v = Values.perNeuron(s.model().run(inputs, List.of(t.layer()), List.of()).get(t.layer()));
             int c = t.neurons();
             int n = inputs.rows();
             float[] out = new float[n];

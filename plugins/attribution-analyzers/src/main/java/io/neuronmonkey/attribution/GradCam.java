@@ -4,6 +4,7 @@ import io.neuronmonkey.api.AnalysisException;
 import io.neuronmonkey.api.data.Batch;
 import io.neuronmonkey.api.model.LayerInfo;
 import io.neuronmonkey.api.model.LoadedModel;
+import io.neuronmonkey.api.model.ModelInputs;
 import io.neuronmonkey.api.tensor.Tensor;
 
 import java.util.Arrays;
@@ -78,7 +79,7 @@ final class GradCam implements AttributionMethod {
      * @param targetRows the neuron explained in each row
      * @return channel weights and maps at the layer's resolution
      */
-    Coarse coarse(LoadedModel model, Tensor inputs, Target.Bound target, int[] targetRows) {
+    Coarse coarse(LoadedModel model, ModelInputs inputs, Target.Bound target, int[] targetRows) {
         LayerInfo l = layerOf(model);
         int[] s = l.shape();
         int h = s[0];
@@ -86,8 +87,8 @@ final class GradCam implements AttributionMethod {
         int c = s[2];
         int positions = h * w;
         int n = inputs.rows();
-        float[] a = model.run(inputs, List.of(layer)).get(layer).floats();
-        float[] g = model.gradient(inputs, target.gradientTarget(targetRows, 1), layer).floats();
+        float[] a = model.run(inputs, List.of(layer), List.of()).get(layer).floats();
+        float[] g = model.gradient(inputs, target.gradientTarget(targetRows, 1), layer, List.of()).floats();
         float[] alpha = new float[n * c];
         double[] acc = new double[c];
         for (int e = 0; e < n; e++) {
@@ -125,7 +126,7 @@ final class GradCam implements AttributionMethod {
             throw new AnalysisException("grad-cam needs image examples [height, width, channels]; the batch is "
                     + Arrays.toString(shape));
         }
-        Coarse cam = coarse(model, in, target, targetRows);
+        Coarse cam = coarse(model, batch.modelInputs(), target, targetRows);
         int n = shape[0];
         int outH = shape[1];
         int outW = shape[2];

@@ -80,6 +80,7 @@ public final class GradCamAnalyzer implements Analyzer<GradCamAnalyzer.Params> {
         Params p = ctx.params();
         InputAttribution.Options o = p.options();
         LoadedModel model = ctx.requireModel();
+        TextAttribution.requireFloatInput(ctx.stepId(), "grad-cam (maps upsampled to an image)", ctx.requireData().info());
         String layer = p.layer() != null ? p.layer() : model.layers().stream().filter(LayerInfo::spatial)
                 .reduce((a, b) -> b).map(LayerInfo::name).orElseThrow(() -> new AnalysisException("step '" + ctx.stepId()
                         + "': grad-cam needs a spatial layer [height, width, channels]; the model has none (layers: "

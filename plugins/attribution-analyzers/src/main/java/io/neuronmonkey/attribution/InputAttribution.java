@@ -157,6 +157,7 @@ final class InputAttribution {
                         + model.description() + " does not compute them; gradient-free methods that work: " + GRADIENT_FREE);
             }
             DatasetInfo info = data.info();
+            TextAttribution.requireFloatInput(ctx.stepId(), method.name(), info);
             for (String key : o.groupBy()) {
                 if (!info.metadataKeys().contains(key)) {
                     throw new AnalysisException("step '" + ctx.stepId() + "': groupBy key '" + key + "' is not a metadata key"

@@ -5,7 +5,10 @@ import io.neuronmonkey.api.data.Batch;
 import io.neuronmonkey.api.model.GradientTarget;
 import io.neuronmonkey.api.model.LayerInfo;
 import io.neuronmonkey.api.model.LoadedModel;
+import io.neuronmonkey.api.model.ModelInputs;
 import io.neuronmonkey.api.tensor.Tensor;
+
+import java.util.List;
 
 /** Gradients of a per-row target with respect to the model's input, in chunks of bounded size. */
 final class InputGradients {
@@ -41,6 +44,8 @@ final class InputGradients {
      * per chunk, each row's target the neuron {@code neuron[row]} of {@code layer}.
      *
      * @param model  the model
+     * @param base   the batch's model inputs (named inputs are copied from each row's example)
+     * @param example the example (row of {@code base}) of each row
      * @param shape  one row's input shape
      * @param rows   the number of rows
      * @param chunk  the most rows per gradient call
@@ -49,8 +54,8 @@ final class InputGradients {
      * @param fill   writes rows {@code [first, first + count)} into a buffer (row-major, from offset 0)
      * @param sink   receives each chunk's gradient
      */
-    static void chunked(LoadedModel model, int[] shape, int rows, int chunk, String layer, java.util.function.IntUnaryOperator neuron,
-                        Filler fill, Sink sink) {
+    static void chunked(LoadedModel model, ModelInputs base, java.util.function.IntUnaryOperator example, int[] shape,
+                        int rows, int chunk, String layer, java.util.function.IntUnaryOperator neuron, Filler fill, Sink sink) {
         String input = inputLayer(model);
         int rs = 1;
         for (int d : shape) {
@@ -62,13 +67,16 @@ final class InputGradients {
             float[] buf = count == chunk ? (full == null ? full = new float[chunk * rs] : full) : new float[count * rs];
             fill.fill(first, count, buf);
             int[] idx = new int[count];
+            int[] of = new int[count];
             for (int i = 0; i < count; i++) {
                 idx[i] = neuron.applyAsInt(first + i);
+                of[i] = example.applyAsInt(first + i);
             }
             int[] s = new int[shape.length + 1];
             s[0] = count;
             System.arraycopy(shape, 0, s, 1, shape.length);
-            Tensor g = model.gradient(Tensor.ofFloats(buf, s), GradientTarget.perRow(layer, idx), input);
+            Tensor g = model.gradient(TextAttribution.rowsOf(base, of, Tensor.ofFloats(buf, s)), GradientTarget.perRow(layer, idx),
+                    input, List.of());
             sink.accept(first, count, g.floats());
         }
     }
@@ -98,7 +106,7 @@ final class InputGradients {
         int rs = batch.inputs().rowSize();
         float[] x = batch.inputs().floats();
         float[] out = new float[n * rs];
-        chunked(model, exampleShape(batch), n, chunk, target.layer(), r -> rows[r],
+        chunked(model, batch.modelInputs(), r -> r, exampleShape(batch), n, chunk, target.layer(), r -> rows[r],
                 (first, count, buf) -> System.arraycopy(x, first * rs, buf, 0, count * rs),
                 (first, count, g) -> System.arraycopy(g, 0, out, first * rs, count * rs));
         return out;

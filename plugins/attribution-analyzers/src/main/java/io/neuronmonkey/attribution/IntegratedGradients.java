@@ -84,7 +84,8 @@ record IntegratedGradients(List<Baseline> baselines, PathRule rule, int steps, i
         double[] weight = pw[1];
         int perExample = k * steps;
         float[] acc = new float[n * k * rs];
-        InputGradients.chunked(model, InputGradients.exampleShape(batch), n * perExample, chunk, target.layer(),
+        InputGradients.chunked(model, batch.modelInputs(), row -> row / perExample, InputGradients.exampleShape(batch),
+                n * perExample, chunk, target.layer(),
                 row -> targetRows[row / perExample],
                 (first, count, buf) -> {
                     for (int i = 0; i < count; i++) {
@@ -140,7 +141,8 @@ record IntegratedGradients(List<Baseline> baselines, PathRule rule, int steps, i
         }
         int[] shape = batch.inputs().shape();
         shape[0] = (k + 1) * n;
-        Map<String, Tensor> run = model.run(Tensor.ofFloats(all, shape), List.of(target.layer()));
+        Map<String, Tensor> run = model.run(TextAttribution.rowsOf(batch.modelInputs(), TextAttribution.repeatedRows(n, k + 1),
+                Tensor.ofFloats(all, shape)), List.of(target.layer()), List.of());
         float[] f = Values.perNeuron(run.get(target.layer()));
         int c = target.neurons();
         double[] d = new double[n];

@@ -7,7 +7,8 @@ import io.neuronmonkey.api.analysis.AnalysisResult;
 import io.neuronmonkey.api.analysis.Analyzer;
 import io.neuronmonkey.api.analysis.AnalyzerContext;
 import io.neuronmonkey.api.data.Batch;
-import io.neuronmonkey.api.data.ExampleFilter;
+import io.neuronmonkey.api.AnalysisException;
+import io.neuronmonkey.api.model.LayerInfo;
 import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.result.Finding;
 import io.neuronmonkey.api.result.Matrix;
@@ -27,12 +28,15 @@ import java.util.stream.IntStream;
  * per example {@code |sum(attr) - (F(x) - F(baseline))| / max(|F(x) - F(baseline)|, 1e-6)}. With a tolerance, the
  * examples that miss it are recomputed with doubled steps up to {@code maxSteps}, each keeping the steps it used.
  * Writes the shared input-attribution parts ({@link InputAttribution}) and the matrix {@code completeness}
- * (example x [sum, delta, relativeError, steps]) with a finding {@code completeness}.
+ * (example x [sum, delta, relativeError, steps]) with a finding {@code completeness}. With {@code layer:} the
+ * attribution goes to that layer's activations instead ({@link LayerIntegratedGradients}, {@link LayerPass}): the
+ * way to attribute a text model's output to its tokens ({@code layer: embedding}).
  */
 @Extension
 @ExtensionName(value = "integrated-gradients",
         description = "Integrated gradients (baselines zero, constant, blur, mean, noise; Riemann, trapezoid or Gauss-Legendre"
-                + " steps) checked by completeness, region shares, deletion curves and parameter randomization")
+                + " steps) checked by completeness, region shares, deletion curves and parameter randomization; over a layer"
+                + " (e.g. the embedding of a text model: per-token attributions as highlighted text)")
 public final class IntegratedGradientsAnalyzer implements Analyzer<IntegratedGradientsAnalyzer.Params> {
 
     /** Relative completeness error reported as a warning when no tolerance is set. */
@@ -61,6 +65,8 @@ public final class IntegratedGradientsAnalyzer implements Analyzer<IntegratedGra
      * @param randomOrders     random orders compared
      * @param sanity           model-parameter randomization check
      * @param sanityExamples   examples of the check
+     * @param layer            the layer attributed to; null: the input
+     * @param tokens           tokens listed per token ranking (text over a layer)
      */
     public record Params(
             @Param(defaultValue = "predicted", description = "what is explained: " + Target.FORMS) String target,
@@ -80,7 +86,9 @@ public final class IntegratedGradientsAnalyzer implements Analyzer<IntegratedGra
             @Param(defaultValue = "64", description = "examples the curves are drawn on (the first ones), >= 1") int deletionExamples,
             @Param(defaultValue = "5", description = "seeded random pixel orders compared with the attribution order, 1..100") int randomOrders,
             @Param(defaultValue = "true", description = "model-parameter randomization check (needs a backend that can randomize)") boolean sanity,
-            @Param(defaultValue = "16", description = "examples the randomization check recomputes, 1..10000") int sanityExamples) {
+            @Param(defaultValue = "16", description = "examples the randomization check recomputes, 1..10000") int sanityExamples,
+            @Param(description = "attribute to this layer's output instead of the input (e.g. embedding of a text model, conv1 of an image model): the path runs in its activation space, fed by patching the layer; baselines zero, constant:V or mean; leave out for the input") String layer,
+            @Param(defaultValue = "30", description = "tokens listed in each token ranking (text data with a layer of token positions), 1..10000") int tokens) {
 
         /** Checks every field. */
         public Params {
@@ -99,6 +107,10 @@ public final class IntegratedGradientsAnalyzer implements Analyzer<IntegratedGra
                     .require(r.orElse(null) != PathRule.TRAPEZOID || steps >= 2, "steps", "the trapezoid rule needs at least 2 steps, found " + steps)
                     .require(tolerance == null || tolerance > 0 && tolerance < 1e6, "tolerance", "must be a positive relative error (e.g. 0.01), or be left out; found " + tolerance)
                     .require(maxSteps >= steps && maxSteps <= 100_000, "maxSteps", "must be between steps (" + steps + ") and 100000, found " + maxSteps)
+                    .require(layer == null || !layer.isBlank(), "layer", "must name a layer of the model, or be left out for the input")
+                    .require(layer == null || baselines.stream().map(Baseline::parse).allMatch(b -> b.isEmpty() || LayerIntegratedGradients.supports(b.get())),
+                            "baselines", "over a layer each must be one of " + LayerIntegratedGradients.FORMS + ", found " + baselines)
+                    .require(tokens >= 1 && tokens <= 10_000, "tokens", "must be between 1 and 10000, found " + tokens)
                     .throwIfAny();
         }
 
@@ -118,6 +130,15 @@ public final class IntegratedGradientsAnalyzer implements Analyzer<IntegratedGra
     @Override
     public AnalysisResult analyze(AnalyzerContext<Params> ctx) {
         Params p = ctx.params();
+        if (p.layer() != null) {
+            LoadedModel model = ctx.requireModel();
+            LayerInfo l = model.layer(p.layer()).orElseThrow(() -> new AnalysisException("step '" + ctx.stepId() + "': layer '"
+                    + p.layer() + "' is not a layer of the model; layers: " + String.join(", ", model.layers().stream()
+                    .map(LayerInfo::name).toList())));
+            if (l.role() != LayerInfo.Role.INPUT) {
+                return LayerPass.run(ctx, l);
+            }
+        }
         InputAttribution.Options o = p.options();
         List<Baseline> baselines = p.parsedBaselines();
         PathRule rule = PathRule.parse(p.rule()).orElseThrow();
@@ -153,26 +174,49 @@ public final class IntegratedGradientsAnalyzer implements Analyzer<IntegratedGra
         }
 
         Tensor explain(IntegratedGradients ig, LoadedModel model, Batch batch, Target.Bound target, int[] targetRows) {
-            IntegratedGradients.Outcome out = ig.explain(model, batch, target, targetRows);
+            return explain(ig.steps(), (steps, b, rows) -> ig.withSteps(steps).explain(model, b, target, rows), batch,
+                    targetRows).maps();
+        }
+
+        /** Integrated gradients of a batch with a number of steps. */
+        interface Stepped {
+            /**
+             * @param steps points per path
+             * @param batch the examples
+             * @param rows  each example's neuron
+             * @return the outcome
+             */
+            IntegratedGradients.Outcome explain(int steps, Batch batch, int[] rows);
+        }
+
+        /**
+         * @param first      the steps of the first try
+         * @param ig         the method
+         * @param batch      the examples
+         * @param targetRows each example's neuron
+         * @return the outcome, examples that missed the tolerance recomputed with doubled steps
+         */
+        IntegratedGradients.Outcome explain(int first, Stepped ig, Batch batch, int[] targetRows) {
+            IntegratedGradients.Outcome out = ig.explain(first, batch, targetRows);
             int n = batch.size();
-            int rs = batch.inputs().rowSize();
+            int rs = out.maps().rowSize();
             float[] maps = out.maps().floats();
             double[] sums = out.sums().clone();
             double[] delta = out.delta().clone();
             double[] error = out.errors();
             int[] steps = new int[n];
-            Arrays.fill(steps, ig.steps());
+            Arrays.fill(steps, first);
             if (tolerance != null) {
-                int current = ig.steps();
+                int current = first;
                 while (current * 2 <= maxSteps) {
                     int[] missing = IntStream.range(0, n).filter(e -> error[e] > tolerance).toArray();
                     if (missing.length == 0) {
                         break;
                     }
                     current *= 2;
-                    Batch sub = ExampleFilter.select(batch, missing);
+                    Batch sub = batch.select(missing);
                     int[] subRows = Arrays.stream(missing).map(e -> targetRows[e]).toArray();
-                    IntegratedGradients.Outcome again = ig.withSteps(current).explain(model, sub, target, subRows);
+                    IntegratedGradients.Outcome again = ig.explain(current, sub, subRows);
                     double[] againError = again.errors();
                     for (int i = 0; i < missing.length; i++) {
                         int e = missing[i];
@@ -188,7 +232,7 @@ public final class IntegratedGradientsAnalyzer implements Analyzer<IntegratedGra
                 ids.add(batch.ids().get(e));
                 rows.add(new double[] {sums[e], delta[e], error[e], steps[e]});
             }
-            return Tensor.ofFloats(maps, batch.inputs().shape());
+            return new IntegratedGradients.Outcome(Tensor.ofFloats(maps, out.maps().shape()), sums, delta);
         }
 
         void finish(AnalysisResult.Builder r) {

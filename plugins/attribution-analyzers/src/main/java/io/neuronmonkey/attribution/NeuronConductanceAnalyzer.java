@@ -12,6 +12,7 @@ import io.neuronmonkey.api.data.Dataset;
 import io.neuronmonkey.api.data.ExampleFilter;
 import io.neuronmonkey.api.model.LayerInfo;
 import io.neuronmonkey.api.model.LoadedModel;
+import io.neuronmonkey.api.model.ModelInputs;
 import io.neuronmonkey.api.result.Finding;
 import io.neuronmonkey.api.result.Interval;
 import io.neuronmonkey.api.result.Matrix;
@@ -127,6 +128,7 @@ public final class NeuronConductanceAnalyzer implements Analyzer<NeuronConductan
             throw new AnalysisException("step '" + step + "': neuron conductance needs gradients, and the model ("
                     + model.description() + ") does not compute them");
         }
+        TextAttribution.requireFloatInput(step, "neuron conductance (a path from a baseline input)", data.info());
         List<LayerInfo> layers = ctx.layers();
         if (layers.isEmpty()) {
             throw new AnalysisException("step '" + step + "': give the layers whose neurons are scored, e.g. 'layers: [conv2, dense1]'");
@@ -143,7 +145,7 @@ public final class NeuronConductanceAnalyzer implements Analyzer<NeuronConductan
         LinkedHashSet<String> capture = new LinkedHashSet<>();
         layers.forEach(l -> capture.add(l.name()));
         capture.add(target.layer());
-        Map<String, Tensor> atBase = model.run(baseTensor, capture);
+        Map<String, Tensor> atBase = model.run(ModelInputs.of(baseTensor), capture, List.of());
         float[] baseTarget = Values.perNeuron(atBase.get(target.layer()));
 
         List<LayerSums> sums = new ArrayList<>();
@@ -160,8 +162,12 @@ public final class NeuronConductanceAnalyzer implements Analyzer<NeuronConductan
             int m = b.size();
             ctx.progress().advance(m);
             int[] rows = target.rows(model, b, null);
-            Tensor path = path(b.inputs(), base, steps);
-            Map<String, Tensor> h = model.run(path, capture);
+            int[] of = new int[m * steps];
+            for (int i = 0; i < of.length; i++) {
+                of[i] = i / steps;
+            }
+            ModelInputs path = TextAttribution.rowsOf(b.modelInputs(), of, path(b.inputs(), base, steps));
+            Map<String, Tensor> h = model.run(path, capture, List.of());
             float[] targetValues = Values.perNeuron(h.get(target.layer()));
             int[] cls = new int[m];
             for (int e = 0; e < m; e++) {
@@ -172,7 +178,7 @@ public final class NeuronConductanceAnalyzer implements Analyzer<NeuronConductan
             }
             for (LayerSums s : sums) {
                 String name = s.layer.name();
-                Tensor g = model.gradient(path, target.gradientTarget(rows, steps), name);
+                Tensor g = model.gradient(path, target.gradientTarget(rows, steps), name, List.of());
                 double[] c = conductance(g.floats(), h.get(name).floats(), atBase.get(name).floats(), m, steps, s.neurons);
                 for (int e = 0; e < m; e++) {
                     double total = 0;

@@ -118,7 +118,7 @@ final class Occlusion implements AttributionMethod {
         int rowSize = in.rowSize();
         float[] src = in.floats();
         List<String> layers = List.of(target.layer());
-        float[] base = target.values(model.run(in, layers), targetRows);
+        float[] base = target.values(model.run(batch.modelInputs(), layers, List.of()), targetRows);
 
         int[] rowStarts = starts(h);
         int[] colStarts = starts(w);
@@ -140,6 +140,7 @@ final class Occlusion implements AttributionMethod {
             int rows = (int) Math.min(chunkRows, total - first);
             float[] buf = new float[rows * rowSize];
             int[] chunkTargets = new int[rows];
+            int[] of = new int[rows];
             for (int i = 0; i < rows; i++) {
                 long g = first + i;
                 int e = (int) (g / windows);
@@ -153,10 +154,12 @@ final class Occlusion implements AttributionMethod {
                     Arrays.fill(buf, o + (r * w + c0) * ch, o + (r * w + c1) * ch, value);
                 }
                 chunkTargets[i] = targetRows[e];
+                of[i] = e;
             }
             int[] chunkShape = shape.clone();
             chunkShape[0] = rows;
-            float[] f = target.values(model.run(Tensor.ofFloats(buf, chunkShape), layers), chunkTargets);
+            float[] f = target.values(model.run(TextAttribution.rowsOf(batch.modelInputs(), of, Tensor.ofFloats(buf, chunkShape)),
+                    layers, List.of()), chunkTargets);
             for (int i = 0; i < rows; i++) {
                 long g = first + i;
                 int e = (int) (g / windows);

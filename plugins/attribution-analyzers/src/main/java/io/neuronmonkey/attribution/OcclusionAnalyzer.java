@@ -6,6 +6,7 @@ import io.neuronmonkey.api.Violations;
 import io.neuronmonkey.api.analysis.AnalysisResult;
 import io.neuronmonkey.api.analysis.Analyzer;
 import io.neuronmonkey.api.analysis.AnalyzerContext;
+import io.neuronmonkey.api.tensor.DType;
 import org.pf4j.Extension;
 
 import java.util.List;
@@ -16,9 +17,10 @@ import java.util.Map;
  * {@code patch x patch} window is set to {@code value}. Gradient-free, so it works on any backend. Writes the shared
  * input-attribution parts and checks ({@link InputAttribution}); deletion sets pixels to {@code value}. The
  * randomization check is off by default (occlusion runs the model once per window, for every randomized layer).
+ * On token ids it occludes one real token at a time instead ({@link TokenOcclusion}).
  */
 @Extension
-@ExtensionName(value = "occlusion", description = "Occlusion: the target's drop when square windows are set to a value (gradient-free), checked by region shares and deletion curves")
+@ExtensionName(value = "occlusion", description = "Occlusion: the target's drop when square windows are set to a value (gradient-free), checked by region shares and deletion curves; on text, one token at a time")
 public final class OcclusionAnalyzer implements Analyzer<OcclusionAnalyzer.Params> {
 
     /**
@@ -40,6 +42,8 @@ public final class OcclusionAnalyzer implements Analyzer<OcclusionAnalyzer.Param
      * @param randomOrders     random orders compared
      * @param sanity           model-parameter randomization check
      * @param sanityExamples   examples of the check
+     * @param replacement      for token ids: the id an occluded token becomes, or {@code mask}
+     * @param tokens           for token ids: tokens listed per token ranking
      */
     public record Params(
             @Param(defaultValue = "predicted", description = "what is explained: " + Target.FORMS) String target,
@@ -57,7 +61,9 @@ public final class OcclusionAnalyzer implements Analyzer<OcclusionAnalyzer.Param
             @Param(defaultValue = "64", description = "examples the curves are drawn on (the first ones), >= 1") int deletionExamples,
             @Param(defaultValue = "5", description = "seeded random pixel orders compared with the attribution order, 1..100") int randomOrders,
             @Param(defaultValue = "false", description = "model-parameter randomization check (needs a backend that can randomize)") boolean sanity,
-            @Param(defaultValue = "16", description = "examples the randomization check recomputes, 1..10000") int sanityExamples) {
+            @Param(defaultValue = "16", description = "examples the randomization check recomputes, 1..10000") int sanityExamples,
+            @Param(defaultValue = "1", description = "text (token ids): the token id each occluded token becomes (1 = [UNK] of the built-in vocabulary), or 'mask' to drop it through the attention mask") String replacement,
+            @Param(defaultValue = "30", description = "text (token ids): tokens listed in each token ranking, 1..10000") int tokens) {
 
         /** Checks every field. */
         public Params {
@@ -69,6 +75,8 @@ public final class OcclusionAnalyzer implements Analyzer<OcclusionAnalyzer.Param
                     .require(patch >= 1 && patch <= 10_000, "patch", "must be between 1 and 10000, found " + patch)
                     .require(stride >= 1 && stride <= 10_000, "stride", "must be between 1 and 10000, found " + stride)
                     .require(Double.isFinite(value) && Math.abs(value) <= Float.MAX_VALUE, "value", "must be a finite number, found " + value)
+                    .require(TokenOcclusion.problem(replacement) == null, "replacement", String.valueOf(TokenOcclusion.problem(replacement)))
+                    .require(tokens >= 1 && tokens <= 10_000, "tokens", "must be between 1 and 10000, found " + tokens)
                     .throwIfAny();
         }
 
@@ -83,6 +91,10 @@ public final class OcclusionAnalyzer implements Analyzer<OcclusionAnalyzer.Param
     @Override
     public AnalysisResult analyze(AnalyzerContext<Params> ctx) {
         Params p = ctx.params();
+        DType input = ctx.requireData().info().inputType();
+        if (input == DType.INT32 || input == DType.INT64) {
+            return TokenOcclusion.run(ctx);
+        }
         InputAttribution.Options o = p.options();
         Occlusion method = new Occlusion(p.patch(), p.stride(), (float) p.value(), p.internalBatch());
         InputAttribution.Setup s = InputAttribution.Setup.of(ctx, o, method);

@@ -2,39 +2,19 @@ package io.neuronmonkey.attribution;
 
 import io.neuronmonkey.api.data.ExampleFilter;
 import io.neuronmonkey.api.result.Interval;
-import io.neuronmonkey.api.tensor.Tensor;
 import org.apache.commons.math3.distribution.TDistribution;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Helpers of the intervention analyzers (ablation, steering, activation patching) and neuron conductance: a batch
- * replicated into blocks of rows so that one model run evaluates several variants ({@code Intervention.forRows}),
- * arg-max and softmax over rows of logits, 95% t intervals and part ids made of layer names.
+ * Helpers of the intervention analyzers (ablation, steering, activation patching) and neuron conductance: the rows
+ * of one block of a batch replicated so that one model run evaluates several variants ({@code Intervention.forRows};
+ * the replication itself is {@link TextAttribution#repeat}), arg-max and softmax over rows of logits, 95% t intervals and part ids made of layer names.
  */
 final class RowBlocks {
 
     private RowBlocks() {
-    }
-
-    /**
-     * @param in    a batch {@code [n, ...]}
-     * @param times how many copies, >= 1
-     * @return {@code [times * n, ...]}: the batch repeated block after block (bulk copies)
-     */
-    static Tensor repeat(Tensor in, int times) {
-        if (times == 1) {
-            return in;
-        }
-        float[] src = in.floats();
-        float[] dst = new float[src.length * times];
-        for (int t = 0; t < times; t++) {
-            System.arraycopy(src, 0, dst, t * src.length, src.length);
-        }
-        int[] shape = in.shape();
-        shape[0] = in.rows() * times;
-        return Tensor.ofFloats(dst, shape);
     }
 
     /**

@@ -50,7 +50,8 @@ record SmoothGrad(int samples, double sigma, boolean absolute, long seed, int ch
             noise[r] = new Random(seed * 0x9E3779B97F4A7C15L + batch.ids().get(r).hashCode());
         }
         float[] sum = new float[n * rs];
-        InputGradients.chunked(model, InputGradients.exampleShape(batch), n * samples, chunk, target.layer(),
+        InputGradients.chunked(model, batch.modelInputs(), row -> row / samples, InputGradients.exampleShape(batch),
+                n * samples, chunk, target.layer(),
                 row -> targetRows[row / samples],
                 (first, count, buf) -> {
                     for (int i = 0; i < count; i++) {

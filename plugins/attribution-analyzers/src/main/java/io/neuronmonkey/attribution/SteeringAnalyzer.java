@@ -133,7 +133,7 @@ public final class SteeringAnalyzer implements Analyzer<SteeringAnalyzer.Params>
             Batch batch = it.next();
             int m = batch.size();
             ctx.progress().advance(m);
-            count(model.run(batch.inputs(), List.of(logits)).get(logits).floats(), 0, m, k, prob[0], predicted[0], pr);
+            count(model.run(batch.modelInputs(), List.of(logits), List.of()).get(logits).floats(), 0, m, k, prob[0], predicted[0], pr);
             int perRun = Math.max(1, p.internalBatch() / m);
             for (int first = 0; first < s; first += perRun) {
                 int g = Math.min(perRun, s - first);
@@ -141,7 +141,7 @@ public final class SteeringAnalyzer implements Analyzer<SteeringAnalyzer.Params>
                 for (int i = 0; i < g; i++) {
                     ivs.add(Intervention.steer(layer.name(), scaled(dir, scales.get(first + i))).forRows(RowBlocks.rows(i, m)));
                 }
-                float[] out = model.run(RowBlocks.repeat(batch.inputs(), g), List.of(logits), ivs).get(logits).floats();
+                float[] out = model.run(TextAttribution.repeat(batch.modelInputs(), g), List.of(logits), ivs).get(logits).floats();
                 for (int i = 0; i < g; i++) {
                     count(out, i * m, m, k, prob[first + i + 1], predicted[first + i + 1], pr);
                 }
@@ -173,22 +173,19 @@ public final class SteeringAnalyzer implements Analyzer<SteeringAnalyzer.Params>
     }
 
     /**
-     * Per neuron mean (over the group's examples and the layer's positions) of the examples matching a filter.
+     * Per neuron mean (over the group's examples and the layer's positions, for text its real tokens) of the examples
+     * matching a filter.
      *
      * @return the group's size
      */
     static long groupMean(LoadedModel model, Dataset data, Map<String, String> filter, String layer, int batchSize,
                           String step, double[] out) {
         long n = 0;
+        long observed = 0;
         int neurons = out.length;
         for (Iterator<Batch> it = new ExampleFilter(data, filter, Long.MAX_VALUE, step).batches(batchSize); it.hasNext(); ) {
             Batch b = it.next();
-            Tensor t = model.run(b.inputs(), List.of(layer)).get(layer);
-            float[] per = Values.perNeuron(t);
-            int positions = t.rowSize() / neurons;
-            for (int i = 0; i < per.length; i++) {
-                out[i % neurons] += per[i] / (double) positions;
-            }
+            observed += TextAttribution.addPositions(model.run(b.modelInputs(), List.of(layer), List.of()).get(layer), b, out);
             n += b.size();
         }
         if (n == 0) {
@@ -196,7 +193,7 @@ public final class SteeringAnalyzer implements Analyzer<SteeringAnalyzer.Params>
                     + ", so the steering direction is undefined");
         }
         for (int j = 0; j < neurons; j++) {
-            out[j] /= n;
+            out[j] /= Math.max(1, observed);
         }
         return n;
     }

@@ -184,7 +184,7 @@ public record Target(Kind kind, String name, int index) {
                     }
                 }
                 case PREDICTED -> {
-                    Tensor v = layerValues != null ? layerValues : model.run(batch.inputs(), List.of(layer)).get(layer);
+                    Tensor v = layerValues != null ? layerValues : model.run(batch.modelInputs(), List.of(layer), List.of()).get(layer);
                     float[] sums = Values.perNeuron(v);
                     for (int r = 0; r < n; r++) {
                         int best = 0;

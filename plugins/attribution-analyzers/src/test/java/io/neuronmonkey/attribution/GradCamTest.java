@@ -53,7 +53,7 @@ class GradCamTest {
             int[] rows = {0, 1, 2, 2, 1, 0};
             Target.Bound logit = new Target.Bound(Target.parse("label").orElseThrow(), "logits", 3, -1);
             GradCam cam = new GradCam("cam");
-            GradCam.Coarse coarse = cam.coarse(m, in, logit, rows);
+            GradCam.Coarse coarse = cam.coarse(m, io.neuronmonkey.api.model.ModelInputs.of(in), logit, rows);
             assertEquals(4, coarse.h());
             assertEquals(2, coarse.c());
             float[] a = CamModels.camLayer(x, n);
@@ -93,7 +93,7 @@ class GradCamTest {
             int[] rows = predicted.rows(m, b, null);
             for (String layer : new String[] {"conv2", "pool2"}) {
                 GradCam cam = new GradCam(layer);
-                GradCam.Coarse coarse = cam.coarse(m, b.inputs(), predicted, rows);
+                GradCam.Coarse coarse = cam.coarse(m, b.modelInputs(), predicted, rows);
                 Tensor map = cam.attribute(m, b, predicted, rows);
                 assertArrayEquals(b.inputs().shape(), map.shape());
                 int h = coarse.h();

@@ -13,6 +13,7 @@ import io.neuronmonkey.api.data.ExampleFilter;
 import io.neuronmonkey.api.model.GradientTarget;
 import io.neuronmonkey.api.model.LayerInfo;
 import io.neuronmonkey.api.model.LoadedModel;
+import io.neuronmonkey.api.model.ModelInputs;
 import io.neuronmonkey.api.result.Finding;
 import io.neuronmonkey.api.result.Interval;
 import io.neuronmonkey.api.result.Matrix;
@@ -350,32 +351,34 @@ public final class ConceptVectorsAnalyzer implements Analyzer<ConceptVectorsAnal
         return Arrays.copyOf(rows, m);
     }
 
-    /** The inputs of the TCAV examples, their labels and per tested class how many there are. */
-    private record ClassInputs(Tensor inputs, int[] labels) {
+    /**
+     * The model inputs of the TCAV examples (every input the model takes, in parts of at most a batch, in data order),
+     * their labels and per tested class how many there are.
+     */
+    private record ClassInputs(List<ModelInputs> parts, int[] labels) {
 
         static ClassInputs of(Dataset data, int[] rows, int[] allLabels, int batchSize) {
-            int rs = 1;
-            for (int s : data.info().exampleShape()) {
-                rs *= s;
-            }
-            float[] out = new float[rows.length * rs];
+            List<ModelInputs> parts = new ArrayList<>();
             int at = 0;
             for (Iterator<Batch> it = data.batches(batchSize); it.hasNext() && at < rows.length; ) {
                 Batch b = it.next();
-                float[] x = b.inputs().floats();
+                int from = at;
                 while (at < rows.length && rows[at] < b.offset() + b.size()) {
-                    System.arraycopy(x, (int) (rows[at] - b.offset()) * rs, out, at * rs, rs);
                     at++;
+                }
+                if (at > from) {
+                    int[] local = new int[at - from];
+                    for (int i = 0; i < local.length; i++) {
+                        local[i] = (int) (rows[from + i] - b.offset());
+                    }
+                    parts.add(b.modelInputs().select(local));
                 }
             }
             int[] labels = new int[rows.length];
             for (int i = 0; i < rows.length; i++) {
                 labels[i] = allLabels[rows[i]];
             }
-            int[] shape = new int[data.info().exampleShape().length + 1];
-            shape[0] = rows.length;
-            System.arraycopy(data.info().exampleShape(), 0, shape, 1, shape.length - 1);
-            return new ClassInputs(Tensor.ofFloats(out, shape), labels);
+            return new ClassInputs(parts, labels);
         }
 
         int count(int cls) {
@@ -413,7 +416,7 @@ public final class ConceptVectorsAnalyzer implements Analyzer<ConceptVectorsAnal
                     rows[i] = (int) (index[from + i] - b.offset());
                 }
                 Batch chosen = rows.length == b.size() ? b : ExampleFilter.select(b, rows);
-                Tensor t = model.run(chosen.inputs(), List.of(layer.name())).get(layer.name());
+                Tensor t = model.run(chosen.modelInputs(), List.of(layer.name()), List.of()).get(layer.name());
                 float[] v = space == Space.FLATTENED ? t.floats() : LayerActivations.reduce(t, layer.neurons(), LayerActivations.Reduce.MEAN);
                 System.arraycopy(v, 0, out, from * dim, rows.length * dim);
             }
@@ -462,7 +465,15 @@ public final class ConceptVectorsAnalyzer implements Analyzer<ConceptVectorsAnal
      */
     private static double[][] tcavScores(LoadedModel model, ClassInputs in, LayerInfo layer, Space space, float[] cavs, int k,
                                          List<Integer> tested, int batchSize) {
-        double[] dd = directionalDerivatives(model, in.inputs(), in.labels(), layer, space, cavs, k, batchSize);
+        double[] dd = new double[in.labels().length * k];
+        int at = 0;
+        for (ModelInputs part : in.parts()) {
+            int m = part.rows();
+            double[] d = directionalDerivatives(model, part, Arrays.copyOfRange(in.labels(), at, at + m), layer, space, cavs, k,
+                    batchSize);
+            System.arraycopy(d, 0, dd, at * k, m * k);
+            at += m;
+        }
         int[] col = new int[in.labels().length];
         for (int e = 0; e < col.length; e++) {
             col[e] = tested.indexOf(in.labels()[e]);
@@ -489,7 +500,7 @@ public final class ConceptVectorsAnalyzer implements Analyzer<ConceptVectorsAnal
      * CAVs.
      *
      * @param model     the model
-     * @param inputs    {@code [n, input...]}
+     * @param inputs    the model inputs of n rows
      * @param logit     per row the logit differentiated
      * @param layer     the CAVs' layer
      * @param space     the CAVs' space
@@ -499,20 +510,20 @@ public final class ConceptVectorsAnalyzer implements Analyzer<ConceptVectorsAnal
      * @return row-major {@code [n, k]}: {@code grad . cav} (flattened) or {@code sum_p grad_p . cav / positions}
      *         (channel-mean)
      */
-    static double[] directionalDerivatives(LoadedModel model, Tensor inputs, int[] logit, LayerInfo layer, Space space,
+    static double[] directionalDerivatives(LoadedModel model, ModelInputs inputs, int[] logit, LayerInfo layer, Space space,
                                            float[] cavs, int k, int batchSize) {
         int n = inputs.rows();
-        int rs = inputs.rowSize();
         int dim = cavs.length / k;
-        float[] x = inputs.floats();
         double[] out = new double[n * k];
-        int[] shape = inputs.shape();
         for (int from = 0; from < n; from += batchSize) {
             int m = Math.min(batchSize, n - from);
-            shape[0] = m;
-            Tensor chunk = Tensor.ofFloats(Arrays.copyOfRange(x, from * rs, (from + m) * rs), shape.clone());
+            int[] rows = new int[m];
+            for (int i = 0; i < m; i++) {
+                rows[i] = from + i;
+            }
+            ModelInputs chunk = m == n ? inputs : inputs.select(rows);
             Tensor g = model.gradient(chunk, GradientTarget.perRow(model.logitsLayer(), Arrays.copyOfRange(logit, from, from + m)),
-                    layer.name());
+                    layer.name(), List.of());
             float[] grad = space == Space.FLATTENED ? g.floats() : LayerActivations.reduce(g, layer.neurons(), LayerActivations.Reduce.MEAN);
             for (int e = 0; e < m; e++) {
                 int base = e * dim;

@@ -72,7 +72,7 @@ record LayerActivations(List<LayerInfo> layers, Map<String, float[]> values, int
         int total = 0;
         for (Iterator<Batch> it = filter.batches(batchSize); it.hasNext(); ) {
             Batch b = it.next();
-            Map<String, Tensor> run = model.run(b.inputs(), names);
+            Map<String, Tensor> run = model.run(b.modelInputs(), names, List.of());
             for (LayerInfo l : layers) {
                 chunks.get(l.name()).add(reduce(run.get(l.name()), l.neurons(), reduce));
             }

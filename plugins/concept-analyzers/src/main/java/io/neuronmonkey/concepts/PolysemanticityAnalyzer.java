@@ -13,11 +13,13 @@ import io.neuronmonkey.api.data.ExampleFilter;
 import io.neuronmonkey.api.model.GradientTarget;
 import io.neuronmonkey.api.model.LayerInfo;
 import io.neuronmonkey.api.model.LoadedModel;
+import io.neuronmonkey.api.model.ModelInputs;
 import io.neuronmonkey.api.result.ExampleSet;
 import io.neuronmonkey.api.result.Finding;
 import io.neuronmonkey.api.result.NdArray;
 import io.neuronmonkey.api.result.NeuronRef;
 import io.neuronmonkey.api.result.NeuronTable;
+import io.neuronmonkey.api.tensor.DType;
 import io.neuronmonkey.api.tensor.Tensor;
 import org.pf4j.Extension;
 
@@ -169,6 +171,8 @@ public final class PolysemanticityAnalyzer implements Analyzer<PolysemanticityAn
         Map<String, String> metadata;
         float[] pattern;
         float[] input;
+        /** the example's model inputs (one row), for contribution gradients; else null */
+        ModelInputs row;
     }
 
     /** The neurons of one analyzed layer and the layer that clusters their top examples. */
@@ -190,6 +194,10 @@ public final class PolysemanticityAnalyzer implements Analyzer<PolysemanticityAn
         if (contribution && !model.supportsGradients()) {
             throw new AnalysisException("step '" + step + "': pattern 'contribution' needs gradients, and the model ("
                     + model.description() + ") has none; use pattern: activation");
+        }
+        if (p.includeInputs() && data.info().inputType() != DType.FLOAT32) {
+            throw new AnalysisException("step '" + step + "': 'includeInputs' copies float inputs (images, vectors) into the"
+                    + " result, and this data's primary input is " + data.info().inputType() + "; leave it out");
         }
         boolean keepInputs = p.includeInputs() || contribution;
         if (keepInputs) {
@@ -242,7 +250,7 @@ public final class PolysemanticityAnalyzer implements Analyzer<PolysemanticityAn
             rows = Arrays.copyOf(rows, kept);
             Batch b = kept == raw.size() ? raw : ExampleFilter.select(raw, rows);
             int n = b.size();
-            Map<String, Tensor> run = model.run(b.inputs(), capture);
+            Map<String, Tensor> run = model.run(b.modelInputs(), capture, List.of());
             Map<String, float[]> reduced = new LinkedHashMap<>();
             for (String name : capture) {
                 reduced.put(name, LayerActivations.reduce(run.get(name), byName.get(name).neurons(), reduce));
@@ -285,12 +293,13 @@ public final class PolysemanticityAnalyzer implements Analyzer<PolysemanticityAn
                         k.label = b.hasLabels() ? b.labels()[e] : -1;
                         k.metadata = fields.get(e);
                         k.pattern = pat == null ? null : Arrays.copyOfRange(pat, e * pn, (e + 1) * pn);
-                        if (keepInputs) {
+                        if (p.includeInputs()) {
                             if (k.input == null || k.input.length != rs) {
                                 k.input = new float[rs];
                             }
                             System.arraycopy(b.inputs().floats(), e * rs, k.input, 0, rs);
                         }
+                        k.row = contribution ? b.modelInputs().select(new int[] {e}) : null;
                         h.add(k);
                     }
                 }
@@ -366,7 +375,7 @@ public final class PolysemanticityAnalyzer implements Analyzer<PolysemanticityAn
                     inactive.add(new NeuronRef(l.name(), c).toString());
                     continue;
                 }
-                double[][] points = contribution ? contributions(model, t, c, top, ctx.batchSize(), data.info().exampleShape())
+                double[][] points = contribution ? contributions(model, t, c, top, ctx.batchSize())
                         : patterns(top);
                 long seed = ctx.seed() + 31L * c + 7919L * ti;
                 PolysemanticityClusters.Clustering cl = PolysemanticityClusters.best(points, p.maxClusters(), seed);
@@ -550,24 +559,16 @@ public final class PolysemanticityAnalyzer implements Analyzer<PolysemanticityAn
      * with respect to the pattern layer, times the pattern layer's activation, summed over the pattern layer's
      * positions; one gradient and one forward run per batch of top examples.
      */
-    private static double[][] contributions(LoadedModel model, Target t, int neuron, List<Kept> top, int batchSize, int[] exampleShape) {
+    private static double[][] contributions(LoadedModel model, Target t, int neuron, List<Kept> top, int batchSize) {
         int n = top.size();
         int pn = t.pattern().neurons();
-        int rs = top.get(0).input.length;
         double[][] out = new double[n][pn];
         GradientTarget target = GradientTarget.neuron(t.layer().name(), neuron);
         for (int from = 0; from < n; from += batchSize) {
             int m = Math.min(batchSize, n - from);
-            float[] in = new float[m * rs];
-            for (int e = 0; e < m; e++) {
-                System.arraycopy(top.get(from + e).input, 0, in, e * rs, rs);
-            }
-            int[] shape = new int[1 + exampleShape.length];
-            shape[0] = m;
-            System.arraycopy(exampleShape, 0, shape, 1, exampleShape.length);
-            Tensor x = Tensor.ofFloats(in, shape);
-            float[] g = model.gradient(x, target, t.pattern().name()).floats();
-            float[] a = model.run(x, List.of(t.pattern().name())).get(t.pattern().name()).floats();
+            ModelInputs x = ModelRows.concat(top.subList(from, from + m).stream().map(k -> k.row).toList());
+            float[] g = model.gradient(x, target, t.pattern().name(), List.of()).floats();
+            float[] a = model.run(x, List.of(t.pattern().name()), List.of()).get(t.pattern().name()).floats();
             int per = a.length / m;
             for (int e = 0; e < m; e++) {
                 double[] row = out[from + e];

@@ -64,7 +64,7 @@ class CavDirectionalDerivativeTest {
                 for (int e = 0; e < logit.length; e++) {
                     logit[e] = e % 4;
                 }
-                double[] dd = ConceptVectorsAnalyzer.directionalDerivatives(m, b.inputs(), logit, layer, space, cavs, k, 5);
+                double[] dd = ConceptVectorsAnalyzer.directionalDerivatives(m, b.modelInputs(), logit, layer, space, cavs, k, 5);
                 Tensor act = m.run(b.inputs(), List.of(name)).get(name);
                 PearsonsCorrelation pearson = new PearsonsCorrelation();
                 double[] want = new double[b.size() * k];
