@@ -120,6 +120,8 @@ public class OnnxBackend implements ModelBackend<OnnxBackend.Params> {
      * @param threads      ONNX Runtime intra-op threads per session; 0 for its default (one per core)
      * @param sessions     at most this many ONNX Runtime sessions (one per set of captured layers and intervened
      *                     layers) are kept; the least recently used is closed beyond that
+     * @param channelAxis  per value name, its channel axis counted with the batch as axis 0: {@code 1} for a
+     *                     channels-first value, {@code -1} for channels last; replaces what the graph's ops imply
      */
     public record Params(
             @Param(description = "primary model input; default: the only input, else input_ids, else the one input"
@@ -145,7 +147,10 @@ public class OnnxBackend implements ModelBackend<OnnxBackend.Params> {
             int threads,
             @Param(defaultValue = "8", description = "ONNX Runtime sessions kept (one per capture and intervention"
                     + " set); the least recently used is closed beyond that")
-            int sessions) {
+            int sessions,
+            @Param(description = "per value name, its channel axis counted with the batch as axis 0 (1 = channels"
+                    + " first, -1 = last), e.g. {conv1: 1}; overrides what the graph's ops imply")
+            Map<String, Integer> channelAxis) {
 
         /** Validates every param at once; folds top-level scale/shift into {@link #preprocess}. */
         public Params {
@@ -184,7 +189,20 @@ public class OnnxBackend implements ModelBackend<OnnxBackend.Params> {
                     }
                 }
             }
+            Map<String, Integer> axes = new LinkedHashMap<>();
+            if (channelAxis != null) {
+                for (Map.Entry<?, ?> e : ((Map<?, ?>) channelAxis).entrySet()) {
+                    String key = String.valueOf(e.getKey());
+                    boolean ok = e.getValue() instanceof Number n && (n.doubleValue() == 1 || n.doubleValue() == -1);
+                    v.require(ok, "channelAxis." + key, "must be 1 (channels first, as NCHW) or -1 (channels last),"
+                            + " found " + e.getValue());
+                    if (ok) {
+                        axes.put(key, ((Number) e.getValue()).intValue());
+                    }
+                }
+            }
             v.throwIfAny();
+            channelAxis = Map.copyOf(axes);
             shapes = Map.copyOf(fixed);
             optimization = optimization == null ? Optimization.BASIC : optimization;
             preprocess = preprocess == null ? Preprocess.NONE : preprocess;
@@ -195,7 +213,7 @@ public class OnnxBackend implements ModelBackend<OnnxBackend.Params> {
 
         /** @return the defaults: inputs and logits from the graph, no preprocessing, chunks of 256 rows */
         public static Params defaults() {
-            return new Params(null, null, 1.0, 0.0, null, 256, null, Optimization.BASIC, 0, 8);
+            return new Params(null, null, 1.0, 0.0, null, 256, null, Optimization.BASIC, 0, 8, null);
         }
     }
 

@@ -269,6 +269,24 @@ final class OnnxModel implements LoadedModel {
         }
         shapes.put(prim.name(), prepend(rows, prim.model()));
         Set<String> first = graph.channelsFirst(shapes, firstInput ? prim.name() : null);
+        for (Map.Entry<String, Integer> e : params.channelAxis().entrySet()) {
+            long[] s = shapes.get(e.getKey());
+            if (s == null || !graph.producer.containsKey(e.getKey()) && !e.getKey().equals(prim.name())) {
+                List<String> near = Suggestions.near(e.getKey(), graph.dependent, 5);
+                throw new ModelException(where + ": model param channelAxis names '" + e.getKey() + "', which is not"
+                        + " a value the model computes from its inputs" + (near.isEmpty() ? "" : "; near: "
+                        + String.join(", ", near)));
+            }
+            if (e.getValue() == 1 && s.length < 3) {
+                throw new ModelException(where + ": model param channelAxis." + e.getKey() + " is 1, but the value"
+                        + " has rank " + s.length + " with the batch; channels first needs [n, C, positions...]");
+            }
+            if (e.getValue() == 1) {
+                first.add(e.getKey());
+            } else {
+                first.remove(e.getKey());
+            }
+        }
 
         Map<String, Value> values = new LinkedHashMap<>();
         if (prim.onnxType() == TensorProto.DataType.FLOAT_VALUE) {

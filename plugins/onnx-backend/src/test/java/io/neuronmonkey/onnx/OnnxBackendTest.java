@@ -44,7 +44,7 @@ class OnnxBackendTest {
     }
 
     static OnnxBackend.Params chunked(int chunk) {
-        return new OnnxBackend.Params(null, null, 1.0, 0.0, null, chunk, null, OnnxBackend.Optimization.BASIC, 0, 8);
+        return new OnnxBackend.Params(null, null, 1.0, 0.0, null, chunk, null, OnnxBackend.Optimization.BASIC, 0, 8, null);
     }
 
     @Test
@@ -150,7 +150,7 @@ class OnnxBackendTest {
         TestModels.Cnn cnn = new TestModels.Cnn();
         OnnxBackend.Params p = new OnnxBackend.Params(null, null, 1.0, 0.0,
                 new OnnxBackend.Preprocess(2.0, -1.0, List.of(0.25), List.of(0.5), OnnxBackend.Layout.NCHW), 256,
-                null, OnnxBackend.Optimization.BASIC, 0, 8);
+                null, OnnxBackend.Optimization.BASIC, 0, 8, null);
         int n = 3;
         float[] x = Reference.random(new Random(8), n * 36, 1.0);
         float[] pre = new float[x.length];
@@ -238,7 +238,7 @@ class OnnxBackendTest {
         ModelException e = assertThrows(ModelException.class, () -> load(file));
         assertTrue(e.getMessage().contains("shapes: {input_ids: [...]}") && e.getMessage().contains("dim1"), e.getMessage());
         OnnxBackend.Params p = new OnnxBackend.Params(null, null, 1.0, 0.0, null, 256,
-                Map.of("input_ids", List.of(6)), OnnxBackend.Optimization.BASIC, 0, 8);
+                Map.of("input_ids", List.of(6)), OnnxBackend.Optimization.BASIC, 0, 8, null);
         try (LoadedModel m = load(file, p)) {
             assertArrayEquals(new int[] {6, 4}, m.layer("embedding").orElseThrow().shape());
             assertArrayEquals(new int[] {-1}, m.inputs().get(0).shape());
@@ -363,7 +363,35 @@ class OnnxBackendTest {
                     && grad.getMessage().contains("activation-patching"), grad.getMessage());
         }
         ModelException logits = assertThrows(ModelException.class, () -> load(mlp.write(dir, -1),
-                new OnnxBackend.Params(null, "logit", 1.0, 0.0, null, 256, null, OnnxBackend.Optimization.BASIC, 0, 8)));
+                new OnnxBackend.Params(null, "logit", 1.0, 0.0, null, 256, null, OnnxBackend.Optimization.BASIC, 0, 8, null)));
         assertTrue(logits.getMessage().contains("near: logits"), logits.getMessage());
+    }
+
+    @Test
+    void channelAxisParamOverridesTheGraphAndParamsAreValidated() throws IOException {
+        TestModels.Cnn cnn = new TestModels.Cnn();
+        Path file = cnn.write(dir);
+        OnnxBackend.Params p = new OnnxBackend.Params(null, null, 1.0, 0.0, null, 256, null,
+                OnnxBackend.Optimization.BASIC, 0, 8, Map.of("conv", -1));
+        int n = 2;
+        float[] x = Reference.random(new Random(14), n * 36, 1.0);
+        try (LoadedModel m = load(file, p)) {
+            LayerInfo conv = m.layer("conv").orElseThrow();
+            assertTrue(conv.channelsLast());
+            assertArrayEquals(new int[] {2, 6, 6}, conv.shape());
+            assertEquals(0, m.layer("bn").orElseThrow().channelAxis(), "the others keep what the graph implies");
+            assertClose(cnn.conv(x, n), m.run(Tensor.ofFloats(x, n, 6, 6, 1), List.of("conv")).get("conv").floats(),
+                    TOL, "conv as the model computes it");
+        }
+        ModelException unknown = assertThrows(ModelException.class, () -> load(file, new OnnxBackend.Params(null, null,
+                1.0, 0.0, null, 256, null, OnnxBackend.Optimization.BASIC, 0, 8, Map.of("convv", 1))));
+        assertTrue(unknown.getMessage().contains("near: conv"), unknown.getMessage());
+        io.neuronmonkey.api.InvalidParamsException bad = assertThrows(io.neuronmonkey.api.InvalidParamsException.class,
+                () -> new OnnxBackend.Params(null, null, 1.0, 0.0, null, 0, Map.of("x", List.of(0)),
+                        OnnxBackend.Optimization.BASIC, -1, 0, Map.of("conv", 2)));
+        String msg = bad.getMessage();
+        for (String field : List.of("chunk", "threads", "sessions", "shapes.x", "channelAxis.conv")) {
+            assertTrue(msg.contains(field), field + " in " + msg);
+        }
     }
 }
