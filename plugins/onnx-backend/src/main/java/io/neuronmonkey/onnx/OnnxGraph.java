@@ -49,6 +49,9 @@ final class OnnxGraph {
             "Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "Cast", "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min",
             "Sum", "Mean", "Where", "Shrink", "Pad", "Resize", "Upsample", "Concat");
 
+    /** Ops that keep the channels first when they keep the batch and channel axes and merge or split the others. */
+    static final Set<String> RESHAPES = Set.of("Reshape", "Flatten");
+
     /** Ops whose output is a probability distribution over the logits they take. */
     static final Set<String> SOFTMAXES = Set.of("Softmax", "LogSoftmax");
 
@@ -238,8 +241,9 @@ final class OnnxGraph {
     }
 
     /**
-     * Which values are computed channels first: outputs of convolutions, pools and norms, and values of the same
-     * shape that layout-keeping ops (activations, element-wise arithmetic) compute from a channels-first value.
+     * Which values are computed channels first: outputs of convolutions, pools and norms, values of the same shape
+     * that layout-keeping ops (activations, element-wise arithmetic) compute from a channels-first value, and
+     * reshapes of one that keep its batch and channel axes ({@code [n, C, H, W]} to {@code [n, C, H * W]}).
      *
      * @param shapes     each value's dimensions with the batch (values of rank 3 or more are candidates)
      * @param firstInput the primary input when it is channels first, else null
@@ -266,6 +270,11 @@ final class OnnxGraph {
                         long axis = intAttribute(n, "axis", 0);
                         kept = n.getInputList().stream().allMatch(first::contains) && (axis == 1 || axis == 1 - s.length);
                     }
+                }
+                if (RESHAPES.contains(n.getOpType()) && n.getInputCount() > 0 && first.contains(n.getInput(0))) {
+                    // [n, C, H, W] -> [n, C, H * W]: the spatial axes merged, the channels where they were
+                    long[] in = shapes.get(n.getInput(0));
+                    kept = in != null && in.length >= 3 && in[0] == s[0] && in[1] == s[1];
                 }
                 if (definition || kept) {
                     first.add(out);

@@ -206,12 +206,26 @@ final class OnnxModel implements LoadedModel {
             throw new ModelException(where + ": preprocess.layout nchw needs a float input of rank 3 or more with"
                     + " the batch ([n, C, H, W]); '" + primaryName + "' is " + describe(primaryInfo));
         }
+        // a symbolic dimension fixed for one input (e.g. 'sequence' of input_ids) is fixed for every input that has it
+        Map<String, Integer> symbols = new HashMap<>();
+        for (ValueInfoProto in : graph.inputs) {
+            List<Integer> given = params.shapes().get(in.getName());
+            long[] declared = OnnxGraph.declaredDims(in);
+            if (given != null && declared != null && declared.length == given.size() + 1) {
+                for (int d = 1; d < declared.length; d++) {
+                    String symbol = OnnxGraph.dimName(in, d);
+                    if (symbol != null) {
+                        symbols.putIfAbsent(symbol, given.get(d - 1));
+                    }
+                }
+            }
+        }
         int fixed = 0;
         List<Input> inputs = new ArrayList<>();
         Input primary = null;
         for (ValueInfoProto in : graph.inputs) {
             Input input = input(in, in.getName().equals(primaryName), transpose && in.getName().equals(primaryName),
-                    params.shapes().get(in.getName()), where);
+                    params.shapes().get(in.getName()), symbols, where);
             if (input.dims()[0] > 0) {
                 if (fixed > 0 && fixed != input.dims()[0]) {
                     throw new ModelException(where + ": inputs fix different batch sizes (" + fixed + " and "
@@ -367,7 +381,8 @@ final class OnnxModel implements LoadedModel {
                 + " to the one the batch's primary tensor feeds (the others are fed the batch's named features)");
     }
 
-    private static Input input(ValueInfoProto in, boolean primary, boolean transpose, List<Integer> given, String where) {
+    private static Input input(ValueInfoProto in, boolean primary, boolean transpose, List<Integer> given,
+                               Map<String, Integer> symbols, String where) {
         int type = OnnxGraph.elemType(in);
         DType dtype = switch (type) {
             case TensorProto.DataType.FLOAT_VALUE -> DType.FLOAT32;
@@ -405,6 +420,10 @@ final class OnnxModel implements LoadedModel {
                 example[d - 1] = Math.toIntExact(dims[d]);
             } else {
                 String symbol = OnnxGraph.declaredDims(in) == null ? null : OnnxGraph.dimName(in, d);
+                if (symbol != null && symbols.containsKey(symbol)) {
+                    example[d - 1] = symbols.get(symbol);
+                    continue;
+                }
                 throw new ModelException(where + ": input '" + in.getName() + "' leaves dimension " + d
                         + (symbol == null ? "" : " ('" + symbol + "')") + " open (" + describe(in) + "); set model"
                         + " param shapes: {" + in.getName() + ": [...]} to one example's shape, e.g. the text"
@@ -627,9 +646,11 @@ final class OnnxModel implements LoadedModel {
     public Map<String, Tensor> run(ModelInputs batch, Collection<String> names, List<Intervention> interventions) {
         List<String> wanted = new ArrayList<>(new LinkedHashSet<>(names));
         Map<String, OnnxGraph.Capture> captures = new TreeMap<>();
+        Map<String, String> valueOf = new LinkedHashMap<>();
         for (String name : wanted) {
             Value v = resolve(name);
-            captures.put(name, new OnnxGraph.Capture(v.rank(), v.channelsFirst()));
+            valueOf.put(name, v.info().name());
+            captures.put(v.info().name(), new OnnxGraph.Capture(v.rank(), v.channelsFirst()));
         }
         Map<String, Tensor> feeds = feeds(batch);
         int n = batch.rows();
@@ -687,7 +708,8 @@ final class OnnxModel implements LoadedModel {
         }
         Map<String, Tensor> result = new LinkedHashMap<>();
         for (String name : wanted) {
-            result.put(name, Tensor.ofFloats(out.get(name), shapes.get(name)));
+            String value = valueOf.get(name);
+            result.put(name, Tensor.ofFloats(out.get(value), shapes.get(value)));
         }
         return result;
     }

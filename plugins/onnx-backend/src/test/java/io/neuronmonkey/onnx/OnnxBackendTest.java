@@ -75,6 +75,9 @@ class OnnxBackendTest {
             assertClose(logits, out.get("logits").floats(), TOL, "logits");
             assertClose(Reference.softmax(logits, 3), out.get("probabilities").floats(), TOL, "probabilities");
             assertArrayEquals(x, out.get("x").floats());
+            // a layer named by its graph path (the node name) is the same value
+            String path = m.layer("hidden").orElseThrow().path();
+            assertArrayEquals(out.get("hidden").floats(), m.run(Tensor.ofFloats(x, n, 4), List.of(path)).get(path).floats());
             assertArrayEquals(new int[] {n, 3}, out.get("logits").shape());
             assertEquals(64, m.fingerprint().length());
             assertTrue(m.description().contains("opset 17"), m.description());
@@ -230,10 +233,16 @@ class OnnxBackendTest {
 
     @Test
     void openSequenceLengthNeedsTheShapesParam() throws IOException {
-        Path file = new OnnxBuilder(17).input("input_ids", io.neuronmonkey.onnx.proto.Onnx.TensorProto.DataType.INT64_VALUE, -1, -1)
+        int int64 = io.neuronmonkey.onnx.proto.Onnx.TensorProto.DataType.INT64_VALUE;
+        // both inputs share the symbolic length 'dim1': fixing it for input_ids fixes it for the mask
+        Path file = new OnnxBuilder(17).input("input_ids", int64, -1, -1).input("attention_mask", int64, -1, -1)
                 .floats("E", Reference.random(new Random(1), 12, 1.0), 3, 4)
                 .node("Gather", new String[] {"E", "input_ids"}, "embedding", "axis", 0L)
-                .node("ReduceMean", "embedding", "pooled", "axes", new long[] {1}, "keepdims", 0L)
+                .node("Cast", "attention_mask", "mask_f", "to", 1L)
+                .node("Unsqueeze", new String[] {"mask_f", "last"}, "mask3")
+                .node("Mul", new String[] {"embedding", "mask3"}, "masked")
+                .node("ReduceMean", "masked", "pooled", "axes", new long[] {1}, "keepdims", 0L)
+                .longs("last", new long[] {2}, 1)
                 .output("pooled").write(dir.resolve("open.onnx"));
         ModelException e = assertThrows(ModelException.class, () -> load(file));
         assertTrue(e.getMessage().contains("shapes: {input_ids: [...]}") && e.getMessage().contains("dim1"), e.getMessage());
@@ -243,8 +252,15 @@ class OnnxBackendTest {
             assertArrayEquals(new int[] {6, 4}, m.layer("embedding").orElseThrow().shape());
             assertArrayEquals(new int[] {-1}, m.inputs().get(0).shape());
             // another length runs too: the dimension is open in the model
-            Tensor out = m.run(Tensor.ofInts(new int[] {0, 1, 2, 2, 1, 0}, 2, 3), List.of("embedding")).get("embedding");
+            assertArrayEquals(new int[] {-1}, m.inputs().get(1).shape());
+            assertArrayEquals(new int[] {6, 4}, m.layer("masked").orElseThrow().shape());
+            Tensor out = m.run(new ModelInputs(Tensor.ofInts(new int[] {0, 1, 2, 2, 1, 0}, 2, 3),
+                    Map.of("attention_mask", Tensor.ofInts(new int[] {1, 1, 0, 1, 1, 1}, 2, 3))), List.of("embedding",
+                    "masked"), List.of()).get("masked");
             assertArrayEquals(new int[] {2, 3, 4}, out.shape());
+            for (int d = 0; d < 4; d++) {
+                assertEquals(0.0, Math.abs(out.floats()[2 * 4 + d]), "masked position");
+            }
         }
     }
 
