@@ -110,6 +110,11 @@ final class InspectCommand implements Callable<Integer> {
     static void print(LoadedModel m, PrintStream out, boolean all) {
         out.println(m.description());
         out.println("input shape " + Arrays.toString(m.inputShape()) + ", logits layer '" + m.logitsLayer() + "'");
+        java.util.List<io.neuronmonkey.api.model.ModelInput> inputs = m.inputs();
+        if (inputs.size() > 1 || inputs.stream().anyMatch(i -> i.dtype() != io.neuronmonkey.api.tensor.DType.FLOAT32)) {
+            // the primary takes the data's inputs, each other input the data's features of its name
+            out.println("inputs " + inputs.stream().map(Object::toString).collect(java.util.stream.Collectors.joining(", ")));
+        }
         java.util.List<LayerInfo> listed = all ? m.capturable() : m.layers();
         int w = Math.max(12, listed.stream().mapToInt(l -> l.name().length()).max().orElse(0) + 2);
         boolean paths = listed.stream().anyMatch(l -> !l.path().equals(l.name()));

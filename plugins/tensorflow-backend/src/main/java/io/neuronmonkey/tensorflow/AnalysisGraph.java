@@ -46,6 +46,8 @@ final class AnalysisGraph {
             DataType.DT_BFLOAT16);
     private static final Set<DataType> INTEGERS = Set.of(DataType.DT_UINT8, DataType.DT_INT8, DataType.DT_UINT16,
             DataType.DT_INT16, DataType.DT_INT32, DataType.DT_INT64);
+    /** Input types fed as they are (token ids, raw text): no preprocessing, no cast. */
+    static final Set<DataType> DIRECT = Set.of(DataType.DT_INT32, DataType.DT_INT64, DataType.DT_STRING);
 
     /**
      * The feeds that change one layer.
@@ -85,19 +87,24 @@ final class AnalysisGraph {
     /** The imported nodes (names and inputs as imported): the forward graph, for checks along gradient paths. */
     final Map<String, NodeDef> nodes = new LinkedHashMap<>();
     final String raw;
+    /** The element type of {@link #raw}: DT_FLOAT, or the model input's own type for a directly fed input. */
+    final DataType rawType;
     final int[] inputShape;
     /** The model's fixed batch size, or 0 when the batch dimension is free. */
     final int fixedBatch;
     final String logits;
     /** The model input's batched channel axis as its consumers use it, or null when the graph does not say. */
     final Integer inputChannelAxis;
+    /** Ops inside a loop (see {@link LayerSelector#loops()}) to their loop: they cannot be captured. */
+    final Map<String, String> loops = new HashMap<>();
     /** User overrides that named nothing in the graph, for an error message. */
     final List<String> unknownOverrides = new ArrayList<>();
 
-    private AnalysisGraph(List<LayerInfo> layers, String raw, int[] inputShape, int fixedBatch, String logits,
-                          Integer inputChannelAxis) {
+    private AnalysisGraph(List<LayerInfo> layers, String raw, DataType rawType, int[] inputShape, int fixedBatch,
+                          String logits, Integer inputChannelAxis) {
         this.layers = layers;
         this.raw = raw;
+        this.rawType = rawType;
         this.inputShape = inputShape;
         this.fixedBatch = fixedBatch;
         this.logits = logits;
@@ -131,11 +138,20 @@ final class AnalysisGraph {
                     + (ph == null ? "nothing" : "a " + ph.getOp() + " op"));
         }
         DataType dtype = ph.getAttrOrThrow("dtype").getType();
-        if (!FLOATS.contains(dtype) && !INTEGERS.contains(dtype)) {
+        if (!FLOATS.contains(dtype) && !INTEGERS.contains(dtype) && dtype != DataType.DT_STRING) {
             throw new ModelException(where + ": input '" + input.op() + "' has dtype " + dtype
-                    + "; only float and integer inputs can be fed");
+                    + "; only float, integer and string inputs can be fed");
         }
         long[] modelDims = dims(ph.getAttrOrDefault("shape", AttrValue.getDefaultInstance()).getShape());
+        boolean direct = DIRECT.contains(dtype);
+        if (direct && !preprocess.equals(TensorFlowBackend.Preprocess.NONE)) {
+            throw new ModelException(where + ": input '" + input.op() + "' is " + dtype + " (token ids or text):"
+                    + " model params scale, shift and preprocess apply only to a float input; remove them");
+        }
+        if (direct && (modelDims == null || modelDims.length == 0)) {
+            throw new ModelException(where + ": input '" + input.op() + "' has " + (modelDims == null
+                    ? "an unknown rank" : "no batch dimension") + "; it needs a batch dimension in front");
+        }
         List<String> roots = new ArrayList<>(List.of(output.op()));
         if (logits != null) {
             roots.add(logits.op());
@@ -145,13 +161,15 @@ final class AnalysisGraph {
             throw new ModelException(where + ": output '" + output.layerName() + "' does not depend on input '"
                     + input.op() + "'");
         }
-        Preprocessing.Plan plan = Preprocessing.plan(modelDims, preprocess, input.op(), where);
+        Preprocessing.Plan plan = direct ? Preprocessing.direct(modelDims)
+                : Preprocessing.plan(modelDims, preprocess, input.op(), where);
+        DataType rawType = direct ? dtype : DataType.DT_FLOAT;
 
         // the forward graph with the preprocessing in place of the input placeholder
         List<NodeDef> forward = new ArrayList<>();
         String rawName = SCOPE + "raw";
-        forward.add(NodeDefs.placeholder(rawName, DataType.DT_FLOAT, plan.fedDims()));
-        String prepared = Preprocessing.build(rawName, preprocess, plan, dtype, forward);
+        forward.add(NodeDefs.placeholder(rawName, rawType, plan.fedDims()));
+        String prepared = direct ? rawName : Preprocessing.build(rawName, preprocess, plan, dtype, forward);
         boolean functions = false;
         for (NodeDef n : all.values()) {
             if (!keep.contains(n.getName())) {
@@ -173,6 +191,7 @@ final class AnalysisGraph {
         // select the layers on a scratch import (static shapes come from TensorFlow's shape inference)
         List<LayerInfo> selected;
         List<LayerSelector.Candidate> candidates;
+        Map<String, String> loops = new HashMap<>();
         Map<String, Integer> ranks = new HashMap<>();
         Function<String, String> scope = op -> {
             String local = inlined.localNames().get(op);
@@ -185,8 +204,9 @@ final class AnalysisGraph {
             TensorRef lg = logits != null ? logits : sel.defaultLogits(out);
             sel.staticShape(out, "output");
             sel.staticShape(lg, "logits");
-            selected = sel.select(new TensorRef(rawName, 0), lg, out);
+            selected = sel.select(new TensorRef(rawName, 0), lg, out, direct);
             candidates = sel.capturable(new TensorRef(rawName, 0), plan.fixedBatch(), SCOPE);
+            loops.putAll(sel.loops());
             for (NodeDef n : prepared3.getNodeList()) {
                 GraphOperation op = scratch.operation(n.getName());
                 for (int i = 0; op != null && i < op.numOutputs(); i++) {
@@ -255,9 +275,15 @@ final class AnalysisGraph {
         String p = prefix.isEmpty() ? "" : prefix + "/";
         String logitsName = layers.stream().filter(l -> l.role() == LayerInfo.Role.LOGITS).findFirst()
                 .map(LayerInfo::name).orElseThrow();
-        AnalysisGraph g = new AnalysisGraph(List.of(), p + rawName, plan.fed(), plan.fixedBatch(), logitsName,
-                inputAxis);
+        AnalysisGraph g = new AnalysisGraph(List.of(), p + rawName, rawType, plan.fed(), plan.fixedBatch(),
+                logitsName, inputAxis);
         g.unknownOverrides.addAll(unknown);
+        g.loops.putAll(loops);
+        inlined.localNames().forEach((full, local) -> {
+            if (loops.containsKey(full)) {
+                g.loops.putIfAbsent(local, loops.get(full));
+            }
+        });
 
         // splice every layer; give every capturable tensor in a channels-first layout a channels-last view
         Map<String, String> reroute = new HashMap<>();
@@ -269,6 +295,15 @@ final class AnalysisGraph {
             TensorRef t = tensorOf.get(l.name());
             String key = t.op() + ":" + t.index();
             int[] modelShape = l.shape();
+            if (l.role() == LayerInfo.Role.INPUT && direct) {
+                // token ids and text are fed as they are: nothing to splice, the fed tensor is the capture
+                LayerInfo info = l.withChannels(modelShape.length - 1, modelShape);
+                finalLayers.add(info);
+                g.captures.put(info.name(), new Capture(info, p + key, p + key, null));
+                g.byTensor.put(key, info.name());
+                layerByTensor.put(key, info);
+                continue;
+            }
             Integer batched = l.role() == LayerInfo.Role.INPUT ? null : axes.get(key);
             int ca = modelShape.length == 0 ? -1 : batched == null ? modelShape.length - 1 : batched - 1;
             String s = SCOPE + "splice_" + i + "/";
@@ -377,7 +412,7 @@ final class AnalysisGraph {
     }
 
     private AnalysisGraph withLayers(List<LayerInfo> finalLayers) {
-        AnalysisGraph g = new AnalysisGraph(List.copyOf(finalLayers), raw, inputShape, fixedBatch, logits,
+        AnalysisGraph g = new AnalysisGraph(List.copyOf(finalLayers), raw, rawType, inputShape, fixedBatch, logits,
                 inputChannelAxis);
         g.captures.putAll(captures);
         g.byTensor.putAll(byTensor);
@@ -385,6 +420,7 @@ final class AnalysisGraph {
         g.opNames.putAll(opNames);
         g.nodes.putAll(nodes);
         g.unknownOverrides.addAll(unknownOverrides);
+        g.loops.putAll(loops);
         return g;
     }
 

@@ -16,8 +16,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A frozen GraphDef has no signature: its input is the one float placeholder and its output the one float op that
- * nothing consumes and that depends on the input. When either is ambiguous or missing the error lists the
+ * A frozen GraphDef has no signature: its input is the one float placeholder (without any, the only placeholder or
+ * the first that is not a mask) and its output the one float op that nothing consumes and that depends on the input. When either is ambiguous or missing the error lists the
  * candidates as lines to paste into the experiment's {@code model:} section.
  */
 final class FrozenGraphs {
@@ -55,8 +55,8 @@ final class FrozenGraphs {
         if (input == null) {
             if (floatPlaceholders.size() == 1) {
                 input = floatPlaceholders.get(0);
-            } else if (floatPlaceholders.isEmpty() && placeholders.size() == 1) {
-                input = placeholders.get(0);
+            } else if (floatPlaceholders.isEmpty() && !placeholders.isEmpty()) {
+                input = TfInputs.primary(placeholders); // token ids: the one that is not a mask
             }
         }
         List<String> sinks = input == null ? List.of() : floatSinks(def, nodes, TensorRef.parse(input).op());
@@ -65,8 +65,7 @@ final class FrozenGraphs {
             output = sinks.get(0);
         }
         if (input != null && output != null) {
-            return new TensorFlowBackend.Params(params.signature(), input, output, params.logits(), 1.0, 0.0,
-                    params.preprocess(), params.chunk(), params.channelAxis());
+            return params.withInputOutput(input, output);
         }
         StringBuilder m = new StringBuilder(where).append(" has no signature, and ");
         if (input == null) {

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -26,7 +27,9 @@ import java.util.function.Function;
  * Picks the layers a user wants to probe from a graph: activation-producing ops on a path from the input to the
  * output, with float outputs of static shape apart from the batch dimension, in graph order. A linear op (conv,
  * matmul, bias-add, batch-norm) whose only consumer on the path is the bias/activation that follows is left out:
- * the activation after it is the interesting layer.
+ * the activation after it is the interesting layer. Embedding lookups (a gather from a table that does not depend on
+ * the input) are layers; so is an {@code Identity} its author named, whatever op feeds it (which is then left out).
+ * Ops inside a loop are never layers.
  */
 final class LayerSelector {
 
@@ -34,7 +37,11 @@ final class LayerSelector {
     static final Set<String> LAYER_TYPES = Set.of(
             "Relu", "Relu6", "Elu", "Selu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Softplus", "LeakyRelu",
             "MaxPool", "MaxPoolV2", "AvgPool", "Conv2D", "DepthwiseConv2dNative", "BiasAdd", "MatMul",
-            "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3", "Add", "AddV2");
+            "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3", "Add", "AddV2",
+            "GatherV2", "Gather", "ResourceGather");
+
+    /** Lookups that are a layer (an embedding) when their table does not depend on the input. */
+    private static final Set<String> LOOKUPS = Set.of("GatherV2", "Gather", "ResourceGather");
 
     /** Linear ops that are hidden when the op that follows them finishes the same layer. */
     private static final Set<String> LINEAR = Set.of(
@@ -54,6 +61,16 @@ final class LayerSelector {
     private final int[][] inputs;
     private final List<List<Integer>> consumers = new ArrayList<>();
     private final Function<String, String> scope;
+    /** Ops inside a TF1 while frame (between its Enter and Exit ops), by index. */
+    private final BitSet inFrame;
+    /** Every op inside a loop (frame members by graph name, loop-body nodes by their name in the body) to its loop. */
+    private final Map<String, String> loops = new LinkedHashMap<>();
+
+    /** Ops that open a TF1 while frame, and that leave it. */
+    private static final Set<String> ENTERS = Set.of("Enter", "RefEnter");
+    private static final Set<String> EXITS = Set.of("Exit", "RefExit");
+    /** Functional loops: the body and condition are library functions. */
+    static final Set<String> WHILES = Set.of("While", "StatelessWhile");
 
     /** A selector for plain graphs: a linear op followed by its activation is one layer. */
     LayerSelector(Graph graph) {
@@ -84,6 +101,94 @@ final class LayerSelector {
                 consumers.get(j).add(i);
             }
         }
+        inFrame = frames();
+        functionalLoops(def);
+    }
+
+    /**
+     * Marks the ops of TF1 while frames: everything an {@code Enter} op reaches through data or control edges before
+     * an {@code Exit} (whose output is outside the loop again).
+     */
+    private BitSet frames() {
+        List<List<Integer>> all = new ArrayList<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            all.add(new ArrayList<>());
+        }
+        for (int i = 0; i < nodes.size(); i++) {
+            for (String in : nodes.get(i).getInputList()) {
+                Integer j = index.get(TensorRef.parse(in.startsWith("^") ? in.substring(1) : in).op());
+                if (j != null) {
+                    all.get(j).add(i);
+                }
+            }
+        }
+        BitSet inside = new BitSet(nodes.size());
+        for (int e = 0; e < nodes.size(); e++) {
+            NodeDef enter = nodes.get(e);
+            if (!ENTERS.contains(enter.getOp()) || inside.get(e)) {
+                continue;
+            }
+            String frame = enter.getAttrOrDefault("frame_name", org.tensorflow.proto.AttrValue.getDefaultInstance())
+                    .getS().toStringUtf8();
+            ArrayDeque<Integer> todo = new ArrayDeque<>(List.of(e));
+            inside.set(e);
+            while (!todo.isEmpty()) {
+                int i = todo.poll();
+                loops.putIfAbsent(nodes.get(i).getName(), frame.isEmpty() ? enter.getName() : frame);
+                for (int c : all.get(i)) {
+                    if (!inside.get(c) && !EXITS.contains(nodes.get(c).getOp())) {
+                        inside.set(c);
+                        todo.add(c);
+                    }
+                }
+            }
+        }
+        return inside;
+    }
+
+    /** Records the nodes of every functional loop's body and condition (and the functions they call) by name. */
+    private void functionalLoops(GraphDef def) {
+        Map<String, org.tensorflow.proto.FunctionDef> library = new HashMap<>();
+        def.getLibrary().getFunctionList().forEach(f -> library.put(f.getSignature().getName(), f));
+        for (NodeDef n : nodes) {
+            if (!WHILES.contains(n.getOp())) {
+                continue;
+            }
+            ArrayDeque<String> todo = new ArrayDeque<>();
+            for (String attr : List.of("body", "cond")) {
+                todo.add(n.getAttrOrDefault(attr, org.tensorflow.proto.AttrValue.getDefaultInstance()).getFunc()
+                        .getName());
+            }
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            while (!todo.isEmpty()) {
+                org.tensorflow.proto.FunctionDef f = library.get(todo.poll());
+                if (f == null || !seen.add(f.getSignature().getName())) {
+                    continue;
+                }
+                for (NodeDef b : f.getNodeDefList()) {
+                    if (!index.containsKey(b.getName())) {
+                        loops.putIfAbsent(b.getName(), n.getName());
+                    }
+                    loops.putIfAbsent(n.getName() + "/" + b.getName(), n.getName());
+                    if (library.containsKey(b.getOp())) {
+                        todo.add(b.getOp());
+                    }
+                    b.getAttrMap().values().forEach(a -> {
+                        if (a.hasFunc()) {
+                            todo.add(a.getFunc().getName());
+                        }
+                    });
+                }
+            }
+        }
+    }
+
+    /**
+     * @return every op inside a loop, by the name a user would give it (a frame member's graph name, a loop body
+     *         node's name in its function, also prefixed by the loop op's name), to the loop's name
+     */
+    Map<String, String> loops() {
+        return loops;
     }
 
     /** Ops whose input is the logits of their output. */
@@ -145,6 +250,12 @@ final class LayerSelector {
                 + "' has shape " + out.shape() + "; it must be static apart from the batch dimension"));
     }
 
+    /** @return the shape without the batch dimension, unknown dimensions as -1 */
+    private int[] exampleShape(TensorRef ref) {
+        long[] dims = output(ref).shape().asArray();
+        return Arrays.stream(dims).skip(1).mapToInt(d -> d < 0 ? -1 : Math.toIntExact(d)).toArray();
+    }
+
     boolean isFloat(TensorRef ref) {
         GraphOperation op = graph.operation(ref.op());
         return op != null && ref.index() < op.numOutputs() && op.output(ref.index()).dataType() == DataType.DT_FLOAT;
@@ -177,9 +288,10 @@ final class LayerSelector {
      * @param input  the input placeholder
      * @param logits the logits tensor
      * @param output the output tensor (may equal logits)
+     * @param direct true when the input is fed as it is (token ids, text): any dtype, unknown dimensions kept as -1
      * @return the layers in graph order; input, logits and output always among them
      */
-    List<LayerInfo> select(TensorRef input, TensorRef logits, TensorRef output) {
+    List<LayerInfo> select(TensorRef input, TensorRef logits, TensorRef output, boolean direct) {
         int in = index.get(input.op());
         BitSet forward = walk(in, i -> consumers.get(i).stream().mapToInt(Integer::intValue).toArray());
         BitSet backward = walk(index.get(output.op()), i -> inputs[i]);
@@ -195,8 +307,8 @@ final class LayerSelector {
             NodeDef n = nodes.get(i);
             String name = n.getName();
             if (name.equals(input.op())) {
-                layers.add(new LayerInfo(input.layerName(), n.getOp(), staticShape(input, "input"),
-                        LayerInfo.Role.INPUT));
+                layers.add(new LayerInfo(input.layerName(), n.getOp(), direct ? exampleShape(input)
+                        : staticShape(input, "input"), LayerInfo.Role.INPUT));
             }
             if (name.equals(logits.op())) {
                 layers.add(new LayerInfo(logits.layerName(), n.getOp(), staticShape(logits, "logits"),
@@ -207,7 +319,7 @@ final class LayerSelector {
                         LayerInfo.Role.OUTPUT));
             }
             if (name.equals(input.op()) || name.equals(logits.op()) || name.equals(output.op())
-                    || !isLayer(i, onPath)) {
+                    || inFrame.get(i) || !isLayer(i, onPath)) {
                 continue;
             }
             TensorRef ref = new TensorRef(name, 0);
@@ -232,7 +344,7 @@ final class LayerSelector {
         List<Candidate> out = new ArrayList<>();
         for (int i = forward.nextSetBit(0); i >= 0; i = forward.nextSetBit(i + 1)) {
             NodeDef n = nodes.get(i);
-            if (i == in || n.getName().startsWith(internal) || n.getOp().equals("Const")) {
+            if (i == in || n.getName().startsWith(internal) || n.getOp().equals("Const") || inFrame.get(i)) {
                 continue;
             }
             GraphOperation op = graph.operation(n.getName());
@@ -253,13 +365,40 @@ final class LayerSelector {
         return out;
     }
 
+    /** Names TensorFlow gives identities nobody named. */
+    private static final java.util.regex.Pattern UNNAMED = java.util.regex.Pattern.compile("Identity(_\\d+)?");
+
+    /**
+     * @return true for an {@code Identity} op its author named (e.g. {@code tf.withName("pooled").identity(x)}):
+     *         the way to name a layer whatever op computes it; the backend's own ops excluded
+     */
+    private boolean namedIdentity(int i) {
+        NodeDef n = nodes.get(i);
+        if (!n.getOp().equals("Identity") || inputs[i].length == 0 || n.getName().startsWith(AnalysisGraph.SCOPE)
+                || nodes.get(inputs[i][0]).getName().startsWith(AnalysisGraph.SCOPE)) {
+            return false;
+        }
+        return !UNNAMED.matcher(n.getName().substring(n.getName().lastIndexOf('/') + 1)).matches();
+    }
+
     private boolean isLayer(int i, BitSet onPath) {
         String type = nodes.get(i).getOp();
+        if (namedIdentity(i)) {
+            return true;
+        }
         if (!LAYER_TYPES.contains(type)) {
             return false;
         }
+        int[] onward = consumers.get(i).stream().mapToInt(Integer::intValue).filter(onPath::get).toArray();
+        if (onward.length == 1 && namedIdentity(onward[0])) {
+            return false; // the named identity after it is the layer
+        }
+        if (LOOKUPS.contains(type)) {
+            return inputs[i].length > 0 && !onPath.get(inputs[i][0]);
+        }
         if ((type.equals("Add") || type.equals("AddV2"))
-                && Arrays.stream(inputs[i]).noneMatch(j -> LAYER_TYPES.contains(nodes.get(j).getOp()))) {
+                && Arrays.stream(inputs[i]).noneMatch(j -> LAYER_TYPES.contains(nodes.get(j).getOp())
+                || namedIdentity(j))) {
             return false;
         }
         if (LINEAR.contains(type)) {

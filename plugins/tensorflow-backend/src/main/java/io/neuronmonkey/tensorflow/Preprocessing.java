@@ -147,6 +147,17 @@ final class Preprocessing {
     }
 
     /**
+     * The plan of an input fed as it is (token ids, text): the model's own example shape, no steps.
+     *
+     * @param model the model input's dimensions, batch included ({@code -1} unknown)
+     * @return the plan
+     */
+    static Plan direct(long[] model) {
+        int[] example = Arrays.stream(model).skip(1).mapToInt(d -> d < 0 ? -1 : Math.toIntExact(d)).toArray();
+        return new Plan(example, example, null, model[0] > 0 ? Math.toIntExact(model[0]) : 0);
+    }
+
+    /**
      * Advice for data examples that do not match the fed shape.
      *
      * @param data         one example as the data deliver it

@@ -5,6 +5,8 @@ import io.neuronmonkey.api.model.GradientTarget;
 import io.neuronmonkey.api.model.Intervention;
 import io.neuronmonkey.api.model.LayerInfo;
 import io.neuronmonkey.api.model.LoadedModel;
+import io.neuronmonkey.api.model.ModelInput;
+import io.neuronmonkey.api.model.ModelInputs;
 import io.neuronmonkey.api.tensor.Tensor;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
@@ -90,6 +92,11 @@ final class RandomizedModel implements LoadedModel {
     }
 
     @Override
+    public List<ModelInput> inputs() {
+        return parent.inputs();
+    }
+
+    @Override
     public Optional<String> inputAdvice(int[] exampleShape) {
         return parent.inputAdvice(exampleShape);
     }
@@ -106,6 +113,11 @@ final class RandomizedModel implements LoadedModel {
 
     @Override
     public Map<String, Tensor> run(Tensor inputs, Collection<String> names, List<Intervention> interventions) {
+        return run(ModelInputs.of(inputs), names, interventions);
+    }
+
+    @Override
+    public Map<String, Tensor> run(ModelInputs inputs, Collection<String> names, List<Intervention> interventions) {
         lock.readLock().lock();
         try {
             requireOpen();
@@ -122,6 +134,11 @@ final class RandomizedModel implements LoadedModel {
 
     @Override
     public Tensor gradient(Tensor inputs, GradientTarget target, String wrt, List<Intervention> interventions) {
+        return gradient(ModelInputs.of(inputs), target, wrt, interventions);
+    }
+
+    @Override
+    public Tensor gradient(ModelInputs inputs, GradientTarget target, String wrt, List<Intervention> interventions) {
         lock.readLock().lock();
         try {
             requireOpen();

@@ -63,6 +63,11 @@ public class TensorFlowBackend implements ModelBackend<TensorFlowBackend.Params>
      *                    batch dimension always run with exactly that many rows, padded)
      * @param channelAxis per layer (or op) name, the channel axis of its output counted with the batch as axis 0
      *                    ({@code 1} for NCHW, {@code -1} for the last), replacing what the graph says; empty for none
+     * @param primaryInput the model input fed the batch's primary tensor (signature input key or placeholder op),
+     *                    the same as {@code input}; by default the only input, else the first one that is not an
+     *                    attention mask, token type ids or mask
+     * @param inputNames  per model input (signature key or placeholder op), the name of the data's named tensor
+     *                    that feeds it, where the two differ; empty for none
      */
     public record Params(
             @Param(defaultValue = "serving_default", description = "SavedModel signature key naming input and output")
@@ -86,7 +91,14 @@ public class TensorFlowBackend implements ModelBackend<TensorFlowBackend.Params>
             int chunk,
             @Param(description = "per layer name, its channel axis counted with the batch as axis 0 (1 = NCHW,"
                     + " -1 = last), e.g. {conv1: 1}; overrides what the graph's data_format says")
-            Map<String, Integer> channelAxis) {
+            Map<String, Integer> channelAxis,
+            @Param(description = "the model input fed the data's primary tensor (signature input key or placeholder"
+                    + " op; same as 'input'); default: the only input, else the first not named attention_mask,"
+                    + " token_type_ids or mask")
+            String primaryInput,
+            @Param(description = "per model input, the name of the data's named tensor feeding it where they differ,"
+                    + " e.g. {mask: attention_mask}")
+            Map<String, String> inputNames) {
 
         /** Validates every param at once; folds top-level scale/shift into {@link #preprocess}. */
         public Params {
@@ -104,7 +116,23 @@ public class TensorFlowBackend implements ModelBackend<TensorFlowBackend.Params>
                     .require(Double.isFinite(shift), "shift", "must be finite, found " + shift)
                     .require(!(topLevel && nested), "preprocess", "sets scale/shift, and so do the top-level keys"
                             + " 'scale'/'shift': keep one of them")
-                    .require(chunk >= 1, "chunk", "must be >= 1, found " + chunk);
+                    .require(chunk >= 1, "chunk", "must be >= 1, found " + chunk)
+                    .require(primaryInput == null || !primaryInput.isBlank(), "primaryInput", "must be a model input"
+                            + " name, found a blank string")
+                    .require(primaryInput == null || input == null || primaryInput.equals(input), "primaryInput",
+                            "names '" + primaryInput + "' but 'input' names '" + input + "': keep one of them");
+            Map<String, String> renames = new LinkedHashMap<>();
+            if (inputNames != null) {
+                for (Map.Entry<?, ?> e : ((Map<?, ?>) inputNames).entrySet()) {
+                    String key = String.valueOf(e.getKey());
+                    boolean named = e.getValue() instanceof String str && !str.isBlank() && !key.isBlank();
+                    v.require(named, "inputNames." + key, "must map a model input to the name of a data tensor,"
+                            + " e.g. {mask: attention_mask}, found " + e.getValue());
+                    if (named) {
+                        renames.put(key, (String) e.getValue());
+                    }
+                }
+            }
             Map<String, Integer> axes = new LinkedHashMap<>();
             if (channelAxis != null) {
                 for (Map.Entry<?, ?> e : ((Map<?, ?>) channelAxis).entrySet()) {
@@ -123,12 +151,47 @@ public class TensorFlowBackend implements ModelBackend<TensorFlowBackend.Params>
             }
             v.throwIfAny();
             channelAxis = Map.copyOf(axes);
+            inputNames = Map.copyOf(renames);
+            if (input == null) {
+                input = primaryInput;
+            }
+            if (primaryInput == null) {
+                primaryInput = input;
+            }
             if (preprocess == null) {
                 preprocess = Preprocess.NONE;
             }
             if (topLevel) {
                 preprocess = preprocess.withScaleShift(scale, shift);
             }
+        }
+
+        /**
+         * The parameters of the release before named inputs: the primary input is {@code input}, no renames.
+         *
+         * @param signature   signature key
+         * @param input       input op or key, or null
+         * @param output      output op or key, or null
+         * @param logits      logits op, or null
+         * @param scale       input scale
+         * @param shift       input shift
+         * @param preprocess  preprocessing, or null
+         * @param chunk       rows per run
+         * @param channelAxis channel-axis overrides, or null
+         */
+        public Params(String signature, String input, String output, String logits, double scale, double shift,
+                      Preprocess preprocess, int chunk, Map<String, Integer> channelAxis) {
+            this(signature, input, output, logits, scale, shift, preprocess, chunk, channelAxis, null, null);
+        }
+
+        /**
+         * @param newInput  the primary input, or null
+         * @param newOutput the output, or null
+         * @return these params with input and output replaced (scale and shift already folded into preprocess)
+         */
+        Params withInputOutput(String newInput, String newOutput) {
+            return new Params(signature, newInput, newOutput, logits, 1.0, 0.0, preprocess, chunk, channelAxis,
+                    newInput, inputNames);
         }
 
         /**
@@ -369,7 +432,8 @@ public class TensorFlowBackend implements ModelBackend<TensorFlowBackend.Params>
             MeanStdFile f = params.preprocess().meanStdFile();
             StatsFile.MeanStd stats = StatsFile.read(ctx.resolve(f.file()), f);
             params = new Params(params.signature(), params.input(), params.output(), params.logits(), 1.0, 0.0,
-                    params.preprocess().withMeanStd(stats.mean(), stats.std()), params.chunk(), params.channelAxis());
+                    params.preprocess().withMeanStd(stats.mean(), stats.std()), params.chunk(), params.channelAxis(),
+                    params.primaryInput(), params.inputNames());
         }
         if (!Files.exists(path)) {
             throw new ModelException("model path " + path + " does not exist");
@@ -493,18 +557,27 @@ public class TensorFlowBackend implements ModelBackend<TensorFlowBackend.Params>
         }
         FunctionInliner.Result inlined = FunctionInliner.inline(def, targets);
         Names names = new Names(inlined, where);
+        Map<String, TensorRef> specs = new LinkedHashMap<>();
+        new TreeMap<>(inputs).forEach((k, t) -> specs.put(k, names.tensor(t.getName(), Map.of(), "input")));
         TensorRef input;
         String inputName;
-        if (params.input() != null) {
-            input = names.tensor(params.input(), inputs, "input");
-            inputName = inputs.containsKey(params.input()) && inlined.calls() > 0 ? params.input() : input.layerName();
-        } else if (inputs.size() == 1) {
-            Map.Entry<String, TensorInfo> only = inputs.entrySet().iterator().next();
-            input = names.tensor(only.getValue().getName(), Map.of(), "input");
-            inputName = inlined.calls() > 0 ? only.getKey() : input.layerName();
+        String primaryName;
+        if (params.primaryInput() != null) {
+            input = names.tensor(params.primaryInput(), inputs, "input");
+            inputName = inputs.containsKey(params.primaryInput()) && inlined.calls() > 0 ? params.primaryInput()
+                    : input.layerName();
+            TensorRef chosen = input;
+            primaryName = specs.entrySet().stream().filter(e -> e.getValue().equals(chosen)).map(Map.Entry::getKey)
+                    .findFirst().orElse(params.primaryInput());
         } else {
-            throw new ModelException(where + " has " + inputs.size() + " inputs " + describe(inputs)
-                    + "; set model param 'input' to one of them");
+            primaryName = TfInputs.primary(new ArrayList<>(specs.keySet()));
+            if (primaryName == null) {
+                throw new ModelException(where + " has " + inputs.size() + " inputs " + describe(inputs)
+                        + ", all of them masks; set model param 'primaryInput' to the one fed the data's primary"
+                        + " tensor");
+            }
+            input = specs.get(primaryName);
+            inputName = inlined.calls() > 0 ? primaryName : input.layerName();
         }
         TensorRef output = params.output() != null ? names.tensor(params.output(), outputs, "output")
                 : chooseOutput(names, outputs, where);
@@ -514,8 +587,27 @@ public class TensorFlowBackend implements ModelBackend<TensorFlowBackend.Params>
         if (output.equals(logits)) {
             logits = null;
         }
+        if (inputs.isEmpty()) {
+            // a frozen graph: its inputs are the placeholders its outputs need
+            Map<String, NodeDef> byName = new HashMap<>();
+            inlined.graph().getNodeList().forEach(n -> byName.put(n.getName(), n));
+            List<String> roots = new ArrayList<>(List.of(output.op()));
+            if (logits != null) {
+                roots.add(logits.op());
+            }
+            Set<String> needed = NodeDefs.ancestors(byName, roots);
+            for (NodeDef n : inlined.graph().getNodeList()) {
+                if (n.getOp().equals("Placeholder") && needed.contains(n.getName())) {
+                    specs.put(n.getName(), new TensorRef(n.getName(), 0));
+                }
+            }
+        }
+        TensorRef primaryTensor = input;
+        specs.entrySet().removeIf(e -> e.getValue().equals(primaryTensor));
         AnalysisGraph analysis = AnalysisGraph.build(inlined.graph(), inlined, input, inputName, output, logits,
                 params.preprocess(), params.channelAxis(), g, prefix, where);
+        TfInputs modelInputs = TfInputs.of(primaryName, analysis, inlined.graph(), specs, params.inputNames(),
+                where);
         if (!analysis.unknownOverrides.isEmpty()) {
             List<String> known = new ArrayList<>(analysis.captures.keySet());
             String name = analysis.unknownOverrides.get(0);
@@ -529,6 +621,8 @@ public class TensorFlowBackend implements ModelBackend<TensorFlowBackend.Params>
                         .orElseThrow());
         List<String> steps = Preprocessing.steps(params.preprocess());
         String description = where + ": input " + inputName + " " + dims(analysis.inputShape)
+                + (modelInputs.others().isEmpty() ? "" : " + " + modelInputs.others().stream()
+                .map(f -> f.input().name()).collect(Collectors.joining(", ")))
                 + (steps.isEmpty() ? "" : " (" + String.join(", ", steps) + ")") + " -> "
                 + last.name() + " " + dims(last.shape())
                 + (inlined.calls() > 0 ? " (" + inlined.calls() + " function calls inlined)" : "");
@@ -544,7 +638,7 @@ public class TensorFlowBackend implements ModelBackend<TensorFlowBackend.Params>
             }
         };
         return new TensorFlowModel(g, session, owner, analysis, params.chunk(), description, fingerprint,
-                params.preprocess());
+                params.preprocess(), modelInputs);
     }
 
     /** Several outputs: prefer the probabilities (a Softmax, or the key "probabilities"), else the one non-logits. */

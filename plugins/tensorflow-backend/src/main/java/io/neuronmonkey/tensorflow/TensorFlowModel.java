@@ -6,6 +6,8 @@ import io.neuronmonkey.api.model.GradientTarget;
 import io.neuronmonkey.api.model.Intervention;
 import io.neuronmonkey.api.model.LayerInfo;
 import io.neuronmonkey.api.model.LoadedModel;
+import io.neuronmonkey.api.model.ModelInput;
+import io.neuronmonkey.api.model.ModelInputs;
 import io.neuronmonkey.api.tensor.DType;
 import io.neuronmonkey.api.tensor.Tensor;
 import org.tensorflow.Graph;
@@ -14,7 +16,11 @@ import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.proto.DataType;
+import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
+import org.tensorflow.types.TString;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -52,6 +58,7 @@ final class TensorFlowModel implements LoadedModel {
     private final TensorFlowBackend.Preprocess preprocess;
     private final List<LayerInfo> capturable;
     private final Map<String, Original> originals = new ConcurrentHashMap<>();
+    private final TfInputs inputs;
     private volatile Map<String, List<String>> parameters;
     private boolean closed;
 
@@ -59,9 +66,12 @@ final class TensorFlowModel implements LoadedModel {
      * @param owner       closes graph and session (a SavedModelBundle, or both of them)
      * @param chunk       rows per TensorFlow run
      * @param fingerprint computes the model files' digest on first use
+     * @param inputs      the model's inputs and the tensors they are fed through
      */
     TensorFlowModel(Graph graph, Session session, AutoCloseable owner, AnalysisGraph analysis, int chunk,
-                    String description, Supplier<String> fingerprint, TensorFlowBackend.Preprocess preprocess) {
+                    String description, Supplier<String> fingerprint, TensorFlowBackend.Preprocess preprocess,
+                    TfInputs inputs) {
+        this.inputs = inputs;
         this.graph = graph;
         this.session = session;
         this.owner = owner;
@@ -133,6 +143,11 @@ final class TensorFlowModel implements LoadedModel {
     }
 
     @Override
+    public List<ModelInput> inputs() {
+        return inputs.list();
+    }
+
+    @Override
     public String logitsLayer() {
         return analysis.logits;
     }
@@ -164,26 +179,46 @@ final class TensorFlowModel implements LoadedModel {
 
     @Override
     public Map<String, Tensor> run(Tensor inputs, Collection<String> names, List<Intervention> interventions) {
+        return run(ModelInputs.of(inputs), names, interventions, Map.of());
+    }
+
+    @Override
+    public Map<String, Tensor> run(ModelInputs inputs, Collection<String> names, List<Intervention> interventions) {
         return run(inputs, names, interventions, Map.of());
     }
 
-    /** {@link #run(Tensor, Collection, List)} with extra tensors fed as they are (replacement parameters). */
-    Map<String, Tensor> run(Tensor inputs, Collection<String> names, List<Intervention> interventions,
+    /** {@link #run(ModelInputs, Collection, List)} with extra tensors fed as they are (replacement parameters). */
+    Map<String, Tensor> run(ModelInputs inputs, Collection<String> names, List<Intervention> interventions,
                             Map<String, TFloat32> constants) {
         List<String> wanted = new ArrayList<>(new LinkedHashSet<>(names));
         List<String> tensors = new ArrayList<>(wanted.size());
         for (String name : wanted) {
             tensors.add(resolve(name));
         }
-        checkInput(inputs);
+        List<TfInputs.Fed> data = dataFeeds(inputs);
         List<RowFeed> feeds = interventionFeeds(interventions, inputs.rows());
         if (wanted.isEmpty()) {
             return Map.of();
         }
-        Tensor[] results = execute(inputs, feeds, null, constants, tensors, "layers " + wanted);
-        Map<String, Tensor> out = new LinkedHashMap<>();
+        // a fed tensor (token ids, a mask) cannot be fetched in the same run: it is what was fed
+        Map<String, Tensor> asFed = new LinkedHashMap<>();
+        List<String> fetched = new ArrayList<>();
         for (int i = 0; i < wanted.size(); i++) {
-            out.put(wanted.get(i), results[i]);
+            TensorRef ref = TensorRef.parse(tensors.get(i));
+            TfInputs.Fed f = data.stream().filter(d -> TensorRef.parse(d.tensor()).equals(ref)).findFirst()
+                    .orElse(null);
+            if (f != null) {
+                asFed.put(wanted.get(i), TfInputs.asFed(f));
+            } else {
+                fetched.add(tensors.get(i));
+            }
+        }
+        Tensor[] results = fetched.isEmpty() ? new Tensor[0]
+                : execute(data, feeds, null, constants, fetched, "layers " + wanted);
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (int i = 0, j = 0; i < wanted.size(); i++) {
+            Tensor fed = asFed.get(wanted.get(i));
+            out.put(wanted.get(i), fed != null ? fed : results[j++]);
         }
         return out;
     }
@@ -195,17 +230,23 @@ final class TensorFlowModel implements LoadedModel {
 
     @Override
     public Tensor gradient(Tensor inputs, GradientTarget target, String wrt, List<Intervention> interventions) {
+        return gradient(ModelInputs.of(inputs), target, wrt, interventions, Map.of());
+    }
+
+    @Override
+    public Tensor gradient(ModelInputs inputs, GradientTarget target, String wrt, List<Intervention> interventions) {
         return gradient(inputs, target, wrt, interventions, Map.of());
     }
 
-    /** {@link #gradient(Tensor, GradientTarget, String, List)} with extra tensors fed as they are. */
-    Tensor gradient(Tensor inputs, GradientTarget target, String wrt, List<Intervention> interventions,
+    /** {@link #gradient(ModelInputs, GradientTarget, String, List)} with extra tensors fed as they are. */
+    Tensor gradient(ModelInputs inputs, GradientTarget target, String wrt, List<Intervention> interventions,
                     Map<String, TFloat32> constants) {
-        checkInput(inputs);
+        List<TfInputs.Fed> data = dataFeeds(inputs);
         TensorRef t = TensorRef.parse(resolve(target.layer()));
         AnalysisGraph.Capture wc = capture(wrt);
         TensorRef w = wc != null ? TensorRef.parse(wc.model()) : TensorRef.parse(resolve(wrt));
         int[] toLast = wc != null ? wc.toLast() : null;
+        requireFloat(wrt, w);
         int[] shape = shapeOf(target.layer(), t);
         int neurons = shape.length == 0 ? 1 : shape[shape.length - 1];
         String key = t.layerName() + "\u0000" + w.layerName();
@@ -249,8 +290,37 @@ final class TensorFlowModel implements LoadedModel {
         }
         List<RowFeed> feeds = new ArrayList<>(interventionFeeds(interventions, n));
         feeds.add(new RowFeed(sub.weights(), weights, new long[] {neurons}, 0f));
-        return execute(inputs, feeds, new ScalarFeed(sub.predicted(), predicted), constants, List.of(sub.gradient()),
+        return execute(data, feeds, new ScalarFeed(sub.predicted(), predicted), constants, List.of(sub.gradient()),
                 "gradient of " + target + " w.r.t. '" + wrt + "'")[0];
+    }
+
+    /** Refuses a gradient with respect to an integer or string tensor, naming the float layers to use instead. */
+    private void requireFloat(String wrt, TensorRef w) {
+        DataType type;
+        lock.readLock().lock();
+        try {
+            requireOpen();
+            GraphOperation op = graph.operation(w.op());
+            type = op == null ? DataType.DT_FLOAT : op.output(w.index()).dataType();
+        } finally {
+            lock.readLock().unlock();
+        }
+        if (type != DataType.DT_FLOAT) {
+            List<String> floats = analysis.layers.stream().filter(l -> l.role() == LayerInfo.Role.HIDDEN)
+                    .map(LayerInfo::name).limit(6).toList();
+            throw new ModelException("model " + description + ": cannot take a gradient with respect to '" + wrt
+                    + "': it is " + type + " (token ids, masks and text are not differentiable); take it with respect"
+                    + " to a float layer fed by it, such as the embedding: " + (floats.isEmpty() ? logitsLayer()
+                    : String.join(", ", floats)));
+        }
+    }
+
+    /** The data feeds of a batch: checked against the model's inputs, the primary first. */
+    private List<TfInputs.Fed> dataFeeds(ModelInputs in) {
+        if (analysis.rawType == DataType.DT_FLOAT) {
+            checkInput(in.primary());
+        }
+        return inputs.feeds(in.primary(), in.named(), description);
     }
 
     /** One fed placeholder with a row per example; {@code pad} fills padding rows. */
@@ -363,10 +433,9 @@ final class TensorFlowModel implements LoadedModel {
      * Runs the batch in chunks, feeding the raw input, the given row feeds and the constants (the same tensor in
      * every chunk, owned by the caller), and joins the fetched tensors.
      */
-    private Tensor[] execute(Tensor inputs, List<RowFeed> feeds, ScalarFeed scalar, Map<String, TFloat32> constants,
-                             List<String> fetches, String what) {
-        int n = inputs.rows();
-        int rowSize = inputs.rowSize();
+    private Tensor[] execute(List<TfInputs.Fed> data, List<RowFeed> feeds, ScalarFeed scalar,
+                             Map<String, TFloat32> constants, List<String> fetches, String what) {
+        int n = data.get(0).data().rows();
         int fixed = analysis.fixedBatch;
         Accumulator[] acc = new Accumulator[fetches.size()];
         lock.readLock().lock();
@@ -378,12 +447,12 @@ final class TensorFlowModel implements LoadedModel {
                 List<org.tensorflow.Tensor> fed = new ArrayList<>();
                 try {
                     Session.Runner runner = session.runner();
-                    long[] xDims = Arrays.stream(inputs.shape()).asLongStream().toArray();
-                    xDims[0] = rows;
-                    TFloat32 x = slice(inputs.floats(), from, m, rows, rowSize, 0f, Shape.of(xDims));
-                    fed.add(x);
-                    TensorRef raw = TensorRef.parse(analysis.raw);
-                    runner.feed(raw.op(), raw.index(), x);
+                    for (TfInputs.Fed d : data) {
+                        org.tensorflow.Tensor x = slice(d, from, m, rows);
+                        fed.add(x);
+                        TensorRef ref = TensorRef.parse(d.tensor());
+                        runner.feed(ref.op(), ref.index(), x);
+                    }
                     for (RowFeed f : feeds) {
                         int per = Math.toIntExact(Arrays.stream(f.perRow()).reduce(1, (a, b) -> a * b));
                         long[] dims = new long[f.perRow().length + 1];
@@ -412,7 +481,7 @@ final class TensorFlowModel implements LoadedModel {
                             if (acc[j] == null) {
                                 acc[j] = new Accumulator(result.get(j), n, what);
                             }
-                            acc[j].add(result.get(j), from, m, what);
+                            acc[j].add(result.get(j), from, m, rows, what);
                         }
                     }
                 } catch (ModelException e) {
@@ -434,6 +503,53 @@ final class TensorFlowModel implements LoadedModel {
         return out;
     }
 
+    /**
+     * Rows {@code [from, from + m)} of a data tensor as a TensorFlow tensor of {@code rows} rows (padded with zeros
+     * or empty strings), of the fed tensor's type: INT32 data are widened for an INT64 input.
+     */
+    private static org.tensorflow.Tensor slice(TfInputs.Fed d, int from, int m, int rows) {
+        Tensor t = d.data();
+        long[] dims = Arrays.stream(t.shape()).asLongStream().toArray();
+        dims[0] = rows;
+        Shape shape = Shape.of(dims);
+        int rs = t.rowSize();
+        return switch (t.dtype()) {
+            case FLOAT32 -> slice(t.floats(), from, m, rows, rs, 0f, shape);
+            case INT32 -> {
+                if (d.type() == DataType.DT_INT64) {
+                    int[] src = t.ints();
+                    long[] wide = new long[rows * rs];
+                    for (int i = 0, j = from * rs, end = m * rs; i < end; i++, j++) {
+                        wide[i] = src[j];
+                    }
+                    yield TInt64.tensorOf(shape, DataBuffers.of(wide, true, false));
+                }
+                if (rows == m) {
+                    yield TInt32.tensorOf(shape, DataBuffers.of(t.ints(), true, false)
+                            .slice((long) from * rs, (long) m * rs));
+                }
+                int[] padded = new int[rows * rs];
+                System.arraycopy(t.ints(), from * rs, padded, 0, m * rs);
+                yield TInt32.tensorOf(shape, DataBuffers.of(padded, true, false));
+            }
+            case INT64 -> {
+                if (rows == m) {
+                    yield TInt64.tensorOf(shape, DataBuffers.of(t.longs(), true, false)
+                            .slice((long) from * rs, (long) m * rs));
+                }
+                long[] padded = new long[rows * rs];
+                System.arraycopy(t.longs(), from * rs, padded, 0, m * rs);
+                yield TInt64.tensorOf(shape, DataBuffers.of(padded, true, false));
+            }
+            case STRING -> {
+                String[] part = new String[rows * rs];
+                Arrays.fill(part, m * rs, part.length, "");
+                System.arraycopy(t.strings(), from * rs, part, 0, m * rs);
+                yield TString.tensorOf(shape, DataBuffers.ofObjects(part));
+            }
+        };
+    }
+
     /** Rows {@code [from, from + m)} of a row-major array as a tensor of {@code rows} rows (zero-padded). */
     private static TFloat32 slice(float[] data, int from, int m, int rows, int rowSize, float pad, Shape shape) {
         if (rows == m) {
@@ -452,6 +568,7 @@ final class TensorFlowModel implements LoadedModel {
         private final int rowSize;
         private final float[] floats;
         private final int[] ints;
+        private final long[] longs;
 
         Accumulator(org.tensorflow.Tensor first, int n, String what) {
             long[] dims = first.shape().asArray();
@@ -471,18 +588,17 @@ final class TensorFlowModel implements LoadedModel {
             }
             rowSize = n == 0 ? 0 : (int) (size / n);
             DataType type = first.dataType();
-            if (type == DataType.DT_FLOAT) {
-                floats = new float[(int) size];
-                ints = null;
-            } else if (type == DataType.DT_INT32) {
-                floats = null;
-                ints = new int[(int) size];
-            } else {
-                throw new ModelException(what + ": dtype " + type + "; only DT_FLOAT and DT_INT32 can be captured");
+            floats = type == DataType.DT_FLOAT ? new float[(int) size] : null;
+            ints = type == DataType.DT_INT32 ? new int[(int) size] : null;
+            longs = type == DataType.DT_INT64 ? new long[(int) size] : null;
+            if (floats == null && ints == null && longs == null) {
+                throw new ModelException(what + ": dtype " + type + "; only DT_FLOAT, DT_INT32 and DT_INT64 can be"
+                        + " captured");
             }
         }
 
-        void add(org.tensorflow.Tensor t, int from, int m, String what) {
+        /** Copies the first {@code m} of the run's {@code rows} rows to rows {@code [from, from + m)}. */
+        void add(org.tensorflow.Tensor t, int from, int m, int rows, String what) {
             if (m <= 0) {
                 return;
             }
@@ -491,19 +607,23 @@ final class TensorFlowModel implements LoadedModel {
             for (int i = 1; i < dims.length; i++) {
                 per *= dims[i];
             }
-            if (per != rowSize || dims[0] < m) {
-                throw new ModelException(what + ": a run returned shape " + Arrays.toString(dims) + ", expected "
-                        + m + " rows of " + rowSize + " values; does the layer keep the batch in its first axis?");
+            if (per != rowSize || dims[0] != rows) {
+                throw new ModelException(what + ": a run of " + rows + " rows returned shape " + Arrays.toString(dims)
+                        + ", expected " + rows + " rows of " + rowSize + " values; does the layer keep the batch in its"
+                        + " first axis? (a tensor over all tokens of a batch of texts does not: capture one per text)");
             }
             if (floats != null) {
                 t.asRawTensor().data().asFloats().read(floats, from * rowSize, m * rowSize);
-            } else {
+            } else if (ints != null) {
                 t.asRawTensor().data().asInts().read(ints, from * rowSize, m * rowSize);
+            } else {
+                t.asRawTensor().data().asLongs().read(longs, from * rowSize, m * rowSize);
             }
         }
 
         Tensor toTensor() {
-            return floats != null ? Tensor.ofFloats(floats, shape) : Tensor.ofInts(ints, shape);
+            return floats != null ? Tensor.ofFloats(floats, shape) : ints != null ? Tensor.ofInts(ints, shape)
+                    : Tensor.ofLongs(longs, shape);
         }
     }
 
@@ -558,15 +678,19 @@ final class TensorFlowModel implements LoadedModel {
             return c.fetch();
         }
         TensorRef ref = TensorRef.parse(name);
+        String loop = analysis.loops.get(ref.op());
+        if (loop != null) {
+            throw insideLoop(name, loop);
+        }
         String op = analysis.opNames.get(ref.op());
         lock.readLock().lock();
         try {
             GraphOperation g = closed || op == null ? null : graph.operation(op);
             if (g != null && ref.index() < g.numOutputs()) {
                 DataType type = g.output(ref.index()).dataType();
-                if (type != DataType.DT_FLOAT && type != DataType.DT_INT32) {
+                if (type != DataType.DT_FLOAT && type != DataType.DT_INT32 && type != DataType.DT_INT64) {
                     throw new ModelException("layer '" + name + "' of model " + description + " has dtype " + type
-                            + "; only DT_FLOAT and DT_INT32 tensors can be captured");
+                            + "; only DT_FLOAT, DT_INT32 and DT_INT64 tensors can be captured");
                 }
                 String tensor = new TensorRef(op, ref.index()).layerName();
                 fetchable.put(name, tensor);
@@ -580,6 +704,27 @@ final class TensorFlowModel implements LoadedModel {
                 + (near.isEmpty() ? "" : "; did you mean " + String.join(", ", near) + "?")
                 + " Layers: " + String.join(", ", byName.keySet())
                 + " ('neuronmonkey inspect --all' lists every capturable op)");
+    }
+
+    /** The refusal of a tensor inside a loop, naming what can be captured instead. */
+    private ModelException insideLoop(String name, String loop) {
+        // the loop's outputs: a loop op's or a frame's Exit outputs, or the ops that take them
+        java.util.function.Predicate<String> loopOutput = op -> {
+            org.tensorflow.proto.NodeDef n = analysis.nodes.get(op);
+            return n != null && (LayerSelector.WHILES.contains(n.getOp()) || n.getOp().equals("Exit"));
+        };
+        List<String> outputs = analysis.captures.values().stream().filter(c -> {
+            org.tensorflow.proto.NodeDef n = analysis.nodes.get(TensorRef.parse(c.model()).op());
+            return n != null && (loopOutput.test(n.getName()) || n.getInputList().stream()
+                    .anyMatch(in -> !in.startsWith("^") && loopOutput.test(NodeDefs.opOf(in))));
+        }).map(c -> c.info().name()).toList();
+        List<String> listed = analysis.layers.stream().filter(l -> l.role() != LayerInfo.Role.INPUT)
+                .map(LayerInfo::name).toList();
+        return new ModelException("layer '" + name + "' of model " + description + " is inside the loop '" + loop
+                + "' (computed anew at every step; TensorFlow can neither fetch nor differentiate a tensor inside a"
+                + " loop): capture what is outside it: " + (outputs.isEmpty() ? "" : "the loop's outputs (the final"
+                + " state) " + String.join(", ", outputs) + ", or ") + "the layers before and after it (the"
+                + " embedding, the dense head) " + String.join(", ", listed));
     }
 
     @Override

@@ -25,7 +25,7 @@ final class TfTensors {
     }
 
     /**
-     * Copies a FLOAT or INT32 TF tensor into a new NeuronMonkey tensor in one bulk read.
+     * Copies a FLOAT, INT32 or INT64 TF tensor into a new NeuronMonkey tensor in one bulk read.
      *
      * @param t    the TF tensor (not closed here)
      * @param what what the tensor is, for error messages
@@ -54,6 +54,12 @@ final class TfTensors {
             t.asRawTensor().data().asInts().read(out);
             return Tensor.ofInts(out, shape);
         }
-        throw new ModelException(what + " has dtype " + type + "; only DT_FLOAT and DT_INT32 outputs can be captured");
+        if (type == DataType.DT_INT64) {
+            long[] out = new long[(int) size];
+            t.asRawTensor().data().asLongs().read(out);
+            return Tensor.ofLongs(out, shape);
+        }
+        throw new ModelException(what + " has dtype " + type + "; only DT_FLOAT, DT_INT32 and DT_INT64 outputs can be"
+                + " captured");
     }
 }
