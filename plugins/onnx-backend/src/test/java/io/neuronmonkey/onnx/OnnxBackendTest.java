@@ -410,4 +410,52 @@ class OnnxBackendTest {
             assertTrue(msg.contains(field), field + " in " + msg);
         }
     }
+
+    @Test
+    void concurrentRunsShareAndEvictSessionsSafely() throws Exception {
+        TestModels.Mlp mlp = new TestModels.Mlp();
+        int n = 6;
+        float[] x = Reference.random(new Random(15), n * 4, 1.0);
+        Tensor batch = Tensor.ofFloats(x, n, 4);
+        List<List<String>> fetches = List.of(List.of("hidden"), List.of("logits"), List.of("hidden", "probabilities"));
+        List<List<Intervention>> changes = List.of(List.of(), List.of(Intervention.ablate("hidden", 1)));
+        // one session kept: every other fetch set evicts it, often while another thread still runs on it
+        OnnxBackend.Params one = new OnnxBackend.Params(null, null, 1.0, 0.0, null, 256, null,
+                OnnxBackend.Optimization.BASIC, 0, 1, null);
+        try (LoadedModel m = load(mlp.write(dir, -1), one)) {
+            Map<String, float[]> expected = new java.util.HashMap<>();
+            for (int f = 0; f < fetches.size(); f++) {
+                for (int c = 0; c < changes.size(); c++) {
+                    Map<String, Tensor> r = m.run(batch, fetches.get(f), changes.get(c));
+                    for (String l : fetches.get(f)) {
+                        expected.put(f + "/" + c + "/" + l, r.get(l).floats());
+                    }
+                }
+            }
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+            try {
+                List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+                for (int t = 0; t < 4; t++) {
+                    int thread = t;
+                    done.add(pool.submit(() -> {
+                        for (int i = 0; i < 30; i++) {
+                            int f = (thread + i) % fetches.size();
+                            int c = (thread * 7 + i) % changes.size();
+                            Map<String, Tensor> r = m.run(batch, fetches.get(f), changes.get(c));
+                            for (String l : fetches.get(f)) {
+                                assertArrayEquals(expected.get(f + "/" + c + "/" + l), r.get(l).floats(), l);
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                for (java.util.concurrent.Future<?> d : done) {
+                    d.get();
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            assertTrue(((OnnxModel) m).sessionsBuilt() > 6, "sessions were evicted and rebuilt");
+        }
+    }
 }
