@@ -546,28 +546,13 @@ final class OnnxModel implements LoadedModel {
         if (exampleShape.length != expected.length || exampleShape.length < 2) {
             return Optional.empty();
         }
-        int[] moved = new int[exampleShape.length];
-        System.arraycopy(exampleShape, 1, moved, 0, exampleShape.length - 1);
-        moved[exampleShape.length - 1] = exampleShape[0];
-        if (Arrays.equals(moved, expected) && fedLayout == null) {
-            return Optional.empty();
+        if (fedLayout != null && Arrays.equals(Layouts.firstToLast(exampleShape), expected)) {
+            return Optional.of("the data deliver channels first; set model param preprocess.layout: nhwc to feed"
+                    + " them untransposed");
         }
-        if (fedLayout != null) {
-            int[] model = new int[expected.length];
-            model[0] = expected[expected.length - 1];
-            System.arraycopy(expected, 0, model, 1, expected.length - 1);
-            if (Arrays.equals(exampleShape, model)) {
-                return Optional.of("the data deliver channels first; set model param preprocess.layout: nhwc to feed"
-                        + " them untransposed");
-            }
-        } else {
-            int[] last = new int[expected.length];
-            System.arraycopy(expected, 1, last, 0, expected.length - 1);
-            last[expected.length - 1] = expected[0];
-            if (Arrays.equals(exampleShape, last)) {
-                return Optional.of("the model takes channels first; set model param preprocess.layout: nchw to"
-                        + " transpose the channels-last data");
-            }
+        if (fedLayout == null && Arrays.equals(exampleShape, Layouts.firstToLast(expected))) {
+            return Optional.of("the model takes channels first; set model param preprocess.layout: nchw to"
+                    + " transpose the channels-last data");
         }
         return Optional.empty();
     }

@@ -145,6 +145,17 @@ class OnnxBackendTest {
             assertClose(cnn.logits(relu, n), out.get("logits").floats(), TOL, "logits");
             assertArrayEquals(new int[] {n, 6, 6, 2}, out.get("conv").shape());
             assertArrayEquals(nhwc, out.get("image").floats());
+            ModelException first = assertThrows(ModelException.class,
+                    () -> m.run(Tensor.ofFloats(new float[36], 1, 1, 6, 6), List.of("logits")));
+            assertTrue(first.getMessage().contains("preprocess.layout: nhwc"), first.getMessage());
+        }
+        OnnxBackend.Params untransposed = new OnnxBackend.Params(null, null, 1.0, 0.0, new OnnxBackend.Preprocess(1.0,
+                0.0, null, null, OnnxBackend.Layout.NHWC), 256, null, OnnxBackend.Optimization.BASIC, 0, 8, null);
+        try (LoadedModel m = load(dir.resolve("cnn.onnx"), untransposed)) {
+            assertArrayEquals(new int[] {1, 6, 6}, m.inputShape());
+            ModelException last = assertThrows(ModelException.class,
+                    () -> m.run(Tensor.ofFloats(new float[36], 1, 6, 6, 1), List.of("logits")));
+            assertTrue(last.getMessage().contains("preprocess.layout: nchw"), last.getMessage());
         }
     }
 
