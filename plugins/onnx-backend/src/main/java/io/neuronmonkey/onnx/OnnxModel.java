@@ -239,12 +239,13 @@ final class OnnxModel implements LoadedModel {
             }
         }
         Input prim = primary;
-        if (params.preprocess().mean() != null && prim.onnxType() == TensorProto.DataType.FLOAT_VALUE) {
+        List<Double> stats = params.preprocess().mean() != null ? params.preprocess().mean() : params.preprocess().std();
+        if (stats != null && prim.onnxType() == TensorProto.DataType.FLOAT_VALUE) {
             int channels = prim.example().length == 0 ? 1 : prim.example()[prim.example().length - 1];
-            if (params.preprocess().mean().size() != channels && params.preprocess().mean().size() != 1) {
-                throw new ModelException(where + ": preprocess.mean has " + params.preprocess().mean().size()
-                        + " values; the fed examples " + Arrays.toString(prim.example()) + " have " + channels
-                        + " channels (the last axis): give one value per channel");
+            if (stats.size() != channels && stats.size() != 1) {
+                throw new ModelException(where + ": preprocess." + (params.preprocess().mean() != null ? "mean" : "std")
+                        + " has " + stats.size() + " values; the fed examples " + Arrays.toString(prim.example())
+                        + " have " + channels + " channels (the last axis): give one value per channel");
             }
         }
         if ((params.preprocess().changesValues()) && prim.onnxType() != TensorProto.DataType.FLOAT_VALUE) {

@@ -42,6 +42,7 @@ final class Sessions implements AutoCloseable {
     private final String where;
     private final LinkedHashMap<String, Lease> cache = new LinkedHashMap<>(16, 0.75f, true);
     private int created;
+    private int building;
     private boolean closed;
 
     Sessions(OrtEnvironment env, OrtSession.SessionOptions options, int capacity, String where) {
@@ -64,6 +65,7 @@ final class Sessions implements AutoCloseable {
                 l.users++;
                 return l;
             }
+            building++;
         }
         // sessions are built outside the lock: building one can take a while, and other fetch sets may run meanwhile
         OrtSession session;
@@ -72,6 +74,8 @@ final class Sessions implements AutoCloseable {
         } catch (OrtException e) {
             throw new ModelException(where + ": ONNX Runtime cannot build the session for " + key + ": "
                     + e.getMessage(), e);
+        } finally {
+            built();
         }
         List<Lease> retired = new ArrayList<>();
         Lease lease;
@@ -107,6 +111,18 @@ final class Sessions implements AutoCloseable {
         return lease;
     }
 
+    /** A build has ended: the options of a cache closed meanwhile are released once no build uses them. */
+    private void built() {
+        boolean last;
+        synchronized (this) {
+            building--;
+            last = closed && building == 0;
+        }
+        if (last) {
+            options.close();
+        }
+    }
+
     private void release(Lease l) {
         boolean close;
         synchronized (this) {
@@ -140,11 +156,13 @@ final class Sessions implements AutoCloseable {
     @Override
     public void close() {
         List<Lease> all;
+        boolean idle;
         synchronized (this) {
             if (closed) {
                 return;
             }
             closed = true;
+            idle = building == 0;
             all = new ArrayList<>(cache.values());
             cache.clear();
         }
@@ -157,6 +175,8 @@ final class Sessions implements AutoCloseable {
             }
             closeQuietly(l.session);
         }
-        options.close();
+        if (idle) {
+            options.close();
+        }
     }
 }

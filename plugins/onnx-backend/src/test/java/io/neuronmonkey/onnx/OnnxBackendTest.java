@@ -175,6 +175,12 @@ class OnnxBackendTest {
             Tensor conv = m.run(Tensor.ofFloats(x, n, 6, 6, 1), List.of("conv")).get("conv");
             assertClose(Reference.toLast(cnn.conv(pre, n), n, 2, 36), conv.floats(), TOL, "conv of preprocessed");
         }
+        ModelException three = assertThrows(ModelException.class, () -> load(dir.resolve("cnn.onnx"),
+                new OnnxBackend.Params(null, null, 1.0, 0.0, new OnnxBackend.Preprocess(1.0, 0.0, null,
+                        List.of(0.2, 0.2, 0.2), OnnxBackend.Layout.AUTO), 256, null, OnnxBackend.Optimization.BASIC, 0, 8,
+                        null)));
+        assertTrue(three.getMessage().contains("preprocess.std has 3 values") && three.getMessage().contains("1 channels"),
+                three.getMessage());
     }
 
     @Test
