@@ -56,6 +56,7 @@ public record DatasetInfo(long size, int[] exampleShape, List<String> classNames
         this(size, exampleShape, classNames, metadataKeys, DType.FLOAT32, List.of(), List.of(), false);
     }
 
+    /** @return the example shape, a copy */
     @Override
     public int[] exampleShape() {
         return exampleShape.clone();

@@ -79,22 +79,30 @@ public record Tokens(String text, List<String> tokens, int[] starts, int[] ends,
         return v == null ? null : v.get(i);
     }
 
+    /** @return per token its first character, a copy */
     @Override
     public int[] starts() {
         return starts.clone();
     }
 
+    /** @return per token the index after its last character, a copy */
     @Override
     public int[] ends() {
         return ends.clone();
     }
 
-    /** @param i a token index @return its first character, or -1 for a special token */
+    /**
+     * @param i a token index
+     * @return its first character, or -1 for a special token
+     */
     public int start(int i) {
         return starts[i];
     }
 
-    /** @param i a token index @return the index after its last character, or -1 for a special token */
+    /**
+     * @param i a token index
+     * @return the index after its last character, or -1 for a special token
+     */
     public int end(int i) {
         return ends[i];
     }

@@ -31,6 +31,7 @@ public record ModelInput(String name, DType dtype, int[] shape, boolean primary)
         shape = shape.clone();
     }
 
+    /** @return the shape, a copy */
     @Override
     public int[] shape() {
         return shape.clone();

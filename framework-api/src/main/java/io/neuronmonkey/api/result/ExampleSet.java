@@ -125,6 +125,7 @@ public record ExampleSet(String id, String title, String layer, String order, St
          * @param metadata its metadata (String, Number or Boolean values); may be empty
          * @param position {@code [row, col]} in the layer's grid of the value, or null for dense layers
          * @param region {@code [top, left, bottom, right]} (inclusive) input pixels the position covers, or null
+         * @param text the text window around the token that fired, or null when the example is not text
          */
         public Example {
             Objects.requireNonNull(exampleId, "exampleId");
@@ -175,6 +176,7 @@ public record ExampleSet(String id, String title, String layer, String order, St
             }
         }
 
+        /** @return the values, a copy */
         @Override
         public float[] values() {
             return values.clone();

@@ -1,5 +1,6 @@
 package io.neuronmonkey.stats;
 
+import io.neuronmonkey.api.AnalysisException;
 import io.neuronmonkey.api.ExtensionName;
 import io.neuronmonkey.api.Param;
 import io.neuronmonkey.api.Violations;
@@ -9,6 +10,7 @@ import io.neuronmonkey.api.analysis.AnalyzerContext;
 import io.neuronmonkey.api.analysis.StreamingAnalyzer;
 import io.neuronmonkey.api.data.Batch;
 import io.neuronmonkey.api.data.DatasetInfo;
+import io.neuronmonkey.api.data.Tokens;
 import io.neuronmonkey.api.model.LayerInfo;
 import io.neuronmonkey.api.result.Finding;
 import io.neuronmonkey.api.result.Interval;
@@ -47,14 +49,34 @@ import java.util.TreeSet;
  * and standard deviations for two values) and a matrix {@code p-k-means} of value x neuron means. A key whose best
  * neuron has |d| &gt;= 0.8 at q &lt; 0.05 gives a finding: notable, or info for {@code class}, whose neurons track the
  * labels by design.
+ * <p>
+ * <b>Text.</b> Padding positions ({@code Batch.positionMask} false) never enter a mean: max and mean are over the real
+ * tokens, {@code first}/{@code last} take the first/last real token. With {@code reduce: token} every real token of a
+ * token-level layer is an observation, and a key may be per token ({@code Tokens.tags}, for example {@code lexicon}
+ * = toxic|group|clinical|none) as well as per example (every token of an example has the example's value): "which
+ * neurons fire on tokens of this lexicon vs others", with the same effect sizes, tests and findings. A token key
+ * applies to layers with token positions only; on text data a key that is neither an example metadata key nor a
+ * token key is refused. On image data {@code first}/{@code last} are the first/last position of a channel and
+ * {@code token} makes every position an observation.
  */
 @Extension
 @ExtensionName(value = "activation-breakdown",
         description = "Mean activation per neuron per class and metadata value, with Cohen's d effect sizes and rankings")
 public final class ActivationBreakdownAnalyzer implements StreamingAnalyzer<ActivationBreakdownAnalyzer.Params> {
 
-    /** How the spatial positions of a conv channel are reduced to one value per example. */
-    public enum Reduce { MEAN, MAX }
+    /** How a neuron's positions (a conv channel's cells, a sequence's real tokens) become observations. */
+    public enum Reduce {
+        /** one value per example: the mean over its (real) positions */
+        MEAN,
+        /** one value per example: the max over its (real) positions */
+        MAX,
+        /** one value per example: the value at its first (real) position */
+        FIRST,
+        /** one value per example: the value at its last (real) position */
+        LAST,
+        /** every (real) position is an observation; token keys group tokens */
+        TOKEN
+    }
 
     /** The key under which labels are broken down. */
     static final String CLASS_KEY = "class";
@@ -81,13 +103,14 @@ public final class ActivationBreakdownAnalyzer implements StreamingAnalyzer<Acti
      * @param keys      metadata keys to break down by ({@code class} for labels); null: every key with at most
      *                  {@code maxValues} distinct values, and {@code class} when the data has labels
      * @param maxValues keys with more distinct values are skipped (memory: values x neurons per key)
-     * @param reduce    a conv channel's value on an example: max or mean over its positions
+     * @param reduce    how positions become observations: max, mean, first, last (one value per example) or token
+     *                  (every real token is an observation, so per-token keys can be used)
      * @param top       neurons listed in each ranking
      */
     public record Params(
-            @Param(description = "metadata keys ('class' for labels); default: every key with at most maxValues distinct values") List<String> keys,
+            @Param(description = "metadata keys ('class' for labels; with reduce token also per-token keys such as lexicon); default: every key with at most maxValues distinct values") List<String> keys,
             @Param(defaultValue = "12", description = "keys with more distinct values are skipped, 2..1000") int maxValues,
-            @Param(defaultValue = "max", description = "conv channel value per example: max or mean over positions (a small patch is diluted by a mean)") Reduce reduce,
+            @Param(defaultValue = "max", description = "observations over a neuron's positions (conv cells, real tokens; padding never counts): max, mean (a small patch is diluted by a mean), first, last (image data: first/last position), or token (every real token is an observation; allows per-token keys)") Reduce reduce,
             @Param(defaultValue = "10", description = "neurons listed per ranking, 1..100000") int top) {
 
         /** Checks every field. */
@@ -98,7 +121,7 @@ public final class ActivationBreakdownAnalyzer implements StreamingAnalyzer<Acti
                     .require(keys == null || keys.stream().noneMatch(k -> k.isBlank()), "keys", "must not contain blank keys")
                     .require(keys == null || new LinkedHashSet<>(keys).size() == keys.size(), "keys", "must not repeat a key, found " + keys)
                     .require(maxValues >= 2 && maxValues <= 1000, "maxValues", "must be between 2 and 1000, found " + maxValues)
-                    .require(reduce != null, "reduce", "must be mean or max")
+                    .require(reduce != null, "reduce", "must be mean, max, first, last or token")
                     .require(top >= 1 && top <= 100_000, "top", "must be between 1 and 100000, found " + top)
                     .throwIfAny();
         }
@@ -107,8 +130,31 @@ public final class ActivationBreakdownAnalyzer implements StreamingAnalyzer<Acti
     @Override
     public Accumulator start(AnalyzerContext<Params> ctx) {
         DatasetInfo info = ctx.data().map(d -> d.info()).orElse(null);
+        if (info != null) {
+            checkKeys(ctx.params(), info);
+        }
         return new Breakdown(ctx.params(), ctx.layers(), info == null ? List.of() : info.classNames(),
-                info == null ? List.of() : info.metadataKeys());
+                info == null ? List.of() : info.metadataKeys(), info == null ? List.of() : info.tokenKeys());
+    }
+
+    /**
+     * On text data every named key must be {@code class}, an example metadata key or a token key; a token key (one
+     * that is not also example metadata) needs {@code reduce: token}.
+     */
+    static void checkKeys(Params p, DatasetInfo info) {
+        if (p.keys() == null) {
+            return;
+        }
+        Violations v = Violations.check();
+        for (String k : p.keys()) {
+            boolean meta = CLASS_KEY.equals(k) || info.metadataKeys().contains(k);
+            boolean token = info.tokenKeys().contains(k);
+            v.require(!info.text() || meta || token, "keys", "'" + k + "' is neither an example metadata key "
+                    + info.metadataKeys() + " (or 'class') nor a token key " + info.tokenKeys());
+            v.require(!token || meta || p.reduce() == Reduce.TOKEN, "keys", "'" + k + "' is a per-token key (token keys "
+                    + info.tokenKeys() + "); it needs reduce: token, found reduce: " + p.reduce().name().toLowerCase(Locale.ROOT));
+        }
+        v.throwIfAny();
     }
 
     /** Per key: its values (in order of discovery) and per layer and value the exact moments of every neuron. */
@@ -173,20 +219,35 @@ public final class ActivationBreakdownAnalyzer implements StreamingAnalyzer<Acti
         private final List<LayerInfo> layers;
         private final List<String> classNames;
         private final List<String> infoKeys;
+        /** keys whose values are per token (from the data set's info and the batches' token tags) */
+        private final Set<String> tokenKeys = new LinkedHashSet<>();
         private final List<Reducer> reducers = new ArrayList<>();
         private final Map<String, KeyStats> keys = new LinkedHashMap<>();
         private long examples;
         private long nonFinite;
         private int[][] scratch = new int[0][];
         private int scratchRows;
+        /** reduce token: real tokens observed and padding positions left out (first layer with token positions) */
+        private long tokens;
+        private long padding;
+        private final Set<String> tokenKeyLayersSkipped = new TreeSet<>();
+        /** true once a text batch was seen */
+        private boolean text;
 
         Breakdown(Params params, List<LayerInfo> layers, List<String> classNames, List<String> infoKeys) {
+            this(params, layers, classNames, infoKeys, List.of());
+        }
+
+        Breakdown(Params params, List<LayerInfo> layers, List<String> classNames, List<String> infoKeys,
+                  List<String> tokenKeys) {
             this.params = params;
             this.layers = List.copyOf(layers);
             this.classNames = List.copyOf(classNames);
             this.infoKeys = List.copyOf(infoKeys);
+            this.tokenKeys.addAll(tokenKeys);
+            this.tokenKeys.removeAll(infoKeys);
             for (LayerInfo l : layers) {
-                reducers.add(new Reducer(l, params.reduce() == Reduce.MAX));
+                reducers.add(params.reduce() == Reduce.TOKEN ? null : new Reducer(l, Reducer.Mode.valueOf(params.reduce().name())));
             }
             if (params.keys() != null) {
                 for (String k : params.keys()) {
@@ -201,8 +262,13 @@ public final class ActivationBreakdownAnalyzer implements StreamingAnalyzer<Acti
 
         @Override
         public void accept(ActivationBatch ab) {
+            if (params.reduce() == Reduce.TOKEN) {
+                acceptTokens(ab);
+                return;
+            }
             Batch b = ab.batch();
             int n = b.size();
+            text |= b.isText();
             if (params.keys() == null) {
                 if (b.hasLabels()) {
                     keys.computeIfAbsent(CLASS_KEY, k -> new KeyStats(k, layers.size()));
@@ -242,7 +308,8 @@ public final class ActivationBreakdownAnalyzer implements StreamingAnalyzer<Acti
             }
             for (int l = 0; l < layers.size(); l++) {
                 int nn = layers.get(l).neurons();
-                float[] v = reducers.get(l).reduce(ab.activation(layers.get(l).name()), n);
+                boolean[] mask = b.isText() ? b.positionMask(layers.get(l).positions()) : null;
+                float[] v = reducers.get(l).reduce(ab.activation(layers.get(l).name()), n, mask);
                 for (int e = 0; e < n; e++) {
                     for (int c = 0; c < nn; c++) {
                         if (!Float.isFinite(v[e * nn + c])) {
@@ -267,6 +334,144 @@ public final class ActivationBreakdownAnalyzer implements StreamingAnalyzer<Acti
                             float x = v[base + c];
                             if (Float.isFinite(x)) {
                                 m.add(c, x);
+                            }
+                        }
+                    }
+                }
+            }
+            examples += n;
+        }
+
+        /** The example's value of an example-level key: its metadata, or for {@code class} its label. */
+        private String exampleValue(Batch b, int e, String key) {
+            if (CLASS_KEY.equals(key) && !b.metadata().get(e).containsKey(CLASS_KEY)) {
+                int label = b.hasLabels() ? b.labels()[e] : -1;
+                return label >= 0 ? classValue(label) : null;
+            }
+            return b.metadata().get(e).get(key);
+        }
+
+        /**
+         * Reduce token: every real position of a layer is an observation, grouped by a token key's value at that
+         * token or by the example's value of an example key.
+         */
+        private void acceptTokens(ActivationBatch ab) {
+            Batch b = ab.batch();
+            int n = b.size();
+            text |= b.isText();
+            if (b.isText()) {
+                for (Tokens t : b.tokens()) {
+                    for (String k : t.tags().keySet()) {
+                        if (!infoKeys.contains(k)) {
+                            tokenKeys.add(k);
+                        }
+                    }
+                }
+            }
+            if (params.keys() == null) {
+                if (b.hasLabels()) {
+                    keys.computeIfAbsent(CLASS_KEY, k -> new KeyStats(k, layers.size()));
+                }
+                for (Map<String, String> m : b.metadata()) {
+                    for (String k : m.keySet()) {
+                        keys.computeIfAbsent(k, x -> new KeyStats(x, layers.size()));
+                    }
+                }
+                for (String k : tokenKeys) {
+                    keys.computeIfAbsent(k, x -> new KeyStats(x, layers.size()));
+                }
+            }
+            List<KeyStats> ks = new ArrayList<>(keys.values());
+            // per key and example: the value index of an example key, or per token the value index of a token key
+            int[][] exampleIdx = new int[ks.size()][];
+            int[][][] tokenIdx = new int[ks.size()][][];
+            for (int k = 0; k < ks.size(); k++) {
+                KeyStats s = ks.get(k);
+                if (tokenKeys.contains(s.key)) {
+                    tokenIdx[k] = new int[n][];
+                    for (int e = 0; e < n; e++) {
+                        Tokens t = b.isText() ? b.tokens().get(e) : null;
+                        int len = t == null ? 0 : t.length();
+                        int[] idx = new int[len];
+                        for (int p = 0; p < len; p++) {
+                            String v = t.tag(s.key, p);
+                            idx[p] = v == null ? -1 : s.indexOf(v, layers, params.maxValues());
+                            if (idx[p] >= 0) {
+                                s.counts.get(idx[p])[0]++;
+                            }
+                        }
+                        tokenIdx[k][e] = idx;
+                    }
+                } else {
+                    exampleIdx[k] = new int[n];
+                    for (int e = 0; e < n; e++) {
+                        String v = exampleValue(b, e, s.key);
+                        exampleIdx[k][e] = v == null ? -1 : s.indexOf(v, layers, params.maxValues());
+                        if (exampleIdx[k][e] >= 0) {
+                            s.counts.get(exampleIdx[k][e])[0]++;
+                        }
+                    }
+                }
+            }
+            boolean counted = false;
+            for (int l = 0; l < layers.size(); l++) {
+                LayerInfo layer = layers.get(l);
+                int nn = layer.neurons();
+                int positions = layer.positions();
+                Tensor t = ab.activation(layer.name());
+                if (t.size() != (long) n * nn * positions) {
+                    throw new AnalysisException("layer '" + layer.name() + "' gave " + t + " for " + n
+                            + " examples; expected " + (long) positions * nn + " values per example");
+                }
+                float[] a = t.floats();
+                boolean[] mask = b.isText() ? b.positionMask(positions) : null;
+                if (mask != null && !counted) {
+                    counted = true;
+                    for (boolean real : mask) {
+                        if (real) {
+                            tokens++;
+                        } else {
+                            padding++;
+                        }
+                    }
+                }
+                for (int i = 0; i < a.length; i++) {
+                    if (!Float.isFinite(a[i]) && (mask == null || mask[i / nn])) {
+                        nonFinite++;
+                    }
+                }
+                for (int k = 0; k < ks.size(); k++) {
+                    KeyStats s = ks.get(k);
+                    if (s.skipped) {
+                        continue;
+                    }
+                    boolean perToken = tokenIdx[k] != null;
+                    if (perToken && mask == null) {
+                        tokenKeyLayersSkipped.add(layer.name());
+                        continue;
+                    }
+                    List<ExactMoments> ms = s.moments.get(l);
+                    for (int e = 0; e < n; e++) {
+                        int[] tok = perToken ? tokenIdx[k][e] : null;
+                        int ei = perToken ? -1 : exampleIdx[k][e];
+                        if (!perToken && ei < 0) {
+                            continue;
+                        }
+                        for (int p = 0; p < positions; p++) {
+                            if (mask != null && !mask[e * positions + p]) {
+                                continue;
+                            }
+                            int vi = perToken ? p < tok.length ? tok[p] : -1 : ei;
+                            if (vi < 0) {
+                                continue;
+                            }
+                            ExactMoments m = ms.get(vi);
+                            int base = (e * positions + p) * nn;
+                            for (int c = 0; c < nn; c++) {
+                                float x = a[base + c];
+                                if (Float.isFinite(x)) {
+                                    m.add(c, x);
+                                }
                             }
                         }
                     }
@@ -309,6 +514,11 @@ public final class ActivationBreakdownAnalyzer implements StreamingAnalyzer<Acti
             }
             examples += o.examples;
             nonFinite += o.nonFinite;
+            tokens += o.tokens;
+            padding += o.padding;
+            text |= o.text;
+            tokenKeys.addAll(o.tokenKeys);
+            tokenKeyLayersSkipped.addAll(o.tokenKeyLayersSkipped);
         }
 
         /** Keys in output order: class, then the data's metadata keys in its order, then others sorted. */
@@ -339,7 +549,8 @@ public final class ActivationBreakdownAnalyzer implements StreamingAnalyzer<Acti
                 KeyStats s = keys.get(key);
                 if (s == null || !s.skipped && s.values.isEmpty()) {
                     skipped.put(key, CLASS_KEY.equals(key) ? "the data has no labels and no 'class' metadata"
-                            : "not in the metadata of any example");
+                            : tokenKeys.contains(key) && params.reduce() != Reduce.TOKEN
+                            ? "a per-token key: needs reduce token" : "not in the metadata of any example");
                 } else if (s.skipped) {
                     skipped.put(key, (s.distinct.size() >= DISTINCT_CAP ? "at least " : "") + s.distinct.size()
                             + " distinct values > maxValues " + params.maxValues());
@@ -356,6 +567,21 @@ public final class ActivationBreakdownAnalyzer implements StreamingAnalyzer<Acti
             r.put("effectSize", EFFECT_SIZE);
             r.put("valueOrder", "class: label order; other keys: sorted (String order)");
             r.put("nonFiniteValuesSkipped", nonFinite);
+            if (params.reduce() == Reduce.TOKEN) {
+                Map<String, Object> obs = new LinkedHashMap<>();
+                obs.put("observation", "every real token of a layer with token positions (every position of other "
+                        + "multi-position layers, every example of one-position layers); padding never counts");
+                obs.put("sequences", examples);
+                obs.put("tokens", tokens);
+                obs.put("paddingPositionsExcluded", padding);
+                obs.put("tokenKeys", used.stream().filter(tokenKeys::contains).toList());
+                obs.put("tokenKeyRule", "a token key groups tokens by their own value; an example key gives every token "
+                        + "of an example the example's value; value counts: tokens for a token key, examples otherwise");
+                if (!tokenKeyLayersSkipped.isEmpty()) {
+                    obs.put("tokenKeysNotApplied", "layers without token positions: " + tokenKeyLayersSkipped);
+                }
+                r.put("observed", obs);
+            }
             Map<String, Object> values = new LinkedHashMap<>();
             for (Contrast ct : contrasts) {
                 List<Object> vc = new ArrayList<>();
@@ -451,7 +677,18 @@ public final class ActivationBreakdownAnalyzer implements StreamingAnalyzer<Acti
         }
 
         private String reduced(LayerInfo layer) {
-            return layer.spatial() ? params.reduce().name().toLowerCase(Locale.ROOT) + " over positions" : "activation";
+            boolean old = params.reduce() == Reduce.MEAN || params.reduce() == Reduce.MAX;
+            if (old && !text || layer.positions() == 1) {
+                return layer.spatial() ? params.reduce().name().toLowerCase(Locale.ROOT) + " over positions" : "activation";
+            }
+            String where = text ? "real token" : "position";
+            return switch (params.reduce()) {
+                case MEAN -> "mean over " + where + "s";
+                case MAX -> "max over " + where + "s";
+                case FIRST -> "value at the first " + where;
+                case LAST -> "value at the last " + where;
+                case TOKEN -> "activation at each " + where;
+            };
         }
 
         private String rankingDescription(Contrast ct) {

@@ -38,14 +38,32 @@ import java.util.Set;
  * {@code p-class-mean} (class x neuron). Findings: non-finite values, dead neurons of rectifier layers (warnings) and
  * saturated neurons of bounded layers other than Softmax outputs (notable). The summary holds run facts, criteria and
  * per-layer fractions only.
+ * <p>
+ * <b>Text.</b> A layer shaped {@code [T, D]} of a text batch is D neurons observed at T positions, and padding
+ * positions ({@code Batch.positionMask} false) never enter a statistic: max and mean are over the real tokens,
+ * {@code first} and {@code last} take the first and the last real token, and {@code token} makes every real token an
+ * observation (counts, rates and denominators are then tokens). The summary then says how many sequences and tokens
+ * were observed and how many padding positions were left out. On image data {@code first} and {@code last} are the
+ * first and the last position (row-major) and {@code token} makes every position an observation.
  */
 @Extension
 @ExtensionName(value = "activation-stats",
         description = "Per-neuron census: moments, firing rates, histograms, quantiles; dead, rarely-firing, always-on and saturated neurons")
 public final class ActivationStatsAnalyzer implements StreamingAnalyzer<ActivationStatsAnalyzer.Params> {
 
-    /** How the spatial positions of a conv channel are reduced to one value per example. */
-    public enum Reduce { MEAN, MAX }
+    /** How a neuron's positions (a conv channel's cells, a sequence's real tokens) become observations. */
+    public enum Reduce {
+        /** one value per example: the mean over its (real) positions */
+        MEAN,
+        /** one value per example: the max over its (real) positions */
+        MAX,
+        /** one value per example: the value at its first (real) position */
+        FIRST,
+        /** one value per example: the value at its last (real) position */
+        LAST,
+        /** every (real) position is an observation of its own */
+        TOKEN
+    }
 
     /** The quantiles reported per neuron, as ranks in [0, 1], and their names. */
     static final double[] QUANTILE_RANKS = {0.01, 0.05, 0.25, 0.50, 0.75, 0.95, 0.99};
@@ -79,7 +97,8 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
     /**
      * Params of activation-stats.
      *
-     * @param reduce         mean or max over the positions of a conv channel
+     * @param reduce         how positions become observations: mean, max, first, last (one value per example) or
+     *                       token (every real token, or every position of image data, is an observation)
      * @param threshold      a neuron fires on an example when its reduced value is above this
      * @param bins           histogram bins per neuron and layer
      * @param alwaysOnRate   firing rate at or above which a neuron is flagged always-on
@@ -92,7 +111,7 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
      * @param flagAllOps     give the firing tags to every op, linear ones included
      */
     public record Params(
-            @Param(defaultValue = "mean", description = "reduce conv channels over positions: mean or max") Reduce reduce,
+            @Param(defaultValue = "mean", description = "positions of a neuron (conv cells, real tokens; padding never counts): mean, max, first, last (one value per example; image data: first/last position) or token (every real token, every position of image data, is an observation)") Reduce reduce,
             @Param(defaultValue = "0.0", description = "a neuron fires when its value is above this") double threshold,
             @Param(defaultValue = "32", description = "histogram bins, 2..1024") int bins,
             @Param(defaultValue = "1.0", description = "firing rate at/above which a neuron is always-on, (0, 1]") double alwaysOnRate,
@@ -106,7 +125,7 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
         /** Checks every field. */
         public Params {
             Violations.check()
-                    .require(reduce != null, "reduce", "must be mean or max")
+                    .require(reduce != null, "reduce", "must be mean, max, first, last or token")
                     .require(Double.isFinite(threshold), "threshold", "must be a finite number, found " + threshold)
                     .require(bins >= 2 && bins <= 1024, "bins", "must be between 2 and 1024, found " + bins)
                     .require(alwaysOnRate > 0 && alwaysOnRate <= 1, "alwaysOnRate", "must be in (0, 1], found " + alwaysOnRate)
@@ -162,6 +181,7 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
         public void accept(ActivationBatch batch) {
             int n = batch.size();
             int[] labels = batch.batch().labels();
+            boolean text = batch.batch().isText();
             for (LayerInfo l : layers) {
                 Tensor t = batch.activation(l.name());
                 if (t.size() != (long) n * l.neurons() * l.positions()) {
@@ -169,7 +189,8 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
                             + l.positions() * l.neurons() + " values per example");
                 }
                 double[] b = bounds(l);
-                stats.get(l.name()).accept(t.floats(), n, labels, params.reduce() == Reduce.MAX, params.threshold(), b[0], b[1]);
+                boolean[] mask = text ? batch.batch().positionMask(l.positions()) : null;
+                stats.get(l.name()).accept(t.floats(), n, labels, params.reduce(), mask, params.threshold(), b[0], b[1]);
             }
         }
 
@@ -193,7 +214,7 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
         @Override
         public AnalysisResult finish() {
             AnalysisResult.Builder r = AnalysisResult.builder();
-            long examples = stats.isEmpty() ? 0 : stats.values().iterator().next().count;
+            long examples = stats.isEmpty() ? 0 : stats.values().iterator().next().sequences;
             r.put("analyzer", "activation-stats");
             r.put("reduce", params.reduce().name().toLowerCase(Locale.ROOT));
             r.put("threshold", params.threshold());
@@ -201,7 +222,9 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
             r.put("classNames", classNames);
             Map<String, Object> criteria = new LinkedHashMap<>();
             criteria.put("fires", "reduced value > " + params.threshold());
-            criteria.put("dead", deadCriterion(examples));
+            criteria.put("dead", params.reduce() == Reduce.TOKEN ? "never fires (value > " + params.threshold()
+                    + ") on any observation: any of the examples, or of the (real) positions of a multi-position layer"
+                    : deadCriterion(examples));
             criteria.put("rarelyFiring", rarelyCriterion());
             criteria.put("alwaysOn", alwaysOnCriterion());
             criteria.put("saturated", saturatedCriterion());
@@ -214,10 +237,16 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
                     + "always-on");
             criteria.put("findings", "dead neurons are reported for rectifier ops only (" + String.join(", ", RECTIFIERS)
                     + "), as a warning when at least half of the layer is dead and as information otherwise; saturated neurons for bounded ops other than Softmax, and not for model outputs");
-            criteria.put("thresholds", Map.of("threshold", params.threshold(), "rarelyFiringRate", params.rarelyFiringRate(),
-                    "alwaysOnRate", params.alwaysOnRate(), "saturationMargin", params.saturationMargin(),
-                    "saturationRate", params.saturationRate()));
+            // an ordered map: result.json is then the same from run to run (Map.of iterates in a per-JVM order)
+            Map<String, Object> thresholds = new LinkedHashMap<>();
+            thresholds.put("threshold", params.threshold());
+            thresholds.put("rarelyFiringRate", params.rarelyFiringRate());
+            thresholds.put("alwaysOnRate", params.alwaysOnRate());
+            thresholds.put("saturationMargin", params.saturationMargin());
+            thresholds.put("saturationRate", params.saturationRate());
+            criteria.put("thresholds", thresholds);
             r.put("criteria", criteria);
+            observed(r, examples);
             Map<String, Object> sketch = new LinkedHashMap<>();
             sketch.put("library", "DDSketch (com.datadoghq:sketches-java), cubically interpolated mapping, dense stores");
             sketch.put("relativeAccuracy", params.quantileAccuracy());
@@ -235,7 +264,7 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
             List<Finding> notable = new ArrayList<>();
             List<Finding> info = new ArrayList<>();
             for (LayerInfo l : layers) {
-                layerList.add(layer(l, stats.get(l.name()), examples, ids, r, warnings, notable, info));
+                layerList.add(layer(l, stats.get(l.name()), ids, r, warnings, notable, info));
             }
             r.put("layers", layerList);
             warnings.forEach(r::finding);
@@ -245,8 +274,55 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
         }
 
         private String deadCriterion(long examples) {
-            return "never fires (reduced value > " + params.threshold() + ") on any of the " + examples
-                    + " examples (firing rate 0)";
+            return deadCriterion(examples, "examples");
+        }
+
+        private String deadCriterion(long n, String unit) {
+            return "never fires (reduced value > " + params.threshold() + ") on any of the " + n
+                    + " " + unit + " (firing rate 0)";
+        }
+
+        /** For text (a layer with token positions): how many sequences and tokens entered, how much padding did not. */
+        private void observed(AnalysisResult.Builder r, long examples) {
+            LayerStats tokens = stats.values().stream().filter(x -> x.masked).findFirst().orElse(null);
+            if (tokens == null) {
+                return;
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("sequences", examples);
+            m.put("tokens", tokens.observedPositions);
+            m.put("paddingPositionsExcluded", tokens.paddingExcluded);
+            m.put("observation", params.reduce() == Reduce.TOKEN ? "token" : "sequence");
+            m.put("note", examples + " sequences with " + tokens.observedPositions + " real tokens were observed; "
+                    + tokens.paddingExcluded + " padding positions (attention mask 0) entered no statistic"
+                    + (params.reduce() == Reduce.TOKEN ? "; every real token of a token-level layer is an observation"
+                    : "; each sequence is one observation, reduced over its real tokens (" + reduction(true) + ")"));
+            r.put("observed", m);
+        }
+
+        /** @return true when a layer's texts name its reduction and observations the new way (text or a new mode) */
+        private boolean described(LayerStats s) {
+            return s.masked || params.reduce() != Reduce.MEAN && params.reduce() != Reduce.MAX;
+        }
+
+        /** @return what one observation of a multi-position layer is */
+        private String reduction(boolean tokens) {
+            String where = tokens ? "real token" : "position";
+            return switch (params.reduce()) {
+                case MEAN -> "mean over " + where + "s";
+                case MAX -> "max over " + where + "s";
+                case FIRST -> "value at the first " + where;
+                case LAST -> "value at the last " + where;
+                case TOKEN -> "activation at each " + where;
+            };
+        }
+
+        /** @return the observations of a layer: examples, or tokens (positions on image data) with reduce token */
+        private String unit(LayerInfo l, LayerStats s) {
+            if (params.reduce() != Reduce.TOKEN || l.positions() == 1) {
+                return "examples";
+            }
+            return s.masked ? "tokens" : "positions";
         }
 
         private String rarelyCriterion() {
@@ -268,8 +344,11 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
          *
          * @return the layer's facts for the summary
          */
-        private Map<String, Object> layer(LayerInfo l, LayerStats s, long examples, Ids ids, AnalysisResult.Builder r,
+        private Map<String, Object> layer(LayerInfo l, LayerStats s, Ids ids, AnalysisResult.Builder r,
                                           List<Finding> warnings, List<Finding> notable, List<Finding> info) {
+            // observations: the examples, or with reduce token the (real) positions of a multi-position layer
+            long examples = s.count;
+            String unit = unit(l, s);
             int nn = s.neurons;
             int nq = QUANTILE_RANKS.length;
             float[] mean = new float[nn];
@@ -287,7 +366,7 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
             boolean probabilities = "Softmax".equals(l.opType()) || l.role() == LayerInfo.Role.OUTPUT;
             boolean bounded = BOUNDED.containsKey(l.opType()) && !probabilities;
             boolean firingTags = !probabilities && (params.flagAllOps() || FIRING_OPS.contains(l.opType()));
-            float[] positionRate = s.positions > 1 ? new float[nn] : null;
+            float[] positionRate = s.positions > 1 && params.reduce() != Reduce.TOKEN ? new float[nn] : null;
             double rateSum = 0;
             for (int c = 0; c < nn; c++) {
                 long n = s.seen[c];
@@ -304,7 +383,7 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
                 double onRate = fr;
                 if (positionRate != null) {
                     // the examples' positions, NaN included: a channel above the threshold on every value of every image
-                    long values = s.count * (long) s.positions;
+                    long values = s.observedPositions;
                     onRate = values == 0 ? 0 : (double) s.positionsFired[c] / values;
                     positionRate[c] = (float) onRate;
                 }
@@ -328,14 +407,15 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
                 }
             }
             String p = ids.prefix(l.name());
-            String reduced = l.spatial() ? params.reduce().name().toLowerCase(Locale.ROOT) + " over positions" : "activation";
+            String reduced = !described(s) ? l.spatial() ? params.reduce().name().toLowerCase(Locale.ROOT) + " over positions"
+                    : "activation" : l.positions() == 1 ? "activation" : reduction(s.masked);
             List<NeuronTable.Column> cols = new ArrayList<>();
-            cols.add(column("mean", "activation", "mean of the " + reduced + " over the examples (non-finite values "
+            cols.add(column("mean", "activation", "mean of the " + reduced + " over the " + unit + " (non-finite values "
                     + "skipped; NaN when a neuron has none)", mean));
             cols.add(column("std", "activation", stdConvention(params.ddof()), std));
             cols.add(column("min", "activation", "smallest value", min));
             cols.add(column("max", "activation", "largest value", max));
-            cols.add(new NeuronTable.Column("firingRate", "fraction", "fraction of the examples with a value > "
+            cols.add(new NeuronTable.Column("firingRate", "fraction", "fraction of the " + unit + " with a value > "
                     + params.threshold() + "; interval: 95% Wilson score", NdArray.perNeuron(rate),
                     NdArray.perNeuron(rateLow), NdArray.perNeuron(rateHigh)));
             if (positionRate != null) {
@@ -349,7 +429,7 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
             String noFiring = probabilities ? "; not tagged on probability outputs"
                     : firingTags ? "" : "; not tagged on " + l.opType() + " (not a rectifier or pooling op; set flagAllOps: true)";
             List<NeuronTable.Tag> tags = List.of(
-                    new NeuronTable.Tag("dead", deadCriterion(examples) + noFiring, dead),
+                    new NeuronTable.Tag("dead", deadCriterion(examples, unit) + noFiring, dead),
                     new NeuronTable.Tag("rarely-firing", rarelyCriterion() + noFiring, rarely),
                     new NeuronTable.Tag("always-on", alwaysOnCriterion() + noFiring, alwaysOn),
                     new NeuronTable.Tag("saturated", bounded ? saturatedCriterion()
@@ -358,7 +438,8 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
             String statsId = ids.unique(p + "-stats");
             r.part(new NeuronTable(statsId, l.name() + ": neuron statistics", l.name(), nn, cols, tags,
                     "per neuron of " + l.name() + " (" + l.opType() + ", " + (l.spatial() ? "one neuron per channel, "
-                            + reduced : "one value per unit") + ") over " + examples + " examples"));
+                            + reduced : l.positions() > 1 && described(s) ? "one neuron per unit, " + reduced
+                            : "one value per unit") + ") over " + examples + " " + unit));
 
             CommonGrid grid = CommonGrid.of(s.hist, params.bins());
             int bins = grid.bins();
@@ -372,7 +453,7 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
             }
             r.part(new Matrix(ids.unique(p + "-histogram"), l.name() + ": histogram per neuron", Matrix.Axis.neurons(nn),
                     new Matrix.Axis("bin", labels, edges), NdArray.of(Tensor.ofFloats(grid.perNeuron(), nn, bins), "neuron", "bin"),
-                    "examples", l.name(), "examples per bin of the " + reduced + "; bins of equal width, a power of two, "
+                    unit, l.name(), unit + " per bin of the " + reduced + "; bins of equal width, a power of two, "
                     + "aligned to multiples of it; the union of the occupied bins of the layer's neurons, at most "
                     + params.bins()));
             if (s.classes > 0) {
@@ -384,13 +465,13 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
                 }
                 r.part(new Matrix(ids.unique(p + "-class-mean"), l.name() + ": mean per class", Matrix.Axis.of("class", classNames),
                         Matrix.Axis.neurons(nn), NdArray.of(Tensor.ofFloats(cm, s.classes, nn), "class", "neuron"),
-                        "mean activation", l.name(), "mean of the " + reduced + " over the examples of each class; NaN "
+                        "mean activation", l.name(), "mean of the " + reduced + " over the " + unit + " of each class; NaN "
                         + "where a class has no example"));
             }
 
             if (s.nonFinite > 0) {
                 warnings.add(new Finding(ids.unique(p + "-non-finite"), Finding.Severity.WARNING, l.name() + " produced "
-                        + s.nonFinite + " non-finite values (NaN or infinite) on " + examples + " examples; the statistics "
+                        + s.nonFinite + " non-finite values (NaN or infinite) on " + examples + " " + unit + "; the statistics "
                         + "skip them", null, List.of(), List.of(statsId)));
             }
             if (!dead.isEmpty() && RECTIFIERS.contains(l.opType())) {
@@ -398,14 +479,14 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
                 boolean most = dead.size() * 2 >= nn;
                 (most ? warnings : info).add(new Finding(ids.unique(p + "-dead"), most ? Finding.Severity.WARNING
                         : Finding.Severity.INFO, dead.size() + " of " + nn
-                        + " neurons of " + l.name() + " never fire on " + examples + " examples (dead)",
+                        + " neurons of " + l.name() + " never fire on " + examples + " " + unit + " (dead)",
                         new Finding.Strength("dead fraction", (double) dead.size() / nn, null, null),
                         refs(l.name(), dead), List.of(statsId)));
             }
             if (!saturated.isEmpty() && !"Softmax".equals(l.opType()) && l.role() != LayerInfo.Role.OUTPUT) {
                 notable.add(new Finding(ids.unique(p + "-saturated"), Finding.Severity.NOTABLE, saturated.size() + " of "
                         + nn + " neurons of " + l.name() + " (" + l.opType() + ") are saturated: at a bound on >= "
-                        + params.saturationRate() + " of " + examples + " examples",
+                        + params.saturationRate() + " of " + examples + " " + unit,
                         new Finding.Strength("saturated fraction", (double) saturated.size() / nn, null, null),
                         refs(l.name(), saturated), List.of(statsId)));
             }
@@ -423,6 +504,13 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
             m.put("sparsity", s.rawValues == 0 ? 0.0 : (double) s.rawAtOrBelow / s.rawValues);
             m.put("meanFiringRate", nn == 0 ? 0.0 : rateSum / nn);
             m.put("nonFiniteValues", s.nonFinite);
+            if (described(s)) {
+                m.put("observations", s.count);
+                m.put("observationUnit", unit);
+                m.put("sequences", s.sequences);
+                m.put("positionsObserved", s.observedPositions);
+                m.put("paddingPositionsExcluded", s.paddingExcluded);
+            }
             return m;
         }
 

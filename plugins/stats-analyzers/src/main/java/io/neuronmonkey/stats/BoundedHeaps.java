@@ -1,5 +1,7 @@
 package io.neuronmonkey.stats;
 
+import io.neuronmonkey.api.data.Tokens;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -7,7 +9,8 @@ import java.util.Map;
 /**
  * For each neuron of a layer, the best {@code k} (value, example) pairs seen so far, exactly: a bounded binary heap
  * per neuron in flat primitive arrays whose root is the worst kept entry. "Best" is the largest value for a top heap
- * and the smallest for a bottom heap; equal values are ordered by example index, earlier first. That order is total,
+ * and the smallest for a bottom heap; equal values are ordered by example index, earlier first, then (for several
+ * entries of one example, the tokens of a text) by position, earlier first. That order is total,
  * so the kept set is the same whatever the order of the examples and however heaps were merged (the union of heaps
  * followed by the same selection). Each kept entry carries a {@link Kept} payload (id, label, metadata, input copy)
  * whose input buffer is reused when the entry is evicted.
@@ -20,6 +23,14 @@ final class BoundedHeaps {
         int label;
         Map<String, String> metadata;
         float[] input;
+        /** the example's tokens, by reference (text only; null otherwise) */
+        Tokens tokens;
+        /** the neuron's values at the window's positions (text only), the first {@link #windowLength} entries */
+        float[] window;
+        /** the sequence position of the window's first token */
+        int windowFirst;
+        /** the number of tokens in the window; 0 when there is none */
+        int windowLength;
     }
 
     /** One kept entry, for output. */
@@ -50,9 +61,9 @@ final class BoundedHeaps {
         return k;
     }
 
-    private boolean better(float v1, long e1, float v2, long e2) {
+    private boolean better(float v1, long e1, int p1, float v2, long e2, int p2) {
         if (v1 == v2) {
-            return e1 < e2;
+            return e1 < e2 || e1 == e2 && p1 < p2;
         }
         return largest ? v1 > v2 : v1 < v2;
     }
@@ -74,7 +85,7 @@ final class BoundedHeaps {
             if (kept[slot] == null) {
                 kept[slot] = new Kept();
             }
-        } else if (better(value, example, values[base], examples[base])) {
+        } else if (better(value, example, position, values[base], examples[base], positions[base])) {
             slot = base;
         } else {
             return -1;
@@ -97,7 +108,8 @@ final class BoundedHeaps {
         int n = size[neuron];
         while (i > 0) {
             int parent = (i - 1) / 2;
-            if (!better(values[base + parent], examples[base + parent], values[base + i], examples[base + i])) {
+            if (!better(values[base + parent], examples[base + parent], positions[base + parent], values[base + i], examples[base + i],
+                    positions[base + i])) {
                 break;
             }
             swap(base + parent, base + i);
@@ -110,10 +122,12 @@ final class BoundedHeaps {
             }
             int worst = l;
             int r = l + 1;
-            if (r < n && better(values[base + l], examples[base + l], values[base + r], examples[base + r])) {
+            if (r < n && better(values[base + l], examples[base + l], positions[base + l], values[base + r], examples[base + r],
+                    positions[base + r])) {
                 worst = r;
             }
-            if (!better(values[base + i], examples[base + i], values[base + worst], examples[base + worst])) {
+            if (!better(values[base + i], examples[base + i], positions[base + i], values[base + worst], examples[base + worst],
+                    positions[base + worst])) {
                 break;
             }
             swap(base + i, base + worst);
@@ -157,8 +171,8 @@ final class BoundedHeaps {
         for (int j = 0; j < size[neuron]; j++) {
             out.add(new Entry(values[base + j], examples[base + j], positions[base + j], kept[base + j]));
         }
-        out.sort((a, b) -> a.value() == b.value() ? Long.compare(a.example(), b.example())
-                : largest ? Float.compare(b.value(), a.value()) : Float.compare(a.value(), b.value()));
+        out.sort((a, b) -> a.value() == b.value() ? a.example() != b.example() ? Long.compare(a.example(), b.example())
+                : Integer.compare(a.position(), b.position()) : largest ? Float.compare(b.value(), a.value()) : Float.compare(a.value(), b.value()));
         return out;
     }
 }

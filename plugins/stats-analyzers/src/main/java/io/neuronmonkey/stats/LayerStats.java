@@ -12,13 +12,26 @@ import java.util.Arrays;
  * extremes, firing and saturation counts, per-class sums, a {@link DoublingHistogram} and a DDSketch quantile sketch
  * per neuron (relative-accuracy bins; merging adds bin counts, so it is deterministic and split-independent).
  * Memory depends on the neuron count only (the sketches grow with the log of the value range, not with n).
+ * <p>
+ * An observation is one example reduced over its positions, or with {@link ActivationStatsAnalyzer.Reduce#TOKEN}
+ * one position (a token of a text batch). A position mask (the real tokens of a text batch) keeps padding out of
+ * every statistic; without one every position counts.
  */
 final class LayerStats {
 
     final int neurons;
     final int positions;
     final int classes;
+    /** Observations: examples, or positions (tokens) with reduce token. */
     long count;
+    /** Examples that gave an observation (an example of only padding gives none). */
+    long sequences;
+    /** (example, position) values that entered, padding excluded. */
+    long observedPositions;
+    /** Padding positions left out. */
+    long paddingExcluded;
+    /** True once a batch came with a position mask for this layer (its positions are tokens). */
+    boolean masked;
     long nonFinite;
     long rawValues;
     long rawAtOrBelow;
@@ -50,6 +63,7 @@ final class LayerStats {
 
     // scratch, reused across batches
     private float[] reduced = new float[0];
+    private int[] rowLabels = new int[0];
     private final double[] sumScratch;
 
     LayerStats(int neurons, int positions, int classes, int bins, double quantileAccuracy) {
@@ -137,7 +151,133 @@ final class LayerStats {
         }
         rawValues += (long) n * rowSize;
         rawAtOrBelow += atOrBelow;
+        observedPositions += (long) n * positions;
+        sequences += n;
         update(reduced, n, labels, threshold, satLow, satHigh);
+    }
+
+    /**
+     * Any reduction, over the positions a mask lets in. Max and mean without a mask take {@link #accept(float[], int,
+     * int[], boolean, double, double, double)} (the image path, unchanged).
+     *
+     * @param act    activations, row-major {@code [n, positions, neurons]} (channels last)
+     * @param n      examples in the batch
+     * @param labels class per example, or null
+     * @param reduce how positions become observations
+     * @param mask   per example and position true for a real token; null: every position counts
+     */
+    void accept(float[] act, int n, int[] labels, ActivationStatsAnalyzer.Reduce reduce, boolean[] mask, double threshold,
+                double satLow, double satHigh) {
+        boolean perPosition = reduce == ActivationStatsAnalyzer.Reduce.TOKEN;
+        if (mask == null && (positions == 1 || reduce == ActivationStatsAnalyzer.Reduce.MAX
+                || reduce == ActivationStatsAnalyzer.Reduce.MEAN)) {
+            accept(act, n, labels, reduce == ActivationStatsAnalyzer.Reduce.MAX, threshold, satLow, satHigh);
+            return;
+        }
+        masked |= mask != null;
+        int rows = perPosition ? n * positions : n;
+        if (reduced.length < rows * neurons) {
+            reduced = new float[rows * neurons];
+        }
+        if (labels != null && rowLabels.length < rows) {
+            rowLabels = new int[rows];
+        }
+        int rowSize = positions * neurons;
+        long atOrBelow = 0;
+        long real = 0;
+        int m = 0;
+        int seqs = 0;
+        for (int e = 0; e < n; e++) {
+            int base = e * rowSize;
+            int mb = e * positions;
+            int first = -1;
+            int last = -1;
+            int count = 0;
+            for (int p = 0; p < positions; p++) {
+                if (mask == null || mask[mb + p]) {
+                    first = first < 0 ? p : first;
+                    last = p;
+                    count++;
+                }
+            }
+            if (count == 0) {
+                continue;
+            }
+            seqs++;
+            real += count;
+            if (perPosition) {
+                // every real position is an observation: copy runs of consecutive real positions in bulk
+                int p = first;
+                while (p <= last) {
+                    if (mask != null && !mask[mb + p]) {
+                        p++;
+                        continue;
+                    }
+                    int q = p;
+                    while (q + 1 <= last && (mask == null || mask[mb + q + 1])) {
+                        q++;
+                    }
+                    int len = q - p + 1;
+                    System.arraycopy(act, base + p * neurons, reduced, m * neurons, len * neurons);
+                    if (labels != null) {
+                        java.util.Arrays.fill(rowLabels, m, m + len, labels[e]);
+                    }
+                    m += len;
+                    p = q + 1;
+                }
+                continue;
+            }
+            int rbase = m * neurons;
+            double[] acc = sumScratch;
+            boolean max = reduce == ActivationStatsAnalyzer.Reduce.MAX;
+            if (max) {
+                Arrays.fill(reduced, rbase, rbase + neurons, Float.NEGATIVE_INFINITY);
+            } else {
+                Arrays.fill(acc, 0);
+            }
+            for (int p = first; p <= last; p++) {
+                if (mask != null && !mask[mb + p]) {
+                    continue;
+                }
+                int off = base + p * neurons;
+                for (int c = 0; c < neurons; c++) {
+                    float v = act[off + c];
+                    if (max) {
+                        reduced[rbase + c] = Math.max(reduced[rbase + c], v);
+                    } else {
+                        acc[c] += v;
+                    }
+                    atOrBelow += v <= threshold ? 1 : 0;
+                    positionsFired[c] += v > threshold ? 1 : 0;
+                }
+            }
+            switch (reduce) {
+                case MEAN -> {
+                    for (int c = 0; c < neurons; c++) {
+                        reduced[rbase + c] = (float) (acc[c] / count);
+                    }
+                }
+                case FIRST -> System.arraycopy(act, base + first * neurons, reduced, rbase, neurons);
+                case LAST -> System.arraycopy(act, base + last * neurons, reduced, rbase, neurons);
+                default -> {
+                }
+            }
+            if (labels != null) {
+                rowLabels[m] = labels[e];
+            }
+            m++;
+        }
+        if (perPosition) {
+            for (int i = 0, end = m * neurons; i < end; i++) {
+                atOrBelow += reduced[i] <= threshold ? 1 : 0;
+            }
+        }
+        rawValues += real * neurons;
+        rawAtOrBelow += atOrBelow;
+        observedPositions += real;
+        paddingExcluded += (long) n * positions - real;
+        sequences += seqs;
+        update(reduced, m, labels == null ? null : rowLabels, threshold, satLow, satHigh);
     }
 
     private void update(float[] r, int n, int[] labels, double threshold, double satLow, double satHigh) {
@@ -226,6 +366,10 @@ final class LayerStats {
             classCount[k] += o.classCount[k];
         }
         count += o.count;
+        sequences += o.sequences;
+        observedPositions += o.observedPositions;
+        paddingExcluded += o.paddingExcluded;
+        masked |= o.masked;
         nonFinite += o.nonFinite;
         rawValues += o.rawValues;
         rawAtOrBelow += o.rawAtOrBelow;

@@ -6,31 +6,51 @@ import io.neuronmonkey.api.tensor.Tensor;
 
 /**
  * Turns one batch of a layer's activations {@code [n, positions, neurons]} (channels last) into one value per
- * example and neuron: the mean or the max over a conv channel's positions. It also records, per example and neuron,
- * the position of the maximum (the first one in row-major order when several are equal; NaN wins, as in the census).
- * Scratch arrays are reused from batch to batch.
+ * example and neuron: the mean or the max over a neuron's positions, or its value at the first or the last position.
+ * It also records, per example and neuron, the position of the value: the maximum (the first one in row-major order
+ * when several are equal; NaN wins, as in the census) for max and mean, the first or last position otherwise.
+ * <p>
+ * With a position mask (the real tokens of a text batch, {@code Batch.positionMask}) only the masked-in positions
+ * count: max and mean over the real tokens, first and last the first and last real token; an example without a real
+ * position gets NaN. Without a mask (image data) every position counts, and max and mean take the same path as they
+ * always did. Scratch arrays are reused from batch to batch.
  */
 final class Reducer {
+
+    /** How a neuron's positions become one value. */
+    enum Mode { MEAN, MAX, FIRST, LAST }
 
     private final LayerInfo layer;
     private final int neurons;
     private final int positions;
+    private final Mode mode;
     private final boolean max;
     private float[] values = new float[0];
     private int[] argmax = new int[0];
     private double[] sums = new double[0];
 
-    Reducer(LayerInfo layer, boolean max) {
+    Reducer(LayerInfo layer, Mode mode) {
         this.layer = layer;
         this.neurons = layer.neurons();
         this.positions = layer.positions();
-        this.max = max;
+        this.mode = mode;
+        this.max = mode == Mode.MAX;
     }
 
     /**
+     * Reduces with every position counting.
+     *
      * @return the reduced values {@code [n, neurons]} (valid until the next call; do not keep)
      */
     float[] reduce(Tensor t, int n) {
+        return reduce(t, n, null);
+    }
+
+    /**
+     * @param mask per example and position ({@code e * positions + p}) true where the position counts; null: all
+     * @return the reduced values {@code [n, neurons]} (valid until the next call; do not keep)
+     */
+    float[] reduce(Tensor t, int n, boolean[] mask) {
         if (t.size() != (long) n * neurons * positions) {
             throw new AnalysisException("layer '" + layer.name() + "' gave " + t + " for " + n + " examples; expected "
                     + (long) positions * neurons + " values per example");
@@ -46,6 +66,9 @@ final class Reducer {
         }
         if (sums.length < neurons) {
             sums = new double[neurons];
+        }
+        if (mask != null || mode == Mode.FIRST || mode == Mode.LAST) {
+            return general(act, n, mask);
         }
         int rowSize = positions * neurons;
         for (int e = 0; e < n; e++) {
@@ -112,7 +135,89 @@ final class Reducer {
         }
     }
 
-    /** @return per example and neuron the argmax position (index into the layer's H*W positions) of the last batch */
+    /** Any mode, over the positions the mask lets in (every position without one). */
+    private float[] general(float[] act, int n, boolean[] mask) {
+        int rowSize = positions * neurons;
+        for (int e = 0; e < n; e++) {
+            int base = e * rowSize;
+            int rb = e * neurons;
+            int mb = e * positions;
+            int firstReal = -1;
+            int lastReal = -1;
+            int real = 0;
+            for (int p = 0; p < positions; p++) {
+                if (mask == null || mask[mb + p]) {
+                    firstReal = firstReal < 0 ? p : firstReal;
+                    lastReal = p;
+                    real++;
+                }
+            }
+            if (real == 0) {
+                java.util.Arrays.fill(values, rb, rb + neurons, Float.NaN);
+                java.util.Arrays.fill(argmax, rb, rb + neurons, -1);
+                continue;
+            }
+            if (mode == Mode.FIRST || mode == Mode.LAST) {
+                int at = mode == Mode.FIRST ? firstReal : lastReal;
+                System.arraycopy(act, base + at * neurons, values, rb, neurons);
+                java.util.Arrays.fill(argmax, rb, rb + neurons, at);
+                continue;
+            }
+            boolean nan = false;
+            int off0 = base + firstReal * neurons;
+            for (int c = 0; c < neurons; c++) {
+                float v = act[off0 + c];
+                values[rb + c] = v;
+                argmax[rb + c] = firstReal;
+                sums[c] = v;
+                nan |= v != v;
+            }
+            for (int p = firstReal + 1; p <= lastReal; p++) {
+                if (mask != null && !mask[mb + p]) {
+                    continue;
+                }
+                int off = base + p * neurons;
+                for (int c = 0; c < neurons; c++) {
+                    float v = act[off + c];
+                    sums[c] += v;
+                    float best = values[rb + c];
+                    boolean gt = v > best;
+                    values[rb + c] = gt ? v : best;
+                    argmax[rb + c] = gt ? p : argmax[rb + c];
+                    nan |= v != v;
+                }
+            }
+            if (nan) {
+                for (int c = 0; c < neurons; c++) {
+                    float best = Float.NaN;
+                    int at = -1;
+                    for (int p = firstReal; p <= lastReal; p++) {
+                        if (mask != null && !mask[mb + p]) {
+                            continue;
+                        }
+                        float v = act[base + p * neurons + c];
+                        if (at < 0 || v > best || v != v && best == best) {
+                            best = v;
+                            at = p;
+                        }
+                    }
+                    values[rb + c] = best;
+                    argmax[rb + c] = at;
+                }
+            }
+            if (!max) {
+                for (int c = 0; c < neurons; c++) {
+                    values[rb + c] = (float) (sums[c] / real);
+                }
+            }
+        }
+        return values;
+    }
+
+    /**
+     * @return per example and neuron the position of the last batch's value (index into the layer's positions): the
+     *         argmax for max and mean, the first or last (real) position otherwise; -1 for an example without one
+     */
     int[] argmax() {
         return argmax;
     }

@@ -36,14 +36,33 @@ import java.util.TreeMap;
  * example set {@code p-top} and, with {@code bottomK > 0}, {@code p-bottom}: one entry per neuron with its ranked
  * examples and, with {@code includeInputs}, their inputs as {@code [neuron, rank, <input dims>]}. The summary holds
  * the run facts and the rules for order, positions and regions.
+ * <p>
+ * <b>Text.</b> On a layer shaped {@code [T, D]} of a text batch the examples are tokens in context: padding positions
+ * never count (max and mean over the real tokens, {@code first}/{@code last} the first/last real token), each kept
+ * example records the token its value comes from (the argmax token for max and mean; its sequence position as
+ * {@code position = [p]}, its text as metadata {@code token}) and a {@link ExampleSet.TextContext}: up to
+ * {@code contextTokens} real tokens on each side with the neuron's activation at each. Only the kept examples hold
+ * their window's values and a reference to their tokens, so memory stays neurons x (k + bottomK) x window. With
+ * {@code distinctTexts: false} and max, every real token is a candidate of its own, so one example may hold several
+ * ranks. Inputs are not copied for text (the contexts show them). On image data {@code first}/{@code last} are the
+ * first/last position of a channel (row-major).
  */
 @Extension
 @ExtensionName(value = "top-activations",
         description = "Per neuron the top-k (and bottom-k) examples with values, ids, labels, metadata and conv argmax positions")
 public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActivationsAnalyzer.Params> {
 
-    /** How the spatial positions of a conv channel are reduced to one value per example. */
-    public enum Reduce { MEAN, MAX }
+    /** How a neuron's positions (a conv channel's cells, a sequence's real tokens) become one value per example. */
+    public enum Reduce {
+        /** the mean over the (real) positions; the argmax position is recorded */
+        MEAN,
+        /** the max over the (real) positions, recorded with its position (the token that fired) */
+        MAX,
+        /** the value at the first (real) position */
+        FIRST,
+        /** the value at the last (real) position */
+        LAST
+    }
 
     /** Refuse to keep more input copies than this (bytes); {@code includeInputs: false} avoids the copies. */
     static final long MAX_INPUT_BYTES = 1L << 30;
@@ -53,25 +72,44 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
      *
      * @param k             examples kept per neuron with the highest values
      * @param bottomK       examples kept per neuron with the lowest values (0: none)
-     * @param reduce        a conv channel's value on an example: max or mean over its positions
+     * @param reduce        a neuron's value on an example: max or mean over its (real) positions, or its value at the
+     *                      first or last (real) position
      * @param includeInputs keep a copy of each kept example's input
      * @param regionMargin  input pixels added on each side of the region a conv position covers
+     * @param contextTokens text: real tokens kept on each side of the token that fired
+     * @param distinctTexts text: one entry per example (its best token) rather than one per token (max only)
      */
     public record Params(
             @Param(defaultValue = "16", description = "top examples per neuron, 1..1000") int k,
             @Param(defaultValue = "0", description = "bottom examples per neuron, 0..1000") int bottomK,
-            @Param(defaultValue = "max", description = "conv channel value per example: max (argmax position recorded) or mean over positions") Reduce reduce,
+            @Param(defaultValue = "max", description = "value per example over a neuron's positions (conv cells, real tokens; padding never counts): max (argmax position/token recorded), mean, first or last (image data: first/last position)") Reduce reduce,
             @Param(defaultValue = "true", description = "keep a copy of each kept example's input (memory: neurons x (k + bottomK) x input size)") boolean includeInputs,
-            @Param(defaultValue = "1", description = "input pixels added around the region a conv position covers, 0..1000") int regionMargin) {
+            @Param(defaultValue = "1", description = "input pixels added around the region a conv position covers, 0..1000") int regionMargin,
+            @Param(defaultValue = "8", description = "text: real tokens shown on each side of the token that fired, 0..1000") int contextTokens,
+            @Param(defaultValue = "true", description = "text: keep one entry per example, its best token; false (with max): every token is a candidate, so an example may hold several ranks") boolean distinctTexts) {
 
         /** Checks every field. */
         public Params {
             Violations.check()
                     .require(k >= 1 && k <= 1000, "k", "must be between 1 and 1000, found " + k)
                     .require(bottomK >= 0 && bottomK <= 1000, "bottomK", "must be between 0 and 1000, found " + bottomK)
-                    .require(reduce != null, "reduce", "must be mean or max")
+                    .require(reduce != null, "reduce", "must be mean, max, first or last")
                     .require(regionMargin >= 0 && regionMargin <= 1000, "regionMargin", "must be between 0 and 1000, found " + regionMargin)
+                    .require(contextTokens >= 0 && contextTokens <= 1000, "contextTokens", "must be between 0 and 1000, found " + contextTokens)
                     .throwIfAny();
+        }
+
+        /**
+         * The params of earlier releases: 8 context tokens, one entry per text.
+         *
+         * @param k             see the record
+         * @param bottomK       see the record
+         * @param reduce        see the record
+         * @param includeInputs see the record
+         * @param regionMargin  see the record
+         */
+        public Params(int k, int bottomK, Reduce reduce, boolean includeInputs, int regionMargin) {
+            this(k, bottomK, reduce, includeInputs, regionMargin, 8, true);
         }
     }
 
@@ -81,7 +119,7 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
         List<String> classes = info == null ? List.of() : info.classNames();
         int[] inputShape = info == null ? null : info.exampleShape();
         Params p = ctx.params();
-        if (p.includeInputs() && inputShape != null) {
+        if (p.includeInputs() && inputShape != null && !info.text()) {
             long perExample = 4L * Arrays.stream(inputShape).asLongStream().reduce(1, (a, b) -> a * b);
             long neurons = ctx.layers().stream().mapToLong(LayerInfo::neurons).sum();
             long bytes = neurons * (p.k() + p.bottomK()) * perExample;
@@ -105,6 +143,8 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
         private final Map<String, BoundedHeaps> bottom = new LinkedHashMap<>();
         private long examples;
         private long skippedNaN;
+        /** true once a text batch was seen: no input copies, text contexts instead */
+        private boolean text;
 
         Tops(Params params, List<LayerInfo> layers, List<String> classNames, int[] inputShape) {
             this.params = params;
@@ -112,7 +152,7 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
             this.classNames = List.copyOf(classNames);
             this.inputShape = inputShape == null ? null : inputShape.clone();
             for (LayerInfo l : layers) {
-                reducers.put(l.name(), new Reducer(l, params.reduce() == Reduce.MAX));
+                reducers.put(l.name(), new Reducer(l, Reducer.Mode.valueOf(params.reduce().name())));
                 top.put(l.name(), new BoundedHeaps(l.neurons(), params.k(), true));
                 if (params.bottomK() > 0) {
                     bottom.put(l.name(), new BoundedHeaps(l.neurons(), params.bottomK(), false));
@@ -129,14 +169,21 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
             if (inputShape == null || n > 0 && !Arrays.equals(inputShape, exampleShape)) {
                 inputShape = exampleShape;
             }
+            text |= b.isText();
             for (LayerInfo l : layers) {
-                Reducer red = reducers.get(l.name());
-                float[] v = red.reduce(ab.activation(l.name()), n);
-                int[] arg = red.argmax();
-                boolean spatial = l.spatial();
-                int nn = l.neurons();
+                Tensor act = ab.activation(l.name());
+                boolean[] mask = b.isText() ? b.positionMask(l.positions()) : null;
                 BoundedHeaps t = top.get(l.name());
                 BoundedHeaps bt = bottom.get(l.name());
+                if (mask != null && !params.distinctTexts() && params.reduce() == Reduce.MAX) {
+                    everyToken(l, act, mask, b, t, bt);
+                    continue;
+                }
+                Reducer red = reducers.get(l.name());
+                float[] v = red.reduce(act, n, mask);
+                int[] arg = red.argmax();
+                boolean positioned = l.spatial() || mask != null;
+                int nn = l.neurons();
                 for (int e = 0; e < n; e++) {
                     long ex = b.offset() + e;
                     for (int c = 0; c < nn; c++) {
@@ -145,10 +192,10 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
                             skippedNaN++;
                             continue;
                         }
-                        int pos = spatial ? arg[e * nn + c] : -1;
-                        offer(t, c, x, ex, pos, b, e);
+                        int pos = positioned ? arg[e * nn + c] : -1;
+                        offer(t, c, x, ex, pos, b, e, act, mask, l);
                         if (bt != null) {
-                            offer(bt, c, x, ex, pos, b, e);
+                            offer(bt, c, x, ex, pos, b, e, act, mask, l);
                         }
                     }
                 }
@@ -156,7 +203,39 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
             examples += n;
         }
 
-        private void offer(BoundedHeaps h, int c, float x, long ex, int pos, Batch b, int e) {
+        /** Text, max, {@code distinctTexts: false}: every real token of every example is a candidate. */
+        private void everyToken(LayerInfo l, Tensor act, boolean[] mask, Batch b, BoundedHeaps t, BoundedHeaps bt) {
+            float[] a = act.floats();
+            int nn = l.neurons();
+            int positions = l.positions();
+            if (a.length != b.size() * positions * nn) {
+                throw new AnalysisException("layer '" + l.name() + "' gave " + act + " for " + b.size() + " examples; expected "
+                        + (long) positions * nn + " values per example");
+            }
+            for (int e = 0; e < b.size(); e++) {
+                long ex = b.offset() + e;
+                for (int p = 0; p < positions; p++) {
+                    if (!mask[e * positions + p]) {
+                        continue;
+                    }
+                    int off = (e * positions + p) * nn;
+                    for (int c = 0; c < nn; c++) {
+                        float x = a[off + c];
+                        if (Float.isNaN(x)) {
+                            skippedNaN++;
+                            continue;
+                        }
+                        offer(t, c, x, ex, p, b, e, act, mask, l);
+                        if (bt != null) {
+                            offer(bt, c, x, ex, p, b, e, act, mask, l);
+                        }
+                    }
+                }
+            }
+        }
+
+        private void offer(BoundedHeaps h, int c, float x, long ex, int pos, Batch b, int e, Tensor act, boolean[] mask,
+                           LayerInfo l) {
             int slot = h.claim(c, x, ex, pos);
             if (slot < 0) {
                 return;
@@ -165,7 +244,12 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
             k.id = b.ids().get(e);
             k.label = b.labels() == null ? -1 : b.labels()[e];
             k.metadata = b.metadata().get(e); // kept by reference: sources do not change a batch once handed out
-            if (params.includeInputs()) {
+            k.tokens = b.isText() ? b.tokens().get(e) : null;
+            k.windowLength = 0;
+            if (mask != null && pos >= 0 && pos < k.tokens.length()) {
+                keepWindow(k, c, pos, e, act.floats(), mask, l);
+            }
+            if (params.includeInputs() && !b.isText()) {
                 int rs = b.inputs().rowSize();
                 if (k.input == null || k.input.length != rs) {
                     k.input = new float[rs];
@@ -173,6 +257,22 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
                 System.arraycopy(b.inputs().floats(), e * rs, k.input, 0, rs);
             }
             h.settle(c, slot);
+        }
+
+        /** Copies the neuron's values at the window around the firing token into the kept entry. */
+        private void keepWindow(BoundedHeaps.Kept k, int c, int pos, int e, float[] act, boolean[] mask, LayerInfo l) {
+            int positions = l.positions();
+            int nn = l.neurons();
+            int[] w = TextContexts.window(k.tokens, pos, params.contextTokens(), positions);
+            int len = w[1] - w[0] + 1;
+            if (k.window == null || k.window.length < len) {
+                k.window = new float[2 * params.contextTokens() + 1];
+            }
+            for (int p = w[0], i = 0; p <= w[1]; p++, i++) {
+                k.window[i] = mask[e * positions + p] ? act[(e * positions + p) * nn + c] : Float.NaN;
+            }
+            k.windowFirst = w[0];
+            k.windowLength = len;
         }
 
         @Override
@@ -187,6 +287,7 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
             if (o.inputShape != null && o.examples > 0) {
                 inputShape = o.inputShape;
             }
+            text |= o.text;
             examples += o.examples;
             skippedNaN += o.skippedNaN;
         }
@@ -201,7 +302,7 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
             r.put("examples", examples);
             r.put("classNames", classNames);
             r.put("inputShape", inputShape == null ? null : Arrays.stream(inputShape).boxed().toList());
-            r.put("includeInputs", params.includeInputs());
+            r.put("includeInputs", params.includeInputs() && !text);
             r.put("order", "top: largest value first, bottom: smallest first; equal values: smaller example index first");
             r.put("positionRule", "spatial layers: [row, col] in the layer's [H, W] of the channel's maximum (first in "
                     + "row-major order when tied), also when reduce is mean");
@@ -209,6 +310,20 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
                     + "[floor(col*inputW/W), ceil((col+1)*inputW/W) - 1], widened by regionMargin=" + params.regionMargin()
                     + " input pixels on each side and clipped to the input; given as [top, left, bottom, right], inclusive");
             r.put("nanValuesSkipped", skippedNaN);
+            if (text) {
+                r.put("contextTokens", params.contextTokens());
+                r.put("distinctTexts", params.distinctTexts());
+                r.put("textRule", "layers with token positions: padding positions never count; each example records "
+                        + "the token its value comes from (" + (params.reduce() == Reduce.FIRST ? "the first real token"
+                        : params.reduce() == Reduce.LAST ? "the last real token" : "the argmax real token, the first when tied")
+                        + ") as position [p] and metadata 'token', and a text context of up to " + params.contextTokens()
+                        + " real tokens on each side: pieces are each token's text with the text since the previous token "
+                        + "(special tokens by their token string), values the neuron's activation at each; "
+                        + (params.distinctTexts() || params.reduce() != Reduce.MAX ? "one entry per example"
+                        : "every real token is a candidate, so an example may hold several ranks (equal values: "
+                        + "earlier token first)") + "; inputs are not copied for text; layers without token "
+                        + "positions carry the example's text as metadata 'text'");
+            }
             Ids ids = new Ids();
             for (LayerInfo l : layers) {
                 String p = ids.prefix(l.name());
@@ -223,7 +338,7 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
         private ExampleSet exampleSet(LayerInfo l, String id, String order, BoundedHeaps heaps, int k) {
             int nn = l.neurons();
             int inputSize = inputShape == null ? 0 : Arrays.stream(inputShape).reduce(1, (a, b) -> a * b);
-            float[] inputs = params.includeInputs() && inputShape != null ? new float[nn * k * inputSize] : null;
+            float[] inputs = params.includeInputs() && inputShape != null && !text ? new float[nn * k * inputSize] : null;
             if (inputs != null) {
                 Arrays.fill(inputs, Float.NaN);
             }
@@ -248,8 +363,27 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
                 System.arraycopy(inputShape, 0, shape, 2, inputShape.length);
                 in = new NdArray(Tensor.ofFloats(inputs, shape), inputDims(inputShape.length));
             }
-            String value = l.spatial() ? params.reduce().name().toLowerCase(Locale.ROOT) + " over positions" : "activation";
+            String value = value(l, neurons);
             return new ExampleSet(id, l.name() + ": " + order + " examples", l.name(), order, value, neurons, in, classNames);
+        }
+
+        /** @return what an example's value is: as always for image data, over the real tokens for token layers */
+        private String value(LayerInfo l, List<ExampleSet.NeuronExamples> neurons) {
+            boolean tokens = neurons.stream().flatMap(ne -> ne.examples().stream()).anyMatch(x -> x.text() != null);
+            String mode = params.reduce().name().toLowerCase(Locale.ROOT);
+            if (tokens) {
+                return switch (params.reduce()) {
+                    case MAX -> params.distinctTexts() ? "max over real tokens" : "activation at a real token";
+                    case MEAN -> "mean over real tokens";
+                    case FIRST -> "value at the first real token";
+                    case LAST -> "value at the last real token";
+                };
+            }
+            if (l.spatial()) {
+                return params.reduce() == Reduce.FIRST || params.reduce() == Reduce.LAST
+                        ? "value at the " + mode + " position" : mode + " over positions";
+            }
+            return "activation";
         }
 
         private ExampleSet.Example example(LayerInfo l, int rank, BoundedHeaps.Entry en) {
@@ -257,6 +391,17 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
             Map<String, Object> metadata = new LinkedHashMap<>();
             if (en.kept().metadata != null) {
                 new TreeMap<>(en.kept().metadata).forEach((key, v) -> metadata.put(key, Numbers.parse(v)));
+            }
+            BoundedHeaps.Kept kept = en.kept();
+            if (kept.tokens != null && kept.windowLength > 0) {
+                float[] values = Arrays.copyOf(kept.window, kept.windowLength);
+                ExampleSet.TextContext context = TextContexts.context(kept.tokens, kept.windowFirst, values, en.position());
+                metadata.put("token", kept.tokens.surface(en.position()));
+                return new ExampleSet.Example(rank, en.example(), kept.id, en.value(), label < 0 ? null : label,
+                        metadata, new int[]{en.position()}, null, context);
+            }
+            if (kept.tokens != null) {
+                metadata.put("text", kept.tokens.text());
             }
             int[] position = null;
             int[] region = null;

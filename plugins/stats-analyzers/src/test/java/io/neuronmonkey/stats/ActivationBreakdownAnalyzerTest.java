@@ -137,7 +137,7 @@ class ActivationBreakdownAnalyzerTest {
     @Test
     void meansStdsAndCohensDMatchANaiveTwoPassComputation() {
         List<ActivationBatch> bs = data(600, 1, 64);
-        for (ActivationBreakdownAnalyzer.Reduce reduce : ActivationBreakdownAnalyzer.Reduce.values()) {
+        for (ActivationBreakdownAnalyzer.Reduce reduce : List.of(ActivationBreakdownAnalyzer.Reduce.MEAN, ActivationBreakdownAnalyzer.Reduce.MAX)) {
             boolean max = reduce == ActivationBreakdownAnalyzer.Reduce.MAX;
             AnalysisResult r = run(bs, params(reduce));
             for (LayerInfo l : List.of(CONV, DENSE)) {

@@ -132,7 +132,7 @@ class ActivationStatsAnalyzerTest {
     @Test
     void momentsExtremesAndFiringRatesMatchNaiveTwoPassReference() {
         Data d = data(1000, 1, 7, 64, 13);
-        for (ActivationStatsAnalyzer.Reduce reduce : ActivationStatsAnalyzer.Reduce.values()) {
+        for (ActivationStatsAnalyzer.Reduce reduce : List.of(ActivationStatsAnalyzer.Reduce.MEAN, ActivationStatsAnalyzer.Reduce.MAX)) {
             AnalysisResult r = run(d, params(reduce));
             for (LayerInfo l : List.of(CONV, DENSE, GATE)) {
                 List<double[]> rows = reduced(d, l, reduce == ActivationStatsAnalyzer.Reduce.MAX);

@@ -69,6 +69,13 @@ final class ResultTrees {
         if (o instanceof int[] a) {
             return Arrays.stream(a).boxed().toList();
         }
+        if (o instanceof float[] a) {
+            List<Object> values = new ArrayList<>(a.length);
+            for (float f : a) {
+                values.add(f);
+            }
+            return values;
+        }
         if (o instanceof double[] a) {
             return Arrays.stream(a).boxed().toList();
         }

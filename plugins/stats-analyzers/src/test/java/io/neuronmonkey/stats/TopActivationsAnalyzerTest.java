@@ -117,7 +117,7 @@ class TopActivationsAnalyzerTest {
     @Test
     void topAndBottomKMatchANaiveSortIncludingTiesAndArgmaxPositions() {
         List<ActivationBatch> bs = data(300, 1, 37);
-        for (TopActivationsAnalyzer.Reduce reduce : TopActivationsAnalyzer.Reduce.values()) {
+        for (TopActivationsAnalyzer.Reduce reduce : List.of(TopActivationsAnalyzer.Reduce.MEAN, TopActivationsAnalyzer.Reduce.MAX)) {
             AnalysisResult r = run(bs, params(10, 5, reduce));
             for (LayerInfo l : List.of(CONV, DENSE)) {
                 for (int c = 0; c < l.neurons(); c++) {
