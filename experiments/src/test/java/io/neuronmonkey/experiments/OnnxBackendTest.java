@@ -36,6 +36,9 @@ class OnnxBackendTest {
     static Launcher.Result tfCensus;
     static Launcher.Result onnxCensus;
     static Launcher.Result story;
+    static Path textOnnx;
+    static Launcher.Result tfText;
+    static Launcher.Result onnxText;
 
     @BeforeAll
     static void exportAndRun() throws Exception {
@@ -48,6 +51,12 @@ class OnnxBackendTest {
                 work.resolve("census-onnx").toString(), "--no-cache");
         story = Launcher.run(work, "run", write("story-onnx.yaml", story(onnx)).toString(), "--out",
                 work.resolve("story-onnx").toString(), "--no-cache");
+        Path textModel = Launcher.ROOT.resolve("experiments/models/text-toxic");
+        textOnnx = exportTextModel(textModel, work.resolve("text-toxic.onnx"));
+        tfText = Launcher.run(work, "run", write("text-tf.yaml", textCensus("tensorflow", textModel)).toString(),
+                "--out", work.resolve("text-tf").toString(), "--no-cache");
+        onnxText = Launcher.run(work, "run", write("text-onnx.yaml", textCensus("onnx", textOnnx)).toString(),
+                "--out", work.resolve("text-onnx").toString(), "--no-cache");
     }
 
     static Path write(String name, String yaml) throws IOException {
@@ -72,6 +81,31 @@ class OnnxBackendTest {
                     data: probe
                     layers: [conv1, pool1, conv2, pool2, dense1, logits, probabilities]
                     params: {reduce: mean, threshold: 0.0, bins: 32}
+                """.formatted(backend, backend, model);
+    }
+
+    static String textCensus(String backend, Path model) {
+        return """
+                experiment: text-census-%s
+                seed: 42
+                batchSize: 128
+                model:
+                  backend: %s
+                  path: %s
+                data:
+                  probe:
+                    source: synthetic-text
+                    params: {split: decorrelated, count: 600}
+                steps:
+                  - id: census
+                    analyzer: activation-stats
+                    data: probe
+                    layers: [embedding, block1/attention, block1/mlp, block1/residual, pooled, logits, probabilities]
+                    params: {reduce: mean, threshold: 0.0, bins: 32}
+                  - id: evaluate
+                    analyzer: evaluate
+                    data: probe
+                    layers: [logits]
                 """.formatted(backend, backend, model);
     }
 
@@ -147,31 +181,54 @@ class OnnxBackendTest {
     void bothBackendsGiveTheSameCensusWithinOneInAHundredThousand() throws IOException {
         assertEquals(0, tfCensus.code(), tfCensus.all());
         assertEquals(0, onnxCensus.code(), onnxCensus.all());
-        RunFolder tf = new RunFolder(work.resolve("census-tf"));
         RunFolder ox = new RunFolder(work.resolve("census-onnx"));
+        assertTrue(sameArrays(new RunFolder(work.resolve("census-tf")), ox, "census") > 3000);
+        for (String layer : LAYERS) {
+            assertTrue(Files.isRegularFile(ox.dir().resolve("census").resolve(layer + "-stats.mean.npy")), layer);
+        }
+        assertEquals(1000, ox.result("census").get("summary").get("examples").asInt());
+    }
+
+    @Test
+    void theTextModelTakesTokenIdsAndMaskAndGivesTheSameCensusAndAccuracy() throws IOException {
+        assertEquals(0, tfText.code(), tfText.all());
+        assertEquals(0, onnxText.code(), onnxText.all());
+        RunFolder tf = new RunFolder(work.resolve("text-tf"));
+        RunFolder ox = new RunFolder(work.resolve("text-onnx"));
+        assertTrue(sameArrays(tf, ox, "census") > 1000);
+        assertTrue(sameArrays(tf, ox, "evaluate") > 0);
+        JsonNode summary = ox.result("census").get("summary");
+        assertEquals(600, summary.get("examples").asInt());
+        List<String> listed = new java.util.ArrayList<>();
+        summary.get("layers").forEach(l -> listed.add(l.get("name").asText()));
+        assertEquals(List.of("embedding", "block1/attention", "block1/mlp", "block1/residual", "pooled", "logits",
+                "probabilities"), listed);
+    }
+
+    /**
+     * Every {@code .npy} array a step of the first run wrote equals the second run's within 1e-5 (relative above 1).
+     *
+     * @return how many values were compared
+     */
+    static int sameArrays(RunFolder first, RunFolder second, String step) throws IOException {
         int compared = 0;
-        // every array of the census: per-neuron statistics, quantiles, histograms, class means
         List<Path> arrays;
-        try (var files = Files.list(tf.dir().resolve("census"))) {
+        try (var files = Files.list(first.dir().resolve(step))) {
             arrays = files.filter(p -> p.toString().endsWith(".npy")).sorted().toList();
         }
+        assertTrue(!arrays.isEmpty(), step + " wrote no arrays");
         for (Path file : arrays) {
             float[] a = RunFolder.npy(file);
-            float[] b = RunFolder.npy(ox.dir().resolve("census").resolve(file.getFileName()));
+            float[] b = RunFolder.npy(second.dir().resolve(step).resolve(file.getFileName()));
             assertEquals(a.length, b.length, file.getFileName().toString());
             for (int i = 0; i < a.length; i++) {
                 double scale = Math.max(1.0, Math.abs(a[i]));
                 assertTrue(Math.abs(a[i] - b[i]) <= 1e-5 * scale || Float.isNaN(a[i]) && Float.isNaN(b[i]),
-                        file.getFileName() + " [" + i + "]: tensorflow " + a[i] + ", onnx " + b[i]);
+                        step + " " + file.getFileName() + " [" + i + "]: tensorflow " + a[i] + ", onnx " + b[i]);
                 compared++;
             }
         }
-        for (String layer : LAYERS) {
-            assertTrue(Files.isRegularFile(ox.dir().resolve("census").resolve(layer + "-stats.mean.npy")), layer);
-        }
-        assertTrue(compared > 3000, "compared " + compared + " values");
-        JsonNode summary = ox.result("census").get("summary");
-        assertEquals(1000, summary.get("examples").asInt());
+        return compared;
     }
 
     @Test
@@ -249,6 +306,96 @@ class OnnxBackendTest {
                 .node("Gemm", new String[] {"flatten", "dense1.weight", "dense1.bias"}, "dense1_bias")
                 .node("Relu", "dense1_bias", "dense1")
                 .node("Gemm", new String[] {"dense1", "logits.weight", "logits.bias"}, "logits")
+                .node("Softmax", "logits", "probabilities", "axis", 1L)
+                .output("probabilities")
+                .write(file);
+    }
+
+    /**
+     * The demo text model as an export from PyTorch or Hugging Face would have it: int64 {@code input_ids} and
+     * {@code attention_mask}, Gather embeddings, LayerNormalization (opset 17), Einsum projections with the
+     * SavedModel's weights as they are, Softmax attention over the unmasked keys, ReduceSum pooling over the real
+     * tokens; values named as the TensorFlow backend lists the layers.
+     *
+     * @return the written file
+     */
+    static Path exportTextModel(Path savedModel, Path file) throws IOException {
+        Map<String, float[]> w = new LinkedHashMap<>();
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        List<String> names = new java.util.ArrayList<>(List.of("token_table", "position_table", "embedding_gamma",
+                "embedding_beta"));
+        for (String v : List.of("query_w", "query_b", "key_w", "key_b", "value_w", "value_b", "output_w", "output_b",
+                "norm1_gamma", "norm1_beta", "mlp_w", "mlp_b", "mlp_out_w", "mlp_out_b", "norm2_gamma", "norm2_beta")) {
+            names.add("block1/" + v);
+        }
+        names.addAll(List.of("logits_w", "logits_b"));
+        try (SavedModelBundle b = SavedModelBundle.load(savedModel.toString(), "serve")) {
+            for (String v : names) {
+                try (Result r = b.session().runner().fetch(v).run()) {
+                    Tensor t = r.get(0);
+                    float[] values = new float[Math.toIntExact(t.shape().size())];
+                    t.asRawTensor().data().asFloats().read(values);
+                    w.put(v, values);
+                    shapes.put(v, t.shape().asArray());
+                }
+            }
+        }
+        long length = shapes.get("position_table")[0];
+        long[] qw = shapes.get("block1/query_w");
+        double scale = 1 / Math.sqrt(qw[2]);
+        int int64 = io.neuronmonkey.onnx.proto.Onnx.TensorProto.DataType.INT64_VALUE;
+        OnnxBuilder g = new OnnxBuilder(17).input("input_ids", int64, -1, length).input("attention_mask", int64, -1, length);
+        for (String v : names) {
+            g.floats(v, w.get(v), shapes.get(v));
+        }
+        String s = "block1/";
+        return g.floats("one", new float[] {1f}, 1).floats("masked_value", new float[] {-1e9f}, 1)
+                .floats("scale", new float[] {(float) scale}, 1)
+                .longs("key_bias_shape", new long[] {-1, 1, 1, length}, 4).longs("last_axis", new long[] {-1}, 1)
+                .longs("token_axis", new long[] {1}, 1)
+                .node("Cast", "attention_mask", "mask_float", "to", 1L)
+                .node("Gather", new String[] {"token_table", "input_ids"}, "token_embedding", "axis", 0L)
+                .node("Add", new String[] {"token_embedding", "position_table"}, "embedding")
+                .node("LayerNormalization", new String[] {"embedding", "embedding_gamma", "embedding_beta"},
+                        "embedding_norm", "axis", -1L, "epsilon", 1e-5f)
+                .node("Sub", new String[] {"one", "mask_float"}, "key_padding")
+                .node("Mul", new String[] {"key_padding", "masked_value"}, "key_bias_scaled")
+                .node("Reshape", new String[] {"key_bias_scaled", "key_bias_shape"}, "key_bias")
+                .node("Einsum", new String[] {"embedding_norm", s + "query_w"}, s + "query_projection",
+                        "equation", "btd,dhk->bthk")
+                .node("Add", new String[] {s + "query_projection", s + "query_b"}, s + "query")
+                .node("Einsum", new String[] {"embedding_norm", s + "key_w"}, s + "key_projection",
+                        "equation", "btd,dhk->bthk")
+                .node("Add", new String[] {s + "key_projection", s + "key_b"}, s + "key")
+                .node("Einsum", new String[] {"embedding_norm", s + "value_w"}, s + "value_projection",
+                        "equation", "btd,dhk->bthk")
+                .node("Add", new String[] {s + "value_projection", s + "value_b"}, s + "value")
+                .node("Einsum", new String[] {s + "query", s + "key"}, s + "scores_raw", "equation", "bqhk,bthk->bhqt")
+                .node("Mul", new String[] {s + "scores_raw", "scale"}, s + "scores")
+                .node("Add", new String[] {s + "scores", "key_bias"}, s + "scores_masked")
+                .node("Softmax", s + "scores_masked", s + "attention_weights", "axis", -1L)
+                .node("Einsum", new String[] {s + "attention_weights", s + "value"}, s + "context",
+                        "equation", "bhqt,bthk->bqhk")
+                .node("Einsum", new String[] {s + "context", s + "output_w"}, s + "attention_projection",
+                        "equation", "bqhk,hkd->bqd")
+                .node("Add", new String[] {s + "attention_projection", s + "output_b"}, s + "attention")
+                .node("Add", new String[] {"embedding_norm", s + "attention"}, s + "attention_sum")
+                .node("LayerNormalization", new String[] {s + "attention_sum", s + "norm1_gamma", s + "norm1_beta"},
+                        s + "norm1", "axis", -1L, "epsilon", 1e-5f)
+                .node("MatMul", new String[] {s + "norm1", s + "mlp_w"}, s + "mlp_projection")
+                .node("Add", new String[] {s + "mlp_projection", s + "mlp_b"}, s + "mlp_pre")
+                .node("Relu", s + "mlp_pre", s + "mlp")
+                .node("MatMul", new String[] {s + "mlp", s + "mlp_out_w"}, s + "mlp_out_projection")
+                .node("Add", new String[] {s + "mlp_out_projection", s + "mlp_out_b"}, s + "mlp_out")
+                .node("Add", new String[] {s + "norm1", s + "mlp_out"}, s + "mlp_sum")
+                .node("LayerNormalization", new String[] {s + "mlp_sum", s + "norm2_gamma", s + "norm2_beta"},
+                        s + "residual", "axis", -1L, "epsilon", 1e-5f)
+                .node("Unsqueeze", new String[] {"mask_float", "last_axis"}, "pool_mask")
+                .node("Mul", new String[] {s + "residual", "pool_mask"}, "pool_weighted")
+                .node("ReduceSum", new String[] {"pool_weighted", "token_axis"}, "pool_sum", "keepdims", 0L)
+                .node("ReduceSum", new String[] {"mask_float", "token_axis"}, "pool_count", "keepdims", 1L)
+                .node("Div", new String[] {"pool_sum", "pool_count"}, "pooled")
+                .node("Gemm", new String[] {"pooled", "logits_w", "logits_b"}, "logits")
                 .node("Softmax", "logits", "probabilities", "axis", 1L)
                 .output("probabilities")
                 .write(file);
