@@ -475,4 +475,69 @@ class OnnxBackendTest {
             assertTrue(((OnnxModel) m).sessionsBuilt() > 6, "sessions were evicted and rebuilt");
         }
     }
+
+    @Test
+    void reshapesThatKeepTheChannelsStayChannelsFirst() throws IOException {
+        TestModels.Cnn cnn = new TestModels.Cnn();
+        // [n, 2, 6, 6] -> [n, 2, 36] (spatial axes merged: channels first) -> [n, 36, 2] (transposed: channels last)
+        Path file = new OnnxBuilder(17).input("image", -1L, 1, 6, 6)
+                .floats("k", cnn.k, 2, 1, 3, 3).floats("kb", cnn.kb, 2).longs("merged", new long[] {0, 2, 36}, 3)
+                .node("Conv", new String[] {"image", "k", "kb"}, "conv", "kernel_shape", new long[] {3, 3},
+                        "pads", new long[] {1, 1, 1, 1})
+                .node("Reshape", new String[] {"conv", "merged"}, "tokens")
+                .node("Transpose", "tokens", "sequence", "perm", new long[] {0, 2, 1})
+                .output("sequence").write(dir.resolve("reshape.onnx"));
+        int n = 2;
+        float[] x = Reference.random(new Random(16), n * 36, 1.0);
+        try (LoadedModel m = load(file)) {
+            LayerInfo tokens = m.layer("tokens").orElseThrow();
+            assertEquals(0, tokens.channelAxis());
+            assertArrayEquals(new int[] {36, 2}, tokens.shape());
+            LayerInfo sequence = m.layer("sequence").orElseThrow();
+            assertTrue(sequence.channelsLast());
+            assertArrayEquals(new int[] {36, 2}, sequence.shape());
+            Map<String, Tensor> out = m.run(Tensor.ofFloats(x, n, 6, 6, 1), List.of("tokens", "sequence"));
+            float[] last = Reference.toLast(cnn.conv(x, n), n, 2, 36);
+            assertClose(last, out.get("tokens").floats(), TOL, "tokens delivered channels last");
+            assertArrayEquals(out.get("tokens").floats(), out.get("sequence").floats());
+        }
+    }
+
+    @Test
+    void initializersInExternalDataFilesAreRead() throws IOException {
+        TestModels.Mlp mlp = new TestModels.Mlp();
+        io.neuronmonkey.onnx.proto.Onnx.ModelProto model = io.neuronmonkey.onnx.proto.Onnx.ModelProto.parseFrom(
+                Files.readAllBytes(mlp.write(dir, -1)));
+        // w2 moved to weights.bin at offset 8, as exporters store tensors of large models
+        io.neuronmonkey.onnx.proto.Onnx.GraphProto.Builder g = model.getGraph().toBuilder();
+        for (int i = 0; i < g.getInitializerCount(); i++) {
+            io.neuronmonkey.onnx.proto.Onnx.TensorProto t = g.getInitializer(i);
+            if (t.getName().equals("w2")) {
+                byte[] raw = t.getRawData().toByteArray();
+                byte[] file = new byte[raw.length + 8];
+                System.arraycopy(raw, 0, file, 8, raw.length);
+                Files.write(dir.resolve("weights.bin"), file);
+                g.setInitializer(i, t.toBuilder().clearRawData()
+                        .setDataLocation(io.neuronmonkey.onnx.proto.Onnx.TensorProto.DataLocation.EXTERNAL)
+                        .addExternalData(entry("location", "weights.bin")).addExternalData(entry("offset", "8"))
+                        .addExternalData(entry("length", String.valueOf(raw.length))));
+            }
+        }
+        Path external = dir.resolve("external.onnx");
+        Files.write(external, model.toBuilder().setGraph(g).build().toByteArray());
+        int n = 3;
+        float[] x = Reference.random(new Random(17), n * 4, 1.0);
+        try (LoadedModel m = load(external)) {
+            float[] hidden = Reference.relu(mlp.hiddenPre(x, n));
+            assertClose(mlp.logits(hidden, n), m.run(Tensor.ofFloats(x, n, 4), List.of("logits")).get("logits").floats(),
+                    TOL, "logits with external weights");
+        }
+        Files.delete(dir.resolve("weights.bin"));
+        ModelException missing = assertThrows(ModelException.class, () -> load(external));
+        assertTrue(missing.getMessage().contains("external data of initializer 'w2'"), missing.getMessage());
+    }
+
+    private static io.neuronmonkey.onnx.proto.Onnx.StringStringEntryProto entry(String key, String value) {
+        return io.neuronmonkey.onnx.proto.Onnx.StringStringEntryProto.newBuilder().setKey(key).setValue(value).build();
+    }
 }
