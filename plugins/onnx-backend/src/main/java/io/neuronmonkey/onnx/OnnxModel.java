@@ -58,6 +58,9 @@ final class OnnxModel implements LoadedModel {
     /** Input names that are, by the convention of exported language models, features and not the primary input. */
     static final Set<String> FEATURE_NAMES = Set.of("attention_mask", "token_type_ids", "position_ids");
 
+    /** Values made outputs of one probe run: bounds the probe's memory for models with thousands of values. */
+    static final int PROBE_GROUP = 256;
+
     /** What gradient methods are told: ONNX Runtime's inference API has no automatic differentiation. */
     static final String NO_GRADIENTS = "ONNX Runtime's Java API computes no gradients, so gradient methods"
             + " (integrated-gradients, saliency, neuron-conductance, ...) cannot run on the onnx backend; the"
@@ -253,34 +256,35 @@ final class OnnxModel implements LoadedModel {
                     + " '" + prim.name() + "' takes " + typeName(prim.onnxType()));
         }
 
-        // one probe run: every input-dependent value's type and shape, with a batch whose size marks the batch axis
+        // probe runs: every input-dependent value's type and shape, with a batch whose size marks the batch axis;
+        // in groups, so that a large model never holds all its values at once
         int rows = fixed > 0 ? fixed : 2;
         Map<String, long[]> shapes = new HashMap<>();
         Map<String, Boolean> floats = new HashMap<>();
         List<String> candidates = graph.dependent;
-        if (!candidates.isEmpty()) {
-            try (OrtSession probe = env.createSession(graph.probe(candidates), probeOptions())) {
-                Map<String, OnnxTensor> feed = new LinkedHashMap<>();
-                try {
-                    for (Input in : inputs) {
-                        feed.put(in.name(), probeTensor(env, in, rows));
-                    }
-                    try (OrtSession.Result r = probe.run(feed)) {
-                        for (Map.Entry<String, OnnxValue> e : r) {
-                            if (e.getValue() instanceof OnnxTensor t) {
-                                shapes.put(e.getKey(), t.getInfo().getShape());
-                                floats.put(e.getKey(), t.getInfo().type == OnnxJavaType.FLOAT);
-                            }
+        Map<String, OnnxTensor> feed = new LinkedHashMap<>();
+        try (OrtSession.SessionOptions probeOptions = probeOptions()) {
+            for (Input in : inputs) {
+                feed.put(in.name(), probeTensor(env, in, rows));
+            }
+            for (int from = 0; from < candidates.size(); from += PROBE_GROUP) {
+                List<String> group = candidates.subList(from, Math.min(candidates.size(), from + PROBE_GROUP));
+                try (OrtSession probe = env.createSession(graph.probe(group), probeOptions);
+                     OrtSession.Result r = probe.run(feed)) {
+                    for (Map.Entry<String, OnnxValue> e : r) {
+                        if (e.getValue() instanceof OnnxTensor t) {
+                            shapes.put(e.getKey(), t.getInfo().getShape());
+                            floats.put(e.getKey(), t.getInfo().type == OnnxJavaType.FLOAT);
                         }
                     }
-                } finally {
-                    feed.values().forEach(OnnxTensor::close);
                 }
-            } catch (OrtException e) {
-                throw new ModelException(where + ": ONNX Runtime cannot run it on a probe batch of " + rows
-                        + " rows (inputs " + inputs.stream().map(i -> i.name() + " " + Arrays.toString(i.example()))
-                        .toList() + "): " + e.getMessage(), e);
             }
+        } catch (OrtException e) {
+            throw new ModelException(where + ": ONNX Runtime cannot run it on a probe batch of " + rows
+                    + " rows (inputs " + inputs.stream().map(i -> i.name() + " " + Arrays.toString(i.model()))
+                    .toList() + "): " + e.getMessage(), e);
+        } finally {
+            feed.values().forEach(OnnxTensor::close);
         }
         shapes.put(prim.name(), prepend(rows, prim.model()));
         Set<String> first = graph.channelsFirst(shapes, firstInput ? prim.name() : null);

@@ -540,4 +540,21 @@ class OnnxBackendTest {
     private static io.neuronmonkey.onnx.proto.Onnx.StringStringEntryProto entry(String key, String value) {
         return io.neuronmonkey.onnx.proto.Onnx.StringStringEntryProto.newBuilder().setKey(key).setValue(value).build();
     }
+
+    @Test
+    void modelsWithMoreValuesThanOneProbeGroupAreProbedInGroups() throws IOException {
+        int values = OnnxModel.PROBE_GROUP * 2 + 7;
+        OnnxBuilder b = new OnnxBuilder(17).input("x", -1L, 3).floats("one", new float[] {1f}, 1);
+        String last = "x";
+        for (int i = 0; i < values; i++) {
+            b.node("Add", new String[] {last, "one"}, "add" + i);
+            last = "add" + i;
+        }
+        try (LoadedModel m = load(b.output(last).write(dir.resolve("long.onnx")))) {
+            assertEquals(values + 1, m.layers().size());
+            assertArrayEquals(new int[] {3}, m.layer("add300").orElseThrow().shape());
+            float[] out = m.run(Tensor.ofFloats(new float[] {0f, 1f, 2f}, 1, 3), List.of(last)).get(last).floats();
+            assertArrayEquals(new float[] {values, values + 1, values + 2}, out);
+        }
+    }
 }
