@@ -43,7 +43,6 @@ class OnnxBackendTest {
     @BeforeAll
     static void exportAndRun() throws Exception {
         onnx = exportDemoCnn(Launcher.ROOT.resolve("experiments/models/shapes-cnn"), work.resolve("shapes-cnn.onnx"));
-        Files.copy(onnx, Path.of("/tmp/shapes-cnn.onnx"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         tfCensus = Launcher.run(work, "run", write("census-tf.yaml", census("tensorflow",
                 Launcher.ROOT.resolve("experiments/models/shapes-cnn"))).toString(), "--out",
                 work.resolve("census-tf").toString(), "--no-cache");
@@ -167,14 +166,6 @@ class OnnxBackendTest {
                   - id: report
                     visualizer: html-report
                 """.formatted(model);
-    }
-
-    @org.junit.jupiter.api.AfterAll
-    static void keep() throws Exception {
-        for (String d : List.of("census-tf", "census-onnx", "story-onnx")) {
-            new ProcessBuilder("cp", "-r", work.resolve(d).toString(), "/tmp/keep-" + d).start().waitFor();
-        }
-        Files.writeString(Path.of("/tmp/keep-story.txt"), story.all());
     }
 
     @Test
