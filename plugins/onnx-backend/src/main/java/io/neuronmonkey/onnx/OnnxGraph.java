@@ -229,17 +229,6 @@ final class OnnxGraph {
         return i == null ? null : graph.getNode(i);
     }
 
-    /** @return the nodes that read the value directly, in graph order */
-    List<NodeProto> consumers(String value) {
-        List<NodeProto> out = new ArrayList<>();
-        for (NodeProto n : graph.getNodeList()) {
-            if (n.getInputList().contains(value)) {
-                out.add(n);
-            }
-        }
-        return out;
-    }
-
     /**
      * Which values are computed channels first: outputs of convolutions, pools and norms, values of the same shape
      * that layout-keeping ops (activations, element-wise arithmetic) compute from a channels-first value, and
