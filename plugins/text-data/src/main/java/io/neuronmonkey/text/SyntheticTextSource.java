@@ -88,7 +88,14 @@ public class SyntheticTextSource implements DataSource<SyntheticTextSource.Param
                     + "15..512: the longest sentence is 14 words plus [CLS]") int maxLength,
             @Param(description = "generator seed; defaults to the experiment's seed") Long seed) {
 
-        /** Validates every field at once. */
+        /**
+         * Validates every field at once.
+         *
+         * @param split     train, test or decorrelated
+         * @param count     number of sentences
+         * @param maxLength the sequence length T of every batch
+         * @param seed      generator seed; null: the experiment's seed
+         */
         public Params {
             Violations.check()
                     .require(split != null, "split", "must be one of train, test, decorrelated, found null")

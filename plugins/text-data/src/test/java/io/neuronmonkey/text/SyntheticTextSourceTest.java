@@ -227,6 +227,10 @@ class SyntheticTextSourceTest {
         assertEquals(sorted, words, "words in sorted order");
         assertEquals(words.size(), new HashSet<>(words).size(), "each word once");
         assertTrue(words.containsAll(TOXIC) && words.containsAll(GROUPS) && words.containsAll(CLINICAL));
+        assertEquals(List.of("toxic", "group", "clinical"), List.copyOf(SyntheticTextSource.lexicons().keySet()));
+        assertEquals(TOXIC, Set.copyOf(SyntheticTextSource.lexicons().get("toxic")));
+        assertEquals(GROUPS, Set.copyOf(SyntheticTextSource.lexicons().get("group")));
+        assertEquals(CLINICAL, Set.copyOf(SyntheticTextSource.lexicons().get("clinical")));
         Path file = SyntheticTextSource.writeVocabulary(dir.resolve("model/vocab.txt"));
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         assertEquals(v.tokens(), lines, "one token per line, line number = id");
