@@ -26,6 +26,32 @@ class BaselineAndRuleTest {
     }
 
     @Test
+    void gaussLegendreByNewtonAgreesWithTheLibraryAndStaysExactForThousandsOfNodes() {
+        for (int m = 1; m <= PathRule.LIBRARY_NODES; m++) {
+            double[][] lib = PathRule.GAUSS_LEGENDRE.points(m);
+            double[][] own = PathRule.newtonLegendre(m);
+            for (int i = 0; i < m; i++) {
+                assertEquals(lib[0][i], own[0][i], 1e-12, "node " + i + " of " + m);
+                assertEquals(lib[1][i], own[1][i], 1e-12, "weight " + i + " of " + m);
+            }
+        }
+        // step doubling reaches thousands of nodes: the rule must integrate polynomials of degree < 2m exactly
+        double[][] big = PathRule.GAUSS_LEGENDRE.points(4096);
+        double sum = 0;
+        double fifth = 0;
+        double cos = 0;
+        for (int i = 0; i < 4096; i++) {
+            sum += big[1][i];
+            fifth += big[1][i] * Math.pow(big[0][i], 5);
+            cos += big[1][i] * Math.cos(40 * big[0][i]);
+            assertTrue(i == 0 || big[0][i] > big[0][i - 1], "ascending nodes");
+        }
+        assertEquals(1, sum, 1e-12);
+        assertEquals(1.0 / 6, fifth, 1e-12);
+        assertEquals(Math.sin(40) / 40, cos, 1e-12);
+    }
+
+    @Test
     void rulesIntegrateWhatTheyShould() {
         for (PathRule rule : PathRule.values()) {
             assertEquals(1.0, integrate(rule, 7, a -> 1), 1e-12, rule + " weights sum to 1");
