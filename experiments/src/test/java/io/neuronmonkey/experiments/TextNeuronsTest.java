@@ -117,6 +117,23 @@ class TextNeuronsTest {
     }
 
     @Test
+    void integratedGradientsOverTheEmbeddingRankTheToxicWordsFirst() throws Exception {
+        JsonNode rows = folder.part("token-attribution", "token-ranking").get("rows").get("labels");
+        for (int i = 0; i < 5; i++) {
+            assertTrue(TOXIC.contains(rows.get(i).asText()), "token " + (i + 1) + " of the ranking is toxic: " + rows);
+        }
+    }
+
+    @Test
+    void ablatingTheGroupNeuronsShrinksTheGapInToxicCallsBetweenTheGroups() throws Exception {
+        JsonNode f = finding("group-ablation", "ablation-gap-group-1");
+        assertTrue(f.get("claim").asText().contains("shrinks the gap"), f.toString());
+        JsonNode strength = f.get("strength");
+        assertTrue(strength.get("value").asDouble() < -0.05, f.toString());
+        assertTrue(strength.get("interval").get("high").asDouble() < 0, "the interval excludes no change: " + f);
+    }
+
+    @Test
     void theReportLeadsWithTheFindingsAndShowsTokensInContext() throws Exception {
         assertTrue(Files.isRegularFile(out.resolve("report.html")), run.all());
         try (WebClient wc = new WebClient()) {
