@@ -399,8 +399,8 @@ class BadInputFaultsTest {
                 row("keep", "unknown extension names list the valid ones")
                         .file("u.yaml", "experiment: u\ndata: {d: {source: synthetic-shape}}\nsteps:\n  - {id: a, analyzer: activation-stat}\n")
                         .args("validate", "@u.yaml").exit(2)
-                        .says("data.d.source (line 2, col 20) - unknown data source 'synthetic-shape'; did you mean 'synthetic-shapes'? "
-                                        + "known: csv, idx, image-folder, npy, npz, synthetic-shapes",
+                        .says("data.d.source (line 2, col 20) - unknown data source 'synthetic-shape'; did you mean 'synthetic-shapes' or 'synthetic-text'? "
+                                        + "known: csv, idx, image-folder, npy, npz, synthetic-shapes, synthetic-text, text-csv, text-jsonl, text-lines",
                                 "steps[0].analyzer (line 4, col 23) - unknown analyzer 'activation-stat'; did you mean 'activation-stats'?"));
     }
 

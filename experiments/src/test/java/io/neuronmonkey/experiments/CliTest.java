@@ -127,7 +127,7 @@ class CliTest {
         assertTrue(e.contains("data.probe.params.count (line 4, col 53) - must be >= 1, found 0"), e);
         assertTrue(e.contains("data.probe.params.split (line 4, col 63) - must be one of train, test, decorrelated, found 'validation'"), e);
         assertTrue(e.contains("steps[1].params.bins (line 14, col 20) - must be between 2 and 1024, found 1"), e);
-        assertTrue(e.contains("steps[1].params.reduce (line 14, col 31) - must be one of mean, max, found 'median'"), e);
+        assertTrue(e.contains("steps[1].params.reduce (line 14, col 31) - must be one of mean, max, first, last, token, found 'median'"), e);
         // one round: the file and layer checks (which need the model loaded and the data opened) come out together
         // with the static ones, for the parts that had no static problem
         assertTrue(e.contains("data.files (line 5, col 10)") && e.contains("missing.npy"), e);
