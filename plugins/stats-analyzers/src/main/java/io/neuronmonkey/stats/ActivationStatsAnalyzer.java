@@ -347,6 +347,7 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
         private Map<String, Object> layer(LayerInfo l, LayerStats s, Ids ids, AnalysisResult.Builder r,
                                           List<Finding> warnings, List<Finding> notable, List<Finding> info) {
             // observations: the examples, or with reduce token the (real) positions of a multi-position layer
+            s.flushSketches();
             long examples = s.count;
             String unit = unit(l, s);
             int nn = s.neurons;
