@@ -60,6 +60,10 @@ final class LayerStats {
      */
     static final int SKETCH_STORE_BINS = 1024;
     final DDSketch[] sketch;
+    /** which optional statistics are kept (the others cost nothing) */
+    final boolean quantiles;
+    final boolean histogram;
+    final boolean classMeans;
 
     // scratch, reused across batches
     private float[] reduced = new float[0];
@@ -80,6 +84,19 @@ final class LayerStats {
     private final PendingBins[] pendingBins;
 
     LayerStats(int neurons, int positions, int classes, int bins, double quantileAccuracy) {
+        this(neurons, positions, classes, bins, quantileAccuracy, true, true, true);
+    }
+
+    /**
+     * @param quantiles  keep the quantile sketches
+     * @param histogram  keep the histograms
+     * @param classMeans keep the per-class moments
+     */
+    LayerStats(int neurons, int positions, int classes, int bins, double quantileAccuracy, boolean quantiles,
+               boolean histogram, boolean classMeans) {
+        this.quantiles = quantiles;
+        this.histogram = histogram;
+        this.classMeans = classMeans;
         this.neurons = neurons;
         this.positions = positions;
         this.classes = classes;
@@ -363,7 +380,7 @@ final class LayerStats {
         // rows grouped by class (stable), then transposed to neuron-major: each neuron's values of the batch are one
         // contiguous run, and each class's values a contiguous sub-run. Every statistic here is independent of the
         // order of the values, so the results are exactly those of the per-value loop.
-        int groups = orderByClass(n, labels);
+        int groups = orderByClass(n, classMeans ? labels : null);
         transpose(r, n);
         for (int c = 0; c < neurons; c++) {
             int off = c * n;
@@ -391,7 +408,10 @@ final class LayerStats {
             saturated[c] += sat;
             seen[c] += n;
             // one pass per value: each class's run goes into its class slot and the neuron's slot together
-            for (int g = 0; g < groups; g++) {
+            if (!classMeans) {
+                moments.addRun(c, col, off, off + n);
+            }
+            for (int g = 0; g < groups && classMeans; g++) {
                 int k = groupClass[g];
                 int from = off + groupStart[g];
                 int to = off + groupStart[g + 1];
@@ -401,13 +421,17 @@ final class LayerStats {
                     moments.addRun(c, col, from, to);
                 }
             }
-            DoublingHistogram h = hist[c];
-            h.fit(lo);
-            h.fit(hi);
-            h.addFitted(col, off, off + n);
-            feed.add(pendingBins[c], col, off, off + n);
-            if (pendingBins[c].full()) {
-                pendingBins[c].flush(sketch[c]);
+            if (histogram) {
+                DoublingHistogram h = hist[c];
+                h.fit(lo);
+                h.fit(hi);
+                h.addFitted(col, off, off + n);
+            }
+            if (quantiles) {
+                feed.add(pendingBins[c], col, off, off + n);
+                if (pendingBins[c].full()) {
+                    pendingBins[c].flush(sketch[c]);
+                }
             }
         }
         count += n;
@@ -496,14 +520,18 @@ final class LayerStats {
             hi = Math.max(hi, v);
             fires += v > threshold ? 1 : 0;
             sat += v <= satLow || v >= satHigh ? 1 : 0;
-            if (labels != null) {
+            if (labels != null && classMeans) {
                 int label = labels[e];
                 if (label >= 0 && label < classes) {
                     classMoments.add(label * neurons + c, v);
                 }
             }
-            h.add(v);
-            q.accept(v);
+            if (histogram) {
+                h.add(v);
+            }
+            if (quantiles) {
+                q.accept(v);
+            }
         }
         seen[c] += valid;
         min[c] = lo;
