@@ -9,6 +9,7 @@ import io.neuronmonkey.api.Violations;
 import io.neuronmonkey.api.analysis.AnalysisResult;
 import io.neuronmonkey.api.data.Batch;
 import io.neuronmonkey.api.data.Dataset;
+import io.neuronmonkey.api.result.Series;
 import io.neuronmonkey.api.tensor.Tensor;
 import io.neuronmonkey.api.train.ModelTrainer;
 import io.neuronmonkey.api.train.TrainerContext;
@@ -29,6 +30,7 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.types.TFloat32;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -70,6 +72,13 @@ public class ShapesCnnTrainer implements ModelTrainer<ShapesCnnTrainer.Params> {
      * @param conv1Channels channels of the first conv layer
      * @param conv2Channels channels of the second conv layer
      * @param denseUnits    units of the hidden dense layer
+     * @param architecture  the network family
+     * @param hiddenUnits   units of the mlp's hidden layers
+     * @param monitorEvery  monitoring interval in steps, 0 = off
+     * @param checkpointEvery when to save a SavedModel under {@code checkpoints/}
+     * @param killUnits     dense1 units (the first ones) killed on purpose, 0 = none
+     * @param killAfterEpoch the epoch after which they are killed
+     * @param killBias      how far their bias is pushed down
      */
     public record Params(
             @Param(defaultValue = "3", description = "passes over the training data, >= 1") int epochs,
@@ -79,7 +88,12 @@ public class ShapesCnnTrainer implements ModelTrainer<ShapesCnnTrainer.Params> {
             @Param(defaultValue = "16", description = "channels of conv2, >= 1") int conv2Channels,
             @Param(defaultValue = "32", description = "units of dense1 (cnn), >= 1") int denseUnits,
             @Param(defaultValue = "cnn", description = "cnn (2 conv + pool blocks, dense1, logits) or mlp (hiddenUnits dense layers on the flattened input)") Architecture architecture,
-            @Param(defaultValue = "[512, 512]", description = "units of each hidden dense layer of the mlp") List<Integer> hiddenUnits) {
+            @Param(defaultValue = "[512, 512]", description = "units of each hidden dense layer of the mlp") List<Integer> hiddenUnits,
+            @Param(defaultValue = "0", description = "every N steps record per-layer activation mean, variance and dead fraction and per-variable gradient norms, and write TensorBoard events under OUTPUT/tensorboard; 0 = off") int monitorEvery,
+            @Param(defaultValue = "none", description = "none, or epoch: save a SavedModel per epoch under OUTPUT/checkpoints/epoch_NN") Checkpoints checkpointEvery,
+            @Param(defaultValue = "0", description = "ground truth for dynamics: kill the first N dense1 units after epoch killAfterEpoch by pushing their bias down by killBias (ReLU units that never fire get no gradient and stay dead); 0 = off") int killUnits,
+            @Param(defaultValue = "1", description = "the epoch (from 1, < epochs) after which the killUnits units are killed") int killAfterEpoch,
+            @Param(defaultValue = "100", description = "how far the killed units' bias is pushed down, > 0") double killBias) {
 
         /** Validates every param at once. */
         public Params {
@@ -94,15 +108,58 @@ public class ShapesCnnTrainer implements ModelTrainer<ShapesCnnTrainer.Params> {
                     .require(architecture != null, "architecture", "must be cnn or mlp")
                     .require(hiddenUnits != null && !hiddenUnits.isEmpty() && hiddenUnits.stream().allMatch(u -> u != null && u >= 1),
                             "hiddenUnits", "must be a non-empty list of positive unit counts, found " + hiddenUnits)
+                    .require(monitorEvery >= 0, "monitorEvery", "must be >= 0 (0 = off), found " + monitorEvery)
+                    .require(checkpointEvery != null, "checkpointEvery", "must be none or epoch")
+                    .require(killUnits >= 0, "killUnits", "must be >= 0 (0 = off), found " + killUnits)
+                    .require(killUnits == 0 || killUnits <= (architecture == Architecture.MLP && hiddenUnits != null
+                                    && !hiddenUnits.isEmpty() ? hiddenUnits.get(0) : denseUnits), "killUnits",
+                            "must be at most the units of dense1, found " + killUnits)
+                    .require(killUnits == 0 || killAfterEpoch >= 1 && killAfterEpoch < epochs, "killAfterEpoch",
+                            "must be in 1.." + (epochs - 1) + " (an epoch followed by another), found " + killAfterEpoch)
+                    .require(killBias > 0 && Double.isFinite(killBias), "killBias",
+                            "must be finite and > 0, found " + killBias)
                     .throwIfAny();
+        }
+
+        /**
+         * Settings without monitoring, checkpoints or killed units.
+         *
+         * @param epochs        passes over the training data
+         * @param batchSize     examples per Adam step
+         * @param learningRate  Adam step size
+         * @param conv1Channels channels of the first conv layer
+         * @param conv2Channels channels of the second conv layer
+         * @param denseUnits    units of the hidden dense layer
+         * @param architecture  the network family
+         * @param hiddenUnits   units of the mlp's hidden layers
+         */
+        public Params(int epochs, int batchSize, double learningRate, int conv1Channels, int conv2Channels,
+                      int denseUnits, Architecture architecture, List<Integer> hiddenUnits) {
+            this(epochs, batchSize, learningRate, conv1Channels, conv2Channels, denseUnits, architecture, hiddenUnits,
+                    0, Checkpoints.NONE, 0, 1, 100);
         }
     }
 
     /** The network family. */
     public enum Architecture { CNN, MLP }
 
+    /** When checkpoints are saved. */
+    public enum Checkpoints { NONE, EPOCH }
+
+    private final List<TrainingListener> listeners;
+
     /** Creates the trainer. */
     public ShapesCnnTrainer() {
+        this(List.of());
+    }
+
+    /**
+     * Creates a trainer that tells {@code listeners} of every monitored step and epoch.
+     *
+     * @param listeners the listeners
+     */
+    public ShapesCnnTrainer(List<TrainingListener> listeners) {
+        this.listeners = List.copyOf(listeners);
     }
 
     @Override
@@ -130,7 +187,10 @@ public class ShapesCnnTrainer implements ModelTrainer<ShapesCnnTrainer.Params> {
         long start = System.nanoTime();
         float[][] initial = spec.initialWeights(ctx.random("trainer"));
         List<Double> losses = new ArrayList<>();
-        float[][] trained = fit(ctx, spec, data, initial, losses);
+        Map<String, Object> monitoring = new LinkedHashMap<>();
+        List<Series> curves = new ArrayList<>();
+        List<String> checkpoints = new ArrayList<>();
+        float[][] trained = fit(ctx, spec, data, initial, losses, monitoring, curves, checkpoints);
         double seconds = (System.nanoTime() - start) / 1e9;
 
         Map<String, Object> accuracy = new LinkedHashMap<>();
@@ -142,14 +202,26 @@ public class ShapesCnnTrainer implements ModelTrainer<ShapesCnnTrainer.Params> {
                 for (Map.Entry<String, Dataset> e : ctx.evaluationData().entrySet()) {
                     accuracy.put(e.getKey(), accuracy(session, e.getKey(), e.getValue(), shape));
                 }
-                export(ctx, net, session);
+                export(ctx.outputDir(), net, session);
             }
         }
         float[] lossArray = new float[losses.size()];
         for (int i = 0; i < lossArray.length; i++) {
             lossArray[i] = losses.get(i).floatValue();
         }
-        return AnalysisResult.builder()
+        AnalysisResult.Builder result = AnalysisResult.builder();
+        if (p.monitorEvery() > 0) {
+            result.put("monitor", monitoring);
+            curves.forEach(result::part);
+        }
+        if (!checkpoints.isEmpty()) {
+            result.put("checkpoints", checkpoints);
+        }
+        if (p.killUnits() > 0) {
+            result.put("killed", Map.of("layer", "dense1", "units", java.util.stream.IntStream.range(0, p.killUnits())
+                    .boxed().toList(), "afterEpoch", p.killAfterEpoch(), "biasShift", -p.killBias()));
+        }
+        return result
                 .put("model", "tensorflow-cnn (" + p.architecture().name().toLowerCase(java.util.Locale.ROOT) + ")")
                 .put("inputShape", List.of(shape[0], shape[1], shape[2]))
                 .put("classes", train.info().classNames())
@@ -166,8 +238,9 @@ public class ShapesCnnTrainer implements ModelTrainer<ShapesCnnTrainer.Params> {
     }
 
     /** Runs Adam for {@code epochs} passes; appends the mean loss of each epoch; returns the trained weights. */
-    private static float[][] fit(TrainerContext<Params> ctx, CnnGraph.Spec spec, Examples data, float[][] initial,
-                                 List<Double> losses) {
+    private float[][] fit(TrainerContext<Params> ctx, CnnGraph.Spec spec, Examples data, float[][] initial,
+                          List<Double> losses, Map<String, Object> monitoring, List<Series> curves,
+                          List<String> checkpoints) {
         Params p = ctx.params();
         int n = data.count;
         int k = spec.classes();
@@ -204,6 +277,10 @@ public class ShapesCnnTrainer implements ModelTrainer<ShapesCnnTrainer.Params> {
                         b2, eps, grads.<TFloat32>dy(i)));
             }
             Op step = tf.withControlDependencies(updates).withName("train").noOp();
+            TrainingMonitor monitor = p.monitorEvery() == 0 ? null : new TrainingMonitor(g, tf,
+                    monitoredLayers(spec), spec.variableNames(), grads, ctx.outputDir().resolve("tensorboard"),
+                    listeners);
+            Op kill = p.killUnits() == 0 ? null : killOp(tf, net, spec, p);
 
             try (Session session = new Session(g, SINGLE_THREADED)) {
                 session.initialize();
@@ -240,25 +317,96 @@ public class ShapesCnnTrainer implements ModelTrainer<ShapesCnnTrainer.Params> {
                              TFloat32 yt = TfTensors.floats(yb, b, k);
                              TFloat32 p1 = TFloat32.scalarOf((float) Math.pow(BETA1, t));
                              TFloat32 p2 = TFloat32.scalarOf((float) Math.pow(BETA2, t));
-                             Result r = session.runner().feed(net.images, xt).feed(labels, yt)
+                             Result r = monitored(session.runner().feed(net.images, xt).feed(labels, yt)
                                      .feed(beta1Power, p1).feed(beta2Power, p2)
-                                     .addTarget(step).fetch(loss).run()) {
-                            sum += ((TFloat32) r.get(0)).getFloat() * b;
+                                     .addTarget(step).fetch(loss), monitor, t, p.monitorEvery()).run()) {
+                            float batchLoss = ((TFloat32) r.get(0)).getFloat();
+                            sum += batchLoss * b;
+                            if (monitor != null && t % p.monitorEvery() == 0) {
+                                monitor.record(r, 1, t, epoch + 1, batchLoss);
+                            }
                         }
                         ctx.progress().advance(1);
                     }
                     losses.add(sum / n);
-                }
-                ctx.progress().finish();
-                float[][] trained = new float[net.variables.size()][];
-                Session.Runner read = session.runner();
-                net.variables.forEach(read::fetch);
-                try (Result r = read.run()) {
-                    for (int i = 0; i < trained.length; i++) {
-                        trained[i] = TfTensors.toTensor(r.get(i), spec.variableNames().get(i)).floats();
+                    Path checkpoint = null;
+                    if (p.checkpointEvery() == Checkpoints.EPOCH) {
+                        checkpoint = ctx.outputDir().resolve("checkpoints")
+                                .resolve(String.format(java.util.Locale.ROOT, "epoch_%02d", epoch + 1));
+                        saveCheckpoint(checkpoint, spec, weights(session, net, spec));
+                        checkpoints.add(ctx.outputDir().relativize(checkpoint).toString());
+                    }
+                    if (kill != null && epoch + 1 == p.killAfterEpoch()) {
+                        session.runner().addTarget(kill).run();
+                    }
+                    if (monitor != null) {
+                        monitor.flush();
+                    }
+                    for (TrainingListener l : listeners) {
+                        l.epochEnded(epoch + 1, sum / n, checkpoint);
                     }
                 }
-                return trained;
+                ctx.progress().finish();
+                if (monitor != null) {
+                    monitor.close();
+                    monitoring.putAll(monitor.summary(p.monitorEvery()));
+                    if (monitor.eventFile() != null) {
+                        monitoring.put("eventFile", ctx.outputDir().relativize(monitor.eventFile()).toString());
+                    }
+                    curves.addAll(monitor.series());
+                }
+                return weights(session, net, spec);
+            }
+        }
+    }
+
+    /** @return the hidden layers the monitor watches */
+    private static List<String> monitoredLayers(CnnGraph.Spec spec) {
+        List<String> layers = new ArrayList<>();
+        if (spec.conv()) {
+            layers.addAll(List.of("conv1", "conv2"));
+        }
+        for (int i = 1; i <= spec.hidden().size(); i++) {
+            layers.add("dense" + i);
+        }
+        return layers;
+    }
+
+    /** @return the runner, with the monitor's fetches added when step {@code t} is monitored */
+    private static Session.Runner monitored(Session.Runner runner, TrainingMonitor monitor, long t, int every) {
+        return monitor != null && t % every == 0 ? monitor.fetch(runner) : runner;
+    }
+
+    /** @return an op that lowers the bias of the first {@code killUnits} dense1 units by {@code killBias} */
+    private static Op killOp(Ops tf, CnnGraph net, CnnGraph.Spec spec, Params p) {
+        int bias = spec.variableNames().indexOf("dense1_b");
+        int units = spec.hidden().get(0);
+        float[] shift = new float[units];
+        Arrays.fill(shift, 0, p.killUnits(), (float) -p.killBias());
+        return tf.withName("kill_dense1").assignAdd(net.variables.get(bias),
+                tf.constant(Shape.of(units), org.tensorflow.ndarray.buffer.DataBuffers.of(shift)));
+    }
+
+    /** @return the current values of every variable, in {@link CnnGraph.Spec#variableNames()} order */
+    private static float[][] weights(Session session, CnnGraph net, CnnGraph.Spec spec) {
+        float[][] w = new float[net.variables.size()][];
+        Session.Runner read = session.runner();
+        net.variables.forEach(read::fetch);
+        try (Result r = read.run()) {
+            for (int i = 0; i < w.length; i++) {
+                w[i] = TfTensors.toTensor(r.get(i), spec.variableNames().get(i)).floats();
+            }
+        }
+        return w;
+    }
+
+    /** Saves {@code weights} as a SavedModel of the inference graph into {@code dir}. */
+    private static void saveCheckpoint(Path dir, CnnGraph.Spec spec, float[][] weights) {
+        try (Graph g = new Graph()) {
+            CnnGraph net = new CnnGraph(g, spec, weights);
+            try (Session session = new Session(g)) {
+                session.initialize();
+                export(dir, net, session);
             }
         }
     }
@@ -272,19 +420,19 @@ public class ShapesCnnTrainer implements ModelTrainer<ShapesCnnTrainer.Params> {
         }
     }
 
-    private static void export(TrainerContext<Params> ctx, CnnGraph net, Session session) {
+    private static void export(Path dir, CnnGraph net, Session session) {
         Signature signature = Signature.builder().key(Signature.DEFAULT_KEY)
                 .input("images", net.images)
                 .output("probabilities", net.probabilities)
                 .output("logits", net.logits)
                 .build();
         try {
-            SavedModelBundle.exporter(ctx.outputDir().toString())
+            SavedModelBundle.exporter(dir.toString())
                     .withTags(TensorFlowBackend.TAG)
                     .withFunction(SessionFunction.create(signature, session))
                     .export();
         } catch (IOException | RuntimeException e) {
-            throw new OutputException("cannot save the trained model as a SavedModel into " + ctx.outputDir() + ": "
+            throw new OutputException("cannot save the trained model as a SavedModel into " + dir + ": "
                     + e.getMessage(), e);
         }
     }
