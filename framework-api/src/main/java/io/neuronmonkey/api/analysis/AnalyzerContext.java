@@ -76,6 +76,20 @@ public interface AnalyzerContext<P extends Record> extends RunEnvironment {
         return List.of();
     }
 
+    /**
+     * Loads another model through the experiment's model backend and model params, e.g. one checkpoint of a
+     * training series; the caller closes it.
+     *
+     * @param path the model's path, resolved like the experiment's other paths
+     * @return the loaded model
+     * @since 0.4.0
+     */
+    @ApiStatus(value = ApiStatus.Status.EXPERIMENTAL, since = "0.4.0")
+    default LoadedModel loadModel(String path) {
+        throw new AnalysisException("step '" + stepId() + "' needs to load the model '" + path
+                + "', but this runtime cannot load other models for an analyzer");
+    }
+
     /** @return the step's layers, checked against the model, in the order given; empty without a model */
     List<LayerInfo> layers();
 

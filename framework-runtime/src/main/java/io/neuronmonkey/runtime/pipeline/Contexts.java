@@ -77,6 +77,7 @@ final class Contexts {
         private final String dataName;
         private final List<String> datasetNames;
         private final java.util.function.Function<String, Dataset> datasets;
+        private java.util.function.Function<Path, LoadedModel> models;
 
         Analysis(Environment env, String stepId, P params, LoadedModel model, Dataset data, List<LayerInfo> layers,
                  int batchSize, Map<String, AnalysisResult> inputs, Path workDir) {
@@ -113,6 +114,17 @@ final class Contexts {
         @Override
         public Optional<LoadedModel> model() {
             return Optional.ofNullable(model);
+        }
+
+        /** Lets the analyzer load other models (checkpoints) with {@code loader}. */
+        Analysis<P> models(java.util.function.Function<Path, LoadedModel> loader) {
+            this.models = loader;
+            return this;
+        }
+
+        @Override
+        public LoadedModel loadModel(String path) {
+            return models == null ? AnalyzerContext.super.loadModel(path) : models.apply(resolve(path));
         }
 
         @Override

@@ -525,7 +525,9 @@ public final class ExperimentRunner {
         }
         Path work = out.resolve(RunFolder.WORK).resolve(s.id());
         return new Contexts.Analysis<>(env, s.id(), s.params(), exp.model(), data, s.data(), s.layers(),
-                exp.config().batchSize(), inputs, work, List.copyOf(exp.data().keySet()), n -> inputCheck(n).dataset());
+                exp.config().batchSize(), inputs, work, List.copyOf(exp.data().keySet()), n -> inputCheck(n).dataset())
+                .models(exp.backend() == null ? null
+                        : path -> Preparer.load(exp.backend(), new Contexts.Model<>(env, path, exp.modelParams())));
     }
 
     private Path partialDir(String id) {

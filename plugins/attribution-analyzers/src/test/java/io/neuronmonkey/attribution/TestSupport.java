@@ -148,6 +148,10 @@ public final class TestSupport {
             return workDir.resolve(p);
         }
 
+        public LoadedModel loadModel(String path) {
+            return TestSupport.loadModel(resolve(path), TensorFlowBackend.Params.defaults());
+        }
+
         public ProgressReporter progress() {
             return ProgressReporter.NONE;
         }
