@@ -53,6 +53,7 @@ class ShippedExperimentsTest {
                 .replaceAll("path: (models/\\S+)", "path: " + dir + "/$1")
                 .replaceAll("output: (\\S+)", "output: " + work.resolve("trained").resolve(yaml.getFileName().toString()))
                 .replaceAll("epochs: \\d+", "epochs: 1")
+                .replaceAll("killUnits: \\d+", "killUnits: 0")
                 .replaceAll("hiddenUnits: \\[[^]]*]", "hiddenUnits: [32, 16]");
         return Files.writeString(work.resolve(yaml.getFileName()), out);
     }
