@@ -26,12 +26,15 @@ final class ExactMoments {
     private final long[] sum;
     private final long[] sq;
     private final long[] count;
+    /** per slot, runs added since the last carry propagation */
+    private final int[] runs;
 
     ExactMoments(int slots) {
         this.slots = slots;
         sum = new long[slots * SUM_DIGITS];
         sq = new long[slots * SQ_DIGITS];
         count = new long[slots];
+        runs = new int[slots];
     }
 
     /** @param v a finite value (callers skip NaN and infinities) */
@@ -58,6 +61,8 @@ final class ExactMoments {
 
     /** Values a run adds per exponent bucket before it is flushed: 2^15 squared 24-bit mantissas stay below 2^63. */
     private static final int RUN_CHUNK = 1 << 15;
+    /** Runs of a slot between carry propagations; see {@link #afterRun}. */
+    private static final int RUNS_PER_NORMALIZE = 1 << 20;
     /**
      * Per exponent position (0..253), in four interleaved copies (value i goes to copy i mod 4, so consecutive values
      * of one exponent do not wait on each other's read-modify-write): the signed sum of mantissas and the sum of
@@ -120,11 +125,23 @@ final class ExactMoments {
                 }
             }
             count[slot] += end - start;
-            normalize(slot);
+            afterRun(slot);
             if (also != null) {
                 also.count[alsoSlot] += end - start;
-                also.normalize(alsoSlot);
+                also.afterRun(alsoSlot);
             }
+        }
+    }
+
+    /**
+     * Carries are propagated every {@link #RUNS_PER_NORMALIZE} runs of a slot: a run moves less than 2^38 into any
+     * digit (at most 32 exponent positions share a digit, each adding below 2^33), so 2^20 runs stay below 2^58,
+     * and with the 2^27 single adds {@link #add} allows between carries (2^61) a digit stays below 2^63.
+     */
+    private void afterRun(int slot) {
+        if (++runs[slot] == RUNS_PER_NORMALIZE) {
+            runs[slot] = 0;
+            normalize(slot);
         }
     }
 
