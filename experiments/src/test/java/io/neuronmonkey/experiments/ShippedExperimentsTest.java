@@ -51,6 +51,7 @@ class ShippedExperimentsTest {
         String dir = yaml.getParent().toString();
         String out = b.toString()
                 .replaceAll("path: (models/\\S+)", "path: " + dir + "/$1")
+                .replaceAll("series: (models/\\S+)", "series: " + dir + "/$1")
                 .replaceAll("output: (\\S+)", "output: " + work.resolve("trained").resolve(yaml.getFileName().toString()))
                 .replaceAll("epochs: \\d+", "epochs: 1")
                 .replaceAll("killUnits: \\d+", "killUnits: 0")
