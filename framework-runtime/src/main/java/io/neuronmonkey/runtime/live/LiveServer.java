@@ -37,7 +37,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The live page's server: the JDK's HTTP server bound to 127.0.0.1 only, every request checked for a random
  * 128-bit token (in the {@code token} query parameter, or the cookie the page sets so that a report's relative links
  * work); anything else gets 403. It serves the page ({@code /}), a Server-Sent Events stream of the run's events
- * ({@code /events}) and, once known, the files of the run folder ({@code /run/PATH}).
+ * ({@code /events}), the same events so far as one JSON array ({@code /snapshot}, which the page polls where a
+ * browser has no working EventSource) and, once known, the files of the run folder ({@code /run/PATH}).
  * <p>
  * Events are JSON objects. A <em>state</em> event replaces the earlier one with the same key (the progress of a
  * pass, a layer's census), an <em>appended</em> event adds to a bounded log (curve points, thinned to every second
@@ -166,6 +167,21 @@ public final class LiveServer implements AutoCloseable {
         }
     }
 
+    /** Every state, then the log, with the end last (a page may stop listening once it has it); call under the lock. */
+    private List<String> replay() {
+        List<String> out = new ArrayList<>(states.size() + log.size());
+        states.forEach((k, v) -> {
+            if (!k.equals(END)) {
+                out.add(v);
+            }
+        });
+        out.addAll(log);
+        if (states.containsKey(END)) {
+            out.add(states.get(END));
+        }
+        return out;
+    }
+
     /** Ends every event stream and stops the server. */
     @Override
     public void close() {
@@ -205,6 +221,12 @@ public final class LiveServer implements AutoCloseable {
                 send(ex, 200, "text/html; charset=utf-8", page);
             } else if (path.equals("/events")) {
                 stream(ex);
+            } else if (path.equals("/snapshot")) {
+                String events;
+                synchronized (lock) {
+                    events = "[" + String.join(",", replay()) + "]";
+                }
+                send(ex, 200, "application/json", events.getBytes(StandardCharsets.UTF_8));
             } else if (path.startsWith("/run/")) {
                 file(ex, path.substring("/run/".length()));
             } else {
@@ -258,16 +280,7 @@ public final class LiveServer implements AutoCloseable {
         ex.sendResponseHeaders(200, 0);
         BlockingQueue<String> queue = new LinkedBlockingQueue<>();
         synchronized (lock) {
-            // the end comes last, after the curve points: a page may stop listening once it has it
-            states.forEach((k, v) -> {
-                if (!k.equals(END)) {
-                    queue.add(v);
-                }
-            });
-            queue.addAll(log);
-            if (states.containsKey(END)) {
-                queue.add(states.get(END));
-            }
+            queue.addAll(replay());
             if (closed) {
                 queue.add(CLOSE);
             }

@@ -67,7 +67,7 @@ class LiveServerTest {
 
             char last = token.charAt(31);
             String wrong = token.substring(0, 31) + (last == '0' ? '1' : '0');
-            for (String path : List.of("/", "/events", "/run/report.html", "/nothing")) {
+            for (String path : List.of("/", "/events", "/snapshot", "/run/report.html", "/nothing")) {
                 assertEquals(403, get(base + path, null).getResponseCode(), path + " without a token");
                 assertEquals(403, get(base + path + "?token=" + wrong, null).getResponseCode(), path + " with a wrong token");
                 assertEquals(403, get(base + path + "?token=", null).getResponseCode(), path + " with an empty token");
@@ -148,6 +148,12 @@ class LiveServerTest {
                     line = in.readLine();
                 } while (!line.startsWith("data: "));
                 assertEquals(0.25, ((Number) read(line.substring(6)).get("value")).doubleValue());
+                HttpURLConnection snap = get("http://127.0.0.1:" + s.address().getPort() + "/snapshot?token=" + token(s), null);
+                List<?> all = new ObjectMapper().readValue(snap.getInputStream(), List.class);
+                assertEquals(4, all.size(), "the snapshot is the replay: " + all);
+                assertEquals("y", ((Map<?, ?>) all.get(0)).get("name"));
+                assertEquals(0.25, ((Number) ((Map<?, ?>) all.get(2)).get("value")).doubleValue());
+                assertEquals("end", ((Map<?, ?>) all.get(3)).get("type"));
                 s.close();
                 assertEquals(null, drain(in), "closing the server ends the stream");
             }
