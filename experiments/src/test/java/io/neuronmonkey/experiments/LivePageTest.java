@@ -110,7 +110,9 @@ class LivePageTest {
                 int neurons = l.getValue();
                 assertTrue(card.asNormalizedText().contains(dead + " of " + neurons + " never fired (dead)"),
                         layer + ": census says " + dead + " of " + neurons + " dead; page: " + card.asNormalizedText());
-                assertEquals(11, card.getElementsByTagName("rect").size(), "a bar for not fired and ten rate bins");
+                long bars = java.util.stream.StreamSupport.stream(card.getDescendants().spliterator(), false)
+                        .filter(d -> "rect".equals(d.getLocalName())).count();
+                assertEquals(11, bars, "an SVG bar for not fired and one for each of ten rate bins");
             }
             assertTrue(text(page, "census").contains("3000 examples (complete)"), text(page, "census"));
 
