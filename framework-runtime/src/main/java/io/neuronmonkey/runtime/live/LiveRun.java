@@ -119,6 +119,13 @@ public final class LiveRun implements RunListener {
     }
 
     @Override
+    public void stepsStarting(List<String> ids) {
+        for (String id : ids) {
+            server.state("step-" + id, event("step", "id", id, "state", "running", "seconds", null, "error", null));
+        }
+    }
+
+    @Override
     public void stepEnded(ExperimentRunner.StepStatus s) {
         server.state("step-" + s.id(), event("step", "id", s.id(), "state", s.reused() ? "reused" : s.state(),
                 "seconds", s.seconds(), "error", s.error()));

@@ -266,6 +266,7 @@ public final class ExperimentRunner {
 
     private synchronized void starting(List<PreparedExperiment.StepEntry> group) {
         group.forEach(s -> running.add(s.id()));
+        env.listener().stepsStarting(group.stream().map(PreparedExperiment.StepEntry::id).toList());
     }
 
     /** Records a step's end and rewrites provenance.json with the steps so far (a failed write costs nothing else). */

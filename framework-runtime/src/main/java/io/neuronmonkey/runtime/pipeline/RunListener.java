@@ -37,6 +37,10 @@ public interface RunListener extends TrainingMetrics {
         return null;
     }
 
+    /** Steps start: one, or the streaming steps that share a fused pass. */
+    default void stepsStarting(List<String> ids) {
+    }
+
     /** A step ended (completed, failed, skipped, interrupted, not-run or reused). */
     default void stepEnded(ExperimentRunner.StepStatus status) {
     }
