@@ -11,6 +11,7 @@ import io.neuronmonkey.runtime.config.ExperimentConfig;
 import io.neuronmonkey.runtime.config.ExperimentParser;
 import io.neuronmonkey.runtime.config.ParamsBinder;
 import io.neuronmonkey.runtime.config.Problems;
+import io.neuronmonkey.runtime.config.Yaml;
 import io.neuronmonkey.runtime.pipeline.Benchmark;
 import io.neuronmonkey.runtime.pipeline.Environment;
 import io.neuronmonkey.runtime.pipeline.PreparedExperiment;
@@ -91,6 +92,13 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--plugins", paramLabel = "DIR", description = "a folder of plugin bundles read in addition to the built-in and user ones")
     Path plugins;
 
+    @Option(names = "--each", description = "also price every analyzer alone (and each optional statistic of activation-stats): "
+            + "its time above capture only, in ns per activation value")
+    boolean each;
+
+    /** The optional statistics of activation-stats that --each prices, each switched off in turn. */
+    private static final List<String> CENSUS_EXTRAS = List.of("quantiles", "histogram", "classMeans");
+
     /** One row of the table: the model, the data it is fed and where a problem with either is reported. */
     private record Subject(String label, PreparedExperiment prepared, LoadedModel model, Dataset dataset, long maxExamples, int batchSize) {
     }
@@ -128,6 +136,9 @@ final class BenchCommand implements Callable<Integer> {
                     System.out.printf(Locale.ROOT, "%-44s %8d %6d %7d %10.0f %10.0f %6.2fx %8.0f MB%n", s.label() + " (" + r.layers().size() + " layers)",
                             r.examples(), r.batchSize(), r.threads(), r.examples() / r.plainSeconds(), r.examples() / r.fusedSeconds(),
                             r.ratio(), r.peakHeapMb());
+                    if (each && !analyzers.isEmpty()) {
+                        priceEach(analyzers, host, s, env, t);
+                    }
                 }
             }
             System.out.println("fused = every layer captured in one model run per batch, fed to: "
@@ -309,14 +320,51 @@ final class BenchCommand implements Callable<Integer> {
                 .filter(e -> e.instance() instanceof StreamingAnalyzer<?>).map(RegisteredExtension::name).sorted().toList();
     }
 
+    /**
+     * Prints, per analyzer alone and per optional census statistic, the time above capture only in ns per activation
+     * value (the values of every layer the analyzer reads, per example). All in one process on the same data.
+     */
+    private void priceEach(List<String> analyzers, PluginHost host, Subject s, Environment env, int t) {
+        Benchmark.Result capture = Benchmark.run(s.model(), s.dataset(), s.batchSize(), s.maxExamples(), List.of(), env, repeats, t);
+        List<LayerInfo> layers = s.model().layers().stream().filter(l -> l.role() != LayerInfo.Role.INPUT).toList();
+        long values = layers.stream().mapToLong(l -> (long) l.neurons() * l.positions()).sum();
+        System.out.printf(Locale.ROOT, "  %-42s %10.0f ex/s, %d activation values per example%n", "capture only",
+                capture.examples() / capture.fusedSeconds(), values);
+        for (String name : analyzers) {
+            List<Benchmark.Probe> probes = probes(List.of(name), host, s.model());
+            price(name + " alone", probes, capture, values, s, env, t);
+            if (name.equals("activation-stats")) {
+                for (String extra : CENSUS_EXTRAS) {
+                    List<String> rest = CENSUS_EXTRAS.stream().filter(x -> !x.equals(extra)).toList();
+                    List<Benchmark.Probe> without = probes(List.of(name), host, s.model(), "{extras: " + rest + "}");
+                    price(name + " without " + extra, without, capture, values, s, env, t);
+                }
+            }
+        }
+    }
+
+    private void price(String label, List<Benchmark.Probe> probes, Benchmark.Result capture, long values, Subject s,
+                       Environment env, int t) {
+        Benchmark.Result r = Benchmark.run(s.model(), s.dataset(), s.batchSize(), s.maxExamples(), probes, env, repeats, t);
+        double ns = (r.fusedSeconds() - capture.fusedSeconds()) * 1e9 / ((double) r.examples() * values);
+        System.out.printf(Locale.ROOT, "  %-42s %10.0f ex/s %6.2fx plain  %7.2f ns per value above capture%n", label,
+                r.examples() / r.fusedSeconds(), r.ratio(), ns);
+    }
+
     /** Each analyzer with its default params over every layer but the input. */
     private static List<Benchmark.Probe> probes(List<String> analyzers, PluginHost host, LoadedModel model) {
+        return probes(analyzers, host, model, null);
+    }
+
+    /** As {@link #probes(List, PluginHost, LoadedModel)}, with params given as a YAML mapping (null: the defaults). */
+    private static List<Benchmark.Probe> probes(List<String> analyzers, PluginHost host, LoadedModel model, String yamlParams) {
         List<LayerInfo> layers = model.layers().stream().filter(l -> l.role() != LayerInfo.Role.INPUT).toList();
         List<Benchmark.Probe> out = new ArrayList<>();
         for (String name : analyzers) {
             RegisteredExtension<?> ext = host.registry().require(ExtensionPoints.ANALYZER, name);
             Problems problems = new Problems();
-            Record params = ParamsBinder.bind(ext.paramsType(), null, "--analyzers " + name, problems).orElse(null);
+            org.snakeyaml.engine.v2.nodes.Node node = yamlParams == null ? null : Yaml.compose(yamlParams, "--each").orElse(null);
+            Record params = ParamsBinder.bind(ext.paramsType(), node, "--analyzers " + name, problems).orElse(null);
             if (!problems.isEmpty() || params == null) {
                 throw new ConfigException("--analyzers " + name + " - its default params do not bind: "
                         + problems.list().stream().map(Object::toString).toList());

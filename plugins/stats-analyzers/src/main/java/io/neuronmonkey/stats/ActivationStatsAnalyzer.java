@@ -120,7 +120,8 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
             @Param(defaultValue = "0.01", description = "firing rate below which a neuron that fires at all is rarely-firing, [0, 1)") double rarelyFiringRate,
             @Param(defaultValue = "0.01", description = "relative accuracy of the per-neuron quantiles, (0, 0.5]: each is within this fraction of the exact value") double quantileAccuracy,
             @Param(defaultValue = "1", description = "standard deviation convention: 1 = sample (n - 1 denominator), 0 = population (n)") int ddof,
-            @Param(defaultValue = "false", description = "tag dead, rarely-firing and always-on neurons on every op, not only on rectifiers and pooling") boolean flagAllOps) {
+            @Param(defaultValue = "false", description = "tag dead, rarely-firing and always-on neurons on every op, not only on rectifiers and pooling") boolean flagAllOps,
+            @Param(defaultValue = "[quantiles, histogram, classMeans]", description = "optional per-neuron statistics, each priced separately by bench: quantiles (p01..p99 columns), histogram (the p-histogram matrix), classMeans (the p-class-mean matrix); moments, extremes and firing rates are always computed") List<String> extras) {
 
         /** Checks every field. */
         public Params {
@@ -134,7 +135,42 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
                     .require(rarelyFiringRate >= 0 && rarelyFiringRate < 1, "rarelyFiringRate", "must be in [0, 1), found " + rarelyFiringRate)
                     .require(quantileAccuracy > 0 && quantileAccuracy <= 0.5, "quantileAccuracy", "must be in (0, 0.5], found " + quantileAccuracy)
                     .require(ddof == 0 || ddof == 1, "ddof", "must be 0 (population) or 1 (sample), found " + ddof)
+                    .require(extras != null && EXTRAS.containsAll(extras), "extras", "must list some of " + EXTRAS
+                            + ", found " + extras)
                     .throwIfAny();
+            extras = List.copyOf(extras);
+        }
+
+        /**
+         * The params of the previous release: every extra statistic on.
+         *
+         * @param reduce           see the record
+         * @param threshold        see the record
+         * @param bins             see the record
+         * @param alwaysOnRate     see the record
+         * @param saturationMargin see the record
+         * @param saturationRate   see the record
+         * @param rarelyFiringRate see the record
+         * @param quantileAccuracy see the record
+         * @param ddof             see the record
+         * @param flagAllOps       see the record
+         */
+        public Params(Reduce reduce, double threshold, int bins, double alwaysOnRate, double saturationMargin,
+                      double saturationRate, double rarelyFiringRate, double quantileAccuracy, int ddof, boolean flagAllOps) {
+            this(reduce, threshold, bins, alwaysOnRate, saturationMargin, saturationRate, rarelyFiringRate, quantileAccuracy,
+                    ddof, flagAllOps, EXTRAS);
+        }
+
+        boolean quantiles() {
+            return extras.contains("quantiles");
+        }
+
+        boolean histogram() {
+            return extras.contains("histogram");
+        }
+
+        boolean classMeans() {
+            return extras.contains("classMeans");
         }
 
         /**
@@ -155,6 +191,9 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
         }
     }
 
+    /** The optional statistics, all on by default. */
+    static final List<String> EXTRAS = List.of("quantiles", "histogram", "classMeans");
+
     @Override
     public Accumulator start(AnalyzerContext<Params> ctx) {
         List<String> classes = ctx.data().map(d -> d.info().classNames()).orElse(List.of());
@@ -173,7 +212,8 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
             this.layers = List.copyOf(layers);
             this.classNames = List.copyOf(classNames);
             for (LayerInfo l : layers) {
-                stats.put(l.name(), new LayerStats(l.neurons(), l.positions(), classNames.size(), params.bins(), params.quantileAccuracy()));
+                stats.put(l.name(), new LayerStats(l.neurons(), l.positions(), classNames.size(), params.bins(), params.quantileAccuracy(),
+                        params.quantiles(), params.histogram(), params.classMeans()));
             }
         }
 
@@ -339,6 +379,26 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
                     + params.saturationRate() + " of the examples";
         }
 
+        /** Adds the layer's {@code p-histogram} matrix. */
+        private void histogram(LayerInfo l, LayerStats s, Ids ids, AnalysisResult.Builder r, String p, String unit, String reduced) {
+            int nn = s.neurons;
+            CommonGrid grid = CommonGrid.of(s.hist, params.bins());
+            int bins = grid.bins();
+            double[] edges = new double[bins + 1];
+            List<String> labels = new ArrayList<>(bins);
+            for (int i = 0; i <= bins; i++) {
+                edges[i] = grid.edge(i);
+            }
+            for (int i = 0; i < bins; i++) {
+                labels.add("[" + Numbers.exact(edges[i]) + ", " + Numbers.exact(edges[i + 1]) + ")");
+            }
+            r.part(new Matrix(ids.unique(p + "-histogram"), l.name() + ": histogram per neuron", Matrix.Axis.neurons(nn),
+                    new Matrix.Axis("bin", labels, edges), NdArray.of(Tensor.ofFloats(grid.perNeuron(), nn, bins), "neuron", "bin"),
+                    unit, l.name(), unit + " per bin of the " + reduced + "; bins of equal width, a power of two, "
+                    + "aligned to multiples of it; the union of the occupied bins of the layer's neurons, at most "
+                    + params.bins()));
+        }
+
         /**
          * Adds the layer's parts ({@code p-stats}, {@code p-histogram}, {@code p-class-mean}) and findings.
          *
@@ -347,6 +407,7 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
         private Map<String, Object> layer(LayerInfo l, LayerStats s, Ids ids, AnalysisResult.Builder r,
                                           List<Finding> warnings, List<Finding> notable, List<Finding> info) {
             // observations: the examples, or with reduce token the (real) positions of a multi-position layer
+            s.flushSketches();
             long examples = s.count;
             String unit = unit(l, s);
             int nn = s.neurons;
@@ -399,7 +460,7 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
                 if (bounded && n > 0 && (double) s.saturated[c] / n >= params.saturationRate()) {
                     saturated.add(c);
                 }
-                for (int i = 0; i < nq; i++) {
+                for (int i = 0; i < nq && params.quantiles(); i++) {
                     // the sketch is within its relative accuracy of the exact quantile, which lies in [min, max]:
                     // clamping to the exact extremes can only move it closer
                     quant[i][c] = n == 0 || s.sketch[c].isEmpty() ? Float.NaN
@@ -422,7 +483,7 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
                 cols.add(column("positionFiringRate", "fraction", "fraction of every (example, position) value > "
                         + params.threshold() + ": how much of the feature map the channel covers", positionRate));
             }
-            for (int i = 0; i < nq; i++) {
+            for (int i = 0; i < nq && params.quantiles(); i++) {
                 cols.add(column(QUANTILE_NAMES.get(i), "activation", "quantile at rank " + QUANTILE_RANKS[i]
                         + " (DDSketch, relative accuracy " + params.quantileAccuracy() + ")", quant[i]));
             }
@@ -441,22 +502,10 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
                             + reduced : l.positions() > 1 && described(s) ? "one neuron per unit, " + reduced
                             : "one value per unit") + ") over " + examples + " " + unit));
 
-            CommonGrid grid = CommonGrid.of(s.hist, params.bins());
-            int bins = grid.bins();
-            double[] edges = new double[bins + 1];
-            List<String> labels = new ArrayList<>(bins);
-            for (int i = 0; i <= bins; i++) {
-                edges[i] = grid.edge(i);
+            if (params.histogram()) {
+                histogram(l, s, ids, r, p, unit, reduced);
             }
-            for (int i = 0; i < bins; i++) {
-                labels.add("[" + Numbers.exact(edges[i]) + ", " + Numbers.exact(edges[i + 1]) + ")");
-            }
-            r.part(new Matrix(ids.unique(p + "-histogram"), l.name() + ": histogram per neuron", Matrix.Axis.neurons(nn),
-                    new Matrix.Axis("bin", labels, edges), NdArray.of(Tensor.ofFloats(grid.perNeuron(), nn, bins), "neuron", "bin"),
-                    unit, l.name(), unit + " per bin of the " + reduced + "; bins of equal width, a power of two, "
-                    + "aligned to multiples of it; the union of the occupied bins of the layer's neurons, at most "
-                    + params.bins()));
-            if (s.classes > 0) {
+            if (s.classes > 0 && params.classMeans()) {
                 float[] cm = new float[s.classes * nn];
                 for (int k = 0; k < s.classes; k++) {
                     for (int c = 0; c < nn; c++) {

@@ -22,7 +22,10 @@ final class BoundedHeaps {
         String id;
         int label;
         Map<String, String> metadata;
+        /** the example's input row, shared with every other entry that keeps the example (read-only) */
         float[] input;
+        /** the example whose row {@link #input} is; -1 when none */
+        long inputExample = -1;
         /** the example's tokens, by reference (text only; null otherwise) */
         Tokens tokens;
         /** the neuron's values at the window's positions (text only), the first {@link #windowLength} entries */
@@ -45,6 +48,12 @@ final class BoundedHeaps {
     private final int[] positions;
     private final Kept[] kept;
     private final int[] size;
+    /**
+     * Per neuron, the value a candidate must reach to be looked at: the root's value once the heap is full (minus or
+     * plus infinity before). A candidate strictly worse can never enter, so the per-value test is one comparison
+     * against a flat array; heap work is only for the rare candidates at or past the bar.
+     */
+    private final float[] bar;
 
     BoundedHeaps(int neurons, int k, boolean largest) {
         this.neurons = neurons;
@@ -55,6 +64,21 @@ final class BoundedHeaps {
         positions = new int[neurons * k];
         kept = new Kept[neurons * k];
         size = new int[neurons];
+        bar = new float[neurons];
+        java.util.Arrays.fill(bar, largest ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY);
+    }
+
+    /**
+     * @return true when {@code value} may enter neuron's heap (at or past its bar); false means {@link #claim} would
+     *         refuse it
+     */
+    boolean admits(int neuron, float value) {
+        return largest ? value >= bar[neuron] : value <= bar[neuron];
+    }
+
+    /** The bars of all neurons ({@link #admits}), for callers that test many values in a loop; do not write. */
+    float[] bars() {
+        return bar;
     }
 
     int k() {
@@ -133,6 +157,13 @@ final class BoundedHeaps {
             swap(base + i, base + worst);
             i = worst;
         }
+        updateBar(neuron);
+    }
+
+    private void updateBar(int neuron) {
+        if (size[neuron] == k) {
+            bar[neuron] = values[neuron * k];
+        }
     }
 
     private void swap(int a, int b) {
@@ -159,6 +190,18 @@ final class BoundedHeaps {
                 if (slot >= 0) {
                     kept[slot] = other.kept[ob + j];
                     settle(c, slot);
+                }
+            }
+        }
+    }
+
+    /** Calls {@code action} with the payload of every kept entry (holding an input row). */
+    void forEachKept(java.util.function.Consumer<Kept> action) {
+        for (int c = 0; c < neurons; c++) {
+            for (int j = 0; j < size[c]; j++) {
+                Kept x = kept[c * k + j];
+                if (x.input != null && x.inputExample >= 0) {
+                    action.accept(x);
                 }
             }
         }

@@ -72,6 +72,43 @@ final class DoublingHistogram {
     }
 
     /**
+     * Widens the span to hold {@code x} as {@link #add} would, without counting it. After fitting a batch's minimum
+     * and maximum, {@link #addFitted} takes its values with no range checks; the state is exactly the one adding the
+     * values one by one gives, since the final level and span depend only on the values' extremes.
+     */
+    void fit(double x) {
+        long idx = index(x);
+        if (empty) {
+            empty = false;
+            lo = idx;
+            hi = idx;
+            return;
+        }
+        while (idx < lo && hi - idx + 1 > bins || idx > hi && idx - lo + 1 > bins) {
+            coarsen();
+            idx = index(x);
+        }
+        if (idx < lo) {
+            shiftLow(idx);
+        } else if (idx > hi) {
+            hi = idx;
+        }
+    }
+
+    /** Counts {@code v[from..to)}, all finite and within the span {@link #fit} made room for. */
+    void addFitted(float[] v, int from, int to) {
+        double inv = inverseWidth;
+        long base = lo;
+        long[] c = counts;
+        for (int i = from; i < to; i++) {
+            double scaled = v[i] * inv;
+            long idx = (long) scaled;
+            idx = scaled < idx ? idx - 1 : idx;
+            c[(int) (idx - base)]++;
+        }
+    }
+
+    /**
      * floor(x / width) at the current level, coarsening first while |x| would not fit in the index range. The width
      * is a power of two, so multiplying by its exact inverse equals the division; truncation is corrected to floor
      * for negative fractions. This is the per-value hot path of a census.

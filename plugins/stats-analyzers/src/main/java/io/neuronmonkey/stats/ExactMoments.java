@@ -26,12 +26,15 @@ final class ExactMoments {
     private final long[] sum;
     private final long[] sq;
     private final long[] count;
+    /** per slot, runs added since the last carry propagation */
+    private final int[] runs;
 
     ExactMoments(int slots) {
         this.slots = slots;
         sum = new long[slots * SUM_DIGITS];
         sq = new long[slots * SQ_DIGITS];
         count = new long[slots];
+        runs = new int[slots];
     }
 
     /** @param v a finite value (callers skip NaN and infinities) */
@@ -54,6 +57,102 @@ final class ExactMoments {
         if (++count[slot] % NORMALIZE_EVERY == 0) {
             normalize(slot);
         }
+    }
+
+    /** Values a run adds per exponent bucket before it is flushed: 2^15 squared 24-bit mantissas stay below 2^63. */
+    private static final int RUN_CHUNK = 1 << 15;
+    /** Runs of a slot between carry propagations; see {@link #afterRun}. */
+    private static final int RUNS_PER_NORMALIZE = 1 << 20;
+    /**
+     * Per exponent position (0..253), in four interleaved copies (value i goes to copy i mod 4, so consecutive values
+     * of one exponent do not wait on each other's read-modify-write): the signed sum of mantissas and the sum of
+     * squared mantissas of a run.
+     */
+    private final long[] runSum = new long[4 * 256];
+    private final long[] runSq = new long[4 * 256];
+
+    /**
+     * Adds {@code v[from..to)} (all finite) to a slot: the same exact sums as {@link #add} value by value, at a
+     * fraction of the cost. Values are bucketed by their exponent (one add of the signed mantissa and one of its
+     * square per value, no shifts, no carries) and each non-empty bucket is added into the wide digits once per run.
+     */
+    void addRun(int slot, float[] v, int from, int to) {
+        addRun(slot, v, from, to, null, -1);
+    }
+
+    /**
+     * As {@link #addRun(int, float[], int, int)}, and the same values also into slot {@code alsoSlot} of
+     * {@code also} (for example the class slot and the all-examples slot) from one pass over the values.
+     *
+     * @param also     a second accumulator, or null
+     * @param alsoSlot its slot
+     */
+    void addRun(int slot, float[] v, int from, int to, ExactMoments also, int alsoSlot) {
+        for (int start = from; start < to; start += RUN_CHUNK) {
+            int end = Math.min(to, start + RUN_CHUNK);
+            long[] rs = runSum;
+            long[] rq = runSq;
+            int lo = 255;
+            int hi = 0;
+            for (int i = start; i < end; i++) {
+                int bits = Float.floatToRawIntBits(v[i]);
+                int exp = (bits >>> 23) & 0xFF;
+                // branch-free (zeros and signs are data-dependent and would mispredict): normal = 1 unless exp is 0;
+                // |v| = mant * 2^pos * 2^-149 with pos = exp - 1 (subnormals: no implicit bit, pos 0)
+                int normal = (exp + 255) >>> 8;
+                long mant = (bits & 0x7FFFFF) | (normal << 23);
+                int pos = exp - normal;
+                long sign = bits >> 31;
+                int b = ((i & 3) << 8) | pos;
+                rs[b] += (mant ^ sign) - sign;
+                rq[b] += mant * mant;
+                // zeros add nothing and stay out of the range to flush: nz = (mant | -mant) >>> 63 is 1 iff mant != 0
+                int nz = (int) ((mant | -mant) >>> 63);
+                lo = Math.min(lo, pos + (1 - nz) * 255);
+                hi = Math.max(hi, pos * nz);
+            }
+            for (int pos = lo; pos <= hi; pos++) {
+                // four copies of at most 2^13 values each: their sums stay below 2^63 (squares) and 2^38 (values)
+                long m = rs[pos] + rs[256 + pos] + rs[512 + pos] + rs[768 + pos];
+                long q = rq[pos] + rq[256 + pos] + rq[512 + pos] + rq[768 + pos];
+                rs[pos] = rs[256 + pos] = rs[512 + pos] = rs[768 + pos] = 0;
+                rq[pos] = rq[256 + pos] = rq[512 + pos] = rq[768 + pos] = 0;
+                if (m != 0 || q != 0) {
+                    bucketInto(slot, pos, m, q);
+                    if (also != null) {
+                        also.bucketInto(alsoSlot, pos, m, q);
+                    }
+                }
+            }
+            count[slot] += end - start;
+            afterRun(slot);
+            if (also != null) {
+                also.count[alsoSlot] += end - start;
+                also.afterRun(alsoSlot);
+            }
+        }
+    }
+
+    /**
+     * Carries are propagated every {@link #RUNS_PER_NORMALIZE} runs of a slot: a run moves less than 2^38 into any
+     * digit (at most 32 exponent positions share a digit, each adding below 2^33), so 2^20 runs stay below 2^58,
+     * and with the 2^27 single adds {@link #add} allows between carries (2^61) a digit stays below 2^63.
+     */
+    private void afterRun(int slot) {
+        if (++runs[slot] == RUNS_PER_NORMALIZE) {
+            runs[slot] = 0;
+            normalize(slot);
+        }
+    }
+
+    /** Adds a bucket: {@code m} units of 2^(pos-149) to the sum and {@code q} units of 2^(2 pos-298) to the squares. */
+    private void bucketInto(int slot, int pos, long m, long q) {
+        int sbase = slot * SUM_DIGITS;
+        int qbase = slot * SQ_DIGITS;
+        addAt(sum, sbase, m & 0xFFFFFFFFL, pos);
+        addAt(sum, sbase, m >> 32, pos + 32);
+        addAt(sq, qbase, q & 0xFFFFFFFFL, 2 * pos);
+        addAt(sq, qbase, q >>> 32, 2 * pos + 32);
     }
 
     private static void addAt(long[] acc, int base, long m, int pos) {

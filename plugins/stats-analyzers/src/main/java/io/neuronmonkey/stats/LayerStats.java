@@ -60,13 +60,43 @@ final class LayerStats {
      */
     static final int SKETCH_STORE_BINS = 1024;
     final DDSketch[] sketch;
+    /** which optional statistics are kept (the others cost nothing) */
+    final boolean quantiles;
+    final boolean histogram;
+    final boolean classMeans;
 
     // scratch, reused across batches
     private float[] reduced = new float[0];
     private int[] rowLabels = new int[0];
     private final double[] sumScratch;
+    private final int[] firedScratch;
+    private final int[] keyScratch;
+    /** the order-preserving integer key of negative infinity */
+    private static final int NEGATIVE_INFINITY_KEY = Float.floatToRawIntBits(Float.NEGATIVE_INFINITY) ^ 0x7FFFFFFF;
+    /** the batch's reduced values, neuron-major: neuron c's values at {@code c * n ..} */
+    private float[] columns = new float[0];
+    /** the batch's rows ordered by class */
+    private int[] order = new int[0];
+    private final int[] groupStart;
+    private final int[] groupClass;
+    private final SketchFeed feed;
+    /** per neuron, sketch counts not yet in {@link #sketch}: read the sketches only after {@link #flushSketches()} */
+    private final PendingBins[] pendingBins;
 
     LayerStats(int neurons, int positions, int classes, int bins, double quantileAccuracy) {
+        this(neurons, positions, classes, bins, quantileAccuracy, true, true, true);
+    }
+
+    /**
+     * @param quantiles  keep the quantile sketches
+     * @param histogram  keep the histograms
+     * @param classMeans keep the per-class moments
+     */
+    LayerStats(int neurons, int positions, int classes, int bins, double quantileAccuracy, boolean quantiles,
+               boolean histogram, boolean classMeans) {
+        this.quantiles = quantiles;
+        this.histogram = histogram;
+        this.classMeans = classMeans;
         this.neurons = neurons;
         this.positions = positions;
         this.classes = classes;
@@ -90,6 +120,15 @@ final class LayerStats {
                     () -> new UnboundedSizeDenseStore(SKETCH_STORE_BINS), SKETCH_MIN_VALUE);
         }
         sumScratch = new double[neurons];
+        firedScratch = new int[neurons];
+        keyScratch = new int[neurons];
+        groupStart = new int[classes + 2];
+        groupClass = new int[classes + 1];
+        feed = new SketchFeed(mapping, SKETCH_MIN_VALUE);
+        pendingBins = new PendingBins[neurons];
+        for (int i = 0; i < neurons; i++) {
+            pendingBins[i] = new PendingBins();
+        }
     }
 
     /**
@@ -104,56 +143,103 @@ final class LayerStats {
             reduced = new float[n * neurons];
         }
         long atOrBelow = 0;
-        for (int e = 0; e < n; e++) {
-            int base = e * rowSize;
-            int rbase = e * neurons;
-            if (positions == 1) {
-                for (int c = 0; c < neurons; c++) {
-                    float v = act[base + c];
-                    reduced[rbase + c] = v;
-                    if (v <= threshold) {
-                        atOrBelow++;
-                    }
-                }
-                continue;
+        if (positions == 1) {
+            System.arraycopy(act, 0, reduced, 0, n * neurons);
+            for (int i = 0, end = n * neurons; i < end; i++) {
+                atOrBelow += act[i] <= threshold ? 1 : 0;
             }
-            // tight, branch-light loops over contiguous memory, one pass each: this is the hot path of a census
-            if (reduceMax) {
-                for (int c = 0; c < neurons; c++) {
-                    reduced[rbase + c] = Float.NEGATIVE_INFINITY;
-                }
-                // Math.max returns NaN when either side is NaN: a NaN at any position makes the channel NaN
-                for (int p = 0; p < positions; p++) {
-                    int off = base + p * neurons;
-                    for (int c = 0; c < neurons; c++) {
-                        float v = act[off + c];
-                        reduced[rbase + c] = Math.max(reduced[rbase + c], v);
-                        atOrBelow += v <= threshold ? 1 : 0;
-                        positionsFired[c] += v > threshold ? 1 : 0;
-                    }
-                }
-            } else {
-                double[] acc = sumScratch;
-                Arrays.fill(acc, 0);
-                for (int p = 0; p < positions; p++) {
-                    int off = base + p * neurons;
-                    for (int c = 0; c < neurons; c++) {
-                        float v = act[off + c];
-                        acc[c] += v;
-                        atOrBelow += v <= threshold ? 1 : 0;
-                        positionsFired[c] += v > threshold ? 1 : 0;
-                    }
-                }
-                for (int c = 0; c < neurons; c++) {
-                    reduced[rbase + c] = (float) (acc[c] / positions);
-                }
-            }
+        } else {
+            atOrBelow = reducePositions(act, n, reduceMax, threshold);
         }
         rawValues += (long) n * rowSize;
         rawAtOrBelow += atOrBelow;
         observedPositions += (long) n * positions;
         sequences += n;
         update(reduced, n, labels, threshold, satLow, satHigh);
+    }
+
+    /**
+     * Max or mean over every position of each example, and per channel the positions above the threshold. The hot
+     * loops are branch-free: the max runs on the floats' order-preserving integer keys (the same result as
+     * {@code Math.max}, -0.0 below 0.0, without its NaN branches), the firing counts go to an int scratch array; a
+     * NaN is detected on the way and its example redone value by value, so that NaN wins the max as before.
+     *
+     * @return the values at or below the threshold (NaN is neither above nor at or below)
+     */
+    private long reducePositions(float[] act, int n, boolean reduceMax, double threshold) {
+        int rowSize = positions * neurons;
+        int[] fired = firedScratch;
+        int[] key = keyScratch;
+        double[] acc = sumScratch;
+        Arrays.fill(fired, 0);
+        long nans = 0;
+        for (int e = 0; e < n; e++) {
+            int base = e * rowSize;
+            int rbase = e * neurons;
+            boolean nan = false;
+            if (reduceMax) {
+                Arrays.fill(key, NEGATIVE_INFINITY_KEY);
+                for (int p = 0; p < positions; p++) {
+                    int off = base + p * neurons;
+                    for (int c = 0; c < neurons; c++) {
+                        float v = act[off + c];
+                        int bits = Float.floatToRawIntBits(v);
+                        key[c] = Math.max(key[c], bits ^ ((bits >> 31) & 0x7FFFFFFF));
+                        fired[c] += v > threshold ? 1 : 0;
+                        nan |= v != v;
+                    }
+                }
+                for (int c = 0; c < neurons; c++) {
+                    int k = key[c];
+                    reduced[rbase + c] = Float.intBitsToFloat(k ^ ((k >> 31) & 0x7FFFFFFF));
+                }
+            } else {
+                Arrays.fill(acc, 0);
+                for (int p = 0; p < positions; p++) {
+                    int off = base + p * neurons;
+                    for (int c = 0; c < neurons; c++) {
+                        float v = act[off + c];
+                        acc[c] += v;
+                        fired[c] += v > threshold ? 1 : 0;
+                    }
+                }
+                for (int c = 0; c < neurons; c++) {
+                    double m = acc[c] / positions;
+                    reduced[rbase + c] = (float) m;
+                    nan |= m != m;
+                }
+            }
+            if (nan) {
+                nans += redoWithNaN(act, base, rbase, reduceMax);
+            }
+        }
+        long above = 0;
+        for (int c = 0; c < neurons; c++) {
+            positionsFired[c] += fired[c];
+            above += fired[c];
+        }
+        return (long) n * rowSize - above - nans;
+    }
+
+    /**
+     * The rare example with a NaN (or, for the mean, infinities of both signs): its max redone with {@code Math.max}
+     * (NaN at any position makes the channel NaN), and its NaN values counted.
+     */
+    private long redoWithNaN(float[] act, int base, int rbase, boolean reduceMax) {
+        long nans = 0;
+        for (int i = base, end = base + positions * neurons; i < end; i++) {
+            nans += act[i] != act[i] ? 1 : 0;
+        }
+        if (reduceMax) {
+            for (int c = 0; c < neurons; c++) {
+                float m = Float.NEGATIVE_INFINITY;
+                for (int p = 0; p < positions; p++) {
+                    m = Math.max(m, act[base + p * neurons + c]);
+                }
+                reduced[rbase + c] = m;
+            }
+        }
+        return nans;
     }
 
     /**
@@ -287,45 +373,171 @@ final class LayerStats {
                 classCount[label]++;
             }
         }
-        // neuron-major: each neuron's moments, histogram and sketch stay in cache while its n values stream in (the
-        // values of one neuron are strided in r, but n is a batch); per neuron the order of examples is unchanged, so
-        // the results are exactly those of example-major order
+        if (n == 0) {
+            count += n;
+            return;
+        }
+        // rows grouped by class (stable), then transposed to neuron-major: each neuron's values of the batch are one
+        // contiguous run, and each class's values a contiguous sub-run. Every statistic here is independent of the
+        // order of the values, so the results are exactly those of the per-value loop.
+        int groups = orderByClass(n, classMeans ? labels : null);
+        transpose(r, n);
         for (int c = 0; c < neurons; c++) {
-            DoublingHistogram h = hist[c];
-            DDSketch q = sketch[c];
+            int off = c * n;
+            float[] col = columns;
             double lo = min[c];
             double hi = max[c];
             long fires = 0;
             long sat = 0;
-            long valid = 0;
-            for (int e = 0, i = c; e < n; e++, i += neurons) {
-                float v = r[i];
-                if (!Float.isFinite(v)) {
-                    nonFinite++;
-                    continue;
-                }
-                valid++;
-                moments.add(c, v);
+            boolean finite = true;
+            for (int i = off, end = off + n; i < end; i++) {
+                float v = col[i];
+                finite &= v - v == 0;                // false for NaN and the infinities
                 lo = Math.min(lo, v);
                 hi = Math.max(hi, v);
                 fires += v > threshold ? 1 : 0;
-                sat += v <= satLow || v >= satHigh ? 1 : 0;
-                if (labels != null) {
-                    int label = labels[e];
-                    if (label >= 0 && label < classes) {
-                        classMoments.add(label * neurons + c, v);
-                    }
-                }
-                h.add(v);
-                q.accept(v);
+                sat += (v <= satLow ? 1 : 0) | (v >= satHigh ? 1 : 0);
             }
-            seen[c] += valid;
+            if (!finite) {
+                updateNeuron(c, r, n, labels, threshold, satLow, satHigh);
+                continue;
+            }
             min[c] = lo;
             max[c] = hi;
             fired[c] += fires;
             saturated[c] += sat;
+            seen[c] += n;
+            // one pass per value: each class's run goes into its class slot and the neuron's slot together
+            if (!classMeans) {
+                moments.addRun(c, col, off, off + n);
+            }
+            for (int g = 0; g < groups && classMeans; g++) {
+                int k = groupClass[g];
+                int from = off + groupStart[g];
+                int to = off + groupStart[g + 1];
+                if (k >= 0) {
+                    classMoments.addRun(k * neurons + c, col, from, to, moments, c);
+                } else {
+                    moments.addRun(c, col, from, to);
+                }
+            }
+            if (histogram) {
+                DoublingHistogram h = hist[c];
+                h.fit(lo);
+                h.fit(hi);
+                h.addFitted(col, off, off + n);
+            }
+            if (quantiles) {
+                feed.add(pendingBins[c], col, off, off + n);
+                if (pendingBins[c].full()) {
+                    pendingBins[c].flush(sketch[c]);
+                }
+            }
         }
         count += n;
+    }
+
+    /**
+     * Orders the batch's rows by class into {@link #order}, stable, with the rows without a class last.
+     *
+     * @return the number of groups; group g holds rows {@code groupStart[g] .. groupStart[g+1]} of class
+     *         {@code groupClass[g]} (-1: no class)
+     */
+    private int orderByClass(int n, int[] labels) {
+        if (order.length < n) {
+            order = new int[n];
+        }
+        if (labels == null) {
+            for (int e = 0; e < n; e++) {
+                order[e] = e;
+            }
+            groupStart[0] = 0;
+            groupStart[1] = n;
+            groupClass[0] = -1;
+            return 1;
+        }
+        int[] sizes = new int[classes + 1];
+        for (int e = 0; e < n; e++) {
+            int label = labels[e];
+            sizes[label >= 0 && label < classes ? label : classes]++;
+        }
+        int[] next = new int[classes + 1];
+        int groups = 0;
+        int at = 0;
+        for (int k = 0; k <= classes; k++) {
+            next[k] = at;
+            if (sizes[k] > 0) {
+                groupStart[groups] = at;
+                groupClass[groups] = k < classes ? k : -1;
+                groups++;
+            }
+            at += sizes[k];
+        }
+        groupStart[groups] = n;
+        for (int e = 0; e < n; e++) {
+            int label = labels[e];
+            order[next[label >= 0 && label < classes ? label : classes]++] = e;
+        }
+        return groups;
+    }
+
+    /** {@code columns[c * n + j] = r[order[j] * neurons + c]}, in cache-sized blocks of neurons. */
+    private void transpose(float[] r, int n) {
+        if (columns.length < n * neurons) {
+            columns = new float[n * neurons];
+        }
+        float[] col = columns;
+        int[] ord = order;
+        for (int c0 = 0; c0 < neurons; c0 += 64) {
+            int c1 = Math.min(neurons, c0 + 64);
+            for (int j = 0; j < n; j++) {
+                int src = ord[j] * neurons;
+                for (int c = c0; c < c1; c++) {
+                    col[c * n + j] = r[src + c];
+                }
+            }
+        }
+    }
+
+    /** One neuron value by value, in row order: the path of a batch that holds a NaN or an infinity for it. */
+    private void updateNeuron(int c, float[] r, int n, int[] labels, double threshold, double satLow, double satHigh) {
+        DoublingHistogram h = hist[c];
+        DDSketch q = sketch[c];
+        double lo = min[c];
+        double hi = max[c];
+        long fires = 0;
+        long sat = 0;
+        long valid = 0;
+        for (int e = 0, i = c; e < n; e++, i += neurons) {
+            float v = r[i];
+            if (!Float.isFinite(v)) {
+                nonFinite++;
+                continue;
+            }
+            valid++;
+            moments.add(c, v);
+            lo = Math.min(lo, v);
+            hi = Math.max(hi, v);
+            fires += v > threshold ? 1 : 0;
+            sat += v <= satLow || v >= satHigh ? 1 : 0;
+            if (labels != null && classMeans) {
+                int label = labels[e];
+                if (label >= 0 && label < classes) {
+                    classMoments.add(label * neurons + c, v);
+                }
+            }
+            if (histogram) {
+                h.add(v);
+            }
+            if (quantiles) {
+                q.accept(v);
+            }
+        }
+        seen[c] += valid;
+        min[c] = lo;
+        max[c] = hi;
+        fired[c] += fires;
+        saturated[c] += sat;
     }
 
     double mean(int c) {
@@ -349,7 +561,16 @@ final class LayerStats {
         return classMoments.count(slot) == 0 ? Double.NaN : classMoments.mean(slot);
     }
 
+    /** Hands every pending bin count to the sketches: call before reading or merging {@link #sketch}. */
+    void flushSketches() {
+        for (int c = 0; c < neurons; c++) {
+            pendingBins[c].flush(sketch[c]);
+        }
+    }
+
     void merge(LayerStats o) {
+        flushSketches();
+        o.flushSketches();
         moments.merge(o.moments);
         classMoments.merge(o.classMoments);
         for (int c = 0; c < neurons; c++) {

@@ -49,16 +49,24 @@ final class Numbers {
         return BigDecimal.valueOf(x).stripTrailingZeros().toPlainString();
     }
 
+    private static final java.util.regex.Pattern INTEGER = java.util.regex.Pattern.compile("-?(0|[1-9][0-9]{0,18})");
+    private static final java.util.regex.Pattern DECIMAL =
+            java.util.regex.Pattern.compile("-?(0|[1-9][0-9]*)(\\.[0-9]+([eE][+-]?[0-9]+)?|[eE][+-]?[0-9]+)");
+
     /**
      * @return {@code s} as a number when it is one in JSON's grammar: an {@link Integer} or {@link Long} for integers
      *         without leading zeros (up to 19 digits), a {@link Double} for finite numbers with a fraction or an
      *         exponent; otherwise {@code s} unchanged
      */
     static Object parse(String s) {
+        // called for every metadata value of every kept example: the patterns are compiled once
         if (s == null) {
             return null;
         }
-        if (s.matches("-?(0|[1-9][0-9]{0,18})")) {
+        if (s.isEmpty() || !(s.charAt(0) == '-' || s.charAt(0) >= '0' && s.charAt(0) <= '9')) {
+            return s;
+        }
+        if (INTEGER.matcher(s).matches()) {
             try {
                 long v = Long.parseLong(s);
                 return v >= Integer.MIN_VALUE && v <= Integer.MAX_VALUE ? (Object) (int) v : (Object) v;
@@ -66,7 +74,7 @@ final class Numbers {
                 return s;
             }
         }
-        if (s.matches("-?(0|[1-9][0-9]*)(\\.[0-9]+([eE][+-]?[0-9]+)?|[eE][+-]?[0-9]+)")) {
+        if (DECIMAL.matcher(s).matches()) {
             double v = Double.parseDouble(s);
             return Double.isFinite(v) ? (Object) v : s;
         }

@@ -141,6 +141,9 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
         private final Map<String, Reducer> reducers = new LinkedHashMap<>();
         private final Map<String, BoundedHeaps> top = new LinkedHashMap<>();
         private final Map<String, BoundedHeaps> bottom = new LinkedHashMap<>();
+        private final SharedInputs inputs = new SharedInputs();
+        /** metadata values parsed as JSON numbers where they are, memoized while results are built */
+        private final Map<String, Object> parsedValues = new java.util.HashMap<>();
         private long examples;
         private long skippedNaN;
         /** true once a text batch was seen: no input copies, text contexts instead */
@@ -184,17 +187,26 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
                 int[] arg = red.argmax();
                 boolean positioned = l.spatial() || mask != null;
                 int nn = l.neurons();
+                // top-k by threshold: one comparison per value against each neuron's bar (its k-th value once the
+                // heap is full); the heaps see only the rare values at or past it. NaN fails both comparisons.
+                float[] topBar = t.bars();
+                float[] bottomBar = bt == null ? null : bt.bars();
                 for (int e = 0; e < n; e++) {
                     long ex = b.offset() + e;
+                    int row = e * nn;
                     for (int c = 0; c < nn; c++) {
-                        float x = v[e * nn + c];
-                        if (Float.isNaN(x)) {
-                            skippedNaN++;
+                        float x = v[row + c];
+                        boolean inTop = x >= topBar[c];
+                        boolean inBottom = bottomBar != null && x <= bottomBar[c];
+                        if (!(inTop | inBottom)) {
+                            skippedNaN += x != x ? 1 : 0;
                             continue;
                         }
-                        int pos = positioned ? arg[e * nn + c] : -1;
-                        offer(t, c, x, ex, pos, b, e, act, mask, l);
-                        if (bt != null) {
+                        int pos = positioned ? arg[row + c] : -1;
+                        if (inTop) {
+                            offer(t, c, x, ex, pos, b, e, act, mask, l);
+                        }
+                        if (inBottom) {
                             offer(bt, c, x, ex, pos, b, e, act, mask, l);
                         }
                     }
@@ -250,11 +262,10 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
                 keepWindow(k, c, pos, e, act.floats(), mask, l);
             }
             if (params.includeInputs() && !b.isText()) {
-                int rs = b.inputs().rowSize();
-                if (k.input == null || k.input.length != rs) {
-                    k.input = new float[rs];
-                }
-                System.arraycopy(b.inputs().floats(), e * rs, k.input, 0, rs);
+                // one shared copy per kept example, not one per kept entry
+                inputs.release(k.inputExample);
+                k.input = inputs.retain(ex, b.inputs(), e);
+                k.inputExample = ex;
             }
             h.settle(c, slot);
         }
@@ -283,6 +294,14 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
                 if (params.bottomK() > 0) {
                     bottom.get(l.name()).merge(o.bottom.get(l.name()));
                 }
+            }
+            // the heaps now hold rows of both stores: count again what they hold
+            inputs.clear();
+            for (BoundedHeaps h : top.values()) {
+                h.forEachKept(k -> inputs.hold(k.inputExample, k.input));
+            }
+            for (BoundedHeaps h : bottom.values()) {
+                h.forEachKept(k -> inputs.hold(k.inputExample, k.input));
             }
             if (o.inputShape != null && o.examples > 0) {
                 inputShape = o.inputShape;
@@ -390,7 +409,9 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
             int label = en.kept().label;
             Map<String, Object> metadata = new LinkedHashMap<>();
             if (en.kept().metadata != null) {
-                new TreeMap<>(en.kept().metadata).forEach((key, v) -> metadata.put(key, Numbers.parse(v)));
+                // the same examples recur across neurons: each distinct value is parsed once per finish
+                new TreeMap<>(en.kept().metadata).forEach((key, v) -> metadata.put(key, v == null ? null
+                        : parsedValues.computeIfAbsent(v, Numbers::parse)));
             }
             BoundedHeaps.Kept kept = en.kept();
             if (kept.tokens != null && kept.windowLength > 0) {

@@ -603,4 +603,25 @@ class ActivationStatsAnalyzerTest {
                 () -> new ActivationStatsAnalyzer.Params(ActivationStatsAnalyzer.Reduce.MEAN, 0.0, 1, 0.0, 0.02, 0.95, 0.01, 0.01));
         assertEquals(List.of("bins", "alwaysOnRate"), e.violations().stream().map(InvalidParamsException.Violation::field).toList());
     }
+
+    @Test
+    void extrasSwitchedOffLeaveTheCoreStatisticsUnchanged() {
+        Data d = data(700, 11, 64, 100, 37);
+        AnalysisResult all = run(d, params(ActivationStatsAnalyzer.Reduce.MAX));
+        AnalysisResult none = run(d, new ActivationStatsAnalyzer.Params(ActivationStatsAnalyzer.Reduce.MAX, 0.0, 16, 1.0, 0.02,
+                0.95, 0.01, 0.01, 1, false, List.of()));
+        for (LayerInfo l : List.of(CONV, DENSE, GATE)) {
+            for (String col : List.of("mean", "std", "min", "max", "firingRate")) {
+                assertArrayEquals(values(all, l.name(), col), values(none, l.name(), col), l.name() + " " + col);
+            }
+            assertTrue(none.part(Ids.sanitize(l.name()) + "-histogram", Matrix.class).isEmpty(), "no histogram asked");
+            assertTrue(none.part(Ids.sanitize(l.name()) + "-class-mean", Matrix.class).isEmpty(), "no class means asked");
+            assertTrue(all.part(Ids.sanitize(l.name()) + "-class-mean", Matrix.class).isPresent());
+            assertTrue(stats(all, l.name()).columns().stream().anyMatch(c -> c.name().equals("p50")), "quantiles by default");
+            assertTrue(stats(none, l.name()).columns().stream().noneMatch(c -> c.name().matches("p[0-9]+")),
+                    "no quantile columns: " + stats(none, l.name()).columns().stream().map(NeuronTable.Column::name).toList());
+        }
+        assertThrows(io.neuronmonkey.api.InvalidParamsException.class, () -> new ActivationStatsAnalyzer.Params(
+                ActivationStatsAnalyzer.Reduce.MEAN, 0.0, 32, 1.0, 0.02, 0.95, 0.01, 0.01, 1, false, List.of("median")));
+    }
 }

@@ -1,0 +1,211 @@
+package io.neuronmonkey.stats;
+
+import com.datadoghq.sketch.ddsketch.DDSketch;
+import com.datadoghq.sketch.ddsketch.mapping.CubicallyInterpolatedMapping;
+import com.datadoghq.sketch.ddsketch.store.UnboundedSizeDenseStore;
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The census's bulk kernels against their value-by-value references: each must give exactly the same state, for
+ * ReLU-like runs (many exact zeros), signed values spanning many decades, subnormals, -0.0 and values in the
+ * sketch's zero band.
+ */
+class BulkKernelsTest {
+
+    private static float[] values(long seed, int n) {
+        Random r = new Random(seed);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            switch (r.nextInt(8)) {
+                case 0, 1, 2 -> v[i] = 0f;
+                case 3 -> v[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(24) - 12));
+                case 4 -> v[i] = Float.intBitsToFloat(r.nextInt(0x00800000)) * (r.nextBoolean() ? 1 : -1); // subnormal
+                case 5 -> v[i] = r.nextBoolean() ? -0.0f : (float) (r.nextDouble() * 2e-6); // zero band of the sketch
+                default -> v[i] = (float) Math.abs(r.nextGaussian() * 3);
+            }
+        }
+        return v;
+    }
+
+    @Test
+    void exactMomentsRunsEqualValueByValue() {
+        for (long seed = 1; seed <= 20; seed++) {
+            float[] v = values(seed, 40_000 + (int) seed * 997);
+            ExactMoments one = new ExactMoments(3);
+            ExactMoments bulk = new ExactMoments(3);
+            ExactMoments also = new ExactMoments(2);
+            ExactMoments alsoOne = new ExactMoments(2);
+            int cut = v.length / 3;
+            for (int i = 0; i < v.length; i++) {
+                one.add(i < cut ? 0 : 2, v[i]);
+                if (i >= cut) {
+                    alsoOne.add(1, v[i]);
+                }
+            }
+            bulk.addRun(0, v, 0, cut);
+            bulk.addRun(2, v, cut, v.length, also, 1);
+            for (int s = 0; s < 3; s++) {
+                assertEquals(one.sumUnits(s), bulk.sumUnits(s), "sum, slot " + s + ", seed " + seed);
+                assertEquals(one.squareUnits(s), bulk.squareUnits(s), "squares, slot " + s + ", seed " + seed);
+                assertEquals(one.count(s), bulk.count(s));
+            }
+            assertEquals(alsoOne.sumUnits(1), also.sumUnits(1));
+            assertEquals(alsoOne.squareUnits(1), also.squareUnits(1));
+            assertEquals(alsoOne.count(1), also.count(1));
+        }
+    }
+
+    @Test
+    void exactMomentsRunsOfLargeValuesCarryCorrectly() {
+        // long runs of the largest mantissas at one exponent: the bucket sums approach their limits
+        float[] v = new float[100_000];
+        java.util.Arrays.fill(v, Math.nextDown(2f));
+        ExactMoments one = new ExactMoments(1);
+        ExactMoments bulk = new ExactMoments(1);
+        for (float x : v) {
+            one.add(0, x);
+        }
+        bulk.addRun(0, v, 0, v.length);
+        assertEquals(one.sumUnits(0), bulk.sumUnits(0));
+        assertEquals(one.squareUnits(0), bulk.squareUnits(0));
+    }
+
+    @Test
+    void groupedMomentsEqualValueByValueInRowOrder() {
+        int n = 300;
+        int neurons = 70;
+        float[] v = values(5, n * neurons);
+        v[17 * neurons + 3] = Float.NaN;
+        v[40 * neurons + 9] = Float.POSITIVE_INFINITY;
+        Random r = new Random(3);
+        int[] group = new int[n];
+        for (int e = 0; e < n; e++) {
+            group[e] = r.nextInt(4) - 1; // -1 leaves the row out
+        }
+        java.util.List<ExactMoments> bulk = java.util.List.of(new ExactMoments(neurons), new ExactMoments(neurons), new ExactMoments(neurons));
+        java.util.List<ExactMoments> one = java.util.List.of(new ExactMoments(neurons), new ExactMoments(neurons), new ExactMoments(neurons));
+        new GroupedMoments().add(v, n, neurons, group, bulk);
+        for (int e = 0; e < n; e++) {
+            for (int c = 0; c < neurons && group[e] >= 0; c++) {
+                if (Float.isFinite(v[e * neurons + c])) {
+                    one.get(group[e]).add(c, v[e * neurons + c]);
+                }
+            }
+        }
+        for (int g = 0; g < 3; g++) {
+            for (int c = 0; c < neurons; c++) {
+                assertEquals(one.get(g).sumUnits(c), bulk.get(g).sumUnits(c), "group " + g + " neuron " + c);
+                assertEquals(one.get(g).squareUnits(c), bulk.get(g).squareUnits(c));
+                assertEquals(one.get(g).count(c), bulk.get(g).count(c));
+            }
+        }
+    }
+
+    @Test
+    void fittedHistogramEqualsValueByValue() {
+        for (long seed = 1; seed <= 20; seed++) {
+            float[] v = values(seed, 5_000);
+            DoublingHistogram one = new DoublingHistogram(32);
+            DoublingHistogram bulk = new DoublingHistogram(32);
+            for (int start = 0; start < v.length; start += 256) {
+                int end = Math.min(v.length, start + 256);
+                float lo = Float.POSITIVE_INFINITY;
+                float hi = Float.NEGATIVE_INFINITY;
+                for (int i = start; i < end; i++) {
+                    one.add(v[i]);
+                    lo = Math.min(lo, v[i]);
+                    hi = Math.max(hi, v[i]);
+                }
+                bulk.fit(lo);
+                bulk.fit(hi);
+                bulk.addFitted(v, start, end);
+            }
+            assertEquals(one.level(), bulk.level(), "seed " + seed);
+            assertEquals(one.lo(), bulk.lo());
+            assertEquals(one.hi(), bulk.hi());
+            for (int i = 0; i <= one.hi() - one.lo(); i++) {
+                assertEquals(one.count(i), bulk.count(i), "bin " + i + ", seed " + seed);
+            }
+        }
+    }
+
+    @Test
+    void pendingSketchBinsEqualAcceptValueByValue() {
+        for (double accuracy : new double[]{0.01, 0.05, 0.001}) {
+            CubicallyInterpolatedMapping mapping = new CubicallyInterpolatedMapping(accuracy);
+            SketchFeed feed = new SketchFeed(mapping, LayerStats.SKETCH_MIN_VALUE);
+            for (long seed = 1; seed <= 10; seed++) {
+                float[] v = values(seed, 20_000);
+                DDSketch one = sketch(mapping);
+                DDSketch bulk = sketch(mapping);
+                PendingBins pending = new PendingBins();
+                for (float x : v) {
+                    one.accept(x);
+                }
+                for (int start = 0; start < v.length; start += 300) {
+                    feed.add(pending, v, start, Math.min(v.length, start + 300));
+                    if (start % 3000 == 0) {
+                        pending.flush(bulk);
+                    }
+                }
+                pending.flush(bulk);
+                assertEquals(one.getCount(), bulk.getCount(), "accuracy " + accuracy + ", seed " + seed);
+                double[] q = {0, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1};
+                assertArrayEquals(one.getValuesAtQuantiles(q), bulk.getValuesAtQuantiles(q), "accuracy " + accuracy);
+                assertBinsEqual(one, bulk);
+            }
+        }
+    }
+
+    @Test
+    void sketchTableIndexEqualsTheMappingAtEveryBinBoundary() {
+        CubicallyInterpolatedMapping mapping = new CubicallyInterpolatedMapping(0.01);
+        SketchFeed feed = new SketchFeed(mapping, LayerStats.SKETCH_MIN_VALUE);
+        PendingBins pending = new PendingBins();
+        // the floats on both sides of every bin boundary from the zero band to 1e30, positive and negative
+        int lo = mapping.index(2e-6);
+        int hi = mapping.index(1e30);
+        float[] v = new float[6 * (hi - lo + 1)];
+        int n = 0;
+        for (int i = lo; i <= hi; i++) {
+            float b = (float) mapping.lowerBound(i);
+            v[n++] = b;
+            v[n++] = Math.nextDown(b);
+            v[n++] = Math.nextUp(b);
+            v[n++] = -b;
+            v[n++] = -Math.nextDown(b);
+            v[n++] = -Math.nextUp(b);
+        }
+        DDSketch one = sketch(mapping);
+        DDSketch bulk = sketch(mapping);
+        for (int i = 0; i < n; i++) {
+            one.accept(v[i]);
+        }
+        feed.add(pending, v, 0, n);
+        pending.flush(bulk);
+        assertBinsEqual(one, bulk);
+    }
+
+    private static DDSketch sketch(CubicallyInterpolatedMapping mapping) {
+        return new DDSketch(mapping, () -> new UnboundedSizeDenseStore(LayerStats.SKETCH_STORE_BINS),
+                () -> new UnboundedSizeDenseStore(LayerStats.SKETCH_STORE_BINS), LayerStats.SKETCH_MIN_VALUE);
+    }
+
+    private static void assertBinsEqual(DDSketch a, DDSketch b) {
+        assertEquals(bins(a.getPositiveValueStore()), bins(b.getPositiveValueStore()), "positive bins");
+        assertEquals(bins(a.getNegativeValueStore()), bins(b.getNegativeValueStore()), "negative bins");
+        assertEquals(a.getCount() - a.getPositiveValueStore().getTotalCount() - a.getNegativeValueStore().getTotalCount(),
+                b.getCount() - b.getPositiveValueStore().getTotalCount() - b.getNegativeValueStore().getTotalCount(), "zero count");
+    }
+
+    private static java.util.Map<Integer, Double> bins(com.datadoghq.sketch.ddsketch.store.Store s) {
+        java.util.Map<Integer, Double> m = new java.util.TreeMap<>();
+        s.forEach((index, count) -> m.put(index, count));
+        return m;
+    }
+}

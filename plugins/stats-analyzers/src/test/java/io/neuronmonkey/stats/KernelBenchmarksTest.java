@@ -1,0 +1,17 @@
+package io.neuronmonkey.stats;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+
+/** Runs {@link KernelBenchmarks} with {@code -Dbench=true}; figures go to the console, never into a pass or fail. */
+class KernelBenchmarksTest {
+
+    @Test
+    @EnabledIfSystemProperty(named = "bench", matches = "true")
+    void runKernelBenchmarks() throws RunnerException {
+        new Runner(new OptionsBuilder().include(KernelBenchmarks.class.getName()).build()).run();
+    }
+}
