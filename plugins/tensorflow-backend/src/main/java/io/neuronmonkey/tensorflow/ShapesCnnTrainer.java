@@ -252,6 +252,8 @@ public class ShapesCnnTrainer implements ModelTrainer<ShapesCnnTrainer.Params> {
                     Placeholder.shape(Shape.of(-1, k)));
             Operand<TFloat32> loss = tf.withName("loss").math.mean(
                     tf.nn.softmaxCrossEntropyWithLogits(net.logits, labels).loss(), tf.constant(0));
+            Operand<TFloat32> hits = tf.math.mean(tf.dtypes.cast(tf.math.equal(tf.math.argMax(net.logits, tf.constant(1)),
+                    tf.math.argMax(labels, tf.constant(1))), TFloat32.class), tf.constant(0));
             Gradients grads = tf.gradients(loss, net.variables);
             Placeholder<TFloat32> beta1Power = tf.withName("beta1_power").placeholder(TFloat32.class,
                     Placeholder.shape(Shape.scalar()));
@@ -319,11 +321,13 @@ public class ShapesCnnTrainer implements ModelTrainer<ShapesCnnTrainer.Params> {
                              TFloat32 p2 = TFloat32.scalarOf((float) Math.pow(BETA2, t));
                              Result r = monitored(session.runner().feed(net.images, xt).feed(labels, yt)
                                      .feed(beta1Power, p1).feed(beta2Power, p2)
-                                     .addTarget(step).fetch(loss), monitor, t, p.monitorEvery()).run()) {
+                                     .addTarget(step).fetch(loss).fetch(hits), monitor, t, p.monitorEvery()).run()) {
                             float batchLoss = ((TFloat32) r.get(0)).getFloat();
                             sum += batchLoss * b;
+                            ctx.metrics().metric("loss", t, batchLoss);
+                            ctx.metrics().metric("batch accuracy", t, ((TFloat32) r.get(1)).getFloat());
                             if (monitor != null && t % p.monitorEvery() == 0) {
-                                monitor.record(r, 1, t, epoch + 1, batchLoss);
+                                monitor.record(r, 2, t, epoch + 1, batchLoss);
                             }
                         }
                         ctx.progress().advance(1);
