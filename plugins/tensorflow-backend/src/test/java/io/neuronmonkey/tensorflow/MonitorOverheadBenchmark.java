@@ -20,7 +20,7 @@ class MonitorOverheadBenchmark {
 
     @Test
     void monitoringOverhead(@TempDir Path out) {
-        int n = 4096;
+        int n = Integer.getInteger("bench.examples", 4096);
         Random r = new Random(5);
         float[] x = new float[n * 28 * 28];
         int[] y = new int[n];
