@@ -13,6 +13,7 @@ module io.neuronmonkey.runtime {
     requires org.slf4j;
     requires java.management;
     requires java.compiler;
+    requires jdk.httpserver;
 
     // picocli instantiates and injects the commands reflectively
     opens io.neuronmonkey.runtime.cli to info.picocli;

@@ -26,4 +26,9 @@ public interface TrainerContext<P extends Record> extends RunEnvironment {
 
     /** @return an empty folder to save the model into; the runtime moves it into place when training succeeds */
     Path outputDir();
+
+    /** @return where to report training curves (loss per step and the like); never null, {@link TrainingMetrics#NONE} unless a live page listens */
+    default TrainingMetrics metrics() {
+        return TrainingMetrics.NONE;
+    }
 }

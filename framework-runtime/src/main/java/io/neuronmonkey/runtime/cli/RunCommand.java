@@ -70,6 +70,14 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--cache-dir", paramLabel = "DIR", description = "activation cache folder (default: $NEURONMONKEY_CACHE or ~/.cache/neuronmonkey/activations)")
     Path cacheDir;
 
+    @Option(names = "--live", arity = "0..1", fallbackValue = "0", paramLabel = "PORT",
+            description = "serve a live page of the run on 127.0.0.1 (PORT, default: any free port); its address, with its token, is printed")
+    Integer live;
+
+    @Option(names = "--keep", description = "with --live: keep the live page's server after the run until the process is stopped (default: it closes "
+            + LiveView.GRACE_MILLIS / 1000 + " s after the end)")
+    boolean keep;
+
     @Spec
     CommandSpec spec;
 
@@ -104,14 +112,20 @@ final class RunCommand implements Callable<Integer> {
         if (out != null) {
             checkOutDir(out);
         }
-        try (PluginHost host = Launch.plugins(plugins, err, true)) {
+        try (LiveView view = LiveView.open(live, keep, "run", config.name(), err);
+             PluginHost host = Launch.plugins(plugins, err, true)) {
             PluginPins.check(config, host);
-            Environment env = new Environment(config, ConsoleProgress.forConsole(), new AtomicBoolean());
+            Environment env = new Environment(config, LiveView.progress(view, ConsoleProgress.forConsole()), new AtomicBoolean(),
+                    LiveView.listener(view));
             err.println("experiment '" + config.name() + "': validating and loading ...");
             try (PreparedExperiment prepared = Preparer.prepare(config, host.registry(), env, true);
                  RunFolder claim = resume != null ? RunFolder.claim(resume, RunFolder.Mode.RESUME)
                          : out != null ? RunFolder.claim(out, RunFolder.Mode.NEW) : claimDefault(config.name())) {
                 Path outDir = claim.dir();
+                if (view != null) {
+                    view.steps(prepared.steps().stream().map(s -> Map.entry(s.id(), s.extension().name())).toList());
+                    view.runDir(outDir);
+                }
                 claim.recovered().forEach(r -> err.println("note: " + outDir + ": " + r));
                 Provenance provenance = Provenance.of(prepared, host.plugins(), Launch.version());
                 ExperimentRunner runner;
@@ -122,7 +136,15 @@ final class RunCommand implements Callable<Integer> {
                 } else {
                     runner = ExperimentRunner.create(prepared, outDir, env, provenance, options);
                 }
-                return runWithInterruptHandling(runner, outDir, err, outcome -> report(outcome, err, t0));
+                return runWithInterruptHandling(runner, outDir, err, outcome -> {
+                    int code = report(outcome, err, t0);
+                    if (view != null) {
+                        boolean hasReport = Files.isRegularFile(outcome.outDir().resolve(RunFolder.REPORT));
+                        view.ended(outcome.problem() == null ? outcome.status() : "failed", hasReport ? RunFolder.REPORT : null,
+                                outcome.problem() == null ? "results: " + outcome.outDir().toAbsolutePath() : outcome.problem());
+                    }
+                    return code;
+                });
             }
         }
     }

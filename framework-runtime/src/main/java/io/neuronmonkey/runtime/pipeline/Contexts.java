@@ -8,6 +8,7 @@ import io.neuronmonkey.api.model.LayerInfo;
 import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.model.ModelContext;
 import io.neuronmonkey.api.train.TrainerContext;
+import io.neuronmonkey.api.train.TrainingMetrics;
 import io.neuronmonkey.api.AnalysisException;
 import io.neuronmonkey.api.OutputException;
 import io.neuronmonkey.runtime.store.ResultCodec;
@@ -197,6 +198,11 @@ final class Contexts {
         @Override
         public Path outputDir() {
             return outputDir;
+        }
+
+        @Override
+        public TrainingMetrics metrics() {
+            return listener();
         }
     }
 }

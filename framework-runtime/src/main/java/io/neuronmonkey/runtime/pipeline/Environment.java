@@ -13,15 +13,27 @@ public class Environment implements RunEnvironment {
     private final ExperimentConfig config;
     private final ProgressReporter progress;
     private final AtomicBoolean cancelled;
+    private final RunListener listener;
 
     public Environment(ExperimentConfig config, ProgressReporter progress, AtomicBoolean cancelled) {
+        this(config, progress, cancelled, RunListener.NONE);
+    }
+
+    /** @param listener told of step ends, pass batches and training curves (the live page); never null */
+    public Environment(ExperimentConfig config, ProgressReporter progress, AtomicBoolean cancelled, RunListener listener) {
         this.config = config;
         this.progress = progress;
         this.cancelled = cancelled;
+        this.listener = listener;
     }
 
     Environment(Environment other) {
-        this(other.config, other.progress, other.cancelled);
+        this(other.config, other.progress, other.cancelled, other.listener);
+    }
+
+    /** @return the run's observer; {@link RunListener#NONE} when nobody listens */
+    public RunListener listener() {
+        return listener;
     }
 
     ExperimentConfig config() {

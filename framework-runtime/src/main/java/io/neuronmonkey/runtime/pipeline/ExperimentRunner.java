@@ -266,6 +266,7 @@ public final class ExperimentRunner {
 
     private synchronized void starting(List<PreparedExperiment.StepEntry> group) {
         group.forEach(s -> running.add(s.id()));
+        env.listener().stepsStarting(group.stream().map(PreparedExperiment.StepEntry::id).toList());
     }
 
     /** Records a step's end and rewrites provenance.json with the steps so far (a failed write costs nothing else). */
@@ -275,6 +276,7 @@ public final class ExperimentRunner {
         }
         running.remove(status.id());
         statuses.put(status.id(), status);
+        env.listener().stepEnded(status);
         try {
             provenance.writeProgress(out, ordered());
         } catch (RuntimeException e) {
@@ -380,12 +382,16 @@ public final class ExperimentRunner {
                 data.info().size());
         ActivationCache.Writer writer = null;
         boolean accuracyCounted = false;
+        LivePassConsumer watcher = LivePassConsumer.of(env.listener(), dataName, exp, fetch);
         try {
             ActivationCache.Plan cache = ActivationCache.plan(options, exp, group.get(0).data(), fetch);
             FusedPass.Activations source = (b, i) -> exp.model().run(b.modelInputs(), fetch, List.of());
             List<FusedPass.Consumer> all = new ArrayList<>(consumers);
             if (accuracy != null) {
                 all.add(accuracy);
+            }
+            if (watcher != null) {
+                all.add(watcher);
             }
             if (cache.hit()) {
                 source = cache.reader();
@@ -404,7 +410,7 @@ public final class ExperimentRunner {
             requireExamples(check, before, String.join(", ", live.keySet()));
             accuracyCounted = accuracy != null && failures.stream().noneMatch(f -> f.id().equals(accuracy.id()));
             for (FusedPass.Failure f : failures) {
-                if (accuracy != null && f.id().equals(accuracy.id())) {
+                if (accuracy != null && f.id().equals(accuracy.id()) || f.id().equals(LivePassConsumer.ID)) {
                     continue;
                 }
                 if (writer != null && f.id().equals(writer.id())) {
@@ -430,6 +436,9 @@ public final class ExperimentRunner {
                 writer.abandon();
             }
             env.progress().finish();
+            if (watcher != null) {
+                watcher.finished();
+            }
             warnNonFinite(check);
         }
         if (accuracyCounted) {

@@ -226,6 +226,7 @@ public final class ActivationBreakdownAnalyzer implements StreamingAnalyzer<Acti
         private long examples;
         private long nonFinite;
         private int[][] scratch = new int[0][];
+        private final GroupedMoments grouped = new GroupedMoments();
         private int scratchRows;
         /** reduce token: real tokens observed and padding positions left out (first layer with token positions) */
         private long tokens;
@@ -322,21 +323,8 @@ public final class ActivationBreakdownAnalyzer implements StreamingAnalyzer<Acti
                     if (s.skipped) {
                         continue;
                     }
-                    int[] idx = scratch[k];
-                    List<ExactMoments> ms = s.moments.get(l);
-                    for (int e = 0; e < n; e++) {
-                        if (idx[e] < 0) {
-                            continue;
-                        }
-                        ExactMoments m = ms.get(idx[e]);
-                        int base = e * nn;
-                        for (int c = 0; c < nn; c++) {
-                            float x = v[base + c];
-                            if (Float.isFinite(x)) {
-                                m.add(c, x);
-                            }
-                        }
-                    }
+                    // rows grouped by the key's value, neuron-major runs: exact sums in bulk
+                    grouped.add(v, n, nn, scratch[k], s.moments.get(l));
                 }
             }
             examples += n;

@@ -76,6 +76,37 @@ class BulkKernelsTest {
     }
 
     @Test
+    void groupedMomentsEqualValueByValueInRowOrder() {
+        int n = 300;
+        int neurons = 70;
+        float[] v = values(5, n * neurons);
+        v[17 * neurons + 3] = Float.NaN;
+        v[40 * neurons + 9] = Float.POSITIVE_INFINITY;
+        Random r = new Random(3);
+        int[] group = new int[n];
+        for (int e = 0; e < n; e++) {
+            group[e] = r.nextInt(4) - 1; // -1 leaves the row out
+        }
+        java.util.List<ExactMoments> bulk = java.util.List.of(new ExactMoments(neurons), new ExactMoments(neurons), new ExactMoments(neurons));
+        java.util.List<ExactMoments> one = java.util.List.of(new ExactMoments(neurons), new ExactMoments(neurons), new ExactMoments(neurons));
+        new GroupedMoments().add(v, n, neurons, group, bulk);
+        for (int e = 0; e < n; e++) {
+            for (int c = 0; c < neurons && group[e] >= 0; c++) {
+                if (Float.isFinite(v[e * neurons + c])) {
+                    one.get(group[e]).add(c, v[e * neurons + c]);
+                }
+            }
+        }
+        for (int g = 0; g < 3; g++) {
+            for (int c = 0; c < neurons; c++) {
+                assertEquals(one.get(g).sumUnits(c), bulk.get(g).sumUnits(c), "group " + g + " neuron " + c);
+                assertEquals(one.get(g).squareUnits(c), bulk.get(g).squareUnits(c));
+                assertEquals(one.get(g).count(c), bulk.get(g).count(c));
+            }
+        }
+    }
+
+    @Test
     void fittedHistogramEqualsValueByValue() {
         for (long seed = 1; seed <= 20; seed++) {
             float[] v = values(seed, 5_000);

@@ -179,6 +179,8 @@ public class ShapesCnnTrainer implements ModelTrainer<ShapesCnnTrainer.Params> {
                     Placeholder.shape(Shape.of(-1, k)));
             Operand<TFloat32> loss = tf.withName("loss").math.mean(
                     tf.nn.softmaxCrossEntropyWithLogits(net.logits, labels).loss(), tf.constant(0));
+            Operand<TFloat32> hits = tf.math.mean(tf.dtypes.cast(tf.math.equal(tf.math.argMax(net.logits, tf.constant(1)),
+                    tf.math.argMax(labels, tf.constant(1))), TFloat32.class), tf.constant(0));
             Gradients grads = tf.gradients(loss, net.variables);
             Placeholder<TFloat32> beta1Power = tf.withName("beta1_power").placeholder(TFloat32.class,
                     Placeholder.shape(Shape.scalar()));
@@ -242,8 +244,10 @@ public class ShapesCnnTrainer implements ModelTrainer<ShapesCnnTrainer.Params> {
                              TFloat32 p2 = TFloat32.scalarOf((float) Math.pow(BETA2, t));
                              Result r = session.runner().feed(net.images, xt).feed(labels, yt)
                                      .feed(beta1Power, p1).feed(beta2Power, p2)
-                                     .addTarget(step).fetch(loss).run()) {
+                                     .addTarget(step).fetch(loss).fetch(hits).run()) {
                             sum += ((TFloat32) r.get(0)).getFloat() * b;
+                            ctx.metrics().metric("loss", t, ((TFloat32) r.get(0)).getFloat());
+                            ctx.metrics().metric("batch accuracy", t, ((TFloat32) r.get(1)).getFloat());
                         }
                         ctx.progress().advance(1);
                     }

@@ -289,6 +289,7 @@ public class TextTransformerTrainer implements ModelTrainer<TextTransformerTrain
                                      .feed(labels, yt).feed(beta1Power, p1).feed(beta2Power, p2)
                                      .addTarget(step).fetch(loss).run()) {
                             sum += ((TFloat32) r.get(0)).getFloat() * b;
+                            ctx.metrics().metric("loss", iteration, ((TFloat32) r.get(0)).getFloat());
                         }
                         ctx.progress().advance(1);
                     }
