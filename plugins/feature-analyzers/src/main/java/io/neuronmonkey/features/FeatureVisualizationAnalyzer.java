@@ -1,0 +1,429 @@
+package io.neuronmonkey.features;
+
+import io.neuronmonkey.api.ExtensionName;
+import io.neuronmonkey.api.Param;
+import io.neuronmonkey.api.Violations;
+import io.neuronmonkey.api.analysis.AnalysisResult;
+import io.neuronmonkey.api.analysis.Analyzer;
+import io.neuronmonkey.api.analysis.AnalyzerContext;
+import io.neuronmonkey.api.data.Batch;
+import io.neuronmonkey.api.data.Dataset;
+import io.neuronmonkey.api.model.GradientTarget;
+import io.neuronmonkey.api.model.LayerInfo;
+import io.neuronmonkey.api.model.LoadedModel;
+import io.neuronmonkey.api.result.Finding;
+import io.neuronmonkey.api.result.InputMaps;
+import io.neuronmonkey.api.result.Matrix;
+import io.neuronmonkey.api.result.NdArray;
+import io.neuronmonkey.api.result.NeuronRef;
+import io.neuronmonkey.api.tensor.Tensor;
+import org.pf4j.Extension;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+
+/**
+ * Feature visualization by activation maximization: for each chosen neuron (a channel's spatial mean on spatial
+ * layers) an input is optimized by Adam gradient ascent, the images of every neuron batched into one gradient call
+ * per step. Inputs are {@code sigmoid(u)} so they stay in the data's [0, 1] range; {@code u} is either the pixels
+ * or, decorrelated, 1/f-scaled coefficients of an orthonormal 2-D cosine basis. Regularizers: random jitter (circular
+ * shifts, fresh per image and step), total variation, L2. The result compares the activation the optimized input
+ * reaches with the neuron's maximum over the real data (one pass over the data).
+ */
+@Extension
+@ExtensionName(value = "feature-visualization", description = "Feature visualization: inputs optimized to maximize chosen neurons (jitter, total variation, L2, decorrelated frequency basis), compared with the neuron's maximum over the data")
+public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisualizationAnalyzer.Params> {
+
+    /** The parametrizations of the optimized input. */
+    public enum Basis {
+        /** every pixel is a parameter */
+        PIXEL,
+        /** 1/f-scaled coefficients of an orthonormal 2-D cosine basis (decorrelated frequencies) */
+        FOURIER
+    }
+
+    /**
+     * Params of feature visualization.
+     *
+     * @param layer        the layer of the neurons
+     * @param neurons      neuron (channel) indices
+     * @param images       optimized images per neuron, each from its own seeded start
+     * @param steps        ascent steps
+     * @param learningRate Adam's rate
+     * @param jitter       largest random shift in pixels
+     * @param tv           total-variation weight
+     * @param l2           L2 weight
+     * @param basis        pixel or fourier
+     * @param region       region [top, left, bottom, right] whose energy share is reported, or null
+     * @param dataLimit    the most data examples scanned for the data maximum
+     */
+    public record Params(
+            @Param(description = "the layer whose neurons are visualized, e.g. conv2") String layer,
+            @Param(description = "neuron (channel) indices of the layer, e.g. [4, 7]") List<Integer> neurons,
+            @Param(defaultValue = "1", description = "optimized images per neuron, each from its own seeded start, 1..64") int images,
+            @Param(defaultValue = "256", description = "gradient-ascent steps, 1..100000") int steps,
+            @Param(defaultValue = "0.2", description = "Adam learning rate, > 0") double learningRate,
+            @Param(defaultValue = "1", description = "largest random shift (pixels, circular) per image and step, 0..64") int jitter,
+            @Param(defaultValue = "0.0", description = "total-variation penalty weight, >= 0") double tv,
+            @Param(defaultValue = "0.0", description = "L2 penalty weight on the input, >= 0") double l2,
+            @Param(defaultValue = "fourier", description = "parametrization: pixel, or fourier (decorrelated 1/f cosine basis)") String basis,
+            @Param(description = "region [top, left, bottom, right] (inclusive): share of the input's energy (sum of squares) inside it") List<Integer> region,
+            @Param(defaultValue = "100000", description = "the most data examples scanned for each neuron's data maximum, >= 1") int dataLimit) {
+
+        /** Checks every field. */
+        public Params {
+            neurons = neurons == null ? List.of() : List.copyOf(neurons);
+            region = region == null ? null : List.copyOf(region);
+            basis = basis == null ? "fourier" : basis;
+            String b = basis;
+            List<Integer> ns = neurons;
+            List<Integer> r = region;
+            Violations.check()
+                    .require(layer != null && !layer.isBlank(), "layer", "is required, e.g. conv2")
+                    .require(!ns.isEmpty() && ns.stream().allMatch(i -> i != null && i >= 0), "neurons",
+                            "needs one or more indices >= 0, found " + ns)
+                    .require(images >= 1 && images <= 64, "images", "must be in 1..64, found " + images)
+                    .require(steps >= 1 && steps <= 100000, "steps", "must be in 1..100000, found " + steps)
+                    .require(learningRate > 0 && Double.isFinite(learningRate), "learningRate", "must be > 0, found " + learningRate)
+                    .require(jitter >= 0 && jitter <= 64, "jitter", "must be in 0..64, found " + jitter)
+                    .require(tv >= 0 && Double.isFinite(tv), "tv", "must be >= 0, found " + tv)
+                    .require(l2 >= 0 && Double.isFinite(l2), "l2", "must be >= 0, found " + l2)
+                    .require(b.equalsIgnoreCase("pixel") || b.equalsIgnoreCase("fourier"), "basis",
+                            "must be pixel or fourier, found " + b)
+                    .require(r == null || (r.size() == 4 && r.get(0) <= r.get(2) && r.get(1) <= r.get(3) && r.get(0) >= 0 && r.get(1) >= 0),
+                            "region", "must be [top, left, bottom, right] with top <= bottom, left <= right, >= 0, found " + r)
+                    .require(dataLimit >= 1, "dataLimit", "must be >= 1, found " + dataLimit)
+                    .throwIfAny();
+        }
+
+        /** @return the parametrization */
+        Basis parsedBasis() {
+            return Basis.valueOf(basis.toUpperCase(Locale.ROOT));
+        }
+    }
+
+    @Override
+    public AnalysisResult analyze(AnalyzerContext<Params> ctx) {
+        Params p = ctx.params();
+        LoadedModel model = ctx.requireModel();
+        LayerInfo layer = model.layer(p.layer()).orElseThrow(() -> new IllegalArgumentException(
+                "layer: '" + p.layer() + "' is not a layer of " + model.description() + "; layers: "
+                        + model.layers().stream().map(LayerInfo::name).toList()));
+        for (int i : p.neurons()) {
+            if (i >= layer.neurons()) {
+                throw new IllegalArgumentException("neurons: " + i + " is out of range, layer " + layer.name() + " has "
+                        + layer.neurons() + " neurons (0.." + (layer.neurons() - 1) + ")");
+            }
+        }
+        int[] shape = model.inputShape();
+        if (shape.length != 3) {
+            throw new IllegalArgumentException("feature-visualization needs image inputs [height, width, channels], the model takes "
+                    + java.util.Arrays.toString(shape));
+        }
+        if (p.region() != null && (p.region().get(2) >= shape[0] || p.region().get(3) >= shape[1])) {
+            throw new IllegalArgumentException("region: " + p.region() + " lies outside the " + shape[0] + " x " + shape[1] + " input");
+        }
+        Optimizer opt = new Optimizer(model, layer, p, shape, ctx.seed());
+        long t0 = System.nanoTime();
+        float[] images = opt.run();
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        int total = p.neurons().size() * p.images();
+        float[] reached = opt.values(images);
+        float[] dataMax = dataMax(ctx.requireData(), model, layer, p.neurons(), p.dataLimit(), ctx.batchSize());
+        return result(p, layer, shape, images, reached, dataMax, seconds / total);
+    }
+
+    /**
+     * The neurons' largest value (channel mean on spatial layers) over the data.
+     *
+     * @param data      the data
+     * @param model     the model
+     * @param layer     the layer
+     * @param neurons   the neurons
+     * @param limit     the most examples
+     * @param batchSize rows per run
+     * @return one maximum per neuron
+     */
+    static float[] dataMax(Dataset data, LoadedModel model, LayerInfo layer, List<Integer> neurons, int limit, int batchSize) {
+        float[] max = new float[neurons.size()];
+        java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
+        int seen = 0;
+        Iterator<Batch> it = data.batches(Math.max(1, batchSize));
+        while (it.hasNext() && seen < limit) {
+            Batch b = it.next();
+            int n = Math.min(b.size(), limit - seen);
+            Batch use = n < b.size() ? b.slice(0, n) : b;
+            float[] v = reduce(model.run(use.modelInputs(), List.of(layer.name()), List.of()).get(layer.name()), layer, neurons);
+            for (int r = 0; r < n; r++) {
+                for (int k = 0; k < neurons.size(); k++) {
+                    max[k] = Math.max(max[k], v[r * neurons.size() + k]);
+                }
+            }
+            seen += n;
+        }
+        return max;
+    }
+
+    /**
+     * Channel means per row of the chosen neurons.
+     *
+     * @param t       the layer's output {@code [n, positions..., neurons]}
+     * @param layer   the layer
+     * @param neurons the neurons
+     * @return {@code [n, neurons.size()]}
+     */
+    static float[] reduce(Tensor t, LayerInfo layer, List<Integer> neurons) {
+        float[] a = t.floats();
+        int n = t.dim(0);
+        int c = layer.neurons();
+        int pos = a.length / (n * c);
+        float[] out = new float[n * neurons.size()];
+        for (int r = 0; r < n; r++) {
+            for (int k = 0; k < neurons.size(); k++) {
+                int ch = neurons.get(k);
+                double s = 0;
+                for (int q = 0; q < pos; q++) {
+                    s += a[(r * pos + q) * c + ch];
+                }
+                out[r * neurons.size() + k] = (float) (s / pos);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Share of an image's energy (sum of squares) inside a region.
+     *
+     * @param img    one image {@code [h, w, c]} at {@code offset}
+     * @param offset start of the image
+     * @param h      rows
+     * @param w      columns
+     * @param c      channels
+     * @param region [top, left, bottom, right] inclusive
+     * @return the share, 0..1 (0 for an all-zero image)
+     */
+    static double energyShare(float[] img, int offset, int h, int w, int c, List<Integer> region) {
+        double in = 0;
+        double all = 0;
+        for (int i = 0; i < h; i++) {
+            for (int j = 0; j < w; j++) {
+                boolean inside = i >= region.get(0) && i <= region.get(2) && j >= region.get(1) && j <= region.get(3);
+                for (int ch = 0; ch < c; ch++) {
+                    double v = img[offset + (i * w + j) * c + ch];
+                    all += v * v;
+                    if (inside) {
+                        in += v * v;
+                    }
+                }
+            }
+        }
+        return all == 0 ? 0 : in / all;
+    }
+
+    private static AnalysisResult result(Params p, LayerInfo layer, int[] shape, float[] images, float[] reached,
+                                         float[] dataMax, double secondsPerImage) {
+        int k = p.neurons().size();
+        int per = p.images();
+        int size = shape[0] * shape[1] * shape[2];
+        List<String> ids = new ArrayList<>();
+        List<String> rows = new ArrayList<>();
+        List<String> cols = new ArrayList<>(List.of("optimized", "data max", "ratio"));
+        if (p.region() != null) {
+            cols.add("region energy share");
+            cols.add("region area share");
+        }
+        float[] table = new float[k * per * cols.size()];
+        double area = p.region() == null ? 0 : (double) (p.region().get(2) - p.region().get(0) + 1)
+                * (p.region().get(3) - p.region().get(1) + 1) / (shape[0] * shape[1]);
+        AnalysisResult.Builder r = AnalysisResult.builder();
+        int best = -1;
+        for (int n = 0; n < k; n++) {
+            for (int j = 0; j < per; j++) {
+                int row = n * per + j;
+                String id = layer.name() + "-" + p.neurons().get(n) + "-" + j;
+                ids.add(id);
+                rows.add(layer.name() + " #" + p.neurons().get(n) + (per > 1 ? " image " + j : ""));
+                int at = row * cols.size();
+                table[at] = reached[row];
+                table[at + 1] = dataMax[n];
+                table[at + 2] = dataMax[n] > 0 ? reached[row] / dataMax[n] : Float.NaN;
+                if (p.region() != null) {
+                    table[at + 3] = (float) energyShare(images, row * size, shape[0], shape[1], shape[2], p.region());
+                    table[at + 4] = (float) area;
+                }
+                if (best < 0 || reached[row] > reached[best]) {
+                    best = row;
+                }
+            }
+        }
+        int[] mapShape = {k * per, shape[0], shape[1], shape[2]};
+        String target = layer.name() + " " + p.neurons().stream().map(i -> "#" + i).toList();
+        r.part(new InputMaps("optimized", "Optimized inputs", target, ids,
+                NdArray.of(Tensor.ofFloats(images, mapShape), "example", "height", "width", "channel"), null,
+                "inputs maximizing each neuron (" + (layer.spatial() ? "channel mean" : "value") + "), " + p.steps() + " Adam steps"));
+        r.part(new Matrix("activation", "Activation reached vs the data maximum", Matrix.Axis.of("image", rows),
+                Matrix.Axis.of("measure", cols), NdArray.of(Tensor.ofFloats(table, k * per, cols.size()), "image", "measure"),
+                "activation", null, "optimized: the neuron's value on the optimized input; data max: its largest value over the data; ratio: optimized / data max"));
+        for (int n = 0; n < k; n++) {
+            int row = n * per;
+            float ratio = table[row * cols.size() + 2];
+            String claim = String.format(Locale.ROOT, "optimized input drives %s #%d to %.3g, %.1fx its data maximum (%.3g)",
+                    layer.name(), p.neurons().get(n), reached[row], ratio, dataMax[n]);
+            if (p.region() != null) {
+                claim += String.format(Locale.ROOT, "; %.0f%% of its energy lies in region %s (%.1f%% of the area)",
+                        100 * table[row * cols.size() + 3], p.region(), 100 * area);
+            }
+            r.finding(new Finding("drive-" + layer.name() + "-" + p.neurons().get(n),
+                    ratio > 1 ? Finding.Severity.NOTABLE : Finding.Severity.INFO, claim,
+                    new Finding.Strength("optimized / data max", ratio, null, null),
+                    List.of(new NeuronRef(layer.name(), p.neurons().get(n))), List.of("activation", "optimized")));
+        }
+        return r.put("layer", layer.name())
+                .put("neurons", p.neurons())
+                .put("imagesPerNeuron", per)
+                .put("steps", p.steps())
+                .put("basis", p.parsedBasis().name().toLowerCase(Locale.ROOT))
+                .put("secondsPerImage", secondsPerImage)
+                .put("method", "Adam ascent on sigmoid(u), one batched gradient call per step for all images; jitter "
+                        + p.jitter() + " px, tv " + p.tv() + ", l2 " + p.l2())
+                .build();
+    }
+
+    /** The gradient ascent of every image at once. */
+    static final class Optimizer {
+        private final LoadedModel model;
+        private final LayerInfo layer;
+        private final Params p;
+        private final int h;
+        private final int w;
+        private final int c;
+        private final int count;
+        private final int[] targetPerRow;
+        private final Random random;
+        private final double[] rowBasis;
+        private final double[] colBasis;
+        private final float[] scale;
+        private final String input;
+
+        Optimizer(LoadedModel model, LayerInfo layer, Params p, int[] shape, long seed) {
+            this.model = model;
+            this.layer = layer;
+            this.p = p;
+            this.h = shape[0];
+            this.w = shape[1];
+            this.c = shape[2];
+            this.count = p.neurons().size() * p.images();
+            this.targetPerRow = new int[count];
+            for (int i = 0; i < count; i++) {
+                targetPerRow[i] = p.neurons().get(i / p.images());
+            }
+            this.random = new Random(seed);
+            this.rowBasis = ImageMath.dctMatrix(h);
+            this.colBasis = ImageMath.dctMatrix(w);
+            this.scale = ImageMath.frequencyScale(h, w);
+            this.input = model.layers().stream().filter(l -> l.role() == LayerInfo.Role.INPUT).map(LayerInfo::name)
+                    .findFirst().orElseThrow(() -> new IllegalStateException(model.description() + " names no input layer"));
+        }
+
+        /** @return the optimized images {@code [count, h, w, c]} */
+        float[] run() {
+            float[] u = new float[count * h * w * c];
+            boolean fourier = p.parsedBasis() == Basis.FOURIER;
+            for (int i = 0; i < u.length; i++) {
+                u[i] = (float) (0.01 * random.nextGaussian());
+            }
+            if (fourier) {
+                for (int b = 0; b < count; b++) {
+                    for (int ch = 0; ch < c; ch++) {
+                        u[b * h * w * c + ch] += (float) (-4 * Math.sqrt(h * w));
+                    }
+                }
+            } else {
+                for (int i = 0; i < u.length; i++) {
+                    u[i] -= 4;
+                }
+            }
+            ImageMath.Adam adam = new ImageMath.Adam(u.length, p.learningRate());
+            GradientTarget target = GradientTarget.perRow(layer.name(), targetPerRow);
+            double perPosition = 1.0 / layer.positions();
+            int[] dy = new int[count];
+            int[] dx = new int[count];
+            for (int step = 0; step < p.steps(); step++) {
+                float[] x = image(u);
+                for (int b = 0; b < count; b++) {
+                    dy[b] = p.jitter() == 0 ? 0 : random.nextInt(2 * p.jitter() + 1) - p.jitter();
+                    dx[b] = p.jitter() == 0 ? 0 : random.nextInt(2 * p.jitter() + 1) - p.jitter();
+                }
+                float[] shifted = p.jitter() == 0 ? x : ImageMath.roll(x, count, h, w, c, dy, dx);
+                float[] g = model.gradient(Tensor.ofFloats(shifted, count, h, w, c), target, input).floats();
+                if (p.jitter() > 0) {
+                    g = ImageMath.roll(g, count, h, w, c, negate(dy), negate(dx));
+                }
+                for (int i = 0; i < g.length; i++) {
+                    g[i] = (float) (g[i] * perPosition - 2 * p.l2() * x[i]);
+                }
+                if (p.tv() > 0) {
+                    ImageMath.totalVariation(x, count, h, w, c, -p.tv(), g);
+                }
+                for (int i = 0; i < g.length; i++) {
+                    g[i] *= x[i] * (1 - x[i]);
+                }
+                if (fourier) {
+                    g = ImageMath.transform2d(g, count, h, w, c, rowBasis, colBasis, false);
+                    scaleFrequencies(g);
+                }
+                adam.ascend(u, g);
+            }
+            return image(u);
+        }
+
+        /**
+         * @param images {@code [count, h, w, c]}
+         * @return each image's value of its neuron
+         */
+        float[] values(float[] images) {
+            Tensor t = model.run(Tensor.ofFloats(images, count, h, w, c), List.of(layer.name()), List.of()).get(layer.name());
+            float[] all = reduce(t, layer, java.util.stream.IntStream.range(0, layer.neurons()).boxed().toList());
+            float[] out = new float[count];
+            for (int b = 0; b < count; b++) {
+                out[b] = all[b * layer.neurons() + targetPerRow[b]];
+            }
+            return out;
+        }
+
+        private float[] image(float[] u) {
+            float[] z = u;
+            if (p.parsedBasis() == Basis.FOURIER) {
+                z = u.clone();
+                scaleFrequencies(z);
+                z = ImageMath.transform2d(z, count, h, w, c, rowBasis, colBasis, true);
+            }
+            float[] x = new float[z.length];
+            for (int i = 0; i < z.length; i++) {
+                x[i] = (float) (1 / (1 + Math.exp(-z[i])));
+            }
+            return x;
+        }
+
+        private void scaleFrequencies(float[] z) {
+            for (int b = 0; b < count; b++) {
+                for (int f = 0; f < h * w; f++) {
+                    for (int ch = 0; ch < c; ch++) {
+                        z[(b * h * w + f) * c + ch] *= scale[f];
+                    }
+                }
+            }
+        }
+
+        private static int[] negate(int[] a) {
+            int[] o = new int[a.length];
+            for (int i = 0; i < a.length; i++) {
+                o[i] = -a[i];
+            }
+            return o;
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package io.neuronmonkey.features;
+
+import io.neuronmonkey.api.analysis.AnalysisResult;
+import io.neuronmonkey.api.data.Dataset;
+import io.neuronmonkey.api.model.LoadedModel;
+import io.neuronmonkey.api.result.NeuronTable;
+import io.neuronmonkey.api.result.Series;
+import io.neuronmonkey.attribution.TestSupport;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Pruning by masking on the real demo CNN. */
+class PruneAnalyzerTest {
+
+    private static LoadedModel model;
+    private static Dataset data;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void load() {
+        model = TestSupport.demoModel();
+        data = TestSupport.shapes("test", 512);
+    }
+
+    @AfterAll
+    static void close() {
+        model.close();
+    }
+
+    private AnalysisResult run(PruneAnalyzer.Params p) {
+        return new PruneAnalyzer().analyze(new TestSupport.Context<>("prune", p, model, data, List.of("dense1"), 100, dir));
+    }
+
+    @Test
+    void pruningTheDeadDense1NeuronsChangesNoPrediction() {
+        AnalysisResult r = run(new PruneAnalyzer.Params("dense1", "dead", 0.0, null, List.of(0.0, 0.5, 1.0), 3, 100000));
+        @SuppressWarnings("unchecked")
+        List<Integer> pruned = (List<Integer>) r.summary().get("pruned");
+        System.out.println("dead dense1: " + pruned + ", accuracy " + r.summary().get("accuracyBefore"));
+        assertFalse(pruned.isEmpty(), "the demo CNN has dead dense1 neurons on these examples");
+        assertEquals(0, r.summary().get("predictionsChanged"));
+        assertEquals(r.summary().get("accuracyBefore"), r.summary().get("accuracyAfter"));
+        // dead means never above 0 on any example, checked by a plain loop over the raw layer output
+        float[] max = new float[32];
+        java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
+        int correct = 0;
+        int n = 0;
+        for (var it = data.batches(64); it.hasNext(); ) {
+            var b = it.next();
+            var out = model.run(b.inputs(), List.of("dense1", "logits"));
+            float[] a = out.get("dense1").floats();
+            float[] l = out.get("logits").floats();
+            for (int i = 0; i < b.size(); i++, n++) {
+                for (int j = 0; j < 32; j++) {
+                    max[j] = Math.max(max[j], a[i * 32 + j]);
+                }
+                int best = 0;
+                for (int j = 1; j < 4; j++) {
+                    best = l[i * 4 + j] > l[i * 4 + best] ? j : best;
+                }
+                correct += best == b.labels()[i] ? 1 : 0;
+            }
+        }
+        for (int j = 0; j < 32; j++) {
+            assertEquals(max[j] <= 0, pruned.contains(j), "neuron " + j + " max " + max[j]);
+        }
+        assertEquals((double) correct / n, (double) r.summary().get("accuracyBefore"), 1e-12);
+        assertEquals(pruned, r.part("dense1-prune", NeuronTable.class).orElseThrow().tags().get(0).neurons());
+    }
+
+    @Test
+    void theCurveStartsAtTheBaseAccuracyAndMeetsRandomWhenEverythingIsPruned() {
+        AnalysisResult r = run(new PruneAnalyzer.Params("dense1", "smallest", 0.0, null, List.of(0.0, 0.25, 1.0), 4, 256));
+        Series s = r.part("pruning-curve", Series.class).orElseThrow();
+        float[] rule = s.curves().get(0).y().floats();
+        float[] rand = s.curves().get(1).y().floats();
+        double base = (double) r.summary().get("accuracyBefore");
+        assertEquals(base, rule[0], 1e-6);
+        assertEquals(base, rand[0], 1e-6);
+        // all neurons pruned: every draw is the same set, so random equals the rule exactly
+        assertEquals(rule[2], rand[2]);
+        assertEquals(rand[2], s.curves().get(1).low().floats()[2]);
+        assertEquals(rand[2], s.curves().get(1).high().floats()[2]);
+        assertTrue(rule[1] >= rand[1] - 0.2, "smallest-first pruning is not far worse than random: " + rule[1] + " vs " + rand[1]);
+    }
+
+    @Test
+    void badParamsNameTheField() {
+        var e = assertThrows(RuntimeException.class, () -> new PruneAnalyzer.Params("dense1", "biggest", 0, null, List.of(2.0), 0, 1));
+        assertTrue(e.getMessage().contains("rule") && e.getMessage().contains("fractions") && e.getMessage().contains("draws"), e.getMessage());
+        var e2 = assertThrows(IllegalArgumentException.class, () -> run(new PruneAnalyzer.Params("dense1", "list", 0, List.of(40), null, 1, 10)));
+        assertTrue(e2.getMessage().contains("neurons"), e2.getMessage());
+    }
+}
