@@ -109,9 +109,7 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
     public AnalysisResult analyze(AnalyzerContext<Params> ctx) {
         Params p = ctx.params();
         LoadedModel model = ctx.requireModel();
-        LayerInfo layer = model.layer(p.layer()).orElseThrow(() -> new IllegalArgumentException(
-                "layer: '" + p.layer() + "' is not a layer of " + model.description() + "; layers: "
-                        + model.layers().stream().map(LayerInfo::name).toList()));
+        LayerInfo layer = ImageMath.requireLayer(model, p.layer());
         for (int i : p.neurons()) {
             if (i >= layer.neurons()) {
                 throw new IllegalArgumentException("neurons: " + i + " is out of range, layer " + layer.name() + " has "

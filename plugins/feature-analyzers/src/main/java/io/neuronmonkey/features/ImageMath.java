@@ -202,4 +202,13 @@ final class ImageMath {
             }
         }
     }
+
+    /**
+     * @return the model's layer of that name
+     * @throws IllegalArgumentException naming the layers there are, when it has none of that name
+     */
+    static io.neuronmonkey.api.model.LayerInfo requireLayer(io.neuronmonkey.api.model.LoadedModel model, String name) {
+        return model.layer(name).orElseThrow(() -> new IllegalArgumentException("layer: '" + name + "' is not a layer of "
+                + model.description() + "; layers: " + model.layers().stream().map(io.neuronmonkey.api.model.LayerInfo::name).toList()));
+    }
 }

@@ -100,9 +100,7 @@ public final class PruneAnalyzer implements Analyzer<PruneAnalyzer.Params> {
     public AnalysisResult analyze(AnalyzerContext<Params> ctx) {
         Params p = ctx.params();
         LoadedModel model = ctx.requireModel();
-        LayerInfo layer = model.layer(p.layer()).orElseThrow(() -> new IllegalArgumentException(
-                "layer: '" + p.layer() + "' is not a layer of " + model.description() + "; layers: "
-                        + model.layers().stream().map(LayerInfo::name).toList()));
+        LayerInfo layer = ImageMath.requireLayer(model, p.layer());
         int width = layer.neurons();
         for (int i : p.neurons()) {
             if (i >= width) {

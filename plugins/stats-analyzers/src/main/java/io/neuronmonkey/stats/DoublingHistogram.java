@@ -51,24 +51,8 @@ final class DoublingHistogram {
     }
 
     void add(double x) {
-        long idx = index(x);
-        if (empty) {
-            empty = false;
-            lo = idx;
-            hi = idx;
-            counts[0]++;
-            return;
-        }
-        while (idx < lo && hi - idx + 1 > bins || idx > hi && idx - lo + 1 > bins) {
-            coarsen();
-            idx = index(x);
-        }
-        if (idx < lo) {
-            shiftLow(idx);
-        } else if (idx > hi) {
-            hi = idx;
-        }
-        counts[(int) (idx - lo)]++;
+        fit(x);
+        counts[(int) (index(x) - lo)]++;
     }
 
     /**
