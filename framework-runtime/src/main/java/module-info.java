@@ -12,6 +12,7 @@ module io.neuronmonkey.runtime {
     requires info.picocli;
     requires org.slf4j;
     requires java.management;
+    requires jdk.management;
     requires java.compiler;
     requires jdk.httpserver;
 
