@@ -15,10 +15,14 @@ import java.util.Map;
  * followed by the same selection). Each kept entry carries a {@link Kept} payload (id, label, metadata, input copy)
  * whose input buffer is reused when the entry is evicted.
  */
-final class BoundedHeaps {
+final class BoundedHeaps implements java.io.Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     /** What is remembered about a kept example besides its value. */
-    static final class Kept {
+    static final class Kept implements java.io.Serializable {
+
+        private static final long serialVersionUID = 1L;
         String id;
         int label;
         Map<String, String> metadata;

@@ -15,7 +15,9 @@ import io.neuronmonkey.api.tensor.Tensor;
  * position gets NaN. Without a mask (image data) every position counts, and max and mean take the same path as they
  * always did. Scratch arrays are reused from batch to batch.
  */
-final class Reducer {
+final class Reducer implements java.io.Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     /** How a neuron's positions become one value. */
     enum Mode { MEAN, MAX, FIRST, LAST }

@@ -14,9 +14,13 @@ import java.util.Map;
  * entry keeps its example and released when the last entry holding it is evicted; freed rows are reused.
  * Rows are shared and read-only for their holders.
  */
-final class SharedInputs {
+final class SharedInputs implements java.io.Serializable {
 
-    private static final class Row {
+    private static final long serialVersionUID = 1L;
+
+    private static final class Row implements java.io.Serializable {
+
+        private static final long serialVersionUID = 1L;
         final float[] data;
         int refs;
 

@@ -1,0 +1,29 @@
+package io.neuronmonkey.spark;
+
+import java.io.Serializable;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What one partition sends back to the driver: each step's accumulator, serialized with its plugin's classes (the
+ * driver reads it with that plugin's class loader), and the steps that failed there.
+ *
+ * @param index    the partition's index (its place in data order)
+ * @param states   serialized accumulators by step id
+ * @param failures why a step failed on this partition, by step id
+ * @param examples the examples the partition read
+ */
+record PartitionState(int index, LinkedHashMap<String, byte[]> states, LinkedHashMap<String, String> failures, long examples)
+        implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    /** @return the serialized size of the states, in bytes */
+    long bytes() {
+        long n = 0;
+        for (Map.Entry<String, byte[]> e : states.entrySet()) {
+            n += e.getValue().length;
+        }
+        return n;
+    }
+}
