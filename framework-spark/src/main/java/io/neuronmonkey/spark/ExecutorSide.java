@@ -45,8 +45,11 @@ final class ExecutorSide {
      */
     static PartitionState run(ExperimentSource source, String javacppCache, String data, List<String> steps, int index,
                               long from, long to) {
+        long t0 = System.nanoTime();
         PartitionPass.Loaded loaded = loaded(source, javacppCache);
+        long t1 = System.nanoTime();
         PartitionPass.Result r = PartitionPass.run(loaded, data, steps, from, to, () -> Thread.currentThread().isInterrupted());
+        long t2 = System.nanoTime();
         LinkedHashMap<String, byte[]> states = new LinkedHashMap<>();
         LinkedHashMap<String, String> failures = new LinkedHashMap<>();
         r.failures().forEach((id, e) -> failures.put(id, String.valueOf(e.getMessage() == null ? e.toString() : e.getMessage())));
@@ -57,7 +60,7 @@ final class ExecutorSide {
                 failures.put(e.getKey(), "its accumulator could not be serialized on the executor: " + ex);
             }
         }
-        return new PartitionState(index, states, failures, r.examples());
+        return new PartitionState(index, states, failures, r.examples(), (t1 - t0) / 1e9, (t2 - t1) / 1e9);
     }
 
     static byte[] serialize(Object o) throws IOException {

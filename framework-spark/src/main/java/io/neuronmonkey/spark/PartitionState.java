@@ -12,9 +12,11 @@ import java.util.Map;
  * @param states   serialized accumulators by step id
  * @param failures why a step failed on this partition, by step id
  * @param examples the examples the partition read
+ * @param loadSeconds the time the task spent loading the experiment (0 when its executor had it loaded)
+ * @param passSeconds the time of the partition's pass
  */
-record PartitionState(int index, LinkedHashMap<String, byte[]> states, LinkedHashMap<String, String> failures, long examples)
-        implements Serializable {
+record PartitionState(int index, LinkedHashMap<String, byte[]> states, LinkedHashMap<String, String> failures, long examples,
+                      double loadSeconds, double passSeconds) implements Serializable {
 
     private static final long serialVersionUID = 1L;
 

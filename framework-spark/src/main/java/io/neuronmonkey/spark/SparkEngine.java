@@ -134,11 +134,15 @@ public final class SparkEngine implements PassEngine {
         double seconds = (System.nanoTime() - t0) / 1e9;
         long examples = 0;
         long bytes = 0;
+        double load = 0;
+        double pass = 0;
         List<PartitionState> ordered = new ArrayList<>(states);
         ordered.sort((a, b) -> Integer.compare(a.index(), b.index()));
         for (PartitionState p : ordered) {
             examples += p.examples();
             bytes += p.bytes();
+            load += p.loadSeconds();
+            pass = Math.max(pass, p.passSeconds());
             for (String id : ids) {
                 if (failures.containsKey(id)) {
                     continue;
@@ -159,9 +163,10 @@ public final class SparkEngine implements PassEngine {
             }
         }
         job.progress().advance(examples);
-        String note = String.format(Locale.ROOT, "pass over '%s' on Spark %s: %d partitions of whole batches, %d examples, "
-                        + "%.1f s, %.1f MB of accumulator states merged in partition order", data, context.master(),
-                ordered.size(), examples, seconds, bytes / 1e6);
+        String note = String.format(Locale.ROOT, "pass over '%s' on Spark %s: %d partition(s) of whole batches, %d examples, "
+                        + "%.1f s (loading the experiment on executors %.1f s in all, the longest partition's pass %.1f s), "
+                        + "%.1f MB of accumulator states merged in partition order", data, context.master(),
+                ordered.size(), examples, seconds, load, pass, bytes / 1e6);
         return new Outcome(failures, examples, ordered.size(), List.of(note));
     }
 

@@ -479,6 +479,9 @@ public final class ExperimentRunner {
             PassEngine.Outcome o = options.engine().run(new PassJob(dataName, List.copyOf(live.keySet()), analyzers,
                     exp.config().batchSize(), data.info().size(), live, env.progress(), env::cancelled));
             passNotes.addAll(o.notes());
+            if (options.cacheDir() != null) {
+                passNotes.add("activation cache not used for the pass over '" + dataName + "': the local engine reads and writes it");
+            }
             o.failures().forEach((id, e) -> {
                 fail(byId.get(id), e, t0);
                 live.remove(id);
