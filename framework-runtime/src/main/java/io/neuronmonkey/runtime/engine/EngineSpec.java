@@ -42,6 +42,7 @@ public record EngineSpec(String type, String master, Integer partitions, Integer
     /** The local engine: every pass in this JVM. */
     public static final EngineSpec LOCAL = new EngineSpec("local", null, null, null, null);
 
+    /** Checks every option, naming the one that is wrong and what would be valid. */
     public EngineSpec {
         if (!TYPES.contains(type)) {
             throw new ConfigException("engine.type '" + type + "' is not an engine; valid: " + String.join(", ", TYPES));

@@ -20,6 +20,7 @@ public record ExperimentSource(String file, String text, List<String> pluginRoot
 
     private static final long serialVersionUID = 1L;
 
+    /** Copies the folder list. */
     public ExperimentSource {
         pluginRoots = List.copyOf(pluginRoots);
     }

@@ -20,6 +20,7 @@ public interface PassEngine extends AutoCloseable {
      * @param notes      facts for provenance.json (how the pass was split, what ran where)
      */
     record Outcome(Map<String, RuntimeException> failures, long examples, int partitions, List<String> notes) {
+        /** Copies the map and the list. */
         public Outcome {
             failures = Map.copyOf(failures);
             notes = List.copyOf(notes);

@@ -24,6 +24,7 @@ public record PassJob(String data, List<String> steps, Map<String, String> analy
                       Map<String, StreamingAnalyzer.Accumulator> accumulators, ProgressReporter progress,
                       BooleanSupplier cancelled) {
 
+    /** Copies the lists and maps. */
     public PassJob {
         steps = List.copyOf(steps);
         analyzers = Map.copyOf(analyzers);
