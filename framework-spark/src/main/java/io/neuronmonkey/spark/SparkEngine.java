@@ -167,7 +167,13 @@ public final class SparkEngine implements PassEngine {
                         + "%.1f s (loading the experiment on executors %.1f s in all, the longest partition's pass %.1f s), "
                         + "%.1f MB of accumulator states merged in partition order", data, context.master(),
                 ordered.size(), examples, seconds, load, pass, bytes / 1e6);
-        return new Outcome(failures, examples, ordered.size(), List.of(note));
+        List<String> notes = new ArrayList<>(List.of(note));
+        if (spec.threadsPerTask() != null && context.master().startsWith("local")) {
+            notes.add("threadsPerTask " + spec.threadsPerTask() + " is set on cluster executors; the executors of "
+                    + context.master() + " are this JVM, whose TensorFlow threads follow TF_NUM_INTRAOP_THREADS="
+                    + System.getenv().getOrDefault("TF_NUM_INTRAOP_THREADS", "(unset: every core)"));
+        }
+        return new Outcome(failures, examples, ordered.size(), notes);
     }
 
     /**

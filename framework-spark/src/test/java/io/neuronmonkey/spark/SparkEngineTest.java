@@ -193,6 +193,17 @@ class SparkEngineTest {
     }
 
     @Test
+    void threadsPerTaskAndTheJavacppCacheReachTheExecutors() {
+        EngineSpec spec = EngineSpec.ofConfig(Map.of("type", "spark", "master", "spark://head:7077", "threadsPerTask", 2,
+                "javacppCache", "/scratch/javacpp"));
+        SparkConf conf = SparkEngine.conf(spec, new ExperimentSource("/x/e.yaml", "experiment: e", List.of(), "0.1.0"));
+        assertEquals("spark://head:7077", conf.get("spark.master"));
+        assertEquals("2", conf.get("spark.executorEnv.TF_NUM_INTRAOP_THREADS"));
+        assertEquals("-Dorg.bytedeco.javacpp.cachedir=/scratch/javacpp", conf.get("spark.executor.extraJavaOptions"));
+        assertEquals("neuronmonkey e.yaml", conf.get("spark.app.name"));
+    }
+
+    @Test
     void underSparkSubmitARunWithoutEngineRunsOnSpark() {
         assertArrayEquals(new String[]{"run", "x.yaml", "--engine", "spark"},
                 SparkMain.arguments(new String[]{"run", "x.yaml"}, "yarn"));
