@@ -190,6 +190,11 @@ class SparkEngineTest {
         Cli k = cli("validate", quickstart("engine: {type: spark, masters: local}\n").toString());
         assertNotEquals(0, k.code());
         assertTrue(k.err().contains("masters"), k.err());
+        Cli v = cli("validate", quickstart("engine: {type: spark, partitions: 0}\n").toString());
+        assertNotEquals(0, v.code());
+        assertTrue(v.err().contains("engine.partitions must be between 1 and 100000, found 0"), v.err());
+        Cli ok = cli("validate", quickstart("engine: {type: spark, master: \"local[2]\", threadsPerTask: 1}\n").toString());
+        assertEquals(0, ok.code(), ok.err());
     }
 
     @Test

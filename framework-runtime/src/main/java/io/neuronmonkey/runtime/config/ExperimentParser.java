@@ -371,7 +371,7 @@ public final class ExperimentParser {
                 List.copyOf(inputNodes), m));
     }
 
-    /** {@code engine:} where the passes run; its values are checked where the run reads it ({@link EngineSpec#ofConfig}). */
+    /** {@code engine:} where the passes run: its keys, its type and the values {@link EngineSpec#ofConfig} checks. */
     private static void engine(Node node, Problems problems) {
         if (!(node instanceof MappingNode m)) {
             problems.add("engine", node, "must be a mapping like {type: spark, master: \"local[2]\"}, found " + Yaml.kind(node));
@@ -382,6 +382,12 @@ public final class ExperimentParser {
         String type = requiredString(e, "type", "engine", m, problems, false);
         if (type != null && !EngineSpec.TYPES.contains(type)) {
             problems.add("engine.type", e.get("type").getValueNode(), Names.unknown("engine", type, EngineSpec.TYPES));
+        } else if (type != null && e.keySet().stream().allMatch(EngineSpec.KEYS::contains)) {
+            try {
+                EngineSpec.ofConfig(Yaml.plain(m));
+            } catch (ConfigException bad) {
+                problems.add("engine", m, bad.getMessage());
+            }
         }
     }
 
