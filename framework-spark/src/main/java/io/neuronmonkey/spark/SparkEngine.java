@@ -122,7 +122,8 @@ public final class SparkEngine implements PassEngine {
             states = context.parallelize(ranges, ranges.size())
                     .map(r -> ExecutorSide.run(src, javacppCache, data, ids, (int) r[0], r[1], r[2]))
                     .collect();
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
+            // a failed job throws SparkException, a checked exception Java's signatures do not declare
             if (job.cancelled().getAsBoolean()) {
                 throw new NeuronMonkeyException("run cancelled");
             }

@@ -174,6 +174,33 @@ class SparkEngineTest {
         }
     }
 
+    /** Serializable, so it passes the engine's check; its pass never starts. */
+    static final class Empty implements StreamingAnalyzer.Accumulator, java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+
+        public void accept(ActivationBatch batch) {
+        }
+
+        public void merge(StreamingAnalyzer.Accumulator other) {
+        }
+
+        public AnalysisResult finish() {
+            return null;
+        }
+    }
+
+    @Test
+    void anExperimentMissingOnTheExecutorsFailsThePassSayingWhatMustBeThere() {
+        try (SparkEngine engine = new SparkEngine(EngineSpec.ofOption("spark:local[2]", null),
+                new ExperimentSource(work.resolve("missing.yaml").toString(), "experiment: missing\nsteps: []\n",
+                        List.of(work.resolve("no-bundles").toString()), "0.1.0"))) {
+            RuntimeException e = assertThrows(RuntimeException.class, () -> engine.run(new PassJob("probe", List.of("s"),
+                    Map.of("s", "a"), 256, 512, Map.of("s", new Empty()), ProgressReporter.NONE, () -> false)));
+            assertTrue(e.getMessage().contains("the Spark job of the pass over 'probe' failed"), e.getMessage());
+            assertTrue(e.getMessage().contains("must exist on every executor at the same paths"), e.getMessage());
+        }
+    }
+
     @Test
     void aBadMasterOrEngineIsAClearError() throws IOException {
         ConfigException bad = assertThrows(ConfigException.class, () -> EngineSpec.ofOption("spark:locl[2]", null));
