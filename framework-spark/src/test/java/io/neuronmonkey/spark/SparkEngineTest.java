@@ -129,6 +129,27 @@ class SparkEngineTest {
     }
 
     @Test
+    void aPassTheActivationCacheHoldsIsReadFromItAsInALocalRun() throws IOException {
+        Path cache = work.resolve("cache");
+        Path local = work.resolve("cached-local");
+        Path onSpark = work.resolve("cached-spark");
+        Cli l = cli("run", quickstart("").toString(), "--out", local.toString(), "--cache-dir", cache.toString());
+        assertEquals(0, l.code(), l.err());
+        Cli s = cli("run", quickstart("").toString(), "--out", onSpark.toString(), "--cache-dir", cache.toString(),
+                "--engine", "spark:local[2]");
+        assertEquals(0, s.code(), s.err());
+        JsonNode notes = JSON.readTree(onSpark.resolve("provenance.json").toFile()).get("execution").get("notes");
+        assertTrue(notes.toString().contains("read from cache"), notes.toString());
+        assertTrue(!notes.toString().contains("on Spark"), notes.toString());
+        for (String f : files(local.resolve("census"))) {
+            if (f.endsWith(".npy")) {
+                assertArrayEquals(Files.readAllBytes(local.resolve("census").resolve(f)),
+                        Files.readAllBytes(onSpark.resolve("census").resolve(f)), f);
+            }
+        }
+    }
+
+    @Test
     void partitionsAreContiguousRangesOfWholeBatchesInDataOrder() {
         List<long[]> r = SparkEngine.ranges(1000, 256, 3);
         assertEquals(3, r.size());

@@ -373,10 +373,6 @@ public final class ExperimentRunner {
         if (live.isEmpty()) {
             return;
         }
-        if (options.engine() != null) {
-            runOnEngine(group.get(0).data(), data, live, byId, t0);
-            return;
-        }
         String dataName = group.get(0).data();
         PassAccuracy accuracy = accuracyShown.contains(dataName) ? null
                 : PassAccuracy.of(exp, dataName, !data.info().classNames().isEmpty()).orElse(null);
@@ -384,6 +380,11 @@ public final class ExperimentRunner {
             union.addAll(accuracy.layers());
         }
         List<String> fetch = List.copyOf(union);
+        if (options.engine() != null && !ActivationCache.plan(options, exp, dataName, fetch).hit()) {
+            // a pass the cache holds is read here, as in a local run; any other goes to the engine
+            runOnEngine(dataName, data, live, byId, t0);
+            return;
+        }
         env.progress().start("one pass over the examples of '" + group.get(0).data() + "' for " + String.join(", ", live.keySet()),
                 data.info().size());
         ActivationCache.Writer writer = null;
@@ -467,7 +468,7 @@ public final class ExperimentRunner {
 
     /**
      * The fused pass on a distributed engine: the engine merges its partitions' states into {@code live} in data
-     * order; the activation cache and the console accuracy line are local-engine features.
+     * order. The engine does not write the activation cache, nor print the console accuracy line.
      */
     private void runOnEngine(String dataName, Dataset data, Map<String, StreamingAnalyzer.Accumulator> live,
                              Map<String, PreparedExperiment.StepEntry> byId, long t0) {
@@ -480,7 +481,8 @@ public final class ExperimentRunner {
                     exp.config().batchSize(), data.info().size(), live, env.progress(), env::cancelled));
             passNotes.addAll(o.notes());
             if (options.cacheDir() != null) {
-                passNotes.add("activation cache not used for the pass over '" + dataName + "': the local engine reads and writes it");
+                passNotes.add("activation cache not written for the pass over '" + dataName + "': the "
+                        + options.engine().describe().get("engine") + " engine reads a cached pass but does not write one");
             }
             o.failures().forEach((id, e) -> {
                 fail(byId.get(id), e, t0);
