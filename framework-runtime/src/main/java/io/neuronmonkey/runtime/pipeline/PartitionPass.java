@@ -49,11 +49,6 @@ public final class PartitionPass {
             this.env = env;
         }
 
-        /** @return the prepared experiment */
-        public PreparedExperiment experiment() {
-            return exp;
-        }
-
         @Override
         public void close() {
             try {
