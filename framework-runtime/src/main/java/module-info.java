@@ -18,4 +18,7 @@ module io.neuronmonkey.runtime {
 
     // picocli instantiates and injects the commands reflectively
     opens io.neuronmonkey.runtime.cli to info.picocli;
+
+    // engines beside the local one (framework-spark) run on the class path; on the module path none is found
+    uses io.neuronmonkey.runtime.engine.PassEngine.Factory;
 }

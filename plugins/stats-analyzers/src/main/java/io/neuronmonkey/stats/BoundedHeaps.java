@@ -15,14 +15,22 @@ import java.util.Map;
  * followed by the same selection). Each kept entry carries a {@link Kept} payload (id, label, metadata, input copy)
  * whose input buffer is reused when the entry is evicted.
  */
-final class BoundedHeaps {
+final class BoundedHeaps implements java.io.Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     /** What is remembered about a kept example besides its value. */
+<<<<<<< HEAD
     static final class Kept {
         /** the example's id; null until {@link #resolveId} once the batch is done */
+=======
+    static final class Kept implements java.io.Serializable {
+
+        private static final long serialVersionUID = 1L;
+>>>>>>> spark
         String id;
         /** the batch's ids and the example's row in them, until {@link #resolveId} (ids are made on demand) */
-        List<String> idSource;
+        transient List<String> idSource;
         int idRow;
         int label;
         Map<String, String> metadata;

@@ -16,7 +16,9 @@ import io.neuronmonkey.api.tensor.Tensor;
  * position gets NaN. Without a mask (image data) every position counts, and max and mean take the same path as they
  * always did. Scratch arrays are reused from batch to batch.
  */
-final class Reducer {
+final class Reducer implements java.io.Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     /** How a neuron's positions become one value. */
     enum Mode { MEAN, MAX, FIRST, LAST }
@@ -33,7 +35,7 @@ final class Reducer {
     /** per example of the last batch: true when {@link #argmax} holds its positions, false when found on demand */
     private boolean[] eager = new boolean[0];
     /** the last batch's activations (for positions on demand) */
-    private float[] lastAct;
+    private transient float[] lastAct;
 
     Reducer(LayerInfo layer, Mode mode) {
         this.layer = layer;

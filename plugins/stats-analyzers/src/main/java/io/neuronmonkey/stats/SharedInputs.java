@@ -16,10 +16,14 @@ import java.util.Arrays;
  * by the example's row in the batch (an example occurs in one batch only), so no lookup by example index is needed.
  * Rows are shared and read-only for their holders.
  */
-final class SharedInputs {
+final class SharedInputs implements java.io.Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     /** One example's input row and the number of entries holding it. */
-    static final class Row {
+    static final class Row implements java.io.Serializable {
+
+        private static final long serialVersionUID = 1L;
         final float[] data;
         int refs;
 
@@ -29,14 +33,14 @@ final class SharedInputs {
     }
 
     private final ArrayDeque<float[]> free = new ArrayDeque<>();
-    /** the rows copied from the current batch, by row in the batch */
-    private Row[] batchRows = new Row[0];
-    private Tensor batchInputs;
+    /** the rows copied from the current batch, by row in the batch (not state: null after deserialization) */
+    private transient Row[] batchRows;
+    private transient Tensor batchInputs;
     private int live;
 
     /** Starts a batch: rows are looked up by their row in {@code inputs} until the next call. */
     void batch(Tensor inputs, int rows) {
-        if (batchRows.length < rows) {
+        if (batchRows == null || batchRows.length < rows) {
             batchRows = new Row[rows];
         } else {
             Arrays.fill(batchRows, 0, rows, null);
@@ -87,7 +91,7 @@ final class SharedInputs {
         });
         free.clear();
         batchInputs = null;
-        Arrays.fill(batchRows, null);
+        batchRows = null;
     }
 
     /** @return the number of distinct examples whose input is held */

@@ -86,7 +86,7 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
             @Param(defaultValue = "true", description = "keep a copy of each kept example's input (memory: neurons x (k + bottomK) x input size)") boolean includeInputs,
             @Param(defaultValue = "1", description = "input pixels added around the region a conv position covers, 0..1000") int regionMargin,
             @Param(defaultValue = "8", description = "text: real tokens shown on each side of the token that fired, 0..1000") int contextTokens,
-            @Param(defaultValue = "true", description = "text: keep one entry per example, its best token; false (with max): every token is a candidate, so an example may hold several ranks") boolean distinctTexts) {
+            @Param(defaultValue = "true", description = "text: keep one entry per example, its best token; false (with max): every token is a candidate, so an example may hold several ranks") boolean distinctTexts) implements java.io.Serializable {
 
         /** Checks every field. */
         public Params {
@@ -133,7 +133,9 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
     }
 
     /** The accumulator: top and bottom heaps per layer. */
-    static final class Tops implements Accumulator {
+    static final class Tops implements Accumulator, java.io.Serializable {
+
+        private static final long serialVersionUID = 1L;
         private final Params params;
         private final List<LayerInfo> layers;
         private final List<String> classNames;
