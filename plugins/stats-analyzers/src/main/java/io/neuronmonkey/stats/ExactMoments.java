@@ -15,8 +15,12 @@ final class ExactMoments implements java.io.Serializable {
 
     private static final long serialVersionUID = 1L;
 
-    /** Digits of the value sum: positions 0..253 plus a 24-bit mantissa and the carry into the top digit. */
-    static final int SUM_DIGITS = 9;
+    /**
+     * Digits of the value sum: positions 0..253 plus a run's sum of mantissas (below 2^38, added as two 32-bit halves,
+     * the upper at position + 32) and the carry into the top digit; a run of values near Float.MAX_VALUE reaches
+     * digit 9.
+     */
+    static final int SUM_DIGITS = 10;
     /** Digits of the square sum: positions 0..506, plus 48 bits of squared mantissa. */
     static final int SQ_DIGITS = 18;
     private static final int SUM_SCALE = 149;

@@ -386,25 +386,65 @@ final class LayerStats implements java.io.Serializable {
         // order of the values, so the results are exactly those of the per-value loop.
         int groups = orderByClass(n, classMeans ? labels : null);
         transpose(r, n);
+        // float bounds equivalent to the double ones for every float value: v > t iff v > floatAtOrBelow(t), and so on
+        float fires0 = floatAtOrBelow(threshold);
+        float low0 = floatAtOrBelow(satLow);
+        float high0 = floatAtOrAbove(satHigh);
         for (int c = 0; c < neurons; c++) {
             int off = c * n;
             float[] col = columns;
-            double lo = min[c];
-            double hi = max[c];
-            long fires = 0;
-            long sat = 0;
-            boolean finite = true;
-            for (int i = off, end = off + n; i < end; i++) {
+            // two independent chains of conditional moves (Math.min/max on doubles serialize on their NaN and signed-
+            // zero handling); NaN and the infinities are caught by the exponent, signed zeros are settled after
+            float lo = (float) min[c];
+            float hi = (float) max[c];
+            float lo2 = lo;
+            float hi2 = hi;
+            int fires = 0;
+            int sat = 0;
+            int topExp = 0;
+            int negZero = 0;
+            int posZero = 0;
+            int i = off;
+            int end = off + n;
+            for (; i + 1 < end; i += 2) {
                 float v = col[i];
-                finite &= v - v == 0;                // false for NaN and the infinities
-                lo = Math.min(lo, v);
-                hi = Math.max(hi, v);
-                fires += v > threshold ? 1 : 0;
-                sat += (v <= satLow ? 1 : 0) | (v >= satHigh ? 1 : 0);
+                float w = col[i + 1];
+                int bv = Float.floatToRawIntBits(v);
+                int bw = Float.floatToRawIntBits(w);
+                topExp = Math.max(topExp, Math.max(bv & 0x7F800000, bw & 0x7F800000));
+                negZero |= (bv == 0x80000000 ? 1 : 0) | (bw == 0x80000000 ? 1 : 0);
+                posZero |= (bv == 0 ? 1 : 0) | (bw == 0 ? 1 : 0);
+                lo = v < lo ? v : lo;
+                hi = v > hi ? v : hi;
+                lo2 = w < lo2 ? w : lo2;
+                hi2 = w > hi2 ? w : hi2;
+                fires += (v > fires0 ? 1 : 0) + (w > fires0 ? 1 : 0);
+                sat += (v <= low0 | v >= high0 ? 1 : 0) + (w <= low0 | w >= high0 ? 1 : 0);
             }
-            if (!finite) {
+            if (i < end) {
+                float v = col[i];
+                int bv = Float.floatToRawIntBits(v);
+                topExp = Math.max(topExp, bv & 0x7F800000);
+                negZero |= bv == 0x80000000 ? 1 : 0;
+                posZero |= bv == 0 ? 1 : 0;
+                lo = v < lo ? v : lo;
+                hi = v > hi ? v : hi;
+                fires += v > fires0 ? 1 : 0;
+                sat += v <= low0 | v >= high0 ? 1 : 0;
+            }
+            if (topExp == 0x7F800000) {
+                // NaN or an infinity: this neuron's batch value by value
                 updateNeuron(c, r, n, labels, threshold, satLow, satHigh);
                 continue;
+            }
+            lo = lo2 < lo ? lo2 : lo;
+            hi = hi2 > hi ? hi2 : hi;
+            // as Math.min / Math.max: -0.0 is below 0.0
+            if (lo == 0 && negZero != 0) {
+                lo = -0.0f;
+            }
+            if (hi == 0 && posZero != 0) {
+                hi = 0.0f;
             }
             min[c] = lo;
             max[c] = hi;
@@ -483,6 +523,18 @@ final class LayerStats implements java.io.Serializable {
             order[next[label >= 0 && label < classes ? label : classes]++] = e;
         }
         return groups;
+    }
+
+    /** @return the largest float at or below {@code t}: for every float v, {@code v > t} iff {@code v > result} */
+    static float floatAtOrBelow(double t) {
+        float f = (float) t;
+        return f > t ? Math.nextDown(f) : f;
+    }
+
+    /** @return the smallest float at or above {@code t}: for every float v, {@code v >= t} iff {@code v >= result} */
+    static float floatAtOrAbove(double t) {
+        float f = (float) t;
+        return f < t ? Math.nextUp(f) : f;
     }
 
     /** {@code columns[c * n + j] = r[order[j] * neurons + c]}, in cache-sized blocks of neurons. */

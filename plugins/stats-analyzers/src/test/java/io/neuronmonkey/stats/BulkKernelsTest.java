@@ -196,6 +196,56 @@ class BulkKernelsTest {
                 () -> new UnboundedSizeDenseStore(LayerStats.SKETCH_STORE_BINS), LayerStats.SKETCH_MIN_VALUE);
     }
 
+    @Test
+    void extremesAndRatesEqualTheDoubleLoopWithSignedZerosAndThresholdsFloatsCannotHold() {
+        // dense layer, 3 neurons; batches of odd and even sizes; thresholds between two floats and at them
+        double[][] bounds = {{0.1, -0.3, 0.7}, {0.0, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY},
+                {-0.0, 0.0, 0.0}, {1e-45, -1e-300, 1e39}};
+        for (double[] b : bounds) {
+            LayerStats stats = new LayerStats(3, 1, 0, 16, 0.01, false, false, false);
+            double[] lo = {Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY};
+            double[] hi = {Double.NEGATIVE_INFINITY, Double.NEGATIVE_INFINITY, Double.NEGATIVE_INFINITY};
+            long[] fires = new long[3];
+            long[] sat = new long[3];
+            Random r = new Random(7);
+            for (int batch = 0; batch < 40; batch++) {
+                int n = 1 + r.nextInt(9);
+                float[] act = new float[3 * n];
+                for (int i = 0; i < act.length; i++) {
+                    float g = (float) r.nextGaussian();
+                    // neuron 0: signed zeros only (its min and max are zeros); neuron 1: zeros and positive values
+                    // (min a zero); neuron 2: zeros, negative values and the bounds (max a zero until a bound is larger)
+                    act[i] = switch (r.nextInt(6)) {
+                        case 0 -> -0.0f;
+                        case 1 -> 0.0f;
+                        case 2 -> i % 3 == 2 ? Math.nextUp((float) b[r.nextInt(3)]) : 0.0f;
+                        case 3 -> i % 3 == 2 ? (float) b[r.nextInt(3)] : -0.0f;
+                        default -> i % 3 == 0 ? 0.0f : i % 3 == 1 ? Math.abs(g) : -Math.abs(g);
+                    };
+                }
+                stats.accept(act, n, null, true, b[0], b[1], b[2]);
+                for (int i = 0; i < act.length; i++) {
+                    int c = i % 3;
+                    float v = act[i];
+                    if (!Float.isFinite(v)) {
+                        continue; // the census counts infinities apart and leaves them out of every statistic
+                    }
+                    lo[c] = Math.min(lo[c], v);
+                    hi[c] = Math.max(hi[c], v);
+                    fires[c] += v > b[0] ? 1 : 0;
+                    sat[c] += v <= b[1] || v >= b[2] ? 1 : 0;
+                }
+            }
+            for (int c = 0; c < 3; c++) {
+                // bit-equal: -0.0 and 0.0 are told apart, as Math.min/max do
+                assertEquals(Double.doubleToRawLongBits(lo[c]), Double.doubleToRawLongBits(stats.min[c]), "min of " + c);
+                assertEquals(Double.doubleToRawLongBits(hi[c]), Double.doubleToRawLongBits(stats.max[c]), "max of " + c);
+                assertEquals(fires[c], stats.fired[c], "fires of " + c);
+                assertEquals(sat[c], stats.saturated[c], "saturated of " + c);
+            }
+        }
+    }
+
     private static void assertBinsEqual(DDSketch a, DDSketch b) {
         assertEquals(bins(a.getPositiveValueStore()), bins(b.getPositiveValueStore()), "positive bins");
         assertEquals(bins(a.getNegativeValueStore()), bins(b.getNegativeValueStore()), "negative bins");
