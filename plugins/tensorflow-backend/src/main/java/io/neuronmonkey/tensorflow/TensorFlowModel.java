@@ -8,6 +8,7 @@ import io.neuronmonkey.api.model.LayerInfo;
 import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.model.ModelInput;
 import io.neuronmonkey.api.model.ModelInputs;
+import io.neuronmonkey.api.model.PrunedModel;
 import io.neuronmonkey.api.tensor.DType;
 import io.neuronmonkey.api.tensor.Tensor;
 import org.tensorflow.Graph;
@@ -60,6 +61,7 @@ final class TensorFlowModel implements LoadedModel {
     private final Map<String, Original> originals = new ConcurrentHashMap<>();
     private final TfInputs inputs;
     private volatile Map<String, List<String>> parameters;
+    private volatile StructuralPruning.Source source;
     private boolean closed;
 
     /**
@@ -84,6 +86,11 @@ final class TensorFlowModel implements LoadedModel {
         this.preprocess = preprocess;
         this.capturable = analysis.captures.values().stream().map(AnalysisGraph.Capture::info).toList();
         analysis.captures.forEach((name, c) -> fetchable.put(name, c.fetch()));
+    }
+
+    /** Keeps the graph and signature the model was loaded from, for {@link #prune}. */
+    void source(StructuralPruning.Source s) {
+        this.source = s;
     }
 
     @Override
@@ -766,6 +773,56 @@ final class TensorFlowModel implements LoadedModel {
             }
         }
         return new RandomizedModel(this, chosen, seed, drawn, shapes);
+    }
+
+    @Override
+    public PrunedModel prune(Map<String, int[]> removeByLayer, java.nio.file.Path outDir) {
+        StructuralPruning.Source src = source;
+        if (src == null) {
+            throw new ModelException("model " + description + " keeps no source graph, so it cannot be pruned");
+        }
+        if (removeByLayer.isEmpty()) {
+            throw new ModelException("pruning model " + description + " needs at least one layer with units to remove");
+        }
+        Map<String, String> original = new java.util.HashMap<>();
+        analysis.byTensor.forEach((tensor, capture) -> original.putIfAbsent(capture, tensor));
+        Map<String, TensorRef> tensors = new LinkedHashMap<>();
+        Map<String, int[]> remove = new LinkedHashMap<>();
+        String valid = analysis.layers.stream().filter(l -> l.role() == LayerInfo.Role.HIDDEN).map(LayerInfo::name)
+                .collect(Collectors.joining(", "));
+        removeByLayer.forEach((name, units) -> {
+            LayerInfo l = byName.get(name);
+            if (l == null || l.role() != LayerInfo.Role.HIDDEN || original.get(name) == null) {
+                throw new ModelException("cannot prune layer '" + name + "' of model " + description + ": "
+                        + (l == null ? "no such layer" : "it is the model's " + l.role().name().toLowerCase(java.util.Locale.ROOT))
+                        + "; hidden layers: " + valid);
+            }
+            int[] sorted = Arrays.stream(units).distinct().sorted().toArray();
+            if (sorted.length == 0 || sorted[0] < 0 || sorted[sorted.length - 1] >= l.neurons()
+                    || sorted.length >= l.neurons()) {
+                throw new ModelException("cannot prune layer '" + name + "' of model " + description + ": units "
+                        + Arrays.toString(units) + " must be 1.." + (l.neurons() - 1) + " distinct indices in 0.."
+                        + (l.neurons() - 1));
+            }
+            tensors.put(name, TensorRef.parse(original.get(name)));
+            remove.put(name, sorted);
+        });
+        try {
+            if (java.nio.file.Files.exists(outDir) && (!java.nio.file.Files.isDirectory(outDir)
+                    || java.nio.file.Files.list(outDir).findAny().isPresent())) {
+                throw new ModelException("cannot write the pruned model to " + outDir + ": it exists and is not an"
+                        + " empty folder (choose a new path; nothing is overwritten)");
+            }
+        } catch (java.io.IOException e) {
+            throw new ModelException("cannot read " + outDir + ": " + e.getMessage(), e);
+        }
+        lock.readLock().lock();
+        try {
+            requireOpen();
+            return StructuralPruning.prune(src, session, analysis.opNames::get, tensors, remove, outDir, description);
+        } finally {
+            lock.readLock().unlock();
+        }
     }
 
     /** What a parameter tensor's original values are like. */
