@@ -58,6 +58,8 @@ public final class PruneAnalyzer implements Analyzer<PruneAnalyzer.Params> {
      * @param fractions pruned fractions of the curve (smallest mean |value| first)
      * @param draws     random draws per size
      * @param limit     the most examples
+     * @param export    where the structurally pruned model is written: a new folder, {@code auto}, or null for none
+     * @param repeats   timed repetitions of the speed measurement
      */
     public record Params(
             @Param(description = "the layer whose neurons are pruned, e.g. dense1") String layer,
@@ -66,7 +68,15 @@ public final class PruneAnalyzer implements Analyzer<PruneAnalyzer.Params> {
             @Param(description = "rule list: the neuron indices pruned") List<Integer> neurons,
             @Param(defaultValue = "[0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]", description = "pruned fractions of the curve (neurons by smallest mean |value| first), each in [0, 1]") List<Double> fractions,
             @Param(defaultValue = "5", description = "seeded random draws of the same size per point, 1..1000") int draws,
-            @Param(defaultValue = "4096", description = "the most examples evaluated (kept in memory), 1..1000000") int limit) {
+            @Param(defaultValue = "4096", description = "the most examples evaluated (kept in memory), 1..1000000") int limit,
+            @Param(description = "structural pruning: write the model with the chosen neurons cut out as a SavedModel to this new folder (auto: <step>-pruned-model in the run folder), reload it and compare parameters, size, speed and accuracy; unset: masking only") String export,
+            @Param(defaultValue = "5", description = "structural pruning: timed repetitions of plain inference of the original and the pruned model (median reported), 1..100") int repeats) {
+
+        /** The params of earlier releases: masking only. */
+        public Params(String layer, String rule, double threshold, List<Integer> neurons, List<Double> fractions,
+                      int draws, int limit) {
+            this(layer, rule, threshold, neurons, fractions, draws, limit, null, 5);
+        }
 
         /** Checks every field. */
         public Params {
@@ -87,6 +97,8 @@ public final class PruneAnalyzer implements Analyzer<PruneAnalyzer.Params> {
                             "needs one or more values in [0, 1], found " + fs)
                     .require(draws >= 1 && draws <= 1000, "draws", "must be in 1..1000, found " + draws)
                     .require(limit >= 1 && limit <= 1_000_000, "limit", "must be in 1..1000000, found " + limit)
+                    .require(export == null || !export.isBlank(), "export", "must be a folder path or auto, found an empty value")
+                    .require(repeats >= 1 && repeats <= 100, "repeats", "must be in 1..100, found " + repeats)
                     .throwIfAny();
         }
 
@@ -161,6 +173,9 @@ public final class PruneAnalyzer implements Analyzer<PruneAnalyzer.Params> {
                         chosen.length, ruleText, layer.name(), changed, eval.n, eval.baseAccuracy, after, randomAcc),
                 new Finding.Strength("accuracy change", after - eval.baseAccuracy, null, null),
                 chosenList.stream().limit(32).map(i -> new NeuronRef(layer.name(), i)).toList(), List.of("pruned", "pruning-curve")));
+        if (p.export() != null) {
+            Structural.measure(ctx, model, layer, eval, chosen, after, ruleText, out);
+        }
         return out.put("layer", layer.name())
                 .put("rule", p.parsedRule().name().toLowerCase(Locale.ROOT))
                 .put("examples", eval.n)
@@ -176,10 +191,10 @@ public final class PruneAnalyzer implements Analyzer<PruneAnalyzer.Params> {
     static final class Evaluation {
         private final LoadedModel model;
         private final LayerInfo layer;
-        private final List<Batch> batches;
-        private final int[] labels;
+        final List<Batch> batches;
+        final int[] labels;
         private final int[] base;
-        private final int n;
+        final int n;
         private final float[] max;
         private final float[] meanAbs;
         private final double baseAccuracy;
@@ -252,6 +267,11 @@ public final class PruneAnalyzer implements Analyzer<PruneAnalyzer.Params> {
             return out;
         }
 
+        /** @return the unpruned model's accuracy */
+        double baseAccuracy() {
+            return baseAccuracy;
+        }
+
         double accuracy(int[] pruned) {
             return accuracyOf(predictions(pruned));
         }
@@ -289,7 +309,7 @@ public final class PruneAnalyzer implements Analyzer<PruneAnalyzer.Params> {
             return (double) c / n;
         }
 
-        private static int[] argmax(Tensor logits) {
+        static int[] argmax(Tensor logits) {
             float[] a = logits.floats();
             int rows = logits.dim(0);
             int k = a.length / rows;

@@ -103,4 +103,39 @@ class PruneAnalyzerTest {
         var e2 = assertThrows(IllegalArgumentException.class, () -> run(new PruneAnalyzer.Params("dense1", "list", 0, List.of(40), null, 1, 10)));
         assertTrue(e2.getMessage().contains("neurons"), e2.getMessage());
     }
+
+    @Test
+    void theExportedModelOfTheDeadNeuronsIsSmallerAndPredictsAsTheMaskedModel() {
+        AnalysisResult r = run(new PruneAnalyzer.Params("dense1", "dead", 0.0, null, List.of(0.0, 0.5), 1, 100000,
+                "auto", 3));
+        @SuppressWarnings("unchecked")
+        List<Integer> pruned = (List<Integer>) r.summary().get("pruned");
+        int k = pruned.size();
+        assertTrue(k > 0);
+        assertEquals(List.of("dense1"), r.summary().get("structuralLayers"));
+        long before = ((Number) r.summary().get("parametersBefore")).longValue();
+        long after = ((Number) r.summary().get("parametersAfter")).longValue();
+        assertEquals(model.parameterCounts().values().stream().mapToLong(Long::longValue).sum(), before);
+        assertEquals((long) k * (7 * 7 * 16 + 1) + k * 4L, before - after, "k kernel columns, biases and logits rows");
+        assertEquals(0, r.summary().get("predictionsDifferFromMasked"));
+        assertEquals(r.summary().get("accuracyBefore"), r.summary().get("accuracyPruned"), "dead neurons: nothing changes");
+        Path exported = Path.of((String) r.summary().get("exported"));
+        assertEquals(dir.resolve("prune" + Structural.AUTO_SUFFIX), exported);
+        assertTrue(java.nio.file.Files.isRegularFile(exported.resolve("saved_model.pb")));
+        io.neuronmonkey.api.result.Matrix m = r.part("structural", io.neuronmonkey.api.result.Matrix.class).orElseThrow();
+        assertEquals(after, (long) m.get(1, 0));
+        assertTrue(m.get(0, 2) > 0 && m.get(1, 2) > 0, "speeds are measured");
+        System.out.println("structural: " + r.findings().stream().filter(f -> f.id().startsWith("structural"))
+                .findFirst().orElseThrow().claim());
+        // a second run never overwrites the folder the first one wrote
+        var again = assertThrows(RuntimeException.class, () -> run(new PruneAnalyzer.Params("dense1", "dead", 0.0,
+                null, List.of(0.0), 1, 100000, "auto", 1)));
+        assertTrue(again.getMessage().contains("nothing is overwritten"), again.getMessage());
+    }
+
+    @Test
+    void theMedianOfTheRepetitions() {
+        assertEquals(3.0, Structural.median(new double[] {5, 1, 3}));
+        assertEquals(2.5, Structural.median(new double[] {4, 1, 3, 2}));
+    }
 }
