@@ -263,7 +263,8 @@ final class TensorFlowModel implements LoadedModel {
             try {
                 requireOpen();
                 sub = gradients.computeIfAbsent(key, k -> Gradients.build(
-                        new String[] {target.layer(), wrt}, graph, analysis.nodes, t, shape.length, neurons, w, toLast,
+                        new String[] {target.layer(), wrt}, graph, analysis.nodes, t, shape.length, neurons,
+                        Arrays.stream(shape).reduce(1, Math::multiplyExact), w, toLast,
                         gradients.size(), description));
             } finally {
                 lock.writeLock().unlock();
@@ -296,9 +297,37 @@ final class TensorFlowModel implements LoadedModel {
             case PREDICTED -> predicted = 1f;
         }
         List<RowFeed> feeds = new ArrayList<>(interventionFeeds(interventions, n));
+        if (target.atPositions()) {
+            feeds.add(unitFeed(target, sub, shape, neurons, n, weights));
+            java.util.Arrays.fill(weights, 0f);
+        }
         feeds.add(new RowFeed(sub.weights(), weights, new long[] {neurons}, 0f));
         return execute(data, feeds, new ScalarFeed(sub.predicted(), predicted), constants, List.of(sub.gradient()),
                 "gradient of " + target + " w.r.t. '" + wrt + "'")[0];
+    }
+
+    /**
+     * The per-unit weights of a target at positions: each row's neuron weights (as chosen by the mode) placed at
+     * that row's position, position-major and neuron-minor as the layer is delivered.
+     */
+    private RowFeed unitFeed(GradientTarget target, Gradients.Subgraph sub, int[] shape, int neurons, int n,
+                             float[] weights) {
+        int units = Arrays.stream(shape).reduce(1, Math::multiplyExact);
+        int positions = units / neurons;
+        if (target.mode() == GradientTarget.Mode.PREDICTED) {
+            throw new ModelException("gradient target " + target + ": a position applies to a fixed or per-row neuron,"
+                    + " not to the predicted one");
+        }
+        int[] at = target.positionPerRow(n);
+        float[] unit = new float[n * units];
+        for (int r = 0; r < n; r++) {
+            if (at[r] >= positions) {
+                throw new ModelException("gradient target row " + r + ": position " + at[r] + " is outside layer '"
+                        + target.layer() + "' " + Arrays.toString(shape) + " (0.." + (positions - 1) + ")");
+            }
+            System.arraycopy(weights, r * neurons, unit, r * units + at[r] * neurons, neurons);
+        }
+        return new RowFeed(sub.units(), unit, new long[] {units}, 0f);
     }
 
     /** Refuses a gradient with respect to an integer or string tensor, naming the float layers to use instead. */
