@@ -18,13 +18,15 @@ import java.util.Map;
  *                         instead (same width, the units' outputs multiplied by zero)
  * @param parametersBefore parameter values of the unpruned model (weights, biases, normalization statistics)
  * @param parametersAfter  parameter values of the exported model
- * @param bytesBefore      size on disk of the unpruned model's files
+ * @param bytesBefore      size on disk of the unpruned model's files, as it was loaded
+ * @param bytesFrozen      size on disk of the unpruned model written the way the pruned one is (the fair baseline
+ *                         for {@code bytesAfter}: a format change alone can shrink or grow a model)
  * @param bytesAfter       size on disk of the exported model's files
  */
 @ApiStatus(value = ApiStatus.Status.EXPERIMENTAL, since = "0.5.0")
 public record PrunedModel(Path path, Map<String, List<Integer>> removed, List<String> structural,
                           Map<String, String> masked, long parametersBefore, long parametersAfter, long bytesBefore,
-                          long bytesAfter) {
+                          long bytesFrozen, long bytesAfter) {
 
     /** Copies the collections, keeping their order. */
     public PrunedModel {

@@ -88,20 +88,23 @@ final class Structural {
             out.part(new Matrix("structural", "Original vs pruned model (" + layer.name() + ": " + chosen.length
                     + " neurons " + (structural ? "cut out" : "masked") + ")",
                     Matrix.Axis.of("model", List.of("original", "pruned")),
-                    Matrix.Axis.of("measure", List.of("parameters", "size on disk (bytes)", "examples/s (median)", "accuracy")),
+                    Matrix.Axis.of("measure", List.of("parameters", "size on disk (bytes)", "size frozen (bytes)",
+                            "examples/s (median)", "accuracy")),
                     NdArray.of(Tensor.ofFloats(new float[] {pruned.parametersBefore(), pruned.bytesBefore(),
-                            (float) speed[0], (float) eval.baseAccuracy(), pruned.parametersAfter(), pruned.bytesAfter(),
-                            (float) speed[1], (float) accuracy}, 2, 4), "model", "measure"),
+                            pruned.bytesFrozen(), (float) speed[0], (float) eval.baseAccuracy(), pruned.parametersAfter(),
+                            pruned.bytesAfter(), pruned.bytesAfter(), (float) speed[1], (float) accuracy}, 2, 5),
+                            "model", "measure"),
                     "", layer.name(), "plain inference of every kept batch (" + eval.n + " examples), the two models"
-                    + " timed alternately, median of " + p.repeats() + " repetitions; the pruned model is a frozen"
-                    + " SavedModel (weights as constants), the original as loaded"));
+                    + " timed alternately, median of " + p.repeats() + " repetitions; size on disk: the files as"
+                    + " loaded; size frozen: written as the pruned model is (a SavedModel with the weights as constants,"
+                    + " the fair baseline)"));
             double drop = 1 - (double) pruned.parametersAfter() / pruned.parametersBefore();
             out.finding(new Finding("structural-" + layer.name(), Finding.Severity.INFO,
                     String.format(Locale.ROOT, "the %d %s %s neurons %s: parameters %d -> %d (-%.1f%%), size %d -> %d"
-                                    + " bytes, %.0f -> %.0f examples/s; accuracy %.4f -> %.4f, %d of %d predictions differ"
+                                    + " bytes (frozen alike, %d as loaded), %.0f -> %.0f examples/s; accuracy %.4f -> %.4f, %d of %d predictions differ"
                                     + " from the masked model (max |logit diff| %.2g)",
                             chosen.length, ruleText, layer.name(), how, pruned.parametersBefore(),
-                            pruned.parametersAfter(), 100 * drop, pruned.bytesBefore(), pruned.bytesAfter(), speed[0],
+                            pruned.parametersAfter(), 100 * drop, pruned.bytesFrozen(), pruned.bytesAfter(), pruned.bytesBefore(), speed[0],
                             speed[1], eval.baseAccuracy(), accuracy, differ, eval.n, maxDiff),
                     new Finding.Strength("parameters removed (share)", drop, null, null),
                     Arrays.stream(chosen).limit(32).mapToObj(i -> new NeuronRef(layer.name(), i)).toList(),
@@ -112,6 +115,7 @@ final class Structural {
                     .put("parametersBefore", pruned.parametersBefore())
                     .put("parametersAfter", pruned.parametersAfter())
                     .put("bytesBefore", pruned.bytesBefore())
+                    .put("bytesFrozen", pruned.bytesFrozen())
                     .put("bytesAfter", pruned.bytesAfter())
                     .put("examplesPerSecondBefore", speed[0])
                     .put("examplesPerSecondAfter", speed[1])

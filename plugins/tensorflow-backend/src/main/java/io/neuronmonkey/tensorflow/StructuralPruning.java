@@ -99,6 +99,7 @@ final class StructuralPruning {
         StructuralPruning p = new StructuralPruning(source, where);
         p.freeze(session, fetchName);
         long before = p.parameters();
+        long frozen = p.frozenBytes();
         List<String> structural = new ArrayList<>();
         Map<String, String> masked = new LinkedHashMap<>();
         Map<String, List<Integer>> removed = new LinkedHashMap<>();
@@ -115,7 +116,7 @@ final class StructuralPruning {
         }
         long after = p.parameters();
         p.export(outDir);
-        return new PrunedModel(outDir, removed, structural, masked, before, after, bytes(source.path()),
+        return new PrunedModel(outDir, removed, structural, masked, before, after, bytes(source.path()), frozen,
                 bytes(outDir));
     }
 
@@ -545,6 +546,32 @@ final class StructuralPruning {
     }
 
     // ------------------------------------------------------------------------------------------------------ export
+
+    /** @return the size of the frozen, not yet cut model written as {@link #export} writes it (to a scratch folder) */
+    private long frozenBytes() {
+        Path scratch = null;
+        try {
+            scratch = Files.createTempDirectory("neuronmonkey-frozen");
+            Path dir = scratch.resolve("model");
+            export(dir);
+            return bytes(dir);
+        } catch (IOException e) {
+            throw new ModelException(where + ": cannot create a scratch folder to measure the frozen model: "
+                    + e.getMessage(), e);
+        } finally {
+            if (scratch != null) {
+                deleteTree(scratch);
+            }
+        }
+    }
+
+    private static void deleteTree(Path root) {
+        try (Stream<Path> files = Files.walk(root)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException e) {
+            root.toFile().deleteOnExit();
+        }
+    }
 
     private void export(Path dir) {
         GraphDef def = GraphDef.newBuilder().mergeFrom(source.def()).clearNode().addAllNode(nodes.values()).build();
