@@ -47,7 +47,7 @@ class WatermarkPositionTest {
 
     private AnalysisResult run(List<Integer> neurons, List<String> position) {
         var p = new FeatureVisualizationAnalyzer.Params("conv2", neurons, 1, 256, 0.2, 0, 0.0, 0.0, "fourier", PATCH,
-                100000, position, "conv2_bias");
+                100000, position, "conv2_bias", 0.0, null, 4);
         return new FeatureVisualizationAnalyzer().analyze(new TestSupport.Context<>("fv", p, model, data, List.of("conv2"), 128, dir));
     }
 
@@ -107,15 +107,15 @@ class WatermarkPositionTest {
         var e = assertThrows(RuntimeException.class, () -> run(List.of(4), List.of("14", "0")));
         assertTrue(e.getMessage().contains("outside the 14 x 14 grid"), e.getMessage());
         var e2 = assertThrows(RuntimeException.class, () -> new FeatureVisualizationAnalyzer.Params("conv2", List.of(4), 1, 1,
-                0.2, 0, 0, 0, "pixel", null, 10, List.of("top"), null));
+                0.2, 0, 0, 0, "pixel", null, 10, List.of("top"), null, 0.0, null, 4));
         assertTrue(e2.getMessage().contains("position"), e2.getMessage());
         var e3 = assertThrows(IllegalArgumentException.class, () -> new FeatureVisualizationAnalyzer().analyze(
                 new TestSupport.Context<>("fv", new FeatureVisualizationAnalyzer.Params("dense1", List.of(1), 1, 1, 0.2, 0, 0, 0,
-                        "pixel", null, 10, List.of("max"), null), model, data, List.of("dense1"), 128, dir)));
+                        "pixel", null, 10, List.of("max"), null, 0.0, null, 4), model, data, List.of("dense1"), 128, dir)));
         assertTrue(e3.getMessage().contains("grid"), e3.getMessage());
         var e4 = assertThrows(IllegalArgumentException.class, () -> new FeatureVisualizationAnalyzer().analyze(
                 new TestSupport.Context<>("fv", new FeatureVisualizationAnalyzer.Params("conv2", List.of(1), 1, 1, 0.2, 0, 0, 0,
-                        "pixel", null, 10, null, "pool2"), model, data, List.of("conv2"), 128, dir)));
+                        "pixel", null, 10, null, "pool2", 0.0, null, 4), model, data, List.of("conv2"), 128, dir)));
         assertTrue(e4.getMessage().contains("preActivation"), e4.getMessage());
     }
 }
