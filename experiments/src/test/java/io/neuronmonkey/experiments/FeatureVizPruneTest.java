@@ -108,4 +108,18 @@ class FeatureVizPruneTest {
         assertEquals(channels * (3L * 3 * 8 + 1 + 49L * 32), c.get("parametersBefore").asLong() - c.get("parametersAfter").asLong());
         assertEquals(0, c.get("predictionsDifferFromMasked").asInt(), c.toString());
     }
+
+    @Test
+    void theRankedStepVisualizesTheWatermarkChannelFirstWithDiverseImages() throws Exception {
+        JsonNode s = vizFolder.result("watermark-ranked").get("summary");
+        assertEquals(4, s.get("neurons").get(0).asInt(), s.toString());
+        JsonNode part = vizFolder.part("watermark-ranked", "activation");
+        float[] v = vizFolder.array("watermark-ranked", part.get("values"));
+        List<String> cols = new java.util.ArrayList<>();
+        part.get("cols").get("labels").forEach(l -> cols.add(l.asText()));
+        int at = cols.indexOf("mean cosine to the neuron's other images");
+        for (int i = 0; i < 3; i++) {
+            assertTrue(v[i * cols.size() + at] < 0.3, "image " + i + " of conv2 #4: mean cosine " + v[i * cols.size() + at]);
+        }
+    }
 }
