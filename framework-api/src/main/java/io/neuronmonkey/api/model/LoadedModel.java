@@ -205,8 +205,11 @@ public interface LoadedModel extends AutoCloseable {
     /**
      * Writes a smaller copy of this model with the given units removed: cut out of the producing layer's weights and
      * its consumers' inputs where the graph allows it (structural pruning), else zeroed by a constant mask, as the
-     * result says per layer. The copy loads again through the same backend with the same layer names; a structurally
-     * pruned layer is just narrower. This model is left unchanged.
+     * result says per layer. A removed unit is gone from every channel-wise op after it (activation, batch norm,
+     * pooling) up to the next op that mixes units, so the copy computes what this model computes with the units
+     * zeroed right before that op (the same as zeroing the layer itself when the ops between map 0 to 0, as ReLU and
+     * pooling do). The copy loads again through the same backend with the same layer names; a structurally pruned
+     * layer is just narrower. This model is left unchanged.
      *
      * @param removeByLayer layer name to the unit (neuron, channel) indices to remove; at least one layer
      * @param outDir        a folder that does not exist yet or is empty; the model is written into it

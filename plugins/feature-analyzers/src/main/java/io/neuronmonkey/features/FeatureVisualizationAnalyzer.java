@@ -30,11 +30,16 @@ import java.util.Random;
  * layers) an input is optimized by Adam gradient ascent, the images of every neuron batched into one gradient call
  * per step. Inputs are {@code sigmoid(u)} so they stay in the data's [0, 1] range; {@code u} is either the pixels
  * or, decorrelated, 1/f-scaled coefficients of an orthonormal 2-D cosine basis. Regularizers: random jitter (circular
- * shifts, fresh per image and step), total variation, L2. The result compares the activation the optimized input
- * reaches with the neuron's maximum over the real data (one pass over the data).
+ * shifts, fresh per image and step), total variation, L2, and diversity (the mean pairwise cosine similarity of one
+ * neuron's images, subtracted with a weight). A neuron of a spatial layer can also be maximized at one position (a
+ * given one, or where it fires most over the data), optionally ascending its pre-activation so that a unit that is
+ * off on the start image still gets a gradient; the result then says how the image's energy splits between that
+ * position's receptive field, a region inside it and the rest. The neurons are listed, or the best of an earlier
+ * step's ranking. The result compares the activation the optimized input reaches with the neuron's maximum over the
+ * real data (one pass over the data).
  */
 @Extension
-@ExtensionName(value = "feature-visualization", description = "Feature visualization: inputs optimized to maximize chosen neurons (jitter, total variation, L2, decorrelated frequency basis), compared with the neuron's maximum over the data")
+@ExtensionName(value = "feature-visualization", description = "Feature visualization: inputs optimized to maximize chosen or top-ranked neurons, as channel means or at one position (jitter, total variation, L2, diversity, decorrelated frequency basis), compared with the neuron's maximum over the data, with the energy share of the position's receptive field")
 public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisualizationAnalyzer.Params> {
 
     /** The parametrizations of the optimized input. */

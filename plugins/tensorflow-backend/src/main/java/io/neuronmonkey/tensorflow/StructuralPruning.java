@@ -65,8 +65,11 @@ final class StructuralPruning {
      * @param inputs  signature input key to tensor
      * @param outputs signature output key to tensor
      * @param path    the model's files, for their size
+     * @param primary the input fed the data's primary tensor
+     * @param primaryName the input layer's name for users
      */
-    record Source(GraphDef def, Map<String, TensorRef> inputs, Map<String, TensorRef> outputs, Path path) {
+    record Source(GraphDef def, Map<String, TensorRef> inputs, Map<String, TensorRef> outputs, Path path,
+                  TensorRef primary, String primaryName) {
     }
 
     private final Source source;
@@ -77,11 +80,13 @@ final class StructuralPruning {
     private final Map<String, long[]> shapes = new HashMap<>();
     private final Set<String> frozen = new HashSet<>();
     private final Map<String, TensorRef> outputs;
+    private final Map<String, TensorRef> inputs;
 
     private StructuralPruning(Source source, String where) {
         this.source = source;
         this.where = where;
         this.outputs = new LinkedHashMap<>(source.outputs());
+        this.inputs = new LinkedHashMap<>(source.inputs());
     }
 
     /**
@@ -89,13 +94,17 @@ final class StructuralPruning {
      * @param session   a session holding the model's variables
      * @param fetchName the session's name of an op of {@code source.def()}
      * @param layers    layer name to its tensor in {@code source.def()}
+     * @param names     op of {@code source.def()} to the name its output 0 has for users (a layer's name, a Keras
+     *                  name inside an inlined function): the exported ops take these names where they are free, so
+     *                  the model loads again with the same layer names
      * @param remove    layer name to the sorted, distinct unit indices removed
      * @param outDir    an absent or empty folder
      * @param where     the model, for messages
      * @return what was written
      */
     static PrunedModel prune(Source source, Session session, UnaryOperator<String> fetchName,
-                             Map<String, TensorRef> layers, Map<String, int[]> remove, Path outDir, String where) {
+                             Map<String, TensorRef> layers, Map<String, String> names, Map<String, int[]> remove,
+                             Path outDir, String where) {
         StructuralPruning p = new StructuralPruning(source, where);
         p.freeze(session, fetchName);
         long before = p.parameters();
@@ -115,6 +124,7 @@ final class StructuralPruning {
             }
         }
         long after = p.parameters();
+        p.finish(names);
         p.export(outDir);
         return new PrunedModel(outDir, removed, structural, masked, before, after, bytes(source.path()), frozen,
                 bytes(outDir));
@@ -210,10 +220,14 @@ final class StructuralPruning {
 
     /** Planned changes of one layer's cut, applied only when the whole walk succeeds. */
     private static final class Plan {
-        /** constant node to the (axis, removed indices) cuts, in order */
-        final Map<String, List<Object[]>> cuts = new LinkedHashMap<>();
+        /** constant node to its cuts, in order */
+        final Map<String, List<AxisCut>> cuts = new LinkedHashMap<>();
         /** reshape's shape constant node to its new values */
         final Map<String, int[]> reshapes = new LinkedHashMap<>();
+    }
+
+    /** Indices removed from one axis of a constant. */
+    private record AxisCut(int axis, Set<Integer> removed) {
     }
 
     /** A tensor whose last axis lost {@code removed} of its {@code width} entries. */
@@ -449,20 +463,17 @@ final class StructuralPruning {
     }
 
     private static void plan(Plan plan, String constant, int axis, Set<Integer> removed) {
-        plan.cuts.computeIfAbsent(constant, x -> new ArrayList<>()).add(new Object[] {axis, removed});
+        plan.cuts.computeIfAbsent(constant, x -> new ArrayList<>()).add(new AxisCut(axis, removed));
     }
 
-    @SuppressWarnings("unchecked")
     private void apply(Plan plan) {
         plan.cuts.forEach((k, cuts) -> {
             float[] v = values(k);
             long[] s = shape(k);
-            for (Object[] cut : cuts) {
-                int axis = (Integer) cut[0];
-                Set<Integer> removed = (Set<Integer>) cut[1];
+            for (AxisCut cut : cuts) {
                 long[] ns = s.clone();
-                ns[axis] -= removed.size();
-                v = cutAxis(v, s, axis, removed);
+                ns[cut.axis()] -= cut.removed().size();
+                v = cutAxis(v, s, cut.axis(), cut.removed());
                 s = ns;
             }
             values.put(k, v);
@@ -573,6 +584,58 @@ final class StructuralPruning {
         }
     }
 
+    /**
+     * Readies the graph for export: a signature output that is an {@code Identity} (what inlining leaves under a call's
+     * name) points at the identity's input, ops take their users' names, and what the outputs do not need goes.
+     */
+    private void finish(Map<String, String> names) {
+        outputs.replaceAll((k, t) -> {
+            TensorRef r = t;
+            for (int depth = 0; depth < 16; depth++) {
+                NodeDef n = nodes.get(r.op());
+                if (n == null || !n.getOp().equals("Identity") || r.index() != 0) {
+                    break;
+                }
+                r = TensorRef.parse(n.getInput(0));
+            }
+            return r;
+        });
+        Map<String, String> rename = new HashMap<>();
+        Set<String> taken = new HashSet<>(nodes.keySet());
+        Map<String, String> all = new LinkedHashMap<>(names);
+        if (source.primary().index() == 0) {
+            all.put(source.primary().op(), source.primaryName());
+        }
+        all.forEach((op, name) -> {
+            if (nodes.containsKey(op) && !op.equals(name) && name.matches("[A-Za-z0-9.][A-Za-z0-9_.\\-/]*")
+                    && !taken.contains(name)) {
+                rename.put(op, name);
+                taken.add(name);
+            }
+        });
+        Map<String, NodeDef> renamed = new LinkedHashMap<>();
+        for (NodeDef n : nodes.values()) {
+            NodeDef.Builder b = n.toBuilder().setName(rename.getOrDefault(n.getName(), n.getName()));
+            for (int i = 0; i < n.getInputCount(); i++) {
+                String in = n.getInput(i);
+                boolean control = in.startsWith("^");
+                TensorRef r = TensorRef.parse(in);
+                String op = rename.getOrDefault(r.op(), r.op());
+                b.setInput(i, control ? "^" + op : new TensorRef(op, r.index()).layerName());
+            }
+            renamed.put(b.getName(), b.build());
+        }
+        nodes.clear();
+        outputs.replaceAll((k, t) -> new TensorRef(rename.getOrDefault(t.op(), t.op()), t.index()));
+        inputs.replaceAll((k, t) -> new TensorRef(rename.getOrDefault(t.op(), t.op()), t.index()));
+        Set<String> needed = NodeDefs.ancestors(renamed, roots());
+        renamed.forEach((name, n) -> {
+            if (needed.contains(name)) {
+                nodes.put(name, n);
+            }
+        });
+    }
+
     private void export(Path dir) {
         GraphDef def = GraphDef.newBuilder().mergeFrom(source.def()).clearNode().addAllNode(nodes.values()).build();
         try (Graph g = new Graph()) {
@@ -583,7 +646,7 @@ final class StructuralPruning {
             }
             try (Session s = new Session(g)) {
                 Signature.Builder sig = Signature.builder().key(Signature.DEFAULT_KEY);
-                source.inputs().forEach((k, t) -> sig.input(k, g.operation(t.op()).output(t.index())));
+                inputs.forEach((k, t) -> sig.input(k, g.operation(t.op()).output(t.index())));
                 outputs.forEach((k, t) -> sig.output(k, g.operation(t.op()).output(t.index())));
                 SavedModelBundle.exporter(dir.toString()).withTags(TensorFlowBackend.TAG)
                         .withFunction(SessionFunction.create(sig.build(), s)).export();

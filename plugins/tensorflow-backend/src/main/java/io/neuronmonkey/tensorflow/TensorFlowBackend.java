@@ -651,7 +651,8 @@ public class TensorFlowBackend implements ModelBackend<TensorFlowBackend.Params>
         }
         TensorFlowModel model = new TensorFlowModel(g, session, owner, analysis, params.chunk(), description,
                 fingerprint, params.preprocess(), modelInputs);
-        model.source(new StructuralPruning.Source(inlined.graph(), signatureInputs, signatureOutputs, path));
+        model.source(new StructuralPruning.Source(inlined.graph(), signatureInputs, signatureOutputs, path, input,
+                inputName));
         return model;
     }
 

@@ -836,19 +836,31 @@ final class TensorFlowModel implements LoadedModel {
             tensors.put(name, TensorRef.parse(original.get(name)));
             remove.put(name, sorted);
         });
-        try {
-            if (java.nio.file.Files.exists(outDir) && (!java.nio.file.Files.isDirectory(outDir)
-                    || java.nio.file.Files.list(outDir).findAny().isPresent())) {
+        if (java.nio.file.Files.exists(outDir)) {
+            boolean empty;
+            try (java.util.stream.Stream<java.nio.file.Path> entries = java.nio.file.Files.isDirectory(outDir)
+                    ? java.nio.file.Files.list(outDir) : java.util.stream.Stream.of(outDir)) {
+                empty = entries.findAny().isEmpty();
+            } catch (java.io.IOException e) {
+                throw new ModelException("cannot read " + outDir + ": " + e.getMessage(), e);
+            }
+            if (!empty) {
                 throw new ModelException("cannot write the pruned model to " + outDir + ": it exists and is not an"
                         + " empty folder (choose a new path; nothing is overwritten)");
             }
-        } catch (java.io.IOException e) {
-            throw new ModelException("cannot read " + outDir + ": " + e.getMessage(), e);
         }
         lock.readLock().lock();
         try {
             requireOpen();
-            return StructuralPruning.prune(src, session, analysis.opNames::get, tensors, remove, outDir, description);
+            Map<String, String> names = new java.util.HashMap<>();
+            original.forEach((capture, tensor) -> {
+                TensorRef t = TensorRef.parse(tensor);
+                if (t.index() == 0) {
+                    names.putIfAbsent(t.op(), capture);
+                }
+            });
+            return StructuralPruning.prune(src, session, analysis.opNames::get, tensors, names, remove, outDir,
+                    description);
         } finally {
             lock.readLock().unlock();
         }

@@ -95,4 +95,34 @@ class StructuralPruningTest {
             assertArrayEquals(masked, cut.run(Tensor.ofFloats(x, n, 4), List.of("logits")).get("logits").floats(), 1e-6f);
         }
     }
+
+    @Test
+    void aKerasModelIsFrozenAndCutThroughBatchNormPoolingAndFlatten() throws Exception {
+        new KerasStyleModels().export(dir.resolve("keras"));
+        int n = 4;
+        float[] x = TinyModels.random(n * 8 * 8 * 2, 17);
+        Tensor in = Tensor.ofFloats(x, n, 8, 8, 2);
+        try (LoadedModel m = new TensorFlowBackend().load(TestContexts.model(dir.resolve("keras")))) {
+            PrunedModel conv = m.prune(Map.of("conv2d", new int[] {1}), dir.resolve("conv"));
+            assertEquals(List.of("conv2d"), conv.structural(), conv.masked().toString());
+            // per channel: 3x3x2 kernel values and a bias, 4 batch-norm values, and 16 positions' rows of dense
+            assertEquals(3 * 3 * 2 + 1 + 4 + 16 * 5, conv.parametersRemoved());
+            PrunedModel dense = m.prune(Map.of("dense", new int[] {0, 3}), dir.resolve("dense"));
+            assertEquals(2 * (64 + 1) + 2 * 3, dense.parametersRemoved());
+            // a removed channel is gone from every channel-wise op after it: the batch norm's output too
+            float[] maskedConv = m.run(in, List.of("dense_1"), List.of(Intervention.ablate("max_pooling2d", 1)))
+                    .get("dense_1").floats();
+            float[] maskedDense = m.run(in, List.of("dense_1"), List.of(Intervention.ablate("dense", 0, 3)))
+                    .get("dense_1").floats();
+            try (LoadedModel c = new TensorFlowBackend().load(TestContexts.model(dir.resolve("conv")));
+                 LoadedModel d = new TensorFlowBackend().load(TestContexts.model(dir.resolve("dense")))) {
+                assertEquals(m.layers().stream().map(LayerInfo::name).toList(),
+                        c.layers().stream().map(LayerInfo::name).toList());
+                assertEquals(3, c.layer("batch_normalization").orElseThrow().neurons());
+                assertArrayEquals(maskedConv, c.run(in, List.of("dense_1")).get("dense_1").floats(), 1e-6f);
+                assertEquals(3, d.layer("dense").orElseThrow().neurons());
+                assertArrayEquals(maskedDense, d.run(in, List.of("dense_1")).get("dense_1").floats(), 1e-6f);
+            }
+        }
+    }
 }
