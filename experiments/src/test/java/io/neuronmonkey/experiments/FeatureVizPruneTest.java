@@ -122,4 +122,12 @@ class FeatureVizPruneTest {
             assertTrue(v[i * cols.size() + at] < 0.3, "image " + i + " of conv2 #4: mean cosine " + v[i * cols.size() + at]);
         }
     }
+
+    @Test
+    void theConductanceRankingOrdersThePruningCurve() throws Exception {
+        JsonNode curve = pruneFolder.part("prune-conductance", "pruning-curve");
+        System.out.println(finding(pruneFolder, "prune-conductance", "prune-dense1").get("claim").asText());
+        assertEquals("lowest ranked by conductance/conductance-ranking first", curve.get("curves").get(0).get("name").asText());
+        assertEquals(24, pruneFolder.result("prune-conductance").get("summary").get("pruned").size());
+    }
 }
