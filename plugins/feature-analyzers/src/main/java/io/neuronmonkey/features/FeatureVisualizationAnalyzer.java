@@ -158,7 +158,7 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
         LoadedModel model = ctx.requireModel();
         LayerInfo layer = ImageMath.requireLayer(model, given.layer());
         Params p = given.from() == null ? given
-                : given.withNeurons(Diversity.fromRanking(ctx.inputs(), given.from(), layer, given.top()));
+                : given.withNeurons(RankedNeurons.fromRanking(ctx.inputs(), given.from(), layer, given.top()));
         for (int i : p.neurons()) {
             if (i >= layer.neurons()) {
                 throw new IllegalArgumentException("neurons: " + i + " is out of range, layer " + layer.name() + " has "

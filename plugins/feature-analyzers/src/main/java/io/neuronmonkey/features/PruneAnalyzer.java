@@ -132,7 +132,7 @@ public final class PruneAnalyzer implements Analyzer<PruneAnalyzer.Params> {
         Arrays.sort(order, (a, b) -> Float.compare(eval.meanAbs[a], eval.meanAbs[b]));
         String orderText = "smallest mean |value| first";
         if (p.parsedRule() == Rule.RANKING) {
-            List<Integer> ranked = Diversity.fromRanking(ctx.inputs(), p.from(), layer, width);
+            List<Integer> ranked = RankedNeurons.fromRanking(ctx.inputs(), p.from(), layer, width);
             java.util.LinkedHashSet<Integer> lowFirst = new java.util.LinkedHashSet<>();
             IntStream.range(0, width).filter(i -> !ranked.contains(i)).forEach(lowFirst::add);
             for (int i = ranked.size() - 1; i >= 0; i--) {
