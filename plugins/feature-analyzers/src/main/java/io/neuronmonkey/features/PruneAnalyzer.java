@@ -73,7 +73,7 @@ public final class PruneAnalyzer implements Analyzer<PruneAnalyzer.Params> {
             @Param(defaultValue = "[0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]", description = "pruned fractions of the curve (neurons by smallest mean |value| first), each in [0, 1]") List<Double> fractions,
             @Param(defaultValue = "5", description = "seeded random draws of the same size per point, 1..1000") int draws,
             @Param(defaultValue = "4096", description = "the most examples evaluated (kept in memory), 1..1000000") int limit,
-            @Param(description = "structural pruning: write the model with the chosen neurons cut out as a SavedModel to this new folder (auto: <step>-pruned-model in the run folder), reload it and compare parameters, size, speed and accuracy; unset: masking only") String export,
+            @Param(description = "structural pruning: write the model with the chosen neurons cut out as a SavedModel to this new folder (auto: <step>-pruned-model in the run folder, numbered -2, -3, ... when taken; a given folder must be new or empty), reload it and compare parameters, size, speed and accuracy; unset: masking only") String export,
             @Param(defaultValue = "5", description = "structural pruning: timed repetitions of plain inference of the original and the pruned model (median reported), 1..100") int repeats,
             @Param(description = "rule ranking: STEP or STEP/PART, an earlier step (in inputs:) whose Ranking of this layer orders the neurons, best first; the lowest ranked (and the unranked) are pruned first") String from) {
 

@@ -127,18 +127,24 @@ final class Structural {
         }
     }
 
-    /** @return the export folder: the given path resolved, or for {@code auto} a new folder in the run folder */
+    /**
+     * @return the export folder: the given path resolved (the backend refuses one that is not empty), or for
+     *         {@code auto} {@code <step>-pruned-model} in the run folder, numbered {@code -2, -3, ...} when an earlier
+     *         attempt left one there (nothing is ever overwritten)
+     */
     static Path target(AnalyzerContext<?> ctx, String export) {
         if (!export.equalsIgnoreCase("auto")) {
             return ctx.resolve(export);
         }
         Path work = ctx.workDir().toAbsolutePath();
         Path parent = work.getParent();
-        if (parent != null && parent.getFileName() != null && parent.getFileName().toString().equals(".work")
-                && parent.getParent() != null) {
-            return parent.getParent().resolve(ctx.stepId() + AUTO_SUFFIX);
+        Path base = parent != null && parent.getFileName() != null && parent.getFileName().toString().equals(".work")
+                && parent.getParent() != null ? parent.getParent() : work;
+        Path dir = base.resolve(ctx.stepId() + AUTO_SUFFIX);
+        for (int i = 2; java.nio.file.Files.exists(dir); i++) {
+            dir = base.resolve(ctx.stepId() + AUTO_SUFFIX + "-" + i);
         }
-        return work.resolve(ctx.stepId() + AUTO_SUFFIX);
+        return dir;
     }
 
     /**

@@ -127,9 +127,12 @@ class PruneAnalyzerTest {
         assertTrue(m.get(0, 2) > 0 && m.get(1, 2) > 0, "speeds are measured");
         System.out.println("structural: " + r.findings().stream().filter(f -> f.id().startsWith("structural"))
                 .findFirst().orElseThrow().claim());
-        // a second run never overwrites the folder the first one wrote
+        // a second run never overwrites the folder the first one wrote: auto takes a new name, a path is refused
+        AnalysisResult second = run(new PruneAnalyzer.Params("dense1", "dead", 0.0, null, List.of(0.0), 1, 100000,
+                "auto", 1, null));
+        assertEquals(dir.resolve("prune" + Structural.AUTO_SUFFIX + "-2").toString(), second.summary().get("exported"));
         var again = assertThrows(RuntimeException.class, () -> run(new PruneAnalyzer.Params("dense1", "dead", 0.0,
-                null, List.of(0.0), 1, 100000, "auto", 1, null)));
+                null, List.of(0.0), 1, 100000, exported.toString(), 1, null)));
         assertTrue(again.getMessage().contains("nothing is overwritten"), again.getMessage());
     }
 
