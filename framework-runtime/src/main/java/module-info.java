@@ -12,9 +12,13 @@ module io.neuronmonkey.runtime {
     requires info.picocli;
     requires org.slf4j;
     requires java.management;
+    requires jdk.management;
     requires java.compiler;
     requires jdk.httpserver;
 
     // picocli instantiates and injects the commands reflectively
     opens io.neuronmonkey.runtime.cli to info.picocli;
+
+    // engines beside the local one (framework-spark) run on the class path; on the module path none is found
+    uses io.neuronmonkey.runtime.engine.PassEngine.Factory;
 }

@@ -2,6 +2,7 @@ package io.neuronmonkey.api.data;
 
 import io.neuronmonkey.api.ApiStatus;
 
+import java.io.Serializable;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -19,7 +20,7 @@ import java.util.Objects;
  *               empty when there is none
  */
 @ApiStatus(value = ApiStatus.Status.EXPERIMENTAL, since = "0.4.0")
-public record Tokens(String text, List<String> tokens, int[] starts, int[] ends, Map<String, List<String>> tags) {
+public record Tokens(String text, List<String> tokens, int[] starts, int[] ends, Map<String, List<String>> tags) implements Serializable {
 
     /**
      * Checks that every per-token array has one entry per token and every offset lies in the text.

@@ -2,6 +2,7 @@ package io.neuronmonkey.api.model;
 
 import io.neuronmonkey.api.ApiStatus;
 
+import java.io.Serializable;
 import java.util.Arrays;
 
 /**
@@ -31,7 +32,7 @@ import java.util.Arrays;
  *                    {@code -1} exactly when the shape is a scalar ({@code []})
  */
 @ApiStatus(value = ApiStatus.Status.STABLE, since = "0.1.0")
-public record LayerInfo(String name, String opType, int[] shape, Role role, String path, int channelAxis) {
+public record LayerInfo(String name, String opType, int[] shape, Role role, String path, int channelAxis) implements Serializable {
 
     /** What a layer is to the model. */
     public enum Role {

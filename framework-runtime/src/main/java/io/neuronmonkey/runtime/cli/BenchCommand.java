@@ -128,19 +128,20 @@ final class BenchCommand implements Callable<Integer> {
                         : fromModel(arguments.get(i), config, targets.get(i), host, env);
                 try (PreparedExperiment prepared = s.prepared()) {
                     if (i == 0) {
-                        System.out.printf(Locale.ROOT, "%-44s %8s %6s %7s %10s %10s %7s %10s%n", "model", "examples", "batch", "threads",
-                                "plain ex/s", "fused ex/s", "ratio", "peak heap");
+                        System.out.printf(Locale.ROOT, "%-44s %8s %6s %7s %10s %10s %7s %9s %10s%n", "model", "examples", "batch", "threads",
+                                "plain ex/s", "fused ex/s", "ratio", "cpu ratio", "peak heap");
                     }
                     List<Benchmark.Probe> probes = probes(analyzers, host, s.model());
                     Benchmark.Result r = Benchmark.run(s.model(), s.dataset(), s.batchSize(), s.maxExamples(), probes, env, repeats, t);
-                    System.out.printf(Locale.ROOT, "%-44s %8d %6d %7d %10.0f %10.0f %6.2fx %8.0f MB%n", s.label() + " (" + r.layers().size() + " layers)",
+                    System.out.printf(Locale.ROOT, "%-44s %8d %6d %7d %10.0f %10.0f %6.2fx %8.2fx %8.0f MB%n", s.label() + " (" + r.layers().size() + " layers)",
                             r.examples(), r.batchSize(), r.threads(), r.examples() / r.plainSeconds(), r.examples() / r.fusedSeconds(),
-                            r.ratio(), r.peakHeapMb());
+                            r.ratio(), r.cpuRatio(), r.peakHeapMb());
                     if (each && !analyzers.isEmpty()) {
                         priceEach(analyzers, host, s, env, t);
                     }
                 }
             }
+            System.out.println("cpu ratio = the process's CPU time (every thread) of fused over plain: the cost on a busy machine");
             System.out.println("fused = every layer captured in one model run per batch, fed to: "
                     + (analyzers.isEmpty() ? "no analyzer (capture only)" : String.join(" + ", analyzers)));
         }
@@ -347,8 +348,9 @@ final class BenchCommand implements Callable<Integer> {
                        Environment env, int t) {
         Benchmark.Result r = Benchmark.run(s.model(), s.dataset(), s.batchSize(), s.maxExamples(), probes, env, repeats, t);
         double ns = (r.fusedSeconds() - capture.fusedSeconds()) * 1e9 / ((double) r.examples() * values);
-        System.out.printf(Locale.ROOT, "  %-42s %10.0f ex/s %6.2fx plain  %7.2f ns per value above capture%n", label,
-                r.examples() / r.fusedSeconds(), r.ratio(), ns);
+        double cpuNs = (r.fusedCpuSeconds() - capture.fusedCpuSeconds()) * 1e9 / ((double) r.examples() * values);
+        System.out.printf(Locale.ROOT, "  %-42s %10.0f ex/s %6.2fx plain  %7.2f ns per value above capture (%.2f ns CPU)%n", label,
+                r.examples() / r.fusedSeconds(), r.ratio(), ns, cpuNs);
     }
 
     /** Each analyzer with its default params over every layer but the input. */

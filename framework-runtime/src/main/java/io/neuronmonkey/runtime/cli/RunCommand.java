@@ -3,6 +3,10 @@ package io.neuronmonkey.runtime.cli;
 import io.neuronmonkey.api.ConfigException;
 import io.neuronmonkey.runtime.config.ExperimentConfig;
 import io.neuronmonkey.runtime.config.ExperimentParser;
+import io.neuronmonkey.runtime.engine.EngineSpec;
+import io.neuronmonkey.runtime.engine.Engines;
+import io.neuronmonkey.runtime.engine.ExperimentSource;
+import io.neuronmonkey.runtime.engine.PassEngine;
 import io.neuronmonkey.runtime.pipeline.Environment;
 import io.neuronmonkey.runtime.pipeline.ExperimentRunner;
 import io.neuronmonkey.runtime.pipeline.PreparedExperiment;
@@ -78,8 +82,29 @@ final class RunCommand implements Callable<Integer> {
             + LiveView.GRACE_MILLIS / 1000 + " s after the end)")
     boolean keep;
 
+    @Option(names = "--engine", paramLabel = "ENGINE",
+            description = "where the passes run: local (default), spark (master local[*], or spark-submit's) or spark:MASTER "
+                    + "(e.g. spark:local[2], spark:spark://host:7077); wins over the experiment's engine:")
+    String engine;
+
     @Spec
     CommandSpec spec;
+
+    /** The engine: {@code --engine} over the experiment's {@code engine:} section. */
+    EngineSpec engineOf(ExperimentConfig config) {
+        Object section = config.plain() instanceof Map<?, ?> m ? m.get("engine") : null;
+        EngineSpec fromConfig = EngineSpec.ofConfig(section);
+        return engine == null ? fromConfig : EngineSpec.ofOption(engine, fromConfig);
+    }
+
+    /** @return the started distributed engine, or null for the local one */
+    static PassEngine openEngine(EngineSpec spec, ExperimentConfig config, PluginHost host) {
+        if (!spec.distributed()) {
+            return null;
+        }
+        return Engines.open(spec, new ExperimentSource(config.file().toAbsolutePath().toString(), config.text(),
+                host.roots().stream().map(Path::toString).toList(), Launch.systemVersion()));
+    }
 
     RunOptions options() {
         int t = threads == null ? RunOptions.defaultThreads() : RunOptions.checkThreads(threads);
@@ -109,6 +134,7 @@ final class RunCommand implements Callable<Integer> {
         if (config.name() == null) {
             config.requireValid();
         }
+        EngineSpec engineSpec = engineOf(config);
         if (out != null) {
             checkOutDir(out);
         }
@@ -120,7 +146,9 @@ final class RunCommand implements Callable<Integer> {
             err.println("experiment '" + config.name() + "': validating and loading ...");
             try (PreparedExperiment prepared = Preparer.prepare(config, host.registry(), env, true);
                  RunFolder claim = resume != null ? RunFolder.claim(resume, RunFolder.Mode.RESUME)
-                         : out != null ? RunFolder.claim(out, RunFolder.Mode.NEW) : claimDefault(config.name())) {
+                         : out != null ? RunFolder.claim(out, RunFolder.Mode.NEW) : claimDefault(config.name());
+                 PassEngine passEngine = openEngine(engineSpec, config, host)) {
+                RunOptions runOptions = options.withEngine(passEngine);
                 Path outDir = claim.dir();
                 if (view != null) {
                     view.steps(prepared.steps().stream().map(s -> Map.entry(s.id(), s.extension().name())).toList());
@@ -132,9 +160,9 @@ final class RunCommand implements Callable<Integer> {
                 if (resume != null) {
                     previous = previousRun(outDir);
                     checkResumable(outDir, previous, provenance);
-                    runner = ExperimentRunner.resume(prepared, outDir, env, provenance, options, previous);
+                    runner = ExperimentRunner.resume(prepared, outDir, env, provenance, runOptions, previous);
                 } else {
-                    runner = ExperimentRunner.create(prepared, outDir, env, provenance, options);
+                    runner = ExperimentRunner.create(prepared, outDir, env, provenance, runOptions);
                 }
                 return runWithInterruptHandling(runner, outDir, err, outcome -> {
                     int code = report(outcome, err, t0);

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.neuronmonkey.runtime.config.ExperimentParser;
 import io.neuronmonkey.runtime.config.ParamsSchema;
+import io.neuronmonkey.runtime.engine.EngineSpec;
 import io.neuronmonkey.runtime.plugin.ExtensionPoints;
 import io.neuronmonkey.runtime.plugin.ExtensionRegistry;
 import io.neuronmonkey.runtime.plugin.PluginHost;
@@ -127,6 +128,20 @@ final class SchemaCommand implements Callable<Integer> {
         trainerKeys.put("output", string("where the trained model goes, relative to the experiment file"));
         props.set("trainer", selected(registry, ExtensionPoints.TRAINER, "type", "params", trainerKeys,
                 "training instead of steps: the trainer, its output folder and its params"));
+
+        ObjectNode engine = props.putObject("engine");
+        engine.put("type", "object").put("description", "where the passes run: local (default) or an Apache Spark master; --engine wins");
+        ObjectNode ep = engine.putObject("properties");
+        ObjectNode engineType = ep.putObject("type").put("description", "local or spark");
+        EngineSpec.TYPES.forEach(engineType.putArray("enum")::add);
+        ep.set("master", string("the Spark master URL: local[N], local[*], spark://HOST:PORT, yarn, k8s://URL (default: spark-submit's, else local[*])"));
+        ep.set("partitions", JSON.objectNode().put("type", "integer").put("minimum", 1).put("maximum", 100000)
+                .put("description", "partitions a pass is split into (default: the master's default parallelism)"));
+        ep.set("threadsPerTask", JSON.objectNode().put("type", "integer").put("minimum", 1).put("maximum", 256)
+                .put("description", "TensorFlow intra-op threads of each executor (default: TensorFlow's)"));
+        ep.set("javacppCache", string("the JavaCPP cache folder on executors (org.bytedeco.javacpp.cachedir)"));
+        engine.putArray("required").add("type");
+        engine.put("additionalProperties", false);
 
         root.putArray("required").add("experiment");
         root.put("additionalProperties", false);

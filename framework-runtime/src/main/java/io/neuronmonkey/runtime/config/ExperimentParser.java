@@ -1,6 +1,7 @@
 package io.neuronmonkey.runtime.config;
 
 import io.neuronmonkey.api.ConfigException;
+import io.neuronmonkey.runtime.engine.EngineSpec;
 import io.neuronmonkey.runtime.store.RunFolder;
 import org.snakeyaml.engine.v2.nodes.MappingNode;
 import org.snakeyaml.engine.v2.nodes.Node;
@@ -34,7 +35,7 @@ import java.util.regex.Pattern;
  */
 public final class ExperimentParser {
 
-    static final List<String> TOP_KEYS = List.of("experiment", "description", "seed", "batchSize", "plugins", "model", "data", "steps", "trainer");
+    static final List<String> TOP_KEYS = List.of("experiment", "description", "seed", "batchSize", "plugins", "model", "data", "steps", "trainer", "engine");
     static final List<String> PLUGIN_KEYS = List.of("id", "version", "sha256");
     private static final Pattern SHA256 = Pattern.compile("[0-9a-fA-F]{64}");
     static final List<String> DATA_KEYS = List.of("source", "params");
@@ -196,6 +197,10 @@ public final class ExperimentParser {
             } else if (!Yaml.isNull(sn)) {
                 problems.add("steps", sn, "must be a list of steps ('- id: ...'), found " + Yaml.kind(sn));
             }
+        }
+
+        if (e.containsKey("engine")) {
+            engine(e.get("engine").getValueNode(), problems);
         }
 
         Optional<ExperimentConfig.TrainerSpec> trainer = Optional.empty();
@@ -364,6 +369,26 @@ public final class ExperimentParser {
         return Optional.of(new ExperimentConfig.StepSpec(index, id, kind, extension, e.get(kind.key()).getValueNode(),
                 data, dataNode, List.copyOf(layers), List.copyOf(layerNodes), params, List.copyOf(inputs),
                 List.copyOf(inputNodes), m));
+    }
+
+    /** {@code engine:} where the passes run: its keys, its type and the values {@link EngineSpec#ofConfig} checks. */
+    private static void engine(Node node, Problems problems) {
+        if (!(node instanceof MappingNode m)) {
+            problems.add("engine", node, "must be a mapping like {type: spark, master: \"local[2]\"}, found " + Yaml.kind(node));
+            return;
+        }
+        Map<String, NodeTuple> e = Yaml.entries(m, "engine", problems);
+        unknownKeys(e, EngineSpec.KEYS, "engine", "key", problems);
+        String type = requiredString(e, "type", "engine", m, problems, false);
+        if (type != null && !EngineSpec.TYPES.contains(type)) {
+            problems.add("engine.type", e.get("type").getValueNode(), Names.unknown("engine", type, EngineSpec.TYPES));
+        } else if (type != null && e.keySet().stream().allMatch(EngineSpec.KEYS::contains)) {
+            try {
+                EngineSpec.ofConfig(Yaml.plain(m));
+            } catch (ConfigException bad) {
+                problems.add("engine", m, bad.getMessage());
+            }
+        }
     }
 
     private static Optional<ExperimentConfig.TrainerSpec> trainer(Node node, Problems problems) {

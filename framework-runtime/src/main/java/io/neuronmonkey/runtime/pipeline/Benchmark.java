@@ -20,7 +20,9 @@ import java.util.Map;
  * Measures what NeuronMonkey costs on top of plain inference, in one process on one model and one in-memory data
  * set: (a) the backend fetching only the logits, batch by batch; (b) the fused pass capturing every layer and
  * feeding the given streaming analyzers. Data is materialized first so that neither side pays for data generation.
- * Each side is timed {@code repeats} times after a warm-up; medians are reported.
+ * Each side is timed {@code repeats} times after a warm-up; medians are reported, of the wall-clock time and of the
+ * process's CPU time (all threads, the model's native ones included). The CPU time is what the analysis costs on a
+ * machine that has other work for its cores, and it is less sensitive than the wall clock to other processes.
  */
 public final class Benchmark {
 
@@ -33,9 +35,16 @@ public final class Benchmark {
 
     /** Timings of one benchmark. */
     public record Result(String model, int examples, int batchSize, int threads, List<String> layers, List<String> analyzers,
-                         double plainSeconds, double fusedSeconds, double peakHeapMb) {
+                         double plainSeconds, double fusedSeconds, double plainCpuSeconds, double fusedCpuSeconds,
+                         double peakHeapMb) {
+        /** @return fused over plain wall-clock time */
         public double ratio() {
             return fusedSeconds / plainSeconds;
+        }
+
+        /** @return fused over plain CPU time (NaN when the platform does not report process CPU time) */
+        public double cpuRatio() {
+            return fusedCpuSeconds / plainCpuSeconds;
         }
     }
 
@@ -116,12 +125,18 @@ public final class Benchmark {
         fused.run();
         double[] p = new double[repeats];
         double[] f = new double[repeats];
+        double[] pc = new double[repeats];
+        double[] fc = new double[repeats];
         for (int r = 0; r < repeats; r++) {
-            p[r] = time(plain);
-            f[r] = time(fused);
+            double[] t = time(plain);
+            p[r] = t[0];
+            pc[r] = t[1];
+            t = time(fused);
+            f[r] = t[0];
+            fc[r] = t[1];
         }
         return new Result(model.description(), examples, batchSize, threads, union,
-                probes.stream().map(Probe::id).toList(), median(p), median(f), PeakHeap.megabytes());
+                probes.stream().map(Probe::id).toList(), median(p), median(f), median(pc), median(fc), PeakHeap.megabytes());
     }
 
     /** The first {@code n} examples of a batch. */
@@ -129,10 +144,22 @@ public final class Benchmark {
         return b.slice(0, n);
     }
 
-    private static double time(Runnable r) {
+    /** @return {wall seconds, process CPU seconds (NaN when not reported)} */
+    private static double[] time(Runnable r) {
+        long c0 = cpuNanos();
         long t0 = System.nanoTime();
         r.run();
-        return (System.nanoTime() - t0) / 1e9;
+        long t1 = System.nanoTime();
+        long c1 = cpuNanos();
+        return new double[]{(t1 - t0) / 1e9, c0 < 0 || c1 < 0 ? Double.NaN : (c1 - c0) / 1e9};
+    }
+
+    /** @return the CPU time of the whole process so far, in ns; -1 when the platform does not report it */
+    private static long cpuNanos() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime();
+        }
+        return -1;
     }
 
     private static double median(double[] v) {

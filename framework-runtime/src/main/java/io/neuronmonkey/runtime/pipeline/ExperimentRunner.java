@@ -17,6 +17,8 @@ import io.neuronmonkey.api.visual.RunSummary;
 import io.neuronmonkey.api.visual.StepOutput;
 import io.neuronmonkey.api.visual.Visualizer;
 import io.neuronmonkey.runtime.config.ExperimentConfig;
+import io.neuronmonkey.runtime.engine.PassEngine;
+import io.neuronmonkey.runtime.engine.PassJob;
 import io.neuronmonkey.runtime.store.AtomicFiles;
 import io.neuronmonkey.runtime.store.Json;
 import io.neuronmonkey.runtime.store.ResultCodec;
@@ -378,6 +380,11 @@ public final class ExperimentRunner {
             union.addAll(accuracy.layers());
         }
         List<String> fetch = List.copyOf(union);
+        if (options.engine() != null && !ActivationCache.plan(options, exp, dataName, fetch).hit()) {
+            // a pass the cache holds is read here, as in a local run; any other goes to the engine
+            runOnEngine(dataName, data, live, byId, t0);
+            return;
+        }
         env.progress().start("one pass over the examples of '" + group.get(0).data() + "' for " + String.join(", ", live.keySet()),
                 data.info().size());
         ActivationCache.Writer writer = null;
@@ -453,6 +460,50 @@ public final class ExperimentRunner {
             try {
                 AnalysisResult r = e.getValue().finish();
                 complete(s, r, List.of(), t0);
+            } catch (RuntimeException ex) {
+                fail(s, ex, t0);
+            }
+        }
+    }
+
+    /**
+     * The fused pass on a distributed engine: the engine merges its partitions' states into {@code live} in data
+     * order. The engine does not write the activation cache, nor print the console accuracy line.
+     */
+    private void runOnEngine(String dataName, Dataset data, Map<String, StreamingAnalyzer.Accumulator> live,
+                             Map<String, PreparedExperiment.StepEntry> byId, long t0) {
+        Map<String, String> analyzers = new LinkedHashMap<>();
+        live.keySet().forEach(id -> analyzers.put(id, byId.get(id).extension().name()));
+        env.progress().start("one pass over the examples of '" + dataName + "' for " + String.join(", ", live.keySet())
+                + " on " + options.engine().describe().get("engine"), data.info().size());
+        try {
+            PassEngine.Outcome o = options.engine().run(new PassJob(dataName, List.copyOf(live.keySet()), analyzers,
+                    exp.config().batchSize(), data.info().size(), live, env.progress(), env::cancelled));
+            passNotes.addAll(o.notes());
+            if (options.cacheDir() != null) {
+                passNotes.add("activation cache not written for the pass over '" + dataName + "': the "
+                        + options.engine().describe().get("engine") + " engine reads a cached pass but does not write one");
+            }
+            o.failures().forEach((id, e) -> {
+                fail(byId.get(id), e, t0);
+                live.remove(id);
+            });
+            if (o.examples() == 0 && !live.isEmpty()) {
+                throw new AnalysisException("data set '" + dataName + "' gave no examples to " + String.join(", ", live.keySet())
+                        + "; there is nothing to compute statistics of (is the file or generator empty?)");
+            }
+        } catch (RuntimeException e) {
+            for (String id : live.keySet()) {
+                fail(byId.get(id), e, t0);
+            }
+            live.clear();
+        } finally {
+            env.progress().finish();
+        }
+        for (Map.Entry<String, StreamingAnalyzer.Accumulator> e : live.entrySet()) {
+            PreparedExperiment.StepEntry s = byId.get(e.getKey());
+            try {
+                complete(s, e.getValue().finish(), List.of(), t0);
             } catch (RuntimeException ex) {
                 fail(s, ex, t0);
             }

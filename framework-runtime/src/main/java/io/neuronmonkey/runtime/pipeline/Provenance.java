@@ -215,7 +215,8 @@ public final class Provenance {
         map.put("finishedAt", Instant.now().toString());
         map.put("execution", Records.ordered("threads", options.threads(), "activationCache",
                 options.cacheDir() == null ? "off" : options.cacheDir().toString(), "notes", List.copyOf(notes),
-                "peakHeapMB", PeakHeap.megabytes(), "nonFiniteInputs", nonFiniteInputs));
+                "peakHeapMB", PeakHeap.megabytes(), "nonFiniteInputs", nonFiniteInputs,
+                "engine", options.engine() == null ? Map.of("engine", "local") : options.engine().describe()));
         map.put("status", status);
         if (stopReason != null) {
             map.put("stopReason", stopReason);

@@ -1,6 +1,7 @@
 package io.neuronmonkey.runtime.pipeline;
 
 import io.neuronmonkey.api.ConfigException;
+import io.neuronmonkey.runtime.engine.PassEngine;
 
 import java.nio.file.Path;
 
@@ -10,8 +11,19 @@ import java.nio.file.Path;
  * @param threads  model/data worker threads for fused passes (1 = everything on the calling thread)
  * @param cacheDir where activations of fused passes are cached (null = no cache)
  * @param cacheMaxBytes largest pass that is written to the cache
+ * @param engine   where fused passes run instead of the local thread pool (a Spark engine), or null for here
  */
-public record RunOptions(int threads, Path cacheDir, long cacheMaxBytes) {
+public record RunOptions(int threads, Path cacheDir, long cacheMaxBytes, PassEngine engine) {
+
+    /** Options of a local run: every pass in this JVM. */
+    public RunOptions(int threads, Path cacheDir, long cacheMaxBytes) {
+        this(threads, cacheDir, cacheMaxBytes, null);
+    }
+
+    /** @return these options with fused passes run by {@code engine} (null: here) */
+    public RunOptions withEngine(PassEngine engine) {
+        return new RunOptions(threads, cacheDir, cacheMaxBytes, engine);
+    }
 
     public static RunOptions sequential() {
         return new RunOptions(1, null, 0);

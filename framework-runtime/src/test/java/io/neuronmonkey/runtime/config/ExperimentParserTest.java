@@ -43,7 +43,7 @@ class ExperimentParserTest {
         List<String> lines = e.problems().stream().map(ConfigProblem::toString).toList();
         assertEquals(4, lines.size(), lines.toString());
         assertEquals("seeed (line 2, col 1) - unknown top-level key 'seeed'; did you mean 'seed'? known: batchSize, data, "
-                + "description, experiment, model, plugins, seed, steps, trainer", lines.get(0));
+                + "description, engine, experiment, model, plugins, seed, steps, trainer", lines.get(0));
         assertEquals("steps[0].data (line 8, col 11) - unknown data set 'prob'; did you mean 'probe'? known: probe "
                 + "(declare it under 'data:')", lines.get(1));
         assertTrue(lines.get(2).startsWith("steps[1].id (line 9, col 9) - duplicate step id 'census'"), lines.get(2));

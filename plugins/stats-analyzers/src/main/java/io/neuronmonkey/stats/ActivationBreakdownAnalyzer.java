@@ -111,7 +111,7 @@ public final class ActivationBreakdownAnalyzer implements StreamingAnalyzer<Acti
             @Param(description = "metadata keys ('class' for labels; with reduce token also per-token keys such as lexicon); default: every key with at most maxValues distinct values") List<String> keys,
             @Param(defaultValue = "12", description = "keys with more distinct values are skipped, 2..1000") int maxValues,
             @Param(defaultValue = "max", description = "observations over a neuron's positions (conv cells, real tokens; padding never counts): max, mean (a small patch is diluted by a mean), first, last (image data: first/last position), or token (every real token is an observation; allows per-token keys)") Reduce reduce,
-            @Param(defaultValue = "10", description = "neurons listed per ranking, 1..100000") int top) {
+            @Param(defaultValue = "10", description = "neurons listed per ranking, 1..100000") int top) implements java.io.Serializable {
 
         /** Checks every field. */
         public Params {
@@ -158,7 +158,9 @@ public final class ActivationBreakdownAnalyzer implements StreamingAnalyzer<Acti
     }
 
     /** Per key: its values (in order of discovery) and per layer and value the exact moments of every neuron. */
-    static final class KeyStats {
+    static final class KeyStats implements java.io.Serializable {
+
+        private static final long serialVersionUID = 1L;
         final String key;
         final Map<String, Integer> index = new HashMap<>();
         final List<String> values = new ArrayList<>();
@@ -214,7 +216,9 @@ public final class ActivationBreakdownAnalyzer implements StreamingAnalyzer<Acti
     }
 
     /** The accumulator. */
-    static final class Breakdown implements Accumulator {
+    static final class Breakdown implements Accumulator, java.io.Serializable {
+
+        private static final long serialVersionUID = 1L;
         private final Params params;
         private final List<LayerInfo> layers;
         private final List<String> classNames;

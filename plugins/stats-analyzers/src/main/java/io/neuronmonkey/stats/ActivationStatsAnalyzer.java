@@ -121,7 +121,7 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
             @Param(defaultValue = "0.01", description = "relative accuracy of the per-neuron quantiles, (0, 0.5]: each is within this fraction of the exact value") double quantileAccuracy,
             @Param(defaultValue = "1", description = "standard deviation convention: 1 = sample (n - 1 denominator), 0 = population (n)") int ddof,
             @Param(defaultValue = "false", description = "tag dead, rarely-firing and always-on neurons on every op, not only on rectifiers and pooling") boolean flagAllOps,
-            @Param(defaultValue = "[quantiles, histogram, classMeans]", description = "optional per-neuron statistics, each priced separately by bench: quantiles (p01..p99 columns), histogram (the p-histogram matrix), classMeans (the p-class-mean matrix); moments, extremes and firing rates are always computed") List<String> extras) {
+            @Param(defaultValue = "[quantiles, histogram, classMeans]", description = "optional per-neuron statistics, each priced separately by bench: quantiles (p01..p99 columns), histogram (the p-histogram matrix), classMeans (the p-class-mean matrix); moments, extremes and firing rates are always computed") List<String> extras) implements java.io.Serializable {
 
         /** Checks every field. */
         public Params {
@@ -201,7 +201,9 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
     }
 
     /** The accumulator: one {@link LayerStats} per layer. */
-    static final class Census implements Accumulator {
+    static final class Census implements Accumulator, java.io.Serializable {
+
+        private static final long serialVersionUID = 1L;
         private final Params params;
         private final List<LayerInfo> layers;
         private final List<String> classNames;

@@ -15,17 +15,27 @@ import java.util.Map;
  * followed by the same selection). Each kept entry carries a {@link Kept} payload (id, label, metadata, input copy)
  * whose input buffer is reused when the entry is evicted.
  */
-final class BoundedHeaps {
+final class BoundedHeaps implements java.io.Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     /** What is remembered about a kept example besides its value. */
+<<<<<<< HEAD
     static final class Kept {
+        /** the example's id; null until {@link #resolveId} once the batch is done */
+=======
+    static final class Kept implements java.io.Serializable {
+
+        private static final long serialVersionUID = 1L;
+>>>>>>> spark
         String id;
+        /** the batch's ids and the example's row in them, until {@link #resolveId} (ids are made on demand) */
+        transient List<String> idSource;
+        int idRow;
         int label;
         Map<String, String> metadata;
-        /** the example's input row, shared with every other entry that keeps the example (read-only) */
-        float[] input;
-        /** the example whose row {@link #input} is; -1 when none */
-        long inputExample = -1;
+        /** the example's input row, shared with every other entry that keeps the example (read-only); null: none */
+        SharedInputs.Row input;
         /** the example's tokens, by reference (text only; null otherwise) */
         Tokens tokens;
         /** the neuron's values at the window's positions (text only), the first {@link #windowLength} entries */
@@ -34,6 +44,14 @@ final class BoundedHeaps {
         int windowFirst;
         /** the number of tokens in the window; 0 when there is none */
         int windowLength;
+
+        /** Looks the id up in the batch's ids, once; the entry then no longer refers to the batch. */
+        void resolveId() {
+            if (idSource != null) {
+                id = idSource.get(idRow);
+                idSource = null;
+            }
+        }
     }
 
     /** One kept entry, for output. */
@@ -200,7 +218,7 @@ final class BoundedHeaps {
         for (int c = 0; c < neurons; c++) {
             for (int j = 0; j < size[c]; j++) {
                 Kept x = kept[c * k + j];
-                if (x.input != null && x.inputExample >= 0) {
+                if (x.input != null) {
                     action.accept(x);
                 }
             }

@@ -8,7 +8,9 @@ import java.util.Arrays;
  * The final level is the smallest one whose span over all values fits in {@code bins}, so the result does not
  * depend on the order of the values or on how they were split and merged: exact and deterministic in one pass.
  */
-final class DoublingHistogram {
+final class DoublingHistogram implements java.io.Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     static final int BASE_EXP = -20;
 

@@ -106,7 +106,7 @@ public final class EvaluateAnalyzer implements StreamingAnalyzer<EvaluateAnalyze
             @Param(defaultValue = "15", description = "equal-width confidence bins of the calibration, 1..1000") int bins,
             @Param(description = "metadata keys to break accuracy down by; default: every key with at most maxValues distinct values that is not the label's class name") List<String> keys,
             @Param(defaultValue = "12", description = "keys with more distinct values are skipped, 2..1000") int maxValues,
-            @Param(defaultValue = "1000000", description = "predictions kept (first examples of the data set) for the arrays predictions, confidence and labels; 0..100000000 (12 bytes each)") int keepPredictions) {
+            @Param(defaultValue = "1000000", description = "predictions kept (first examples of the data set) for the arrays predictions, confidence and labels; 0..100000000 (12 bytes each)") int keepPredictions) implements java.io.Serializable {
 
         /** Checks every field. */
         public Params {
@@ -141,7 +141,7 @@ public final class EvaluateAnalyzer implements StreamingAnalyzer<EvaluateAnalyze
      * @param infoKeys      the data's metadata keys, in its order (output order of the keys)
      */
     record Setup(Params params, LayerInfo layer, boolean probabilities, List<String> classNames, String dataName,
-                 List<String> infoKeys) {
+                 List<String> infoKeys) implements java.io.Serializable {
         Setup {
             classNames = List.copyOf(classNames);
             infoKeys = List.copyOf(infoKeys);
@@ -213,7 +213,9 @@ public final class EvaluateAnalyzer implements StreamingAnalyzer<EvaluateAnalyze
     }
 
     /** Accuracy counts of one metadata key: per value, correct and total; or skipped once it has too many values. */
-    static final class Group {
+    static final class Group implements java.io.Serializable {
+
+        private static final long serialVersionUID = 1L;
         final String key;
         final Map<String, long[]> counts = new HashMap<>();
         final Set<String> distinct = new TreeSet<>();
@@ -273,7 +275,9 @@ public final class EvaluateAnalyzer implements StreamingAnalyzer<EvaluateAnalyze
     }
 
     /** The accumulator: counts, exact confidence sums per bin, and the kept predictions. */
-    static final class Evaluation implements Accumulator {
+    static final class Evaluation implements Accumulator, java.io.Serializable {
+
+        private static final long serialVersionUID = 1L;
         private final Setup setup;
         private final int k;
         private final long[] confusion;

@@ -11,7 +11,9 @@ import java.math.MathContext;
  * carries deferred) and nothing is rounded until {@link #mean} / {@link #variance}. This is what makes the census and
  * the breakdown bit-identical for 1 and 4 threads. Cost per value: a few shifts and four long additions.
  */
-final class ExactMoments {
+final class ExactMoments implements java.io.Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     /** Digits of the value sum: positions 0..253 plus a 24-bit mantissa and the carry into the top digit. */
     static final int SUM_DIGITS = 9;

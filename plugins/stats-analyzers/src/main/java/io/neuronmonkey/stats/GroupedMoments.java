@@ -9,7 +9,9 @@ import java.util.List;
  * value by value; the sums are exact, so the result is the same as adding each value in row order. Scratch is reused;
  * one instance per thread.
  */
-final class GroupedMoments {
+final class GroupedMoments implements java.io.Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     private int[] order = new int[0];
     private int[] start = new int[0];

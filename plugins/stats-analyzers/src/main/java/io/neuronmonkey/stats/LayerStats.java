@@ -17,7 +17,9 @@ import java.util.Arrays;
  * one position (a token of a text batch). A position mask (the real tokens of a text batch) keeps padding out of
  * every statistic; without one every position counts.
  */
-final class LayerStats {
+final class LayerStats implements java.io.Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     final int neurons;
     final int positions;
@@ -59,7 +61,8 @@ final class LayerStats {
      * rarely trigger that, at 8 KB per store.
      */
     static final int SKETCH_STORE_BINS = 1024;
-    final DDSketch[] sketch;
+    /** not Serializable itself: written as each sketch's own encoding (see {@link #writeObject}) */
+    transient DDSketch[] sketch;
     /** which optional statistics are kept (the others cost nothing) */
     final boolean quantiles;
     final boolean histogram;
@@ -79,7 +82,8 @@ final class LayerStats {
     private int[] order = new int[0];
     private final int[] groupStart;
     private final int[] groupClass;
-    private final SketchFeed feed;
+    /** not serialized: a deserialized state is only merged and read, never fed */
+    private transient SketchFeed feed;
     /** per neuron, sketch counts not yet in {@link #sketch}: read the sketches only after {@link #flushSketches()} */
     private final PendingBins[] pendingBins;
 
@@ -565,6 +569,31 @@ final class LayerStats {
     void flushSketches() {
         for (int c = 0; c < neurons; c++) {
             pendingBins[c].flush(sketch[c]);
+        }
+    }
+
+    /** Java serialization: the pending bins are flushed, then each sketch is written in its own lossless encoding. */
+    private void writeObject(java.io.ObjectOutputStream out) throws java.io.IOException {
+        flushSketches();
+        out.defaultWriteObject();
+        for (DDSketch s : sketch) {
+            com.datadoghq.sketch.ddsketch.encoding.GrowingByteArrayOutput bytes =
+                    com.datadoghq.sketch.ddsketch.encoding.GrowingByteArrayOutput.withDefaultInitialCapacity();
+            s.encode(bytes, false);
+            byte[] b = bytes.trimmedCopy();
+            out.writeInt(b.length);
+            out.write(b);
+        }
+    }
+
+    private void readObject(java.io.ObjectInputStream in) throws java.io.IOException, ClassNotFoundException {
+        in.defaultReadObject();
+        sketch = new DDSketch[neurons];
+        for (int i = 0; i < neurons; i++) {
+            byte[] b = new byte[in.readInt()];
+            in.readFully(b);
+            sketch[i] = DDSketch.decode(com.datadoghq.sketch.ddsketch.encoding.ByteArrayInput.wrap(b),
+                    () -> new UnboundedSizeDenseStore(SKETCH_STORE_BINS));
         }
     }
 

@@ -10,7 +10,9 @@ import com.datadoghq.sketch.ddsketch.store.Store;
  * is read or merged ({@link #flush}), each non-empty bin once with its count. Bin counts are integers held in
  * doubles by the sketch, so the result is exactly that of adding the values one by one, in any order.
  */
-final class PendingBins {
+final class PendingBins implements java.io.Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     /** Counts are flushed before any could pass this. */
     private static final long FLUSH_AT = 1L << 30;

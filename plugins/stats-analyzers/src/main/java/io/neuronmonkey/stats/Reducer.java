@@ -7,15 +7,18 @@ import io.neuronmonkey.api.tensor.Tensor;
 /**
  * Turns one batch of a layer's activations {@code [n, positions, neurons]} (channels last) into one value per
  * example and neuron: the mean or the max over a neuron's positions, or its value at the first or the last position.
- * It also records, per example and neuron, the position of the value: the maximum (the first one in row-major order
- * when several are equal; NaN wins, as in the census) for max and mean, the first or last position otherwise.
+ * It also gives, per example and neuron, the position of the value ({@link #position}): the maximum (the first one in
+ * row-major order when several are equal; NaN wins, as in the census) for max and mean, the first or last position
+ * otherwise. Without a mask the positions are found on demand, since callers keep few of the values.
  * <p>
  * With a position mask (the real tokens of a text batch, {@code Batch.positionMask}) only the masked-in positions
  * count: max and mean over the real tokens, first and last the first and last real token; an example without a real
  * position gets NaN. Without a mask (image data) every position counts, and max and mean take the same path as they
  * always did. Scratch arrays are reused from batch to batch.
  */
-final class Reducer {
+final class Reducer implements java.io.Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     /** How a neuron's positions become one value. */
     enum Mode { MEAN, MAX, FIRST, LAST }
@@ -28,6 +31,11 @@ final class Reducer {
     private float[] values = new float[0];
     private int[] argmax = new int[0];
     private double[] sums = new double[0];
+    private int[] keys = new int[0];
+    /** per example of the last batch: true when {@link #argmax} holds its positions, false when found on demand */
+    private boolean[] eager = new boolean[0];
+    /** the last batch's activations (for positions on demand) */
+    private transient float[] lastAct;
 
     Reducer(LayerInfo layer, Mode mode) {
         this.layer = layer;
@@ -60,6 +68,9 @@ final class Reducer {
             values = new float[n * neurons];
             argmax = new int[n * neurons];
         }
+        if (eager.length < n) {
+            eager = new boolean[n];
+        }
         if (positions == 1) {
             System.arraycopy(act, 0, values, 0, n * neurons);
             return values;
@@ -70,44 +81,58 @@ final class Reducer {
         if (mask != null || mode == Mode.FIRST || mode == Mode.LAST) {
             return general(act, n, mask);
         }
+        // the fast path computes values only; a position is found on demand (position()), for the few values a
+        // caller keeps. The max runs on the floats' order-preserving int keys, branch-free, as in the census
+        // (-0.0 ranks below 0.0); an example holding a NaN is redone value by value so that NaN wins.
+        lastAct = act;
         int rowSize = positions * neurons;
+        if (keys.length < neurons) {
+            keys = new int[neurons];
+        }
+        int[] k = keys;
         for (int e = 0; e < n; e++) {
             int base = e * rowSize;
             int rb = e * neurons;
             boolean nan = false;
-            for (int c = 0; c < neurons; c++) {
-                float v = act[base + c];
-                values[rb + c] = v;
-                argmax[rb + c] = 0;
-                sums[c] = v;
-                nan |= v != v;
-            }
-            for (int p = 1; p < positions; p++) {
-                int off = base + p * neurons;
-                // branch-free updates (conditional moves): which position wins is data-dependent and mispredicts
-                if (max) {
+            eager[e] = false;
+            if (max) {
+                for (int c = 0; c < neurons; c++) {
+                    float v = act[base + c];
+                    int b = Float.floatToRawIntBits(v);
+                    k[c] = b ^ ((b >> 31) & 0x7FFFFFFF);
+                    nan |= v != v;
+                }
+                for (int p = 1; p < positions; p++) {
+                    int off = base + p * neurons;
                     for (int c = 0; c < neurons; c++) {
                         float v = act[off + c];
-                        float best = values[rb + c];
-                        boolean gt = v > best;
-                        values[rb + c] = gt ? v : best;
-                        argmax[rb + c] = gt ? p : argmax[rb + c];
+                        int b = Float.floatToRawIntBits(v);
+                        k[c] = Math.max(k[c], b ^ ((b >> 31) & 0x7FFFFFFF));
                         nan |= v != v;
                     }
-                } else {
+                }
+                for (int c = 0; c < neurons; c++) {
+                    int key = k[c];
+                    values[rb + c] = Float.intBitsToFloat(key ^ ((key >> 31) & 0x7FFFFFFF));
+                }
+            } else {
+                for (int c = 0; c < neurons; c++) {
+                    float v = act[base + c];
+                    sums[c] = v;
+                    nan |= v != v;
+                }
+                for (int p = 1; p < positions; p++) {
+                    int off = base + p * neurons;
                     for (int c = 0; c < neurons; c++) {
                         float v = act[off + c];
                         sums[c] += v;
-                        float best = values[rb + c];
-                        boolean gt = v > best;
-                        values[rb + c] = gt ? v : best;
-                        argmax[rb + c] = gt ? p : argmax[rb + c];
                         nan |= v != v;
                     }
                 }
             }
             if (nan) {
                 nanAware(act, base, rb);
+                eager[e] = true;
             }
             if (!max) {
                 for (int c = 0; c < neurons; c++) {
@@ -116,6 +141,36 @@ final class Reducer {
             }
         }
         return values;
+    }
+
+    /**
+     * @param e example row of the last batch
+     * @param c neuron
+     * @return the position of the last batch's value (index into the layer's positions): the argmax for max and mean
+     *         (the first in row-major order of the largest order-preserving key, so -0.0 below 0.0; the first NaN
+     *         when there is one), the first or last (real) position otherwise; -1 for an example without one
+     */
+    int position(int e, int c) {
+        if (positions == 1) {
+            return 0;
+        }
+        if (eager[e]) {
+            return argmax[e * neurons + c];
+        }
+        int base = e * positions * neurons + c;
+        float[] act = lastAct;
+        int b0 = Float.floatToRawIntBits(act[base]);
+        int best = b0 ^ ((b0 >> 31) & 0x7FFFFFFF);
+        int at = 0;
+        for (int p = 1; p < positions; p++) {
+            int b = Float.floatToRawIntBits(act[base + p * neurons]);
+            int key = b ^ ((b >> 31) & 0x7FFFFFFF);
+            if (key > best) {
+                best = key;
+                at = p;
+            }
+        }
+        return at;
     }
 
     /** The rare slow path: redo an example's max so that NaN wins (the first NaN position), as in the census. */
@@ -138,6 +193,7 @@ final class Reducer {
     /** Any mode, over the positions the mask lets in (every position without one). */
     private float[] general(float[] act, int n, boolean[] mask) {
         int rowSize = positions * neurons;
+        java.util.Arrays.fill(eager, 0, n, true);
         for (int e = 0; e < n; e++) {
             int base = e * rowSize;
             int rb = e * neurons;
@@ -214,11 +270,4 @@ final class Reducer {
         return values;
     }
 
-    /**
-     * @return per example and neuron the position of the last batch's value (index into the layer's positions): the
-     *         argmax for max and mean, the first or last (real) position otherwise; -1 for an example without one
-     */
-    int[] argmax() {
-        return argmax;
-    }
 }

@@ -86,7 +86,7 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
             @Param(defaultValue = "true", description = "keep a copy of each kept example's input (memory: neurons x (k + bottomK) x input size)") boolean includeInputs,
             @Param(defaultValue = "1", description = "input pixels added around the region a conv position covers, 0..1000") int regionMargin,
             @Param(defaultValue = "8", description = "text: real tokens shown on each side of the token that fired, 0..1000") int contextTokens,
-            @Param(defaultValue = "true", description = "text: keep one entry per example, its best token; false (with max): every token is a candidate, so an example may hold several ranks") boolean distinctTexts) {
+            @Param(defaultValue = "true", description = "text: keep one entry per example, its best token; false (with max): every token is a candidate, so an example may hold several ranks") boolean distinctTexts) implements java.io.Serializable {
 
         /** Checks every field. */
         public Params {
@@ -133,7 +133,9 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
     }
 
     /** The accumulator: top and bottom heaps per layer. */
-    static final class Tops implements Accumulator {
+    static final class Tops implements Accumulator, java.io.Serializable {
+
+        private static final long serialVersionUID = 1L;
         private final Params params;
         private final List<LayerInfo> layers;
         private final List<String> classNames;
@@ -142,6 +144,10 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
         private final Map<String, BoundedHeaps> top = new LinkedHashMap<>();
         private final Map<String, BoundedHeaps> bottom = new LinkedHashMap<>();
         private final SharedInputs inputs = new SharedInputs();
+        /** entries admitted in the current batch, whose ids are looked up when it is done */
+        private final List<BoundedHeaps.Kept> admitted = new ArrayList<>();
+        /** per example, its metadata as results carry it (sorted keys, parsed values), built once while results are built */
+        private final Map<Long, Map<String, Object>> resultMetadata = new java.util.HashMap<>();
         /** metadata values parsed as JSON numbers where they are, memoized while results are built */
         private final Map<String, Object> parsedValues = new java.util.HashMap<>();
         private long examples;
@@ -173,6 +179,9 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
                 inputShape = exampleShape;
             }
             text |= b.isText();
+            if (params.includeInputs() && !b.isText()) {
+                inputs.batch(b.inputs(), n);
+            }
             for (LayerInfo l : layers) {
                 Tensor act = ab.activation(l.name());
                 boolean[] mask = b.isText() ? b.positionMask(l.positions()) : null;
@@ -184,7 +193,6 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
                 }
                 Reducer red = reducers.get(l.name());
                 float[] v = red.reduce(act, n, mask);
-                int[] arg = red.argmax();
                 boolean positioned = l.spatial() || mask != null;
                 int nn = l.neurons();
                 // top-k by threshold: one comparison per value against each neuron's bar (its k-th value once the
@@ -202,7 +210,7 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
                             skippedNaN += x != x ? 1 : 0;
                             continue;
                         }
-                        int pos = positioned ? arg[row + c] : -1;
+                        int pos = positioned ? red.position(e, c) : -1;
                         if (inTop) {
                             offer(t, c, x, ex, pos, b, e, act, mask, l);
                         }
@@ -212,6 +220,11 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
                     }
                 }
             }
+            // ids are made for the entries still kept at the end of the batch, not for every entry admitted
+            for (BoundedHeaps.Kept k : admitted) {
+                k.resolveId();
+            }
+            admitted.clear();
             examples += n;
         }
 
@@ -253,7 +266,10 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
                 return;
             }
             BoundedHeaps.Kept k = h.payload(slot);
-            k.id = b.ids().get(e);
+            k.id = null;
+            k.idSource = b.ids();
+            k.idRow = e;
+            admitted.add(k);
             k.label = b.labels() == null ? -1 : b.labels()[e];
             k.metadata = b.metadata().get(e); // kept by reference: sources do not change a batch once handed out
             k.tokens = b.isText() ? b.tokens().get(e) : null;
@@ -263,9 +279,8 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
             }
             if (params.includeInputs() && !b.isText()) {
                 // one shared copy per kept example, not one per kept entry
-                inputs.release(k.inputExample);
-                k.input = inputs.retain(ex, b.inputs(), e);
-                k.inputExample = ex;
+                inputs.release(k.input);
+                k.input = inputs.retain(e);
             }
             h.settle(c, slot);
         }
@@ -296,13 +311,14 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
                 }
             }
             // the heaps now hold rows of both stores: count again what they hold
-            inputs.clear();
-            for (BoundedHeaps h : top.values()) {
-                h.forEachKept(k -> inputs.hold(k.inputExample, k.input));
-            }
-            for (BoundedHeaps h : bottom.values()) {
-                h.forEachKept(k -> inputs.hold(k.inputExample, k.input));
-            }
+            inputs.recount(count -> {
+                for (BoundedHeaps h : top.values()) {
+                    h.forEachKept(k -> count.accept(k.input));
+                }
+                for (BoundedHeaps h : bottom.values()) {
+                    h.forEachKept(k -> count.accept(k.input));
+                }
+            });
             if (o.inputShape != null && o.examples > 0) {
                 inputShape = o.inputShape;
             }
@@ -351,6 +367,7 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
                     r.part(exampleSet(l, ids.unique(p + "-bottom"), "bottom", bottom.get(l.name()), params.bottomK()));
                 }
             }
+            resultMetadata.clear();
             return r.build();
         }
 
@@ -368,8 +385,8 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
                 for (int j = 0; j < list.size(); j++) {
                     BoundedHeaps.Entry en = list.get(j);
                     examples.add(example(l, j + 1, en));
-                    if (inputs != null && en.kept().input != null && en.kept().input.length == inputSize) {
-                        System.arraycopy(en.kept().input, 0, inputs, (c * k + j) * inputSize, inputSize);
+                    if (inputs != null && en.kept().input != null && en.kept().input.data.length == inputSize) {
+                        System.arraycopy(en.kept().input.data, 0, inputs, (c * k + j) * inputSize, inputSize);
                     }
                 }
                 neurons.add(new ExampleSet.NeuronExamples(c, examples));
@@ -405,15 +422,23 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
             return "activation";
         }
 
-        private ExampleSet.Example example(LayerInfo l, int rank, BoundedHeaps.Entry en) {
-            int label = en.kept().label;
+        /** @return the entry's metadata with sorted keys and values parsed as JSON numbers where they are (a fresh map) */
+        private Map<String, Object> metadata(BoundedHeaps.Kept kept) {
             Map<String, Object> metadata = new LinkedHashMap<>();
-            if (en.kept().metadata != null) {
-                // the same examples recur across neurons: each distinct value is parsed once per finish
-                new TreeMap<>(en.kept().metadata).forEach((key, v) -> metadata.put(key, v == null ? null
+            if (kept.metadata != null) {
+                new TreeMap<>(kept.metadata).forEach((key, v) -> metadata.put(key, v == null ? null
                         : parsedValues.computeIfAbsent(v, Numbers::parse)));
             }
+            return metadata;
+        }
+
+        private ExampleSet.Example example(LayerInfo l, int rank, BoundedHeaps.Entry en) {
+            int label = en.kept().label;
             BoundedHeaps.Kept kept = en.kept();
+            kept.resolveId();
+            // the same examples recur across neurons and layers: each one's metadata is sorted and parsed once
+            Map<String, Object> metadata = kept.tokens != null ? metadata(kept)
+                    : resultMetadata.computeIfAbsent(en.example(), x -> metadata(kept));
             if (kept.tokens != null && kept.windowLength > 0) {
                 float[] values = Arrays.copyOf(kept.window, kept.windowLength);
                 ExampleSet.TextContext context = TextContexts.context(kept.tokens, kept.windowFirst, values, en.position());
