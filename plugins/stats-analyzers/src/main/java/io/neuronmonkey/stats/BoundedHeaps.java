@@ -20,14 +20,10 @@ final class BoundedHeaps implements java.io.Serializable {
     private static final long serialVersionUID = 1L;
 
     /** What is remembered about a kept example besides its value. */
-<<<<<<< HEAD
-    static final class Kept {
-        /** the example's id; null until {@link #resolveId} once the batch is done */
-=======
     static final class Kept implements java.io.Serializable {
 
         private static final long serialVersionUID = 1L;
->>>>>>> spark
+        /** the example's id; null until {@link #resolveId} once the batch is done */
         String id;
         /** the batch's ids and the example's row in them, until {@link #resolveId} (ids are made on demand) */
         transient List<String> idSource;
