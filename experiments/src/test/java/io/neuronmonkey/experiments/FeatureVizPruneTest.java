@@ -6,14 +6,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The shipped feature-visualization and pruning experiments, run as their headers say, asserted against the demo
- * model: the optimized input drives the watermark channel far above its data maximum, and pruning the dead dense1
- * neurons changes no prediction.
+ * model: the optimized input drives the watermark channel far above its data maximum and, at its peak position, puts
+ * its energy on the watermark patch; pruning the dead dense1 neurons changes no prediction, and the structurally
+ * pruned SavedModel predicts as the masked model with the closed-form number of parameters fewer.
  */
 class FeatureVizPruneTest {
 
@@ -66,5 +68,66 @@ class FeatureVizPruneTest {
         assertTrue(s.get("pruned").size() > 0, s.toString());
         assertEquals(0, s.get("predictionsChanged").asInt(), s.toString());
         assertEquals(s.get("accuracyBefore").asDouble(), s.get("accuracyAfter").asDouble(), 0.0);
+    }
+
+    @Test
+    void atItsPeakPositionTheWatermarkChannelPutsItsEnergyOnThePatch() throws Exception {
+        JsonNode r = vizFolder.result("watermark-position");
+        JsonNode f = finding(vizFolder, "watermark-position", "drive-conv2-4");
+        System.out.println(f.get("claim").asText());
+        assertEquals("[12,12]", r.get("summary").get("positions").get(4).toString());
+        JsonNode part = vizFolder.part("watermark-position", "activation");
+        float[] v = vizFolder.array("watermark-position", part.get("values"));
+        List<String> cols = new java.util.ArrayList<>();
+        part.get("cols").get("labels").forEach(l -> cols.add(l.asText()));
+        int at = cols.indexOf("region energy share");
+        double share = v[4 * cols.size() + at];
+        int below = 0;
+        for (int c = 0; c < 16; c++) {
+            below += c != 4 && v[c * cols.size() + at] < share ? 1 : 0;
+        }
+        assertTrue(share > 0.2, "patch energy share " + share);
+        assertTrue(below >= 13, below + " of 15 other channels put less energy on the patch");
+    }
+
+    @Test
+    void theStructurallyPrunedModelsAreSmallerAndPredictAsTheMaskedOnes() throws Exception {
+        JsonNode s = pruneFolder.result("prune-dead").get("summary");
+        System.out.println(finding(pruneFolder, "prune-dead", "structural-dense1").get("claim").asText());
+        int k = s.get("pruned").size();
+        assertEquals("[\"dense1\"]", s.get("structuralLayers").toString());
+        assertEquals((long) k * (7 * 7 * 16 + 1) + 4L * k, s.get("parametersBefore").asLong() - s.get("parametersAfter").asLong());
+        assertEquals(0, s.get("predictionsDifferFromMasked").asInt());
+        assertEquals(s.get("accuracyBefore").asDouble(), s.get("accuracyPruned").asDouble(), 0.0);
+        assertTrue(java.nio.file.Files.isRegularFile(work.resolve("prune").resolve("prune-dead-pruned-model").resolve("saved_model.pb")));
+        JsonNode c = pruneFolder.result("prune-conv2").get("summary");
+        System.out.println(finding(pruneFolder, "prune-conv2", "structural-conv2").get("claim").asText());
+        int channels = c.get("pruned").size();
+        assertEquals("[\"conv2\"]", c.get("structuralLayers").toString());
+        // per channel: its 3x3x8 filter and bias, and its 7x7 rows of the 32-unit dense1 kernel
+        assertEquals(channels * (3L * 3 * 8 + 1 + 49L * 32), c.get("parametersBefore").asLong() - c.get("parametersAfter").asLong());
+        assertEquals(0, c.get("predictionsDifferFromMasked").asInt(), c.toString());
+    }
+
+    @Test
+    void theRankedStepVisualizesTheWatermarkChannelFirstWithDiverseImages() throws Exception {
+        JsonNode s = vizFolder.result("watermark-ranked").get("summary");
+        assertEquals(4, s.get("neurons").get(0).asInt(), s.toString());
+        JsonNode part = vizFolder.part("watermark-ranked", "activation");
+        float[] v = vizFolder.array("watermark-ranked", part.get("values"));
+        List<String> cols = new java.util.ArrayList<>();
+        part.get("cols").get("labels").forEach(l -> cols.add(l.asText()));
+        int at = cols.indexOf("mean cosine to the neuron's other images");
+        for (int i = 0; i < 3; i++) {
+            assertTrue(v[i * cols.size() + at] < 0.3, "image " + i + " of conv2 #4: mean cosine " + v[i * cols.size() + at]);
+        }
+    }
+
+    @Test
+    void theConductanceRankingOrdersThePruningCurve() throws Exception {
+        JsonNode curve = pruneFolder.part("prune-conductance", "pruning-curve");
+        System.out.println(finding(pruneFolder, "prune-conductance", "prune-dense1").get("claim").asText());
+        assertEquals("lowest ranked by conductance/conductance-ranking first", curve.get("curves").get(0).get("name").asText());
+        assertEquals(24, pruneFolder.result("prune-conductance").get("summary").get("pruned").size());
     }
 }

@@ -11,7 +11,9 @@ import java.util.Arrays;
  * <ul>
  *   <li>{@link #neuron}, {@link #neurons}, {@link #weighted}: the same selection for every row;</li>
  *   <li>{@link #perRow}: one neuron per row (e.g. the logit of each example's label);</li>
- *   <li>{@link #predicted}: the row's largest neuron of the layer (e.g. the predicted class's logit).</li>
+ *   <li>{@link #predicted}: the row's largest neuron of the layer (e.g. the predicted class's logit);</li>
+ *   <li>{@link #atPosition}, {@link #perRowAtPositions}: a neuron's value at one position of a spatial layer
+ *   (one unit of a channel) instead of its sum over positions.</li>
  * </ul>
  */
 @ApiStatus(value = ApiStatus.Status.EXPERIMENTAL, since = "0.1.0")
@@ -31,15 +33,84 @@ public final class GradientTarget {
     private final Mode mode;
     private final float[] weights;
     private final int[] indexPerRow;
+    private final int[] positions;
 
     private GradientTarget(String layer, Mode mode, float[] weights, int[] indexPerRow) {
+        this(layer, mode, weights, indexPerRow, null);
+    }
+
+    private GradientTarget(String layer, Mode mode, float[] weights, int[] indexPerRow, int[] positions) {
         if (layer == null || layer.isBlank()) {
             throw new IllegalArgumentException("a gradient target needs a layer name");
+        }
+        if (positions != null && Arrays.stream(positions).anyMatch(p -> p < 0)) {
+            throw new IllegalArgumentException("positions of a gradient target on '" + layer + "' must be >= 0, found "
+                    + Arrays.toString(positions));
         }
         this.layer = layer;
         this.mode = mode;
         this.weights = weights;
         this.indexPerRow = indexPerRow;
+        this.positions = positions;
+    }
+
+    /**
+     * @param layer    the target layer
+     * @param neuron   neuron (channel) index, >= 0
+     * @param position the position, row-major over the layer's positions (for a {@code [h, w, c]} layer
+     *                 {@code row * w + col}), >= 0
+     * @return the target "value of that neuron at that position"
+     * @since 0.5.0
+     */
+    @ApiStatus(value = ApiStatus.Status.EXPERIMENTAL, since = "0.5.0")
+    public static GradientTarget atPosition(String layer, int neuron, int position) {
+        return new GradientTarget(layer, Mode.FIXED, null, new int[] {neuron}, new int[] {position});
+    }
+
+    /**
+     * @param layer          the target layer
+     * @param indexPerRow    one neuron index per row of the batch
+     * @param positionPerRow one position per row, row-major over the layer's positions
+     * @return the target "that row's neuron at that row's position"
+     * @since 0.5.0
+     */
+    @ApiStatus(value = ApiStatus.Status.EXPERIMENTAL, since = "0.5.0")
+    public static GradientTarget perRowAtPositions(String layer, int[] indexPerRow, int[] positionPerRow) {
+        if (indexPerRow.length != positionPerRow.length) {
+            throw new IllegalArgumentException("target on '" + layer + "' has " + indexPerRow.length + " neurons and "
+                    + positionPerRow.length + " positions; give one of each per row");
+        }
+        return new GradientTarget(layer, Mode.PER_ROW, null, indexPerRow.clone(), positionPerRow.clone());
+    }
+
+    /**
+     * @return true when the target is a neuron's value at one position ({@link #atPosition},
+     *         {@link #perRowAtPositions}) rather than its sum over positions
+     * @since 0.5.0
+     */
+    public boolean atPositions() {
+        return positions != null;
+    }
+
+    /**
+     * @param rows the batch's rows
+     * @return for a target {@linkplain #atPositions() at positions}, the position of each row (a copy)
+     * @since 0.5.0
+     */
+    public int[] positionPerRow(int rows) {
+        if (positions == null) {
+            throw new IllegalStateException("this target sums over positions: " + this);
+        }
+        if (mode == Mode.FIXED) {
+            int[] out = new int[rows];
+            Arrays.fill(out, positions[0]);
+            return out;
+        }
+        if (positions.length != rows) {
+            throw new IllegalArgumentException("target on '" + layer + "' names " + positions.length
+                    + " positions, one per row, for a batch of " + rows);
+        }
+        return positions.clone();
     }
 
     /**
@@ -132,6 +203,7 @@ public final class GradientTarget {
     @Override
     public String toString() {
         return "GradientTarget[" + layer + ", " + mode
-                + (weights != null ? ", weights=" + Arrays.toString(weights) : indexPerRow != null ? ", indices=" + Arrays.toString(indexPerRow) : "") + "]";
+                + (weights != null ? ", weights=" + Arrays.toString(weights) : indexPerRow != null ? ", indices=" + Arrays.toString(indexPerRow) : "")
+                + (positions != null ? ", positions=" + Arrays.toString(positions) : "") + "]";
     }
 }

@@ -202,6 +202,26 @@ public interface LoadedModel extends AutoCloseable {
         throw new io.neuronmonkey.api.ModelException(description() + ": this backend cannot randomize parameters");
     }
 
+    /**
+     * Writes a smaller copy of this model with the given units removed: cut out of the producing layer's weights and
+     * its consumers' inputs where the graph allows it (structural pruning), else zeroed by a constant mask, as the
+     * result says per layer. A removed unit is gone from every channel-wise op after it (activation, batch norm,
+     * pooling) up to the next op that mixes units, so the copy computes what this model computes with the units
+     * zeroed right before that op (the same as zeroing the layer itself when the ops between map 0 to 0, as ReLU and
+     * pooling do). The copy loads again through the same backend with the same layer names; a structurally pruned
+     * layer is just narrower. This model is left unchanged.
+     *
+     * @param removeByLayer layer name to the unit (neuron, channel) indices to remove; at least one layer
+     * @param outDir        a folder that does not exist yet or is empty; the model is written into it
+     * @return what was written and how
+     * @throws io.neuronmonkey.api.ModelException when the backend cannot prune, or a layer or index is invalid
+     * @since 0.5.0
+     */
+    @ApiStatus(value = ApiStatus.Status.EXPERIMENTAL, since = "0.5.0")
+    default PrunedModel prune(Map<String, int[]> removeByLayer, java.nio.file.Path outDir) {
+        throw new io.neuronmonkey.api.ModelException(description() + ": this backend cannot prune models");
+    }
+
     /** @return a short description of the format and source (for reports), non-null */
     String description();
 

@@ -30,11 +30,16 @@ import java.util.Random;
  * layers) an input is optimized by Adam gradient ascent, the images of every neuron batched into one gradient call
  * per step. Inputs are {@code sigmoid(u)} so they stay in the data's [0, 1] range; {@code u} is either the pixels
  * or, decorrelated, 1/f-scaled coefficients of an orthonormal 2-D cosine basis. Regularizers: random jitter (circular
- * shifts, fresh per image and step), total variation, L2. The result compares the activation the optimized input
- * reaches with the neuron's maximum over the real data (one pass over the data).
+ * shifts, fresh per image and step), total variation, L2, and diversity (the mean pairwise cosine similarity of one
+ * neuron's images, subtracted with a weight). A neuron of a spatial layer can also be maximized at one position (a
+ * given one, or where it fires most over the data), optionally ascending its pre-activation so that a unit that is
+ * off on the start image still gets a gradient; the result then says how the image's energy splits between that
+ * position's receptive field, a region inside it and the rest. The neurons are listed, or the best of an earlier
+ * step's ranking. The result compares the activation the optimized input reaches with the neuron's maximum over the
+ * real data (one pass over the data).
  */
 @Extension
-@ExtensionName(value = "feature-visualization", description = "Feature visualization: inputs optimized to maximize chosen neurons (jitter, total variation, L2, decorrelated frequency basis), compared with the neuron's maximum over the data")
+@ExtensionName(value = "feature-visualization", description = "Feature visualization: inputs optimized to maximize chosen or top-ranked neurons, as channel means or at one position (jitter, total variation, L2, diversity, decorrelated frequency basis), compared with the neuron's maximum over the data, with the energy share of the position's receptive field")
 public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisualizationAnalyzer.Params> {
 
     /** The parametrizations of the optimized input. */
@@ -59,6 +64,13 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
      * @param basis        pixel or fourier
      * @param region       region [top, left, bottom, right] whose energy share is reported, or null
      * @param dataLimit    the most data examples scanned for the data maximum
+     * @param position     the targeted position of a spatial layer: {@code [row, col]} of its grid, {@code [max]}
+     *                     (where the neuron peaks over the data), or null for the channel mean
+     * @param preActivation a capturable tensor of the layer's shape whose gradient drives the ascent (the layer's
+     *                      input before its activation), or null for the layer itself
+     * @param diversity    weight of the penalty on the mean cosine similarity of one neuron's images
+     * @param from         {@code STEP} or {@code STEP/PART}: the neurons are the best of that step's ranking
+     * @param top          how many neurons {@code from} takes
      */
     public record Params(
             @Param(description = "the layer whose neurons are visualized, e.g. conv2") String layer,
@@ -71,20 +83,39 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
             @Param(defaultValue = "0.0", description = "L2 penalty weight on the input, >= 0") double l2,
             @Param(defaultValue = "fourier", description = "parametrization: pixel, or fourier (decorrelated 1/f cosine basis)") String basis,
             @Param(description = "region [top, left, bottom, right] (inclusive): share of the input's energy (sum of squares) inside it") List<Integer> region,
-            @Param(defaultValue = "100000", description = "the most data examples scanned for each neuron's data maximum, >= 1") int dataLimit) {
+            @Param(defaultValue = "100000", description = "the most data examples scanned for each neuron's data maximum, >= 1") int dataLimit,
+            @Param(description = "spatial layers: maximize the neuron at one position instead of its channel mean: [row, col] of the layer's grid, or [max] for the position where it fires most over the data (its top example's peak); the result adds the share of the image's energy inside that position's receptive field") List<String> position,
+            @Param(description = "ascend the gradient of this capturable tensor of the layer's shape instead of the layer's (its pre-activation, e.g. conv2_bias before the ReLU conv2): a unit that is off on the start image gets no gradient through its ReLU; values are still reported for the layer") String preActivation,
+            @Param(defaultValue = "0.0", description = "diversity: weight of the penalty on the mean cosine similarity between one neuron's images (centred), pushing them apart (on the demo CNN 0.003 takes the mean cosine from 0.6 to about 0 and keeps the activation; 0.03 starts to cost activation); needs images >= 2, >= 0") double diversity,
+            @Param(description = "take the neurons from an earlier step's ranking: STEP or STEP/PART (a Ranking part on this layer; the step must be in inputs:); instead of neurons") String from,
+            @Param(defaultValue = "4", description = "with from: how many of the ranking's best neurons, 1..64") int top) {
+
+        /** The params of earlier releases: the channel mean is maximized. */
+        public Params(String layer, List<Integer> neurons, int images, int steps, double learningRate, int jitter,
+                      double tv, double l2, String basis, List<Integer> region, int dataLimit) {
+            this(layer, neurons, images, steps, learningRate, jitter, tv, l2, basis, region, dataLimit, null, null, 0.0,
+                    null, 4);
+        }
 
         /** Checks every field. */
         public Params {
             neurons = neurons == null ? List.of() : List.copyOf(neurons);
             region = region == null ? null : List.copyOf(region);
+            position = position == null ? null : List.copyOf(position);
+            List<String> at = position;
             basis = basis == null ? "fourier" : basis;
             String b = basis;
             List<Integer> ns = neurons;
             List<Integer> r = region;
             Violations.check()
                     .require(layer != null && !layer.isBlank(), "layer", "is required, e.g. conv2")
-                    .require(!ns.isEmpty() && ns.stream().allMatch(i -> i != null && i >= 0), "neurons",
-                            "needs one or more indices >= 0, found " + ns)
+                    .require((from != null) != !ns.isEmpty(), "neurons",
+                            "give the neurons or 'from' (a ranking of an earlier step), exactly one of them")
+                    .require(ns.stream().allMatch(i -> i != null && i >= 0), "neurons", "indices must be >= 0, found " + ns)
+                    .require(from == null || !from.isBlank(), "from", "must be STEP or STEP/PART, found an empty value")
+                    .require(top >= 1 && top <= 64, "top", "must be in 1..64, found " + top)
+                    .require(diversity >= 0 && Double.isFinite(diversity), "diversity", "must be >= 0, found " + diversity)
+                    .require(diversity == 0 || images >= 2, "diversity", "needs images >= 2 (images of one neuron are pushed apart), found images " + images)
                     .require(images >= 1 && images <= 64, "images", "must be in 1..64, found " + images)
                     .require(steps >= 1 && steps <= 100000, "steps", "must be in 1..100000, found " + steps)
                     .require(learningRate > 0 && Double.isFinite(learningRate), "learningRate", "must be > 0, found " + learningRate)
@@ -96,7 +127,23 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
                     .require(r == null || (r.size() == 4 && r.get(0) <= r.get(2) && r.get(1) <= r.get(3) && r.get(0) >= 0 && r.get(1) >= 0),
                             "region", "must be [top, left, bottom, right] with top <= bottom, left <= right, >= 0, found " + r)
                     .require(dataLimit >= 1, "dataLimit", "must be >= 1, found " + dataLimit)
+                    .require(at == null || at.size() == 1 && at.get(0).equalsIgnoreCase("max")
+                                    || at.size() == 2 && at.stream().allMatch(v -> v.matches("\\d{1,6}")), "position",
+                            "must be [row, col] (integers >= 0) or [max], found " + at)
+                    .require(preActivation == null || !preActivation.isBlank(), "preActivation",
+                            "must name a capturable tensor of the layer's shape, found an empty value")
                     .throwIfAny();
+        }
+
+        /** @return a copy with these neurons */
+        Params withNeurons(List<Integer> chosen) {
+            return new Params(layer, chosen, images, steps, learningRate, jitter, tv, l2, basis, region, dataLimit,
+                    position, preActivation, diversity, null, top);
+        }
+
+        /** @return true when the position is where each neuron peaks over the data */
+        boolean peakPosition() {
+            return position != null && position.size() == 1;
         }
 
         /** @return the parametrization */
@@ -107,9 +154,11 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
 
     @Override
     public AnalysisResult analyze(AnalyzerContext<Params> ctx) {
-        Params p = ctx.params();
+        Params given = ctx.params();
         LoadedModel model = ctx.requireModel();
-        LayerInfo layer = ImageMath.requireLayer(model, p.layer());
+        LayerInfo layer = ImageMath.requireLayer(model, given.layer());
+        Params p = given.from() == null ? given
+                : given.withNeurons(RankedNeurons.fromRanking(ctx.inputs(), given.from(), layer, given.top()));
         for (int i : p.neurons()) {
             if (i >= layer.neurons()) {
                 throw new IllegalArgumentException("neurons: " + i + " is out of range, layer " + layer.name() + " has "
@@ -124,14 +173,37 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
         if (p.region() != null && (p.region().get(2) >= shape[0] || p.region().get(3) >= shape[1])) {
             throw new IllegalArgumentException("region: " + p.region() + " lies outside the " + shape[0] + " x " + shape[1] + " input");
         }
-        Optimizer opt = new Optimizer(model, layer, p, shape, ctx.seed());
+        String ascended = layer.name();
+        if (p.preActivation() != null) {
+            LayerInfo pre = model.layer(p.preActivation()).orElseThrow(() -> new IllegalArgumentException("preActivation: model "
+                    + model.description() + " has no capturable tensor '" + p.preActivation() + "' ('neuronmonkey inspect --all' lists them)"));
+            if (!java.util.Arrays.equals(pre.shape(), layer.shape())) {
+                throw new IllegalArgumentException("preActivation: '" + pre.name() + "' has shape " + java.util.Arrays.toString(pre.shape())
+                        + ", layer " + layer.name() + " has " + java.util.Arrays.toString(layer.shape()) + "; name the tensor the layer's activation is applied to");
+            }
+            ascended = pre.name();
+        }
+        int[] positions = null;
+        float[] dataMax;
+        if (p.position() != null) {
+            if (!layer.spatial() || layer.shape().length != 3) {
+                throw new IllegalArgumentException("position: layer " + layer.name() + " " + java.util.Arrays.toString(layer.shape())
+                        + " has no [rows, cols] grid of positions; use a spatial layer such as a convolution, or leave position out");
+            }
+            Positions.Peaks peaks = Positions.peaks(ctx.requireData(), model, layer, p.neurons(), p.dataLimit(), ctx.batchSize());
+            positions = p.peakPosition() ? peaks.position() : Positions.fixed(layer, p.position(), p.neurons().size());
+            dataMax = peaks.maxAt(positions);
+        } else {
+            dataMax = dataMax(ctx.requireData(), model, layer, p.neurons(), p.dataLimit(), ctx.batchSize());
+        }
+        Optimizer opt = new Optimizer(model, layer, ascended, p, shape, ctx.seed(), positions);
         long t0 = System.nanoTime();
         float[] images = opt.run();
         double seconds = (System.nanoTime() - t0) / 1e9;
         int total = p.neurons().size() * p.images();
         float[] reached = opt.values(images);
-        float[] dataMax = dataMax(ctx.requireData(), model, layer, p.neurons(), p.dataLimit(), ctx.batchSize());
-        return result(p, layer, shape, images, reached, dataMax, seconds / total);
+        boolean[][] fields = positions == null ? null : Positions.fields(model, ascended, p.neurons(), positions, shape, ctx.seed());
+        return result(p, layer, shape, images, reached, dataMax, seconds / total, positions, fields);
     }
 
     /**
@@ -222,7 +294,8 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
     }
 
     private static AnalysisResult result(Params p, LayerInfo layer, int[] shape, float[] images, float[] reached,
-                                         float[] dataMax, double secondsPerImage) {
+                                         float[] dataMax, double secondsPerImage, int[] positions,
+                                         boolean[][] fields) {
         int k = p.neurons().size();
         int per = p.images();
         int size = shape[0] * shape[1] * shape[2];
@@ -232,6 +305,20 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
         if (p.region() != null) {
             cols.add("region energy share");
             cols.add("region area share");
+        }
+        double[] cosine = per > 1 ? Diversity.meanCosine(images, per, size) : null;
+        int cosineCol = cols.size();
+        if (cosine != null) {
+            cols.add("mean cosine to the neuron's other images");
+        }
+        int fieldCol = cols.size();
+        if (positions != null) {
+            cols.add("field energy share");
+            cols.add("field area share");
+            if (p.region() != null) {
+                cols.add("region energy share of field");
+                cols.add("region area share of field");
+            }
         }
         float[] table = new float[k * per * cols.size()];
         double area = p.region() == null ? 0 : (double) (p.region().get(2) - p.region().get(0) + 1)
@@ -252,6 +339,15 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
                     table[at + 3] = (float) energyShare(images, row * size, shape[0], shape[1], shape[2], p.region());
                     table[at + 4] = (float) area;
                 }
+                if (cosine != null) {
+                    table[at + cosineCol] = (float) cosine[row];
+                }
+                if (positions != null) {
+                    double[] f = Positions.shares(images, row * size, shape, fields[n], p.region());
+                    for (int i = 0; i < f.length; i++) {
+                        table[at + fieldCol + i] = (float) f[i];
+                    }
+                }
                 if (best < 0 || reached[row] > reached[best]) {
                     best = row;
                 }
@@ -259,12 +355,15 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
         }
         int[] mapShape = {k * per, shape[0], shape[1], shape[2]};
         String target = layer.name() + " " + p.neurons().stream().map(i -> "#" + i).toList();
+        String objective = positions != null ? "value at one position" : layer.spatial() ? "channel mean" : "value";
         r.part(new InputMaps("optimized", "Optimized inputs", target, ids,
                 NdArray.of(Tensor.ofFloats(images, mapShape), "example", "height", "width", "channel"), null,
-                "inputs maximizing each neuron (" + (layer.spatial() ? "channel mean" : "value") + "), " + p.steps() + " Adam steps"));
+                "inputs maximizing each neuron (" + objective + "), " + p.steps() + " Adam steps"));
         r.part(new Matrix("activation", "Activation reached vs the data maximum", Matrix.Axis.of("image", rows),
                 Matrix.Axis.of("measure", cols), NdArray.of(Tensor.ofFloats(table, k * per, cols.size()), "image", "measure"),
-                "activation", null, "optimized: the neuron's value on the optimized input; data max: its largest value over the data; ratio: optimized / data max"));
+                "activation", null, "optimized: the neuron's " + objective + " on the optimized input; data max: its largest value over"
+                + " the data; ratio: optimized / data max; energy: sum of squared pixel values (the data's background is 0)"
+                + (positions == null ? "" : "; field: the input pixels whose gradient of the target is non-zero on random inputs")));
         for (int n = 0; n < k; n++) {
             int row = n * per;
             float ratio = table[row * cols.size() + 2];
@@ -274,10 +373,25 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
                 claim += String.format(Locale.ROOT, "; %.0f%% of its energy lies in region %s (%.1f%% of the area)",
                         100 * table[row * cols.size() + 3], p.region(), 100 * area);
             }
+            if (positions != null) {
+                int at = row * cols.size() + fieldCol;
+                int gw = layer.shape()[1];
+                claim += String.format(Locale.ROOT, "; at position (%d, %d) %.0f%% of its energy lies in that position's"
+                                + " receptive field (%.1f%% of the image)", positions[n] / gw, positions[n] % gw,
+                        100 * table[at], 100 * table[at + 1]);
+                if (p.region() != null) {
+                    claim += String.format(Locale.ROOT, ", %.0f%% of the field's energy in the region (%.1f%% of the"
+                            + " field's area)", 100 * table[at + 2], 100 * table[at + 3]);
+                }
+            }
             r.finding(new Finding("drive-" + layer.name() + "-" + p.neurons().get(n),
                     ratio > 1 ? Finding.Severity.NOTABLE : Finding.Severity.INFO, claim,
                     new Finding.Strength("optimized / data max", ratio, null, null),
                     List.of(new NeuronRef(layer.name(), p.neurons().get(n))), List.of("activation", "optimized")));
+        }
+        if (positions != null) {
+            int gw = layer.shape()[1];
+            r.put("positions", java.util.Arrays.stream(positions).mapToObj(q -> List.of(q / gw, q % gw)).toList());
         }
         return r.put("layer", layer.name())
                 .put("neurons", p.neurons())
@@ -285,8 +399,10 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
                 .put("steps", p.steps())
                 .put("basis", p.parsedBasis().name().toLowerCase(Locale.ROOT))
                 .put("secondsPerImage", secondsPerImage)
+                .put("diversity", p.diversity())
                 .put("method", "Adam ascent on sigmoid(u), one batched gradient call per step for all images; jitter "
-                        + p.jitter() + " px, tv " + p.tv() + ", l2 " + p.l2())
+                        + p.jitter() + " px, tv " + p.tv() + ", l2 " + p.l2() + ", diversity " + p.diversity()
+                        + " (weight of the mean pairwise cosine similarity of a neuron's centred images)")
                 .build();
     }
 
@@ -305,18 +421,25 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
         private final double[] colBasis;
         private final float[] scale;
         private final String input;
+        private final int[] positionPerRow;
+        private final String ascended;
 
-        Optimizer(LoadedModel model, LayerInfo layer, Params p, int[] shape, long seed) {
+        Optimizer(LoadedModel model, LayerInfo layer, String ascended, Params p, int[] shape, long seed, int[] positions) {
             this.model = model;
             this.layer = layer;
+            this.ascended = ascended;
             this.p = p;
             this.h = shape[0];
             this.w = shape[1];
             this.c = shape[2];
             this.count = p.neurons().size() * p.images();
             this.targetPerRow = new int[count];
+            this.positionPerRow = positions == null ? null : new int[count];
             for (int i = 0; i < count; i++) {
                 targetPerRow[i] = p.neurons().get(i / p.images());
+                if (positions != null) {
+                    positionPerRow[i] = positions[i / p.images()];
+                }
             }
             this.random = new Random(seed);
             this.rowBasis = ImageMath.dctMatrix(h);
@@ -345,8 +468,9 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
                 }
             }
             ImageMath.Adam adam = new ImageMath.Adam(u.length, p.learningRate());
-            GradientTarget target = GradientTarget.perRow(layer.name(), targetPerRow);
-            double perPosition = 1.0 / layer.positions();
+            GradientTarget target = positionPerRow == null ? GradientTarget.perRow(ascended, targetPerRow)
+                    : GradientTarget.perRowAtPositions(ascended, targetPerRow, positionPerRow);
+            double perPosition = positionPerRow == null ? 1.0 / layer.positions() : 1.0;
             int[] dy = new int[count];
             int[] dx = new int[count];
             for (int step = 0; step < p.steps(); step++) {
@@ -366,6 +490,7 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
                 if (p.tv() > 0) {
                     ImageMath.totalVariation(x, count, h, w, c, -p.tv(), g);
                 }
+                Diversity.addGradient(x, p.images(), h * w * c, p.diversity(), g);
                 for (int i = 0; i < g.length; i++) {
                     g[i] *= x[i] * (1 - x[i]);
                 }
@@ -384,6 +509,15 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
          */
         float[] values(float[] images) {
             Tensor t = model.run(Tensor.ofFloats(images, count, h, w, c), List.of(layer.name()), List.of()).get(layer.name());
+            if (positionPerRow != null) {
+                float[] a = t.floats();
+                int units = a.length / count;
+                float[] out = new float[count];
+                for (int b = 0; b < count; b++) {
+                    out[b] = a[b * units + positionPerRow[b] * layer.neurons() + targetPerRow[b]];
+                }
+                return out;
+            }
             float[] all = reduce(t, layer, java.util.stream.IntStream.range(0, layer.neurons()).boxed().toList());
             float[] out = new float[count];
             for (int b = 0; b < count; b++) {

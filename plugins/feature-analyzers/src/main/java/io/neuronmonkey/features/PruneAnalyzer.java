@@ -30,12 +30,13 @@ import java.util.stream.IntStream;
 /**
  * Pruning by masking: neurons of a layer are zeroed (ablation interventions in the real model) and accuracy and
  * changed predictions are measured on the step's data. The neurons are chosen by a rule (dead: largest value over
- * the data at most a threshold; smallest: the fraction with the smallest mean |value|; list: given indices) and
+ * the data at most a threshold; smallest: the fraction with the smallest mean |value|; ranking: the fraction ranked
+ * lowest by an earlier step (smallest conductance or ablation effect); list: given indices) and
  * compared with random pruning of the same sizes (seeded draws). One pass over the data gives the neuron statistics;
  * every pruned variant is one more pass over the same examples.
  */
 @Extension
-@ExtensionName(value = "prune", description = "Pruning by masking: accuracy and changed predictions after removing dead, smallest or listed neurons, as a curve over the pruned fraction against random pruning")
+@ExtensionName(value = "prune", description = "Pruning: accuracy and changed predictions after removing dead, smallest, lowest-ranked or listed neurons (masking), as a curve over the pruned fraction against random pruning; structural export of the smaller model with parameters, size and speed before and after")
 public final class PruneAnalyzer implements Analyzer<PruneAnalyzer.Params> {
 
     /** How the pruned neurons are chosen. */
@@ -45,28 +46,42 @@ public final class PruneAnalyzer implements Analyzer<PruneAnalyzer.Params> {
         /** the neurons with the smallest mean |value|, by fraction */
         SMALLEST,
         /** the listed neurons */
-        LIST
+        LIST,
+        /** the neurons an earlier step ranks lowest (unranked ones first), by fraction */
+        RANKING
     }
 
     /**
      * Params of prune.
      *
      * @param layer     the layer pruned
-     * @param rule      dead, smallest or list
+     * @param rule      dead, smallest, ranking or list
      * @param threshold dead means a largest value at most this
      * @param neurons   the listed neurons (rule list)
      * @param fractions pruned fractions of the curve (smallest mean |value| first)
      * @param draws     random draws per size
      * @param limit     the most examples
+     * @param export    where the structurally pruned model is written: a new folder, {@code auto}, or null for none
+     * @param repeats   timed repetitions of the speed measurement
+     * @param from      rule ranking: {@code STEP} or {@code STEP/PART}, the ranking whose lowest neurons go first
      */
     public record Params(
             @Param(description = "the layer whose neurons are pruned, e.g. dense1") String layer,
-            @Param(defaultValue = "dead", description = "dead (largest value <= threshold), smallest (by mean |value|, per fraction) or list") String rule,
+            @Param(defaultValue = "dead", description = "dead (largest value <= threshold), smallest (by mean |value|, per fraction), ranking (lowest ranked by the step in from first, per fraction) or list") String rule,
             @Param(defaultValue = "0.0", description = "rule dead: a neuron is dead when its largest value over the data is <= this") double threshold,
             @Param(description = "rule list: the neuron indices pruned") List<Integer> neurons,
             @Param(defaultValue = "[0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]", description = "pruned fractions of the curve (neurons by smallest mean |value| first), each in [0, 1]") List<Double> fractions,
             @Param(defaultValue = "5", description = "seeded random draws of the same size per point, 1..1000") int draws,
-            @Param(defaultValue = "4096", description = "the most examples evaluated (kept in memory), 1..1000000") int limit) {
+            @Param(defaultValue = "4096", description = "the most examples evaluated (kept in memory), 1..1000000") int limit,
+            @Param(description = "structural pruning: write the model with the chosen neurons cut out as a SavedModel to this new folder (auto: <step>-pruned-model in the run folder, numbered -2, -3, ... when taken; a given folder must be new or empty), reload it and compare parameters, size, speed and accuracy; unset: masking only") String export,
+            @Param(defaultValue = "5", description = "structural pruning: timed repetitions of plain inference of the original and the pruned model (median reported), 1..100") int repeats,
+            @Param(description = "rule ranking: STEP or STEP/PART, an earlier step (in inputs:) whose Ranking of this layer orders the neurons, best first; the lowest ranked (and the unranked) are pruned first") String from) {
+
+        /** The params of earlier releases: masking only. */
+        public Params(String layer, String rule, double threshold, List<Integer> neurons, List<Double> fractions,
+                      int draws, int limit) {
+            this(layer, rule, threshold, neurons, fractions, draws, limit, null, 5, null);
+        }
 
         /** Checks every field. */
         public Params {
@@ -79,7 +94,9 @@ public final class PruneAnalyzer implements Analyzer<PruneAnalyzer.Params> {
             boolean known = Arrays.stream(Rule.values()).anyMatch(x -> x.name().equalsIgnoreCase(r));
             Violations.check()
                     .require(layer != null && !layer.isBlank(), "layer", "is required, e.g. dense1")
-                    .require(known, "rule", "must be dead, smallest or list, found " + r)
+                    .require(known, "rule", "must be dead, smallest, ranking or list, found " + r)
+                    .require(!r.equalsIgnoreCase("ranking") || from != null && !from.isBlank(), "from",
+                            "rule ranking needs the step whose ranking orders the neurons: STEP or STEP/PART")
                     .require(Double.isFinite(threshold), "threshold", "must be finite, found " + threshold)
                     .require(!r.equalsIgnoreCase("list") || !ns.isEmpty(), "neurons", "rule list needs one or more neuron indices")
                     .require(ns.stream().allMatch(i -> i != null && i >= 0), "neurons", "indices must be >= 0, found " + ns)
@@ -87,6 +104,8 @@ public final class PruneAnalyzer implements Analyzer<PruneAnalyzer.Params> {
                             "needs one or more values in [0, 1], found " + fs)
                     .require(draws >= 1 && draws <= 1000, "draws", "must be in 1..1000, found " + draws)
                     .require(limit >= 1 && limit <= 1_000_000, "limit", "must be in 1..1000000, found " + limit)
+                    .require(export == null || !export.isBlank(), "export", "must be a folder path or auto, found an empty value")
+                    .require(repeats >= 1 && repeats <= 100, "repeats", "must be in 1..100, found " + repeats)
                     .throwIfAny();
         }
 
@@ -111,6 +130,17 @@ public final class PruneAnalyzer implements Analyzer<PruneAnalyzer.Params> {
         Evaluation eval = Evaluation.of(ctx, model, layer, p.limit());
         Integer[] order = IntStream.range(0, width).boxed().toArray(Integer[]::new);
         Arrays.sort(order, (a, b) -> Float.compare(eval.meanAbs[a], eval.meanAbs[b]));
+        String orderText = "smallest mean |value| first";
+        if (p.parsedRule() == Rule.RANKING) {
+            List<Integer> ranked = RankedNeurons.fromRanking(ctx.inputs(), p.from(), layer, width);
+            java.util.LinkedHashSet<Integer> lowFirst = new java.util.LinkedHashSet<>();
+            IntStream.range(0, width).filter(i -> !ranked.contains(i)).forEach(lowFirst::add);
+            for (int i = ranked.size() - 1; i >= 0; i--) {
+                lowFirst.add(ranked.get(i));
+            }
+            order = lowFirst.toArray(Integer[]::new);
+            orderText = "lowest ranked by " + p.from() + " first";
+        }
         Random random = new Random(ctx.seed());
         int points = p.fractions().size();
         float[] x = new float[points];
@@ -129,7 +159,7 @@ public final class PruneAnalyzer implements Analyzer<PruneAnalyzer.Params> {
         }
         AnalysisResult.Builder out = AnalysisResult.builder();
         out.part(new Series("pruning-curve", "Accuracy after pruning " + layer.name(), "pruned fraction of " + layer.name(), "accuracy",
-                List.of(Series.Curve.of("smallest mean |value| first", x, byRule),
+                List.of(Series.Curve.of(orderText, x, byRule),
                         new Series.Curve("random (mean, min..max of " + p.draws() + " draws)",
                                 NdArray.of(Tensor.ofFloats(x, points), "point"), NdArray.of(Tensor.ofFloats(randMean, points), "point"),
                                 NdArray.of(Tensor.ofFloats(randLow, points), "point"), NdArray.of(Tensor.ofFloats(randHigh, points), "point"))),
@@ -137,7 +167,7 @@ public final class PruneAnalyzer implements Analyzer<PruneAnalyzer.Params> {
         int[] chosen = switch (p.parsedRule()) {
             case DEAD -> IntStream.range(0, width).filter(i -> eval.max[i] <= p.threshold()).toArray();
             case LIST -> p.neurons().stream().mapToInt(Integer::intValue).distinct().sorted().toArray();
-            case SMALLEST -> Arrays.stream(order).limit(Math.round(p.fractions().get(points - 1) * width)).mapToInt(Integer::intValue).sorted().toArray();
+            case SMALLEST, RANKING -> Arrays.stream(order).limit(Math.round(p.fractions().get(points - 1) * width)).mapToInt(Integer::intValue).sorted().toArray();
         };
         double after = eval.accuracy(chosen);
         int changed = eval.changed(chosen);
@@ -148,6 +178,7 @@ public final class PruneAnalyzer implements Analyzer<PruneAnalyzer.Params> {
             case DEAD -> "dead (largest value <= " + p.threshold() + ")";
             case LIST -> "listed";
             case SMALLEST -> "smallest mean |value|";
+            case RANKING -> "lowest ranked by " + p.from();
         };
         out.part(new NeuronTable(layer.name() + "-prune", "Neuron statistics of " + layer.name(), layer.name(), width,
                 List.of(NeuronTable.Column.of("max", "activation", eval.max), NeuronTable.Column.of("mean |value|", "activation", eval.meanAbs)),
@@ -161,6 +192,9 @@ public final class PruneAnalyzer implements Analyzer<PruneAnalyzer.Params> {
                         chosen.length, ruleText, layer.name(), changed, eval.n, eval.baseAccuracy, after, randomAcc),
                 new Finding.Strength("accuracy change", after - eval.baseAccuracy, null, null),
                 chosenList.stream().limit(32).map(i -> new NeuronRef(layer.name(), i)).toList(), List.of("pruned", "pruning-curve")));
+        if (p.export() != null) {
+            Structural.measure(ctx, model, layer, eval, chosen, after, ruleText, out);
+        }
         return out.put("layer", layer.name())
                 .put("rule", p.parsedRule().name().toLowerCase(Locale.ROOT))
                 .put("examples", eval.n)
@@ -176,10 +210,10 @@ public final class PruneAnalyzer implements Analyzer<PruneAnalyzer.Params> {
     static final class Evaluation {
         private final LoadedModel model;
         private final LayerInfo layer;
-        private final List<Batch> batches;
-        private final int[] labels;
+        final List<Batch> batches;
+        final int[] labels;
         private final int[] base;
-        private final int n;
+        final int n;
         private final float[] max;
         private final float[] meanAbs;
         private final double baseAccuracy;
@@ -252,6 +286,11 @@ public final class PruneAnalyzer implements Analyzer<PruneAnalyzer.Params> {
             return out;
         }
 
+        /** @return the unpruned model's accuracy */
+        double baseAccuracy() {
+            return baseAccuracy;
+        }
+
         double accuracy(int[] pruned) {
             return accuracyOf(predictions(pruned));
         }
@@ -289,7 +328,7 @@ public final class PruneAnalyzer implements Analyzer<PruneAnalyzer.Params> {
             return (double) c / n;
         }
 
-        private static int[] argmax(Tensor logits) {
+        static int[] argmax(Tensor logits) {
             float[] a = logits.floats();
             int rows = logits.dim(0);
             int k = a.length / rows;

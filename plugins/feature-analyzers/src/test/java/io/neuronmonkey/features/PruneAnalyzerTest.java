@@ -103,4 +103,81 @@ class PruneAnalyzerTest {
         var e2 = assertThrows(IllegalArgumentException.class, () -> run(new PruneAnalyzer.Params("dense1", "list", 0, List.of(40), null, 1, 10)));
         assertTrue(e2.getMessage().contains("neurons"), e2.getMessage());
     }
+
+    @Test
+    void theExportedModelOfTheDeadNeuronsIsSmallerAndPredictsAsTheMaskedModel() {
+        AnalysisResult r = run(new PruneAnalyzer.Params("dense1", "dead", 0.0, null, List.of(0.0, 0.5), 1, 100000,
+                "auto", 3, null));
+        @SuppressWarnings("unchecked")
+        List<Integer> pruned = (List<Integer>) r.summary().get("pruned");
+        int k = pruned.size();
+        assertTrue(k > 0);
+        assertEquals(List.of("dense1"), r.summary().get("structuralLayers"));
+        long before = ((Number) r.summary().get("parametersBefore")).longValue();
+        long after = ((Number) r.summary().get("parametersAfter")).longValue();
+        assertEquals(model.parameterCounts().values().stream().mapToLong(Long::longValue).sum(), before);
+        assertEquals((long) k * (7 * 7 * 16 + 1) + k * 4L, before - after, "k kernel columns, biases and logits rows");
+        assertEquals(0, r.summary().get("predictionsDifferFromMasked"));
+        assertEquals(r.summary().get("accuracyBefore"), r.summary().get("accuracyPruned"), "dead neurons: nothing changes");
+        Path exported = Path.of((String) r.summary().get("exported"));
+        assertEquals(dir.resolve("prune" + Structural.AUTO_SUFFIX), exported);
+        assertTrue(java.nio.file.Files.isRegularFile(exported.resolve("saved_model.pb")));
+        io.neuronmonkey.api.result.Matrix m = r.part("structural", io.neuronmonkey.api.result.Matrix.class).orElseThrow();
+        assertEquals(after, (long) m.get(1, 0));
+        assertTrue(m.get(0, 2) > 0 && m.get(1, 2) > 0, "speeds are measured");
+        System.out.println("structural: " + r.findings().stream().filter(f -> f.id().startsWith("structural"))
+                .findFirst().orElseThrow().claim());
+        // a second run never overwrites the folder the first one wrote: auto takes a new name, a path is refused
+        AnalysisResult second = run(new PruneAnalyzer.Params("dense1", "dead", 0.0, null, List.of(0.0), 1, 100000,
+                "auto", 1, null));
+        assertEquals(dir.resolve("prune" + Structural.AUTO_SUFFIX + "-2").toString(), second.summary().get("exported"));
+        var again = assertThrows(RuntimeException.class, () -> run(new PruneAnalyzer.Params("dense1", "dead", 0.0,
+                null, List.of(0.0), 1, 100000, exported.toString(), 1, null)));
+        assertTrue(again.getMessage().contains("nothing is overwritten"), again.getMessage());
+    }
+
+    @Test
+    void theMedianOfTheRepetitions() {
+        assertEquals(3.0, Structural.median(new double[] {5, 1, 3}));
+        assertEquals(2.5, Structural.median(new double[] {4, 1, 3, 2}));
+    }
+
+    @Test
+    void rankedPruningTakesTheUnrankedAndLowestRankedFirst() {
+        AnalysisResult dead = run(new PruneAnalyzer.Params("dense1", "dead", 0.0, null, List.of(0.0), 1, 100000));
+        @SuppressWarnings("unchecked")
+        List<Integer> deadUnits = (List<Integer>) dead.summary().get("pruned");
+        // a ranking of the live units only, best first: the dead ones are unranked, so they go first
+        List<io.neuronmonkey.api.result.Ranking.Entry> entries = new java.util.ArrayList<>();
+        for (int i = 0; i < 32; i++) {
+            if (!deadUnits.contains(i)) {
+                entries.add(new io.neuronmonkey.api.result.Ranking.Entry(new io.neuronmonkey.api.result.NeuronRef("dense1", i),
+                        32 - i, null, null, null, ""));
+            }
+        }
+        AnalysisResult ranking = AnalysisResult.builder().part(new io.neuronmonkey.api.result.Ranking("effect-ranking",
+                "effect", "effect", entries, "")).build();
+        double k = deadUnits.size();
+        var p = new PruneAnalyzer.Params("dense1", "ranking", 0.0, null, List.of(0.0, k / 32, (k + 2) / 32), 1,
+                100000, null, 5, "effect");
+        AnalysisResult r = new PruneAnalyzer().analyze(new TestSupport.Context<>("prune", p, model, data,
+                List.of("dense1"), 100, java.util.Map.of("effect", ranking), dir, 42));
+        @SuppressWarnings("unchecked")
+        List<Integer> pruned = (List<Integer>) r.summary().get("pruned");
+        // the last fraction: the dead units and then the two lowest ranked, 31 and 30 (if live)
+        List<Integer> expected = new java.util.ArrayList<>(deadUnits);
+        for (int i = 31, added = 0; added < 2; i--) {
+            if (!deadUnits.contains(i)) {
+                expected.add(i);
+                added++;
+            }
+        }
+        java.util.Collections.sort(expected);
+        assertEquals(expected, pruned);
+        float[] curve = r.part("pruning-curve", Series.class).orElseThrow().curves().get(0).y().floats();
+        assertEquals((double) r.summary().get("accuracyBefore"), curve[1], 1e-9, "the dead units alone change nothing");
+        var missing = assertThrows(RuntimeException.class, () -> new PruneAnalyzer.Params("dense1", "ranking", 0.0, null,
+                null, 1, 10, null, 5, null));
+        assertTrue(missing.getMessage().contains("from"), missing.getMessage());
+    }
 }

@@ -38,8 +38,10 @@ final class Gradients {
      * @param weights   placeholder {@code [n, neurons]} of per-row neuron weights
      * @param predicted placeholder-with-default scalar: 1 adds a one-hot weight on each row's arg-max neuron
      * @param gradient  the gradient tensor, shaped like the wrt tensor
+     * @param units     placeholder-with-default {@code [n, positions * neurons]} (zeros unless fed) of per-row
+     *                  weights of every unit (position-major, neuron-minor), for targets at one position
      */
-    record Subgraph(String weights, String predicted, String gradient) {
+    record Subgraph(String weights, String predicted, String gradient, String units) {
     }
 
     private Gradients() {
@@ -52,6 +54,7 @@ final class Gradients {
      * @param target   target tensor name, channels last
      * @param rank     the target's rank without the batch: a neuron's value is its sum over every axis but the last
      * @param neurons  neurons of the target
+     * @param units    values of the target per row (positions times neurons)
      * @param wrt      tensor to differentiate with respect to, in the model's layout
      * @param toLast   the permutation (batch included) that delivers the wrt tensor channels last, or null
      * @param id       unique number for the subgraph's name scope
@@ -61,7 +64,7 @@ final class Gradients {
      */
     @SuppressWarnings("unchecked")
     static Subgraph build(String[] names, Graph graph, Map<String, NodeDef> nodes, TensorRef target, int rank,
-                          int neurons, TensorRef wrt, int[] toLast, int id, String where) {
+                          int neurons, int units, TensorRef wrt, int[] toLast, int id, String where) {
         registerCustomGradients();
         String cannot = where + ": cannot differentiate '" + names[0] + "' with respect to '" + names[1] + "': ";
         refuseUnsupported(nodes, target.op(), wrt.op(), cannot);
@@ -84,8 +87,12 @@ final class Gradients {
         Operand<TFloat32> oneHot = tf.stopGradient(tf.oneHot(tf.math.argMax(v, tf.constant(1), TInt32.class),
                 tf.constant(neurons), tf.constant(1f), tf.constant(0f)));
         Operand<TFloat32> weights = tf.math.add(w, tf.math.mul(flag, oneHot));
-        Operand<TFloat32> y = tf.withName("objective").reduceSum(tf.math.mul(v, weights),
-                tf.constant(new int[] {0, 1}));
+        PlaceholderWithDefault<TFloat32> unitWeights = tf.withName("unit_weights").placeholderWithDefault(
+                tf.fill(tf.constant(new int[] {1, units}), tf.constant(0f)), Shape.of(-1, units));
+        Operand<TFloat32> atUnits = tf.reduceSum(tf.math.mul(tf.reshape(t, tf.constant(new int[] {-1, units})),
+                unitWeights), tf.constant(new int[] {0, 1}));
+        Operand<TFloat32> y = tf.withName("objective").math.add(tf.reduceSum(tf.math.mul(v, weights),
+                tf.constant(new int[] {0, 1})), atUnits);
         Output<?> x = graph.operation(wrt.op()).output(wrt.index());
         Output<?> grad;
         try {
@@ -104,7 +111,7 @@ final class Gradients {
                     tf.constant(toLast));
             name = last.asOutput().op().name() + ":0";
         }
-        return new Subgraph(w.op().name(), flag.op().name(), name);
+        return new Subgraph(w.op().name(), flag.op().name(), name, unitWeights.op().name());
     }
 
     /** Walks the ops between wrt and target and refuses those whose gradient TensorFlow gets wrong or lacks. */

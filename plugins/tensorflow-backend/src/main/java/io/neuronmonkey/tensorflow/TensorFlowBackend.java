@@ -602,6 +602,10 @@ public class TensorFlowBackend implements ModelBackend<TensorFlowBackend.Params>
                 }
             }
         }
+        Map<String, TensorRef> signatureInputs = new LinkedHashMap<>(specs);
+        if (signatureInputs.isEmpty() || !signatureInputs.containsValue(input)) {
+            signatureInputs.put(input.op(), input);
+        }
         TensorRef primaryTensor = input;
         specs.entrySet().removeIf(e -> e.getValue().equals(primaryTensor));
         AnalysisGraph analysis = AnalysisGraph.build(inlined.graph(), inlined, input, inputName, output, logits,
@@ -637,8 +641,19 @@ public class TensorFlowBackend implements ModelBackend<TensorFlowBackend.Params>
                 return value;
             }
         };
-        return new TensorFlowModel(g, session, owner, analysis, params.chunk(), description, fingerprint,
-                params.preprocess(), modelInputs);
+        Map<String, TensorRef> signatureOutputs = new LinkedHashMap<>();
+        outputs.forEach((k, t) -> signatureOutputs.put(k, names.tensor(t.getName(), Map.of(), "output")));
+        if (!signatureOutputs.containsValue(output)) {
+            signatureOutputs.put("output", output);
+        }
+        if (logits != null && !signatureOutputs.containsValue(logits)) {
+            signatureOutputs.put("logits", logits);
+        }
+        TensorFlowModel model = new TensorFlowModel(g, session, owner, analysis, params.chunk(), description,
+                fingerprint, params.preprocess(), modelInputs);
+        model.source(new StructuralPruning.Source(inlined.graph(), signatureInputs, signatureOutputs, path, input,
+                inputName));
+        return model;
     }
 
     /** Several outputs: prefer the probabilities (a Softmax, or the key "probabilities"), else the one non-logits. */

@@ -8,6 +8,7 @@ import io.neuronmonkey.api.model.LayerInfo;
 import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.model.ModelInput;
 import io.neuronmonkey.api.model.ModelInputs;
+import io.neuronmonkey.api.model.PrunedModel;
 import io.neuronmonkey.api.tensor.DType;
 import io.neuronmonkey.api.tensor.Tensor;
 import org.tensorflow.Graph;
@@ -60,6 +61,7 @@ final class TensorFlowModel implements LoadedModel {
     private final Map<String, Original> originals = new ConcurrentHashMap<>();
     private final TfInputs inputs;
     private volatile Map<String, List<String>> parameters;
+    private volatile StructuralPruning.Source source;
     private boolean closed;
 
     /**
@@ -84,6 +86,11 @@ final class TensorFlowModel implements LoadedModel {
         this.preprocess = preprocess;
         this.capturable = analysis.captures.values().stream().map(AnalysisGraph.Capture::info).toList();
         analysis.captures.forEach((name, c) -> fetchable.put(name, c.fetch()));
+    }
+
+    /** Keeps the graph and signature the model was loaded from, for {@link #prune}. */
+    void source(StructuralPruning.Source s) {
+        this.source = s;
     }
 
     @Override
@@ -256,7 +263,8 @@ final class TensorFlowModel implements LoadedModel {
             try {
                 requireOpen();
                 sub = gradients.computeIfAbsent(key, k -> Gradients.build(
-                        new String[] {target.layer(), wrt}, graph, analysis.nodes, t, shape.length, neurons, w, toLast,
+                        new String[] {target.layer(), wrt}, graph, analysis.nodes, t, shape.length, neurons,
+                        Arrays.stream(shape).reduce(1, Math::multiplyExact), w, toLast,
                         gradients.size(), description));
             } finally {
                 lock.writeLock().unlock();
@@ -289,9 +297,37 @@ final class TensorFlowModel implements LoadedModel {
             case PREDICTED -> predicted = 1f;
         }
         List<RowFeed> feeds = new ArrayList<>(interventionFeeds(interventions, n));
+        if (target.atPositions()) {
+            feeds.add(unitFeed(target, sub, shape, neurons, n, weights));
+            java.util.Arrays.fill(weights, 0f);
+        }
         feeds.add(new RowFeed(sub.weights(), weights, new long[] {neurons}, 0f));
         return execute(data, feeds, new ScalarFeed(sub.predicted(), predicted), constants, List.of(sub.gradient()),
                 "gradient of " + target + " w.r.t. '" + wrt + "'")[0];
+    }
+
+    /**
+     * The per-unit weights of a target at positions: each row's neuron weights (as chosen by the mode) placed at
+     * that row's position, position-major and neuron-minor as the layer is delivered.
+     */
+    private RowFeed unitFeed(GradientTarget target, Gradients.Subgraph sub, int[] shape, int neurons, int n,
+                             float[] weights) {
+        int units = Arrays.stream(shape).reduce(1, Math::multiplyExact);
+        int positions = units / neurons;
+        if (target.mode() == GradientTarget.Mode.PREDICTED) {
+            throw new ModelException("gradient target " + target + ": a position applies to a fixed or per-row neuron,"
+                    + " not to the predicted one");
+        }
+        int[] at = target.positionPerRow(n);
+        float[] unit = new float[n * units];
+        for (int r = 0; r < n; r++) {
+            if (at[r] >= positions) {
+                throw new ModelException("gradient target row " + r + ": position " + at[r] + " is outside layer '"
+                        + target.layer() + "' " + Arrays.toString(shape) + " (0.." + (positions - 1) + ")");
+            }
+            System.arraycopy(weights, r * neurons, unit, r * units + at[r] * neurons, neurons);
+        }
+        return new RowFeed(sub.units(), unit, new long[] {units}, 0f);
     }
 
     /** Refuses a gradient with respect to an integer or string tensor, naming the float layers to use instead. */
@@ -766,6 +802,68 @@ final class TensorFlowModel implements LoadedModel {
             }
         }
         return new RandomizedModel(this, chosen, seed, drawn, shapes);
+    }
+
+    @Override
+    public PrunedModel prune(Map<String, int[]> removeByLayer, java.nio.file.Path outDir) {
+        StructuralPruning.Source src = source;
+        if (src == null) {
+            throw new ModelException("model " + description + " keeps no source graph, so it cannot be pruned");
+        }
+        if (removeByLayer.isEmpty()) {
+            throw new ModelException("pruning model " + description + " needs at least one layer with units to remove");
+        }
+        Map<String, String> original = new java.util.HashMap<>();
+        analysis.byTensor.forEach((tensor, capture) -> original.putIfAbsent(capture, tensor));
+        Map<String, TensorRef> tensors = new LinkedHashMap<>();
+        Map<String, int[]> remove = new LinkedHashMap<>();
+        String valid = analysis.layers.stream().filter(l -> l.role() == LayerInfo.Role.HIDDEN).map(LayerInfo::name)
+                .collect(Collectors.joining(", "));
+        removeByLayer.forEach((name, units) -> {
+            LayerInfo l = byName.get(name);
+            if (l == null || l.role() != LayerInfo.Role.HIDDEN || original.get(name) == null) {
+                throw new ModelException("cannot prune layer '" + name + "' of model " + description + ": "
+                        + (l == null ? "no such layer" : "it is the model's " + l.role().name().toLowerCase(java.util.Locale.ROOT))
+                        + "; hidden layers: " + valid);
+            }
+            int[] sorted = Arrays.stream(units).distinct().sorted().toArray();
+            if (sorted.length == 0 || sorted[0] < 0 || sorted[sorted.length - 1] >= l.neurons()
+                    || sorted.length >= l.neurons()) {
+                throw new ModelException("cannot prune layer '" + name + "' of model " + description + ": units "
+                        + Arrays.toString(units) + " must be 1.." + (l.neurons() - 1) + " distinct indices in 0.."
+                        + (l.neurons() - 1));
+            }
+            tensors.put(name, TensorRef.parse(original.get(name)));
+            remove.put(name, sorted);
+        });
+        if (java.nio.file.Files.exists(outDir)) {
+            boolean empty;
+            try (java.util.stream.Stream<java.nio.file.Path> entries = java.nio.file.Files.isDirectory(outDir)
+                    ? java.nio.file.Files.list(outDir) : java.util.stream.Stream.of(outDir)) {
+                empty = entries.findAny().isEmpty();
+            } catch (java.io.IOException e) {
+                throw new ModelException("cannot read " + outDir + ": " + e.getMessage(), e);
+            }
+            if (!empty) {
+                throw new ModelException("cannot write the pruned model to " + outDir + ": it exists and is not an"
+                        + " empty folder (choose a new path; nothing is overwritten)");
+            }
+        }
+        lock.readLock().lock();
+        try {
+            requireOpen();
+            Map<String, String> names = new java.util.HashMap<>();
+            original.forEach((capture, tensor) -> {
+                TensorRef t = TensorRef.parse(tensor);
+                if (t.index() == 0) {
+                    names.putIfAbsent(t.op(), capture);
+                }
+            });
+            return StructuralPruning.prune(src, session, analysis.opNames::get, tensors, names, remove, outDir,
+                    description);
+        } finally {
+            lock.readLock().unlock();
+        }
     }
 
     /** What a parameter tensor's original values are like. */
