@@ -62,6 +62,20 @@ class FeatureVizPruneTest {
     }
 
     @Test
+    void theWatermarkChannelsCardShowsItsOptimizedInputsNextToItsTopExamples() throws Exception {
+        try (org.htmlunit.WebClient wc = new org.htmlunit.WebClient()) {
+            org.htmlunit.html.HtmlPage page = vizFolder.report(wc);
+            org.htmlunit.html.DomElement card = page.getElementById("neuron-conv2--4");
+            assertTrue(card != null, "conv2 #4 has a card");
+            String text = card.asNormalizedText();
+            assertTrue(text.contains("optimized inputs"), text);
+            // its own images (conv2-4-0, ...), not another neuron's
+            assertTrue(card.asXml().contains("alt=\"conv2-4-0\""), "the card shows conv2-4-0");
+            assertTrue(!card.asXml().matches("(?s).*alt=\"conv2-(?!4-)\\d+-\\d+\".*"), "no other neuron's optimized input in the card");
+        }
+    }
+
+    @Test
     void pruningTheDeadDense1NeuronsChangesNoPrediction() throws Exception {
         JsonNode s = pruneFolder.result("prune-dead").get("summary");
         System.out.println(finding(pruneFolder, "prune-dead", "prune-dense1").get("claim").asText());

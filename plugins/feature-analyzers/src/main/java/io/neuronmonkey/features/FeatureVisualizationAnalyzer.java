@@ -30,7 +30,8 @@ import java.util.Random;
  * layers) an input is optimized by Adam gradient ascent, the images of every neuron batched into one gradient call
  * per step. Inputs are {@code sigmoid(u)} so they stay in the data's [0, 1] range; {@code u} is either the pixels
  * or, decorrelated, 1/f-scaled coefficients of an orthonormal 2-D cosine basis. Regularizers: random jitter (circular
- * shifts, fresh per image and step), total variation, L2, and diversity (the mean pairwise cosine similarity of one
+ * shifts, fresh per image and step), random rotation and scaling (bilinear; the gradient goes back through the
+ * transform's adjoint), total variation, L2, and diversity (the mean pairwise cosine similarity of one
  * neuron's images, subtracted with a weight). A neuron of a spatial layer can also be maximized at one position (a
  * given one, or where it fires most over the data), optionally ascending its pre-activation so that a unit that is
  * off on the start image still gets a gradient; the result then says how the image's energy splits between that
@@ -71,6 +72,8 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
      * @param diversity    weight of the penalty on the mean cosine similarity of one neuron's images
      * @param from         {@code STEP} or {@code STEP/PART}: the neurons are the best of that step's ranking
      * @param top          how many neurons {@code from} takes
+     * @param rotate       largest random rotation per image and step, degrees
+     * @param scale        largest random relative scale change per image and step
      */
     public record Params(
             @Param(description = "the layer whose neurons are visualized, e.g. conv2") String layer,
@@ -88,13 +91,23 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
             @Param(description = "ascend the gradient of this capturable tensor of the layer's shape instead of the layer's (its pre-activation, e.g. conv2_bias before the ReLU conv2): a unit that is off on the start image gets no gradient through its ReLU; values are still reported for the layer") String preActivation,
             @Param(defaultValue = "0.0", description = "diversity: weight of the penalty on the mean cosine similarity between one neuron's images (centred), pushing them apart (on the demo CNN 0.003 takes the mean cosine from 0.6 to about 0 and keeps the activation; 0.03 starts to cost activation); needs images >= 2, >= 0") double diversity,
             @Param(description = "take the neurons from an earlier step's ranking: STEP or STEP/PART (a Ranking part on this layer; the step must be in inputs:); instead of neurons") String from,
-            @Param(defaultValue = "4", description = "with from: how many of the ranking's best neurons, 1..64") int top) {
+            @Param(defaultValue = "4", description = "with from: how many of the ranking's best neurons, 1..64") int top,
+            @Param(defaultValue = "0.0", description = "transformation robustness: largest random rotation per image and step, in degrees (about the image centre, bilinear), 0..180") double rotate,
+            @Param(defaultValue = "0.0", description = "transformation robustness: largest random relative scale change per image and step, a factor drawn from [1 - scale, 1 + scale], 0..0.5") double scale) {
 
         /** The params of earlier releases: the channel mean is maximized. */
         public Params(String layer, List<Integer> neurons, int images, int steps, double learningRate, int jitter,
                       double tv, double l2, String basis, List<Integer> region, int dataLimit) {
             this(layer, neurons, images, steps, learningRate, jitter, tv, l2, basis, region, dataLimit, null, null, 0.0,
                     null, 4);
+        }
+
+        /** The params without transformation robustness: no rotation, no scaling. */
+        public Params(String layer, List<Integer> neurons, int images, int steps, double learningRate, int jitter,
+                      double tv, double l2, String basis, List<Integer> region, int dataLimit, List<String> position,
+                      String preActivation, double diversity, String from, int top) {
+            this(layer, neurons, images, steps, learningRate, jitter, tv, l2, basis, region, dataLimit, position,
+                    preActivation, diversity, from, top, 0.0, 0.0);
         }
 
         /** Checks every field. */
@@ -120,6 +133,8 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
                     .require(steps >= 1 && steps <= 100000, "steps", "must be in 1..100000, found " + steps)
                     .require(learningRate > 0 && Double.isFinite(learningRate), "learningRate", "must be > 0, found " + learningRate)
                     .require(jitter >= 0 && jitter <= 64, "jitter", "must be in 0..64, found " + jitter)
+                    .require(rotate >= 0 && rotate <= 180, "rotate", "must be in 0..180 (degrees), found " + rotate)
+                    .require(scale >= 0 && scale <= 0.5, "scale", "must be in 0..0.5, found " + scale)
                     .require(tv >= 0 && Double.isFinite(tv), "tv", "must be >= 0, found " + tv)
                     .require(l2 >= 0 && Double.isFinite(l2), "l2", "must be >= 0, found " + l2)
                     .require(b.equalsIgnoreCase("pixel") || b.equalsIgnoreCase("fourier"), "basis",
@@ -138,7 +153,7 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
         /** @return a copy with these neurons */
         Params withNeurons(List<Integer> chosen) {
             return new Params(layer, chosen, images, steps, learningRate, jitter, tv, l2, basis, region, dataLimit,
-                    position, preActivation, diversity, null, top);
+                    position, preActivation, diversity, null, top, rotate, scale);
         }
 
         /** @return true when the position is where each neuron peaks over the data */
@@ -401,7 +416,8 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
                 .put("secondsPerImage", secondsPerImage)
                 .put("diversity", p.diversity())
                 .put("method", "Adam ascent on sigmoid(u), one batched gradient call per step for all images; jitter "
-                        + p.jitter() + " px, tv " + p.tv() + ", l2 " + p.l2() + ", diversity " + p.diversity()
+                        + p.jitter() + " px, rotation up to " + p.rotate() + " degrees, scale within 1 +- " + p.scale()
+                        + " (bilinear, about the centre), tv " + p.tv() + ", l2 " + p.l2() + ", diversity " + p.diversity()
                         + " (weight of the mean pairwise cosine similarity of a neuron's centred images)")
                 .build();
     }
@@ -473,6 +489,8 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
             double perPosition = positionPerRow == null ? 1.0 / layer.positions() : 1.0;
             int[] dy = new int[count];
             int[] dx = new int[count];
+            double[] angle = new double[count];
+            double[] factor = new double[count];
             for (int step = 0; step < p.steps(); step++) {
                 float[] x = image(u);
                 for (int b = 0; b < count; b++) {
@@ -480,7 +498,18 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
                     dx[b] = p.jitter() == 0 ? 0 : random.nextInt(2 * p.jitter() + 1) - p.jitter();
                 }
                 float[] shifted = p.jitter() == 0 ? x : ImageMath.roll(x, count, h, w, c, dy, dx);
+                boolean transformed = p.rotate() > 0 || p.scale() > 0;
+                if (transformed) {
+                    for (int b = 0; b < count; b++) {
+                        angle[b] = p.rotate() == 0 ? 0 : Math.toRadians((2 * random.nextDouble() - 1) * p.rotate());
+                        factor[b] = p.scale() == 0 ? 1 : 1 + (2 * random.nextDouble() - 1) * p.scale();
+                    }
+                    shifted = ImageMath.affine(shifted, count, h, w, c, angle, factor, false);
+                }
                 float[] g = model.gradient(Tensor.ofFloats(shifted, count, h, w, c), target, input).floats();
+                if (transformed) {
+                    g = ImageMath.affine(g, count, h, w, c, angle, factor, true);
+                }
                 if (p.jitter() > 0) {
                     g = ImageMath.roll(g, count, h, w, c, negate(dy), negate(dx));
                 }

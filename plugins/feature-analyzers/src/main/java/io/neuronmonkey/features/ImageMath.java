@@ -168,6 +168,59 @@ final class ImageMath {
         return out;
     }
 
+    /**
+     * Rotates and scales each image about its centre, bilinear, zero outside the image: output pixel (i, j) reads the
+     * input at {@code centre + R(-angle) ((i, j) - centre) / scale}. With {@code adjoint} the transpose of that linear
+     * map is applied instead (each output pixel's weights scattered back), which carries a gradient at the transformed
+     * image back to the image. Angle 0 and scale 1 give the input exactly.
+     *
+     * @param in      {@code [n, h, w, c]}
+     * @param angle   per image, radians
+     * @param scale   per image, > 0
+     * @param adjoint false for the resampling, true for its transpose
+     * @return a new batch
+     */
+    static float[] affine(float[] in, int n, int h, int w, int c, double[] angle, double[] scale, boolean adjoint) {
+        float[] out = new float[in.length];
+        double cy = (h - 1) / 2.0;
+        double cx = (w - 1) / 2.0;
+        for (int b = 0; b < n; b++) {
+            double cos = Math.cos(angle[b]) / scale[b];
+            double sin = Math.sin(angle[b]) / scale[b];
+            int base = b * h * w;
+            for (int i = 0; i < h; i++) {
+                for (int j = 0; j < w; j++) {
+                    double di = i - cy;
+                    double dj = j - cx;
+                    double sy = cy + cos * di + sin * dj;
+                    double sx = cx - sin * di + cos * dj;
+                    int y0 = (int) Math.floor(sy);
+                    int x0 = (int) Math.floor(sx);
+                    double fy = sy - y0;
+                    double fx = sx - x0;
+                    int dst = (base + i * w + j) * c;
+                    for (int corner = 0; corner < 4; corner++) {
+                        int yy = y0 + (corner >> 1);
+                        int xx = x0 + (corner & 1);
+                        double wgt = ((corner >> 1) == 1 ? fy : 1 - fy) * ((corner & 1) == 1 ? fx : 1 - fx);
+                        if (yy < 0 || yy >= h || xx < 0 || xx >= w || wgt == 0) {
+                            continue;
+                        }
+                        int src = (base + yy * w + xx) * c;
+                        for (int ch = 0; ch < c; ch++) {
+                            if (adjoint) {
+                                out[src + ch] += (float) (wgt * in[dst + ch]);
+                            } else {
+                                out[dst + ch] += (float) (wgt * in[src + ch]);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
     /** Adam's moments for one parameter vector (gradient ascent). */
     static final class Adam {
         private final double rate;

@@ -49,6 +49,29 @@ class FeatureVisualizationAnalyzerTest {
     }
 
     @Test
+    void withRandomRotationAndScalingTheWatermarkChannelStillFarExceedsItsDataMaximumAndTheImageDiffers() {
+        FeatureVisualizationAnalyzer.Params plain = watermark("fourier", 1);
+        FeatureVisualizationAnalyzer.Params robust = new FeatureVisualizationAnalyzer.Params("conv2", List.of(4), 1, 256, 0.2, 1,
+                0.0, 0.0, "fourier", List.of(22, 22, 27, 27), 100000, null, null, 0.0, null, 4, 10.0, 0.1);
+        AnalysisResult a = run(plain);
+        AnalysisResult b = run(robust);
+        Matrix m = b.part("activation", Matrix.class).orElseThrow();
+        float[] v = m.values().floats();
+        System.out.printf("rotate 10, scale 0.1: reached %.3f, data max %.3f%n", v[0], v[1]);
+        assertTrue(v[0] > 3 * v[1], "reached " + v[0] + " vs data max " + v[1]);
+        float[] x = a.part("optimized", InputMaps.class).orElseThrow().maps().floats();
+        float[] y = b.part("optimized", InputMaps.class).orElseThrow().maps().floats();
+        double diff = 0;
+        for (int i = 0; i < x.length; i++) {
+            diff = Math.max(diff, Math.abs(x[i] - y[i]));
+        }
+        assertTrue(diff > 0.05, "the transforms change the optimized image, max difference " + diff);
+        var bad = assertThrows(RuntimeException.class, () -> new FeatureVisualizationAnalyzer.Params("conv2", List.of(4), 1, 1, 0.2, 1,
+                0.0, 0.0, "fourier", null, 10, null, null, 0.0, null, 4, 200.0, 0.9));
+        assertTrue(bad.getMessage().contains("rotate") && bad.getMessage().contains("scale"), bad.getMessage());
+    }
+
+    @Test
     void theWatermarkChannelsOptimizedInputFarExceedsItsDataMaximum() {
         for (String basis : List.of("fourier", "pixel")) {
             AnalysisResult r = run(watermark(basis, 2));

@@ -34,6 +34,37 @@ class ImageMathTest {
     }
 
     @Test
+    void rotationAndScalingAreExactAtIdentityTheirAdjointIsTheTransposeAndAQuarterTurnMovesPixels() {
+        int n = 3, h = 6, w = 6, c = 2;
+        float[] x = random(n * h * w * c, 5);
+        float[] same = ImageMath.affine(x, n, h, w, c, new double[]{0, 0, 0}, new double[]{1, 1, 1}, false);
+        for (int i = 0; i < x.length; i++) {
+            assertEquals(x[i], same[i], 0.0, "angle 0, scale 1 is the identity");
+        }
+        // <A x, y> = <x, A^T y> for arbitrary angles and scales (the gradient goes back through the transpose)
+        double[] angle = {0.3, -1.1, 2.0};
+        double[] scale = {1.2, 0.85, 1.0};
+        float[] y = random(x.length, 6);
+        float[] ax = ImageMath.affine(x, n, h, w, c, angle, scale, false);
+        float[] aty = ImageMath.affine(y, n, h, w, c, angle, scale, true);
+        assertEquals(dot(ax, y), dot(x, aty), 1e-4);
+        // a quarter turn of a square image is a permutation of its pixels: (i, j) reads (j, h - 1 - i) or its mirror
+        float[] q = ImageMath.affine(x, 1, h, w, c, new double[]{Math.PI / 2}, new double[]{1}, false);
+        assertEquals(sumSq(java.util.Arrays.copyOf(x, h * w * c)), sumSq(q), 1e-4);
+        float at = q[(1 * w + 4) * c];
+        boolean moved = Math.abs(at - x[(4 * w + 4) * c]) < 1e-5 || Math.abs(at - x[(1 * w + 1) * c]) < 1e-5;
+        org.junit.jupiter.api.Assertions.assertTrue(moved, "pixel (1, 4) after a quarter turn comes from (4, 4) or (1, 1)");
+    }
+
+    private static double dot(float[] a, float[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += (double) a[i] * b[i];
+        }
+        return s;
+    }
+
+    @Test
     void totalVariationGradientMatchesFiniteDifferences() {
         int n = 2, h = 4, w = 5, c = 1;
         float[] x = random(n * h * w * c, 2);

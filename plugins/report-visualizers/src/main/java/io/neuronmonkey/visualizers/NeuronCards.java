@@ -2,6 +2,7 @@ package io.neuronmonkey.visualizers;
 
 import io.neuronmonkey.api.analysis.AnalysisResult;
 import io.neuronmonkey.api.result.ExampleSet;
+import io.neuronmonkey.api.result.InputMaps;
 import io.neuronmonkey.api.result.Matrix;
 import io.neuronmonkey.api.result.NeuronRef;
 import io.neuronmonkey.api.result.NeuronTable;
@@ -35,7 +36,8 @@ import static j2html.TagCreator.ul;
 /**
  * One card per neuron that a finding names or a ranking lists near its top: every column of every neuron table of
  * its layer, its tags, its histogram, its means per class or metadata value, its places in rankings and its top
- * examples, gathered from all steps. Tables and findings link to the cards.
+ * examples, gathered from all steps, and the optimized inputs of a feature visualization next to the top real
+ * examples. Tables and findings link to the cards.
  */
 final class NeuronCards {
 
@@ -89,6 +91,7 @@ final class NeuronCards {
         List<String> tags = new ArrayList<>();
         List<DomContent> ranks = new ArrayList<>();
         List<DomContent> scorecard = new ArrayList<>();
+        List<DomContent> optimized = new ArrayList<>();
         for (StepOutput s : views.inputs()) {
             if (s.result().isEmpty()) {
                 continue;
@@ -131,6 +134,14 @@ final class NeuronCards {
                                     java.util.Arrays.copyOf(col, Math.min(24, col.length)), 320))).withClass("mini"));
                 }
             }
+            for (InputMaps im : r.parts(InputMaps.class)) {
+                // optimized inputs of this neuron (feature visualization), next to its top real examples
+                List<Integer> mine = PartViews.optimizedFor(im, n);
+                if (!mine.isEmpty()) {
+                    optimized.add(div(p(s.stepId() + ": optimized inputs").withClass("small muted"),
+                            views.mapPictures(im, mine)).withClass("optimized"));
+                }
+            }
             for (Ranking rk : r.parts(Ranking.class)) {
                 for (int i = 0; i < rk.entries().size(); i++) {
                     Ranking.Entry e = rk.entries().get(i);
@@ -152,6 +163,7 @@ final class NeuronCards {
                 examples == null || !PartViews.informative(examples, n.neuron()) ? null
                         : PartViews.hasText(examples) ? views.contexts(examples, n.neuron(), 5, "top contexts")
                         : views.strip(examples, n.neuron(), 32, "top inputs"),
+                optimized.isEmpty() ? null : div(optimized.toArray(new DomContent[0])),
                 div(body.toArray(new DomContent[0])).withClass("minis"),
                 stats.isEmpty() ? null : PartViews.fold(stats.size() + " statistics", false,
                         table(tbody(stats.toArray(new DomContent[0]))).withClass("kv")))

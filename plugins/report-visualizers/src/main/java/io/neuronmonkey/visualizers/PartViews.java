@@ -415,6 +415,33 @@ final class PartViews {
 
     /** The first {@code most} maps as pictures (over their inputs when the part has them), with the legend. */
     DomContent mapPictures(InputMaps im, int most) {
+        List<Integer> first = new ArrayList<>();
+        for (int i = 0; i < Math.min(im.exampleIds().size(), most); i++) {
+            first.add(i);
+        }
+        return mapPictures(im, first);
+    }
+
+    /**
+     * The maps of a feature visualization for one neuron: the producer names each optimized input
+     * {@code LAYER-NEURON-IMAGE} ({@code feature-visualization}'s {@code optimized} part).
+     *
+     * @return the indices of the neuron's maps, in order; empty when the part has none of it
+     */
+    static List<Integer> optimizedFor(InputMaps im, NeuronRef n) {
+        String prefix = n.layer() + "-" + n.neuron() + "-";
+        List<Integer> out = new ArrayList<>();
+        for (int i = 0; i < im.exampleIds().size(); i++) {
+            String id = im.exampleIds().get(i);
+            if (id.startsWith(prefix) && id.length() > prefix.length() && id.substring(prefix.length()).chars().allMatch(Character::isDigit)) {
+                out.add(i);
+            }
+        }
+        return out;
+    }
+
+    /** The chosen maps as pictures (over their inputs when the part has them), with the legend. */
+    DomContent mapPictures(InputMaps im, List<Integer> chosen) {
         List<DomContent> pics = new ArrayList<>();
         int[] s = im.maps().data().shape();
         if (s.length >= 3) {
@@ -423,7 +450,7 @@ final class PartViews {
             int c = s.length == 4 ? s[3] : 1;
             float[] all = im.maps().data().floats();
             float[] inputs = im.inputs() == null ? null : im.inputs().data().floats();
-            for (int i = 0; i < Math.min(im.exampleIds().size(), most); i++) {
+            for (int i : chosen) {
                 float[] sum = channelSum(all, i, h * w, c, false);
                 BufferedImage pic = inputs == null ? Images.heatmap(sum, h, w, 3)
                         : Images.overlay(channelSum(inputs, i, h * w, c, true), sum, h, w, 3);
