@@ -72,6 +72,18 @@ class FeatureVizPruneTest {
             // its own images (conv2-4-0, ...), not another neuron's
             assertTrue(card.asXml().contains("alt=\"conv2-4-0\""), "the card shows conv2-4-0");
             assertTrue(!card.asXml().matches("(?s).*alt=\"conv2-(?!4-)\\d+-\\d+\".*"), "no other neuron's optimized input in the card");
+            // the finding about conv2 #4 shows its own optimized inputs, not those of conv2 #9 from the same step
+            org.htmlunit.html.DomElement finding = null;
+            for (Object o : page.getByXPath("//*[contains(concat(' ', @class, ' '), ' finding ')]")) {
+                org.htmlunit.html.DomElement e = (org.htmlunit.html.DomElement) o;
+                if (e.asNormalizedText().contains("optimized input drives conv2 #4 ") && e.asXml().contains("alt=\"conv2-4-")) {
+                    finding = e;
+                    break;
+                }
+            }
+            assertTrue(finding != null, "the finding about conv2 #4 shows its optimized inputs");
+            assertTrue(finding.asXml().contains("alt=\"conv2-4-0\"") && !finding.asXml().contains("alt=\"conv2-9-0\""),
+                    "only conv2 #4's images in its finding");
         }
     }
 

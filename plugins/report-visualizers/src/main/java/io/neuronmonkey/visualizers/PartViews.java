@@ -144,7 +144,11 @@ final class PartViews {
                         evidence.add(div(rawHtml(Svg.series(se.get(), 560, 240))).withClass("mini"));
                         break;
                     } else if (im.isPresent()) {
-                        evidence.add(div(mapPictures(im.get(), 8)).withClass("mini"));
+                        // a finding about some neurons shows their optimized inputs only, when the maps are per neuron
+                        List<Integer> theirs = new ArrayList<>();
+                        f.neurons().forEach(n -> theirs.addAll(optimizedFor(im.get(), n)));
+                        evidence.add(div(theirs.isEmpty() ? mapPictures(im.get(), 8)
+                                : mapPictures(im.get(), theirs.subList(0, Math.min(8, theirs.size())))).withClass("mini"));
                         break;
                     } else if (r.isPresent() && !f.neurons().isEmpty()) {
                         evidence.add(div(rawHtml(Svg.ranking(r.get(), 8, f.neurons().get(0), 520))).withClass("mini"));
