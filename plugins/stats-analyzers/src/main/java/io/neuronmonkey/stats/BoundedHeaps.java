@@ -134,6 +134,14 @@ final class BoundedHeaps implements java.io.Serializable {
         return slot;
     }
 
+    /**
+     * Sets the position of a claimed slot before {@link #settle}: for callers that claim with a placeholder because
+     * the candidate's example differs from every kept one's, so that its position cannot decide a tie.
+     */
+    void position(int slot, int position) {
+        positions[slot] = position;
+    }
+
     /** @return the payload of a claimed slot, to be overwritten by the caller */
     Kept payload(int slot) {
         return kept[slot];

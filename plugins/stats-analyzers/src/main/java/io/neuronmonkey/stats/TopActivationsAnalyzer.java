@@ -210,12 +210,14 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
                             skippedNaN += x != x ? 1 : 0;
                             continue;
                         }
-                        int pos = positioned ? red.position(e, c) : -1;
+                        // the position is looked up only for a value a heap takes: ties at the bar (a channel that
+                        // is 0 almost everywhere) are refused by example index alone, since one example is offered
+                        // once per neuron here
                         if (inTop) {
-                            offer(t, c, x, ex, pos, b, e, act, mask, l);
+                            offer(t, c, x, ex, positioned ? red : null, b, e, act, mask, l);
                         }
                         if (inBottom) {
-                            offer(bt, c, x, ex, pos, b, e, act, mask, l);
+                            offer(bt, c, x, ex, positioned ? red : null, b, e, act, mask, l);
                         }
                     }
                 }
@@ -259,12 +261,31 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
             }
         }
 
+        /** As {@link #offer(BoundedHeaps, int, float, long, int, Batch, int, Tensor, boolean[], LayerInfo)}, the
+         *  position found by {@code red} (null: none) once the heap has taken the value. */
+        private void offer(BoundedHeaps h, int c, float x, long ex, Reducer red, Batch b, int e, Tensor act, boolean[] mask,
+                           LayerInfo l) {
+            int slot = h.claim(c, x, ex, 0);
+            if (slot < 0) {
+                return;
+            }
+            int pos = red == null ? -1 : red.position(e, c);
+            h.position(slot, pos);
+            fill(h, slot, c, ex, pos, b, e, act, mask, l);
+        }
+
         private void offer(BoundedHeaps h, int c, float x, long ex, int pos, Batch b, int e, Tensor act, boolean[] mask,
                            LayerInfo l) {
             int slot = h.claim(c, x, ex, pos);
             if (slot < 0) {
                 return;
             }
+            fill(h, slot, c, ex, pos, b, e, act, mask, l);
+        }
+
+        /** Writes a claimed slot's payload and restores the heap order. */
+        private void fill(BoundedHeaps h, int slot, int c, long ex, int pos, Batch b, int e, Tensor act, boolean[] mask,
+                          LayerInfo l) {
             BoundedHeaps.Kept k = h.payload(slot);
             k.id = null;
             k.idSource = b.ids();
