@@ -6,7 +6,6 @@ import io.neuronmonkey.api.Violations;
 import io.neuronmonkey.api.analysis.AnalysisResult;
 import io.neuronmonkey.api.analysis.Analyzer;
 import io.neuronmonkey.api.analysis.AnalyzerContext;
-import io.neuronmonkey.api.data.Batch;
 import io.neuronmonkey.api.data.Dataset;
 import io.neuronmonkey.api.model.GradientTarget;
 import io.neuronmonkey.api.model.LayerInfo;
@@ -20,7 +19,6 @@ import io.neuronmonkey.api.tensor.Tensor;
 import org.pf4j.Extension;
 
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
@@ -235,20 +233,14 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
     static float[] dataMax(Dataset data, LoadedModel model, LayerInfo layer, List<Integer> neurons, int limit, int batchSize) {
         float[] max = new float[neurons.size()];
         java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
-        int seen = 0;
-        Iterator<Batch> it = data.batches(Math.max(1, batchSize));
-        while (it.hasNext() && seen < limit) {
-            Batch b = it.next();
-            int n = Math.min(b.size(), limit - seen);
-            Batch use = n < b.size() ? b.slice(0, n) : b;
-            float[] v = reduce(model.run(use.modelInputs(), List.of(layer.name()), List.of()).get(layer.name()), layer, neurons);
+        Positions.scan(data, model, layer, limit, batchSize, (t, n) -> {
+            float[] v = reduce(t, layer, neurons);
             for (int r = 0; r < n; r++) {
                 for (int k = 0; k < neurons.size(); k++) {
                     max[k] = Math.max(max[k], v[r * neurons.size() + k]);
                 }
             }
-            seen += n;
-        }
+        });
         return max;
     }
 

@@ -43,6 +43,30 @@ final class Positions {
         }
     }
 
+    /** What a {@link #scan} does with each batch: the layer's output and the rows of it to use (the first ones). */
+    interface BatchOutput {
+        void accept(io.neuronmonkey.api.tensor.Tensor layerOutput, int rows);
+    }
+
+    /**
+     * Runs the model over the data's first {@code limit} examples, batch by batch, and hands each batch's output of
+     * the layer to {@code perBatch}.
+     *
+     * @return the examples seen
+     */
+    static long scan(Dataset data, LoadedModel model, LayerInfo layer, int limit, int batchSize, BatchOutput perBatch) {
+        int seen = 0;
+        Iterator<Batch> it = data.batches(Math.max(1, batchSize));
+        while (it.hasNext() && seen < limit) {
+            Batch b = it.next();
+            int n = Math.min(b.size(), limit - seen);
+            Batch use = n < b.size() ? b.slice(0, n) : b;
+            perBatch.accept(model.run(use.modelInputs(), List.of(layer.name()), List.of()).get(layer.name()), n);
+            seen += n;
+        }
+        return seen;
+    }
+
     /**
      * @param data      the data
      * @param model     the model
@@ -59,13 +83,8 @@ final class Positions {
         for (float[] m : max) {
             Arrays.fill(m, Float.NEGATIVE_INFINITY);
         }
-        int seen = 0;
-        Iterator<Batch> it = data.batches(Math.max(1, batchSize));
-        while (it.hasNext() && seen < limit) {
-            Batch b = it.next();
-            int n = Math.min(b.size(), limit - seen);
-            Batch use = n < b.size() ? b.slice(0, n) : b;
-            float[] a = model.run(use.modelInputs(), List.of(layer.name()), List.of()).get(layer.name()).floats();
+        long seen = scan(data, model, layer, limit, batchSize, (t, n) -> {
+            float[] a = t.floats();
             for (int r = 0; r < n; r++) {
                 for (int q = 0; q < positions; q++) {
                     int base = (r * positions + q) * c;
@@ -74,8 +93,7 @@ final class Positions {
                     }
                 }
             }
-            seen += n;
-        }
+        });
         if (seen == 0) {
             throw new IllegalArgumentException("position: max needs data to find each neuron's peak, and the data has no examples");
         }

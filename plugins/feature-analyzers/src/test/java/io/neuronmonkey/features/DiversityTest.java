@@ -2,17 +2,13 @@ package io.neuronmonkey.features;
 
 import io.neuronmonkey.api.analysis.AnalysisResult;
 import io.neuronmonkey.api.data.Dataset;
-import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.result.Matrix;
 import io.neuronmonkey.api.result.NeuronRef;
 import io.neuronmonkey.api.result.Ranking;
 import io.neuronmonkey.attribution.TestSupport;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -22,23 +18,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The diversity term (checked against finite differences and on the demo CNN) and neurons from a ranking. */
-class DiversityTest {
+class DiversityTest extends DemoCnnTest {
 
-    private static LoadedModel model;
     private static Dataset data;
-
-    @TempDir
-    Path dir;
 
     @BeforeAll
     static void load() {
-        model = TestSupport.demoModel();
         data = TestSupport.shapes("decorrelated", 300);
-    }
-
-    @AfterAll
-    static void close() {
-        model.close();
     }
 
     /** The objective: minus the weight times the sum over groups of their mean pairwise cosine. */

@@ -2,16 +2,12 @@ package io.neuronmonkey.features;
 
 import io.neuronmonkey.api.analysis.AnalysisResult;
 import io.neuronmonkey.api.data.Dataset;
-import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.result.InputMaps;
 import io.neuronmonkey.api.result.Matrix;
 import io.neuronmonkey.attribution.TestSupport;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -20,23 +16,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Feature visualization on the real demo CNN: the watermark channel's optimized input. */
-class FeatureVisualizationAnalyzerTest {
+class FeatureVisualizationAnalyzerTest extends DemoCnnTest {
 
-    private static LoadedModel model;
     private static Dataset data;
-
-    @TempDir
-    Path dir;
 
     @BeforeAll
     static void load() {
-        model = TestSupport.demoModel();
         data = TestSupport.shapes("test", 512);
-    }
-
-    @AfterAll
-    static void close() {
-        model.close();
     }
 
     private AnalysisResult run(FeatureVisualizationAnalyzer.Params p) {

@@ -2,14 +2,11 @@ package io.neuronmonkey.features;
 
 import io.neuronmonkey.api.analysis.AnalysisResult;
 import io.neuronmonkey.api.data.Dataset;
-import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.result.NeuronTable;
 import io.neuronmonkey.api.result.Series;
 import io.neuronmonkey.attribution.TestSupport;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -20,23 +17,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Pruning by masking on the real demo CNN. */
-class PruneAnalyzerTest {
+class PruneAnalyzerTest extends DemoCnnTest {
 
-    private static LoadedModel model;
     private static Dataset data;
-
-    @TempDir
-    Path dir;
 
     @BeforeAll
     static void load() {
-        model = TestSupport.demoModel();
         data = TestSupport.shapes("test", 512);
-    }
-
-    @AfterAll
-    static void close() {
-        model.close();
     }
 
     private AnalysisResult run(PruneAnalyzer.Params p) {

@@ -2,15 +2,11 @@ package io.neuronmonkey.features;
 
 import io.neuronmonkey.api.analysis.AnalysisResult;
 import io.neuronmonkey.api.data.Dataset;
-import io.neuronmonkey.api.model.LoadedModel;
 import io.neuronmonkey.api.result.Matrix;
 import io.neuronmonkey.attribution.TestSupport;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.IntStream;
 
@@ -24,25 +20,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * and cols 24..26); other channels at their own peak positions, and the same channel at a position far from the
  * patch, do not.
  */
-class WatermarkPositionTest {
+class WatermarkPositionTest extends DemoCnnTest {
 
     private static final List<Integer> PATCH = List.of(24, 24, 26, 26);
     private static final int WATERMARK = 4;
-    private static LoadedModel model;
     private static Dataset data;
-
-    @TempDir
-    Path dir;
 
     @BeforeAll
     static void load() {
-        model = TestSupport.demoModel();
         data = TestSupport.shapes("decorrelated", 1000);
-    }
-
-    @AfterAll
-    static void close() {
-        model.close();
     }
 
     private AnalysisResult run(List<Integer> neurons, List<String> position) {
