@@ -18,6 +18,7 @@ import java.util.Objects;
  * @param ends   per token the index after its last character in {@code text}, or -1 for a special token
  * @param tags   per-token metadata: key to one value per token (for example {@code lexicon -> [none, toxic, ...]});
  *               empty when there is none
+ * @serial exclude (serializable only to travel between the engine's processes; not a stable format)
  */
 @ApiStatus(value = ApiStatus.Status.EXPERIMENTAL, since = "0.4.0")
 public record Tokens(String text, List<String> tokens, int[] starts, int[] ends, Map<String, List<String>> tags) implements Serializable {

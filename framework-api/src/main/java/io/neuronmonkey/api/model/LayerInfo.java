@@ -30,6 +30,7 @@ import java.util.Arrays;
  * @param channelAxis the channel axis of the model's own output, batch excluded: {@code shape.length - 1} when the
  *                    model computes the layer channels last, {@code 0} for a channels-first {@code [C, H, W]};
  *                    {@code -1} exactly when the shape is a scalar ({@code []})
+ * @serial exclude (serializable only to travel between the engine's processes; not a stable format)
  */
 @ApiStatus(value = ApiStatus.Status.STABLE, since = "0.1.0")
 public record LayerInfo(String name, String opType, int[] shape, Role role, String path, int channelAxis) implements Serializable {

@@ -28,7 +28,19 @@ public record PrunedModel(Path path, Map<String, List<Integer>> removed, List<St
                           Map<String, String> masked, long parametersBefore, long parametersAfter, long bytesBefore,
                           long bytesFrozen, long bytesAfter) {
 
-    /** Copies the collections, keeping their order. */
+    /**
+     * Copies the collections, keeping their order.
+     *
+     * @param path             the exported model
+     * @param removed          layer name to the removed unit indices
+     * @param structural       the layers cut out of the weights
+     * @param masked           layer name to the reason it was masked instead
+     * @param parametersBefore parameter values of the unpruned model
+     * @param parametersAfter  parameter values of the exported model
+     * @param bytesBefore      size on disk of the unpruned model's files
+     * @param bytesFrozen      size on disk of the unpruned model written the way the pruned one is
+     * @param bytesAfter       size on disk of the exported model's files
+     */
     public PrunedModel {
         if (path == null) {
             throw new IllegalArgumentException("a pruned model needs the path it was written to");
