@@ -81,16 +81,36 @@ final class DoublingHistogram implements java.io.Serializable {
         }
     }
 
-    /** Counts {@code v[from..to)}, all finite and within the span {@link #fit} made room for. */
-    void addFitted(float[] v, int from, int to) {
+    /** Interleaved copies of the counts in {@link #addFitted}'s scratch. */
+    static final int SCRATCH_COPIES = 4;
+
+    /**
+     * Counts {@code v[from..to)}, all finite and within the span {@link #fit} made room for. Value i is counted in
+     * copy {@code i mod 4} of an int scratch, so that a run of equal values (a ReLU's zeros) does not wait on one
+     * counter's read-modify-write; the copies are added into the counts after the run.
+     *
+     * @param scratch at least {@code 4 * bins} ints, all zero (left zero)
+     */
+    void addFitted(float[] v, int from, int to, int[] scratch) {
         double inv = inverseWidth;
         long base = lo;
-        long[] c = counts;
-        for (int i = from; i < to; i++) {
-            double scaled = v[i] * inv;
-            long idx = (long) scaled;
-            idx = scaled < idx ? idx - 1 : idx;
-            c[(int) (idx - base)]++;
+        int b = bins;
+        for (int start = from; start < to; start += Integer.MAX_VALUE / 2) {
+            int end = (int) Math.min(to, (long) start + Integer.MAX_VALUE / 2);
+            for (int i = start; i < end; i++) {
+                double scaled = v[i] * inv;
+                long idx = (long) scaled;
+                idx = scaled < idx ? idx - 1 : idx;
+                scratch[(i & 3) * b + (int) (idx - base)]++;
+            }
+            long[] c = counts;
+            for (int k = 0; k < b; k++) {
+                c[k] += (long) scratch[k] + scratch[b + k] + scratch[2 * b + k] + scratch[3 * b + k];
+                scratch[k] = 0;
+                scratch[b + k] = 0;
+                scratch[2 * b + k] = 0;
+                scratch[3 * b + k] = 0;
+            }
         }
     }
 

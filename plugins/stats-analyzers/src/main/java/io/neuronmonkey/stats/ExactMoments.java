@@ -1,8 +1,6 @@
 package io.neuronmonkey.stats;
 
-import java.math.BigDecimal;
 import java.math.BigInteger;
-import java.math.MathContext;
 
 /**
  * Exact sums of float values and of their squares, per slot, so that means and variances do not depend on the order
@@ -226,7 +224,91 @@ final class ExactMoments implements java.io.Serializable {
 
     /** @return the mean of the slot's values; 0 when empty */
     double mean(int slot) {
-        return mean(sumUnits(slot), count[slot]);
+        return mean(sum, slot * SUM_DIGITS, SUM_DIGITS, count[slot]);
+    }
+
+    /**
+     * The mean of an exact sum held as 32-bit digits in longs (not necessarily carried), without BigInteger: the
+     * digits are carried into a copy, made a magnitude, summed in double-double arithmetic from the top (every term
+     * is exact and none cancels, so the pair holds the sum to about 2^-104 relative) and divided with an exact FMA
+     * remainder. A deterministic function of the exact sum and the count, so the mean is the same for every order
+     * and split of the values; it is the correctly rounded quotient except within about 2^-100 of a rounding tie.
+     *
+     * @param acc    digits, units of 2^-149: {@code acc[base + i]} weighs 2^(32 i)
+     * @param base   the first digit
+     * @param digits how many
+     * @param n      the count
+     * @return the mean; 0 when n is 0
+     */
+    static double mean(long[] acc, int base, int digits, long n) {
+        if (n == 0) {
+            return 0;
+        }
+        long[] d = new long[digits + 1];  // one more digit takes the top digit's carry and the sign
+        System.arraycopy(acc, base, d, 0, digits);
+        for (int i = 0; i < digits; i++) {
+            long c = d[i] >> 32;
+            d[i] -= c << 32;
+            d[i + 1] += c;
+        }
+        boolean negative = d[digits] < 0;
+        if (negative) {
+            // the two's complement over the digits: invert every digit, add one, carry again
+            long carry = 1;
+            for (int i = 0; i <= digits; i++) {
+                long x = (~d[i] & 0xFFFFFFFFL) + carry;
+                carry = x >>> 32;
+                d[i] = x & 0xFFFFFFFFL;
+            }
+        }
+        return quotient(d, digits + 1, negative, n);
+    }
+
+    /**
+     * @param d        a magnitude's digits, each in [0, 2^32), {@code d[i]} weighs 2^(32 i) units of 2^-149
+     * @param negative the sign
+     * @return {@code ±(magnitude / n) * 2^-149}
+     */
+    private static double quotient(long[] d, int digits, boolean negative, long n) {
+        double[] x = doubleDouble(d, digits);
+        divide(x, n);
+        double mean = x[0] + x[1];
+        return Math.scalb(negative ? -mean : mean, -SUM_SCALE);
+    }
+
+    /**
+     * @param d      a magnitude's digits, each in [0, 2^32), {@code d[i]} weighs 2^(32 i)
+     * @param digits how many
+     * @return {@code {hi, lo}}: their sum in double-double, to about 2^-104 relative (every term is exact and none
+     *         cancels)
+     */
+    private static double[] doubleDouble(long[] d, int digits) {
+        double hi = 0;
+        double lo = 0;
+        for (int i = digits - 1; i >= 0; i--) {
+            if (d[i] == 0) {
+                continue;
+            }
+            double term = Math.scalb((double) d[i], 32 * i);  // exact: 32 bits, and 32 i stays below 1023
+            double s = hi + term;                              // Knuth's two-sum: s + e == hi + term exactly
+            double bb = s - hi;
+            double e = (hi - (s - bb)) + (term - bb);
+            hi = s;
+            lo += e;
+        }
+        double sumHi = hi + lo;
+        return new double[]{sumHi, lo - (sumHi - hi)};
+    }
+
+    /** Divides the double-double {@code x} by {@code n} in place, with the remainder from an exact FMA. */
+    private static void divide(double[] x, long n) {
+        double nd = n;                                         // exact: counts stay far below 2^53
+        double q = x[0] / nd;
+        double r = Math.fma(-q, nd, x[0]) + x[1];
+        double q2 = r / nd;
+        double s = q + q2;
+        x[0] = s;
+        x[1] = q2 - (s - q);
     }
 
     /** @return the sample variance (n - 1 denominator) of the slot's values; 0 below two values */
@@ -234,16 +316,32 @@ final class ExactMoments implements java.io.Serializable {
         return variance(sumUnits(slot), squareUnits(slot), count[slot]);
     }
 
-    /** Mean from exact sums (units of 2^-149); deterministic function of the exact inputs. */
+    /**
+     * Mean from an exact sum (units of 2^-149); the same function of the exact inputs as
+     * {@link #mean(long[], int, int, long)}, so a mean from merged BigInteger sums equals the accumulator's.
+     */
     static double mean(BigInteger sumUnits, long n) {
         if (n == 0) {
             return 0;
         }
-        BigDecimal q = new BigDecimal(sumUnits).divide(BigDecimal.valueOf(n), MathContext.DECIMAL128);
-        return Math.scalb(q.doubleValue(), -SUM_SCALE);
+        long[] d = digitsOf(sumUnits.abs());
+        return quotient(d, d.length, sumUnits.signum() < 0, n);
     }
 
-    /** Sample variance from exact sums: (n S2 - S1^2) / (n (n - 1)), computed exactly, rounded once at the end. */
+    /** @return the 32-bit digits of a non-negative integer, lowest first (at least one) */
+    private static long[] digitsOf(BigInteger m) {
+        int digits = Math.max(1, (m.bitLength() + 31) / 32);
+        long[] d = new long[digits];
+        for (int i = 0; i < digits; i++) {
+            d[i] = m.shiftRight(32 * i).longValue() & 0xFFFFFFFFL;
+        }
+        return d;
+    }
+
+    /**
+     * Sample variance from exact sums: the numerator n S2 - S1^2 exactly (integers), then divided by n and by n - 1 in
+     * double-double arithmetic (as {@link #mean}); a deterministic function of the exact sums.
+     */
     static double variance(BigInteger sumUnits, BigInteger squareUnits, long n) {
         if (n < 2) {
             return 0;
@@ -252,8 +350,12 @@ final class ExactMoments implements java.io.Serializable {
         if (num.signum() <= 0) {
             return 0;
         }
-        BigDecimal q = new BigDecimal(num).divide(new BigDecimal(BigInteger.valueOf(n).multiply(BigInteger.valueOf(n - 1))),
-                MathContext.DECIMAL128);
-        return Math.scalb(q.doubleValue(), -SQ_SCALE);
+        long[] d = digitsOf(num);
+        double[] x = doubleDouble(d, d.length);
+        divide(x, n);
+        divide(x, n - 1);
+        // finite: the numerator stays below 2^700 units (squares of floats below 2^256 are below 2^554 units)
+        double v = x[0] + x[1];
+        return Math.scalb(v, -SQ_SCALE);
     }
 }

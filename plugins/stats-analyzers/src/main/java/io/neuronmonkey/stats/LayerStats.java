@@ -45,7 +45,8 @@ final class LayerStats implements java.io.Serializable {
     /** Per neuron, the (example, position) values above the threshold; spatial layers only (equal to fired otherwise). */
     final long[] positionsFired;
     final long[] saturated;
-    final ExactMoments classMoments;
+    /** per (class, neuron) slot {@code k * neurons + c}: the exact sums of the class means */
+    final ExactSums classMoments;
     final long[] classCount;
     final DoublingHistogram[] hist;
     /**
@@ -76,8 +77,10 @@ final class LayerStats implements java.io.Serializable {
     private final int[] keyScratch;
     /** the order-preserving integer key of negative infinity */
     private static final int NEGATIVE_INFINITY_KEY = Float.floatToRawIntBits(Float.NEGATIVE_INFINITY) ^ 0x7FFFFFFF;
-    /** the batch's reduced values, neuron-major: neuron c's values at {@code c * n ..} */
+    /** a block of the batch's reduced values, neuron-major: neuron c's values at {@code (c - c0) * n ..} */
     private float[] columns = new float[0];
+    /** scratch of {@link DoublingHistogram#addFitted} */
+    private transient int[] histScratch;
     /** the batch's rows ordered by class */
     private int[] order = new int[0];
     private final int[] groupStart;
@@ -113,7 +116,7 @@ final class LayerStats implements java.io.Serializable {
         fired = new long[neurons];
         positionsFired = new long[neurons];
         saturated = new long[neurons];
-        classMoments = new ExactMoments(classes * neurons);
+        classMoments = new ExactSums(classMeans ? classes * neurons : 0);
         classCount = new long[classes];
         hist = new DoublingHistogram[neurons];
         sketch = new DDSketch[neurons];
@@ -129,6 +132,7 @@ final class LayerStats implements java.io.Serializable {
         groupStart = new int[classes + 2];
         groupClass = new int[classes + 1];
         feed = new SketchFeed(mapping, SKETCH_MIN_VALUE);
+        histScratch = new int[DoublingHistogram.SCRATCH_COPIES * bins];
         pendingBins = new PendingBins[neurons];
         for (int i = 0; i < neurons; i++) {
             pendingBins[i] = new PendingBins();
@@ -143,22 +147,18 @@ final class LayerStats implements java.io.Serializable {
      */
     void accept(float[] act, int n, int[] labels, boolean reduceMax, double threshold, double satLow, double satHigh) {
         int rowSize = positions * neurons;
+        rawValues += (long) n * rowSize;
+        observedPositions += (long) n * positions;
+        sequences += n;
+        if (positions == 1) {
+            // the values are their own reduction; update counts those at or below the threshold on its way
+            rawAtOrBelow += update(act, n, labels, threshold, satLow, satHigh);
+            return;
+        }
         if (reduced.length < n * neurons) {
             reduced = new float[n * neurons];
         }
-        long atOrBelow = 0;
-        if (positions == 1) {
-            System.arraycopy(act, 0, reduced, 0, n * neurons);
-            for (int i = 0, end = n * neurons; i < end; i++) {
-                atOrBelow += act[i] <= threshold ? 1 : 0;
-            }
-        } else {
-            atOrBelow = reducePositions(act, n, reduceMax, threshold);
-        }
-        rawValues += (long) n * rowSize;
-        rawAtOrBelow += atOrBelow;
-        observedPositions += (long) n * positions;
-        sequences += n;
+        rawAtOrBelow += reducePositions(act, n, reduceMax, threshold);
         update(reduced, n, labels, threshold, satLow, satHigh);
     }
 
@@ -357,20 +357,17 @@ final class LayerStats implements java.io.Serializable {
             }
             m++;
         }
-        if (perPosition) {
-            for (int i = 0, end = m * neurons; i < end; i++) {
-                atOrBelow += reduced[i] <= threshold ? 1 : 0;
-            }
-        }
         rawValues += real * neurons;
-        rawAtOrBelow += atOrBelow;
         observedPositions += real;
         paddingExcluded += (long) n * positions - real;
         sequences += seqs;
-        update(reduced, m, labels == null ? null : rowLabels, threshold, satLow, satHigh);
+        long reducedAtOrBelow = update(reduced, m, labels == null ? null : rowLabels, threshold, satLow, satHigh);
+        // per position, the observations are the raw values themselves
+        rawAtOrBelow += perPosition ? reducedAtOrBelow : atOrBelow;
     }
 
-    private void update(float[] r, int n, int[] labels, double threshold, double satLow, double satHigh) {
+    /** @return how many of the values {@code r} are at or below the threshold (NaN is neither above nor at or below) */
+    private long update(float[] r, int n, int[] labels, double threshold, double satLow, double satHigh) {
         for (int e = 0; e < n; e++) {
             int label = labels == null ? -1 : labels[e];
             if (label >= 0 && label < classes) {
@@ -378,20 +375,38 @@ final class LayerStats implements java.io.Serializable {
             }
         }
         if (n == 0) {
-            count += n;
-            return;
+            return 0;
         }
         // rows grouped by class (stable), then transposed to neuron-major: each neuron's values of the batch are one
         // contiguous run, and each class's values a contiguous sub-run. Every statistic here is independent of the
         // order of the values, so the results are exactly those of the per-value loop.
         int groups = orderByClass(n, classMeans ? labels : null);
-        transpose(r, n);
+        // neurons in blocks whose transposed values (about 32 KB) stay in cache while every statistic reads them
+        int block = Math.max(8, Math.min(neurons, (8192 / n + 7) & ~7));
+        long atOrBelow = 0;
+        for (int c0 = 0; c0 < neurons; c0 += block) {
+            int c1 = Math.min(neurons, c0 + block);
+            transpose(r, n, c0, c1);
+            atOrBelow += updateBlock(r, n, labels, threshold, satLow, satHigh, groups, c0, c1);
+        }
+        count += n;
+        return atOrBelow;
+    }
+
+    /**
+     * The statistics of neurons {@code [c0, c1)}, whose values {@link #transpose} put in {@link #columns}.
+     *
+     * @return how many of their values are at or below the threshold
+     */
+    private long updateBlock(float[] r, int n, int[] labels, double threshold, double satLow, double satHigh,
+                             int groups, int c0, int c1) {
+        long atOrBelow = 0;
         // float bounds equivalent to the double ones for every float value: v > t iff v > floatAtOrBelow(t), and so on
         float fires0 = floatAtOrBelow(threshold);
         float low0 = floatAtOrBelow(satLow);
         float high0 = floatAtOrAbove(satHigh);
-        for (int c = 0; c < neurons; c++) {
-            int off = c * n;
+        for (int c = c0; c < c1; c++) {
+            int off = (c - c0) * n;
             float[] col = columns;
             // two independent chains of conditional moves (Math.min/max on doubles serialize on their NaN and signed-
             // zero handling); NaN and the infinities are caught by the exponent, signed zeros are settled after
@@ -434,9 +449,10 @@ final class LayerStats implements java.io.Serializable {
             }
             if (topExp == 0x7F800000) {
                 // NaN or an infinity: this neuron's batch value by value
-                updateNeuron(c, r, n, labels, threshold, satLow, satHigh);
+                atOrBelow += updateNeuron(c, r, n, labels, threshold, satLow, satHigh);
                 continue;
             }
+            atOrBelow += n - fires;
             lo = lo2 < lo ? lo2 : lo;
             hi = hi2 > hi ? hi2 : hi;
             // as Math.min / Math.max: -0.0 is below 0.0
@@ -451,25 +467,20 @@ final class LayerStats implements java.io.Serializable {
             fired[c] += fires;
             saturated[c] += sat;
             seen[c] += n;
-            // one pass per value: each class's run goes into its class slot and the neuron's slot together
-            if (!classMeans) {
-                moments.addRun(c, col, off, off + n);
-            }
+            // the whole run into the neuron's moments (one flush of its exponent buckets), then each class's sub-run
+            // into its class sums
+            moments.addRun(c, col, off, off + n);
             for (int g = 0; g < groups && classMeans; g++) {
                 int k = groupClass[g];
-                int from = off + groupStart[g];
-                int to = off + groupStart[g + 1];
                 if (k >= 0) {
-                    classMoments.addRun(k * neurons + c, col, from, to, moments, c);
-                } else {
-                    moments.addRun(c, col, from, to);
+                    classMoments.addRun(k * neurons + c, col, off + groupStart[g], off + groupStart[g + 1]);
                 }
             }
             if (histogram) {
                 DoublingHistogram h = hist[c];
                 h.fit(lo);
                 h.fit(hi);
-                h.addFitted(col, off, off + n);
+                h.addFitted(col, off, off + n, histScratch);
             }
             if (quantiles) {
                 feed.add(pendingBins[c], col, off, off + n);
@@ -478,7 +489,7 @@ final class LayerStats implements java.io.Serializable {
                 }
             }
         }
-        count += n;
+        return atOrBelow;
     }
 
     /**
@@ -537,26 +548,27 @@ final class LayerStats implements java.io.Serializable {
         return f < t ? Math.nextUp(f) : f;
     }
 
-    /** {@code columns[c * n + j] = r[order[j] * neurons + c]}, in cache-sized blocks of neurons. */
-    private void transpose(float[] r, int n) {
-        if (columns.length < n * neurons) {
-            columns = new float[n * neurons];
+    /** {@code columns[(c - c0) * n + j] = r[order[j] * neurons + c]} for the neurons {@code [c0, c1)}. */
+    private void transpose(float[] r, int n, int c0, int c1) {
+        if (columns.length < n * (c1 - c0)) {
+            columns = new float[n * (c1 - c0)];
         }
         float[] col = columns;
         int[] ord = order;
-        for (int c0 = 0; c0 < neurons; c0 += 64) {
-            int c1 = Math.min(neurons, c0 + 64);
-            for (int j = 0; j < n; j++) {
-                int src = ord[j] * neurons;
-                for (int c = c0; c < c1; c++) {
-                    col[c * n + j] = r[src + c];
-                }
+        for (int j = 0; j < n; j++) {
+            int src = ord[j] * neurons;
+            for (int c = c0; c < c1; c++) {
+                col[(c - c0) * n + j] = r[src + c];
             }
         }
     }
 
-    /** One neuron value by value, in row order: the path of a batch that holds a NaN or an infinity for it. */
-    private void updateNeuron(int c, float[] r, int n, int[] labels, double threshold, double satLow, double satHigh) {
+    /**
+     * One neuron value by value, in row order: the path of a batch that holds a NaN or an infinity for it.
+     *
+     * @return how many of its values are at or below the threshold
+     */
+    private long updateNeuron(int c, float[] r, int n, int[] labels, double threshold, double satLow, double satHigh) {
         DoublingHistogram h = hist[c];
         DDSketch q = sketch[c];
         double lo = min[c];
@@ -564,8 +576,10 @@ final class LayerStats implements java.io.Serializable {
         long fires = 0;
         long sat = 0;
         long valid = 0;
+        long atOrBelow = 0;
         for (int e = 0, i = c; e < n; e++, i += neurons) {
             float v = r[i];
+            atOrBelow += v <= threshold ? 1 : 0;
             if (!Float.isFinite(v)) {
                 nonFinite++;
                 continue;
@@ -594,6 +608,7 @@ final class LayerStats implements java.io.Serializable {
         max[c] = hi;
         fired[c] += fires;
         saturated[c] += sat;
+        return atOrBelow;
     }
 
     double mean(int c) {

@@ -92,7 +92,26 @@ final class PendingBins implements java.io.Serializable {
     }
 
     private static void flush(Store store, int[] counts, int base) {
-        for (int j = 0; j < counts.length; j++) {
+        int first = 0;
+        int last = counts.length - 1;
+        while (first <= last && counts[first] == 0) {
+            first++;
+        }
+        while (last > first && counts[last] == 0) {
+            last--;
+        }
+        if (first > last) {
+            return;
+        }
+        // the two ends first: a dense store then widens its range at most twice, not at every new bin (re-centring
+        // copies its array); the counts are integers, so the order does not change the state
+        store.add(base + first, counts[first]);
+        counts[first] = 0;
+        if (last > first) {
+            store.add(base + last, counts[last]);
+            counts[last] = 0;
+        }
+        for (int j = first + 1; j < last; j++) {
             if (counts[j] != 0) {
                 store.add(base + j, counts[j]);
                 counts[j] = 0;

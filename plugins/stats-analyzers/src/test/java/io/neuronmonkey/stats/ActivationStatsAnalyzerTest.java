@@ -497,6 +497,36 @@ class ActivationStatsAnalyzerTest {
             }
         }
         assertEquals((double) below / all, (double) layer(r, CONV.name()).get("sparsity"), 1e-12);
+        long denseBelow = 0;
+        long denseAll = 0;
+        for (ActivationBatch b : d.batches()) {
+            for (float v : b.activation(DENSE.name()).floats()) {
+                denseBelow += v <= 0 ? 1 : 0;
+                denseAll++;
+            }
+        }
+        assertEquals((double) denseBelow / denseAll, (double) layer(r, DENSE.name()).get("sparsity"), 1e-12);
+    }
+
+    @Test
+    void denseSparsityCountsInfinitiesAndLeavesNaNOut() {
+        // neuron 0 takes the value-by-value path (NaN, -inf, +inf); neuron 1 the bulk path, with -0.0 and 0.0
+        LayerInfo relu = new LayerInfo("relu", "Relu", new int[]{2}, LayerInfo.Role.HIDDEN);
+        int n = 9;
+        float[] v = {Float.NaN, 0f, Float.NEGATIVE_INFINITY, -0.0f, Float.POSITIVE_INFINITY, 1f, -2f, 2f, 0f, -1f,
+                3f, 0f, Float.NaN, 4f, 0.5f, 0f, -1f, 5f};
+        long below = 0;
+        for (float x : v) {
+            below += x <= 0 ? 1 : 0;
+        }
+        Batch b = new Batch(0, Tensor.ofFloats(new float[n], n, 1), null, Collections.nCopies(n, "x"),
+                Collections.nCopies(n, Map.of()));
+        var census = new ActivationStatsAnalyzer.Census(params(ActivationStatsAnalyzer.Reduce.MEAN), List.of(relu),
+                List.of());
+        census.accept(new ActivationBatch(b, Map.of("relu", Tensor.ofFloats(v, n, 2))));
+        AnalysisResult r = census.finish();
+        assertEquals(9, below);
+        assertEquals(below / 18.0, (double) layer(r, "relu").get("sparsity"), 1e-12);
     }
 
     @Test

@@ -75,6 +75,123 @@ class BulkKernelsTest {
         assertEquals(one.squareUnits(0), bulk.squareUnits(0));
     }
 
+    /** The exact sum of floats as a BigDecimal: the independent reference of the fixed-point digits. */
+    private static java.math.BigDecimal exactSum(float[] v, int from, int to) {
+        java.math.BigDecimal s = java.math.BigDecimal.ZERO;
+        for (int i = from; i < to; i++) {
+            s = s.add(new java.math.BigDecimal(v[i]));
+        }
+        return s;
+    }
+
+    @Test
+    void exactSumsEqualTheBigDecimalSumAndTheMomentsMean() {
+        java.math.BigDecimal unit = new java.math.BigDecimal(java.math.BigInteger.ONE).divide(
+                new java.math.BigDecimal(java.math.BigInteger.TWO.pow(149)));
+        for (long seed = 1; seed <= 20; seed++) {
+            float[] v = values(seed, 20_000 + (int) seed * 331);
+            Random r = new Random(seed);
+            ExactSums sums = new ExactSums(4);
+            ExactMoments moments = new ExactMoments(4);
+            java.math.BigDecimal[] reference = new java.math.BigDecimal[4];
+            java.util.Arrays.fill(reference, java.math.BigDecimal.ZERO);
+            // runs of random lengths (1 to 60, as a class's run in a batch) into random slots, some value by value
+            for (int i = 0; i < v.length; ) {
+                int len = Math.min(v.length - i, 1 + r.nextInt(60));
+                int slot = r.nextInt(4);
+                if (r.nextInt(5) == 0) {
+                    for (int j = i; j < i + len; j++) {
+                        sums.add(slot, v[j]);
+                    }
+                } else {
+                    sums.addRun(slot, v, i, i + len);
+                }
+                moments.addRun(slot, v, i, i + len);
+                reference[slot] = reference[slot].add(exactSum(v, i, i + len));
+                i += len;
+            }
+            for (int slot = 0; slot < 4; slot++) {
+                assertEquals(0, new java.math.BigDecimal(sums.sumUnits(slot)).multiply(unit).compareTo(reference[slot]),
+                        "seed " + seed + " slot " + slot);
+                assertEquals(moments.count(slot), sums.count(slot));
+                assertEquals(Double.doubleToRawLongBits(moments.mean(slot)), Double.doubleToRawLongBits(sums.mean(slot)));
+            }
+            // merged halves equal the whole
+            ExactSums a = new ExactSums(1);
+            ExactSums b = new ExactSums(1);
+            ExactSums whole = new ExactSums(1);
+            a.addRun(0, v, 0, v.length / 2);
+            b.addRun(0, v, v.length / 2, v.length);
+            whole.addRun(0, v, 0, v.length);
+            a.merge(b);
+            assertEquals(whole.sumUnits(0), a.sumUnits(0));
+        }
+    }
+
+    @Test
+    void meansFromTheDigitsAreTheCorrectlyRoundedQuotientOfTheExactSum() {
+        java.math.MathContext wide = new java.math.MathContext(80);
+        for (long seed = 1; seed <= 200; seed++) {
+            Random r = new Random(seed);
+            int n = 1 + r.nextInt(seed < 100 ? 50 : 5_000);
+            float[] v = values(seed, n);
+            if (seed % 3 == 0) {
+                // sums that cancel to a small remainder, and negative sums
+                for (int i = 0; i + 1 < n; i += 2) {
+                    v[i + 1] = -v[i] * (seed % 2 == 0 ? 1f : 1.0000001f);
+                }
+            } else if (seed % 5 == 0) {
+                for (int i = 0; i < n; i++) {
+                    v[i] = -Math.abs(v[i]) * (r.nextBoolean() ? 1e20f : 1f);
+                }
+            }
+            ExactMoments m = new ExactMoments(1);
+            ExactSums s = new ExactSums(1);
+            m.addRun(0, v, 0, n);
+            s.addRun(0, v, 0, n);
+            double expected = exactSum(v, 0, n).divide(java.math.BigDecimal.valueOf(n), wide).doubleValue();
+            if (n >= 2) {
+                // the sample variance from the exact sums, in 80 digits
+                java.math.BigDecimal s1 = exactSum(v, 0, n);
+                java.math.BigDecimal s2 = java.math.BigDecimal.ZERO;
+                for (int i = 0; i < n; i++) {
+                    s2 = s2.add(new java.math.BigDecimal(v[i]).pow(2));
+                }
+                java.math.BigDecimal num = s2.multiply(java.math.BigDecimal.valueOf(n)).subtract(s1.pow(2));
+                double var = num.signum() <= 0 ? 0 : num.divide(java.math.BigDecimal.valueOf((long) n * (n - 1)), wide)
+                        .doubleValue();
+                assertEquals(var, m.variance(0), 0.0, "variance, seed " + seed);
+            }
+            assertEquals(expected, m.mean(0), 0.0, "seed " + seed);
+            assertEquals(Double.doubleToRawLongBits(m.mean(0)), Double.doubleToRawLongBits(s.mean(0)));
+            assertEquals(Double.doubleToRawLongBits(m.mean(0)),
+                    Double.doubleToRawLongBits(ExactMoments.mean(m.sumUnits(0), n)), "the BigInteger path");
+        }
+        assertEquals(0.0, new ExactMoments(1).mean(0));
+    }
+
+    @Test
+    void exactSumsOfLongRunsNearTheLargestFloatCarryCorrectly() {
+        float[] v = new float[200_000];
+        java.util.Arrays.fill(v, Float.MAX_VALUE);
+        for (int i = 0; i < v.length; i += 3) {
+            v[i] = -Math.nextDown(Float.MAX_VALUE);
+        }
+        ExactSums sums = new ExactSums(1);
+        sums.addRun(0, v, 0, v.length);
+        // and as 20,000 runs of 10 (more runs than between two carries), merged into a state of the whole
+        ExactSums runs = new ExactSums(1);
+        for (int i = 0; i < v.length; i += 10) {
+            runs.addRun(0, v, i, i + 10);
+        }
+        assertEquals(sums.sumUnits(0), runs.sumUnits(0));
+        runs.merge(sums);
+        assertEquals(sums.sumUnits(0).shiftLeft(1), runs.sumUnits(0));
+        java.math.BigDecimal unit = new java.math.BigDecimal(java.math.BigInteger.ONE).divide(
+                new java.math.BigDecimal(java.math.BigInteger.TWO.pow(149)));
+        assertEquals(0, new java.math.BigDecimal(sums.sumUnits(0)).multiply(unit).compareTo(exactSum(v, 0, v.length)));
+    }
+
     @Test
     void groupedMomentsEqualValueByValueInRowOrder() {
         int n = 300;
@@ -112,6 +229,7 @@ class BulkKernelsTest {
             float[] v = values(seed, 5_000);
             DoublingHistogram one = new DoublingHistogram(32);
             DoublingHistogram bulk = new DoublingHistogram(32);
+            int[] scratch = new int[DoublingHistogram.SCRATCH_COPIES * 32];
             for (int start = 0; start < v.length; start += 256) {
                 int end = Math.min(v.length, start + 256);
                 float lo = Float.POSITIVE_INFINITY;
@@ -123,7 +241,7 @@ class BulkKernelsTest {
                 }
                 bulk.fit(lo);
                 bulk.fit(hi);
-                bulk.addFitted(v, start, end);
+                bulk.addFitted(v, start, end, scratch);
             }
             assertEquals(one.level(), bulk.level(), "seed " + seed);
             assertEquals(one.lo(), bulk.lo());

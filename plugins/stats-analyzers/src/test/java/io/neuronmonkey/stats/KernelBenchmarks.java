@@ -41,6 +41,14 @@ public class KernelBenchmarks {
     @Param({"true"})
     public boolean relu;
 
+    /** classes of the labels (the demo data has 10) */
+    @Param({"10"})
+    public int classes;
+
+    /** the census's optional statistics: all, none, or all but one (noQuantiles, noHistogram, noClassMeans) */
+    @Param({"all", "none", "noQuantiles", "noHistogram", "noClassMeans"})
+    public String extras;
+
     float[] dense;
     float[] conv;
     int[] labels;
@@ -64,10 +72,13 @@ public class KernelBenchmarks {
         }
         labels = new int[N];
         for (int i = 0; i < N; i++) {
-            labels[i] = r.nextInt(4);
+            labels[i] = r.nextInt(classes);
         }
-        denseStats = new LayerStats(DENSE, 1, 4, 32, 0.01);
-        convStats = new LayerStats(CHANNELS, POSITIONS, 4, 32, 0.01);
+        boolean q = extras.equals("all") || extras.equals("noHistogram") || extras.equals("noClassMeans");
+        boolean h = extras.equals("all") || extras.equals("noQuantiles") || extras.equals("noClassMeans");
+        boolean m = extras.equals("all") || extras.equals("noQuantiles") || extras.equals("noHistogram");
+        denseStats = new LayerStats(DENSE, 1, classes, 32, 0.01, q, h, m);
+        convStats = new LayerStats(CHANNELS, POSITIONS, classes, 32, 0.01, q, h, m);
         moments = new ExactMoments(DENSE);
         CubicallyInterpolatedMapping mapping = new CubicallyInterpolatedMapping(0.01);
         feed = new SketchFeed(mapping, LayerStats.SKETCH_MIN_VALUE);

@@ -12,6 +12,9 @@ class KernelBenchmarksTest {
     @Test
     @EnabledIfSystemProperty(named = "bench", matches = "true")
     void runKernelBenchmarks() throws RunnerException {
-        new Runner(new OptionsBuilder().include(KernelBenchmarks.class.getName()).build()).run();
+        // -Dbench.include=REGEX narrows the run to matching benchmark methods (e.g. censusDense)
+        String only = System.getProperty("bench.include", "");
+        new Runner(new OptionsBuilder().include(KernelBenchmarks.class.getName() + (only.isEmpty() ? "" : "." + only))
+                .build()).run();
     }
 }
