@@ -26,8 +26,13 @@ import java.util.Random;
 /**
  * Feature visualization by activation maximization: for each chosen neuron (a channel's spatial mean on spatial
  * layers) an input is optimized by Adam gradient ascent, the images of every neuron batched into one gradient call
- * per step. Inputs are {@code sigmoid(u)} so they stay in the data's [0, 1] range; {@code u} is either the pixels
- * or, decorrelated, 1/f-scaled coefficients of an orthonormal 2-D cosine basis. Regularizers: random jitter (circular
+ * per step. Inputs stay in the data's range: {@code x = sigmoid(z)} with {@code z} the pixels ({@code pixel}),
+ * 1/f-scaled coefficients of an orthonormal 2-D cosine basis ({@code cosine}, dense matrices), or Lucid's decorrelated
+ * Fourier parametrization ({@code fourier}: a 1/f-scaled real FFT spectrum per channel, {@code z = irfft2}, the
+ * gradient back through the inverse FFT's adjoint, see {@link Spectra}); or MACO ({@code maco}: the Fourier magnitude
+ * fixed to the data's mean amplitude spectrum, only the phase optimized, see {@link Parametrization.Maco}). Instead
+ * of neurons, a direction of the layer's channel space can be maximized (its projection of the channel means; given,
+ * or an earlier step's per-channel ranking such as a concept-vectors CAV). Regularizers: random jitter (circular
  * shifts, fresh per image and step), random rotation and scaling (bilinear; the gradient goes back through the
  * transform's adjoint), total variation, L2, and diversity (the mean pairwise cosine similarity of one
  * neuron's images, subtracted with a weight). A neuron of a spatial layer can also be maximized at one position (a
@@ -38,7 +43,7 @@ import java.util.Random;
  * real data (one pass over the data).
  */
 @Extension
-@ExtensionName(value = "feature-visualization", description = "Feature visualization: inputs optimized to maximize chosen or top-ranked neurons, as channel means or at one position (jitter, total variation, L2, diversity, decorrelated frequency basis), compared with the neuron's maximum over the data, with the energy share of the position's receptive field")
+@ExtensionName(value = "feature-visualization", description = "Feature visualization: inputs optimized to maximize chosen or top-ranked neurons or a direction (e.g. a CAV), as channel means or at one position (jitter, rotation, scaling, total variation, L2, diversity; pixel, cosine, FFT Fourier or MACO phase-only basis), compared with the neuron's maximum over the data, with the energy share of the position's receptive field")
 public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisualizationAnalyzer.Params> {
 
     /** The parametrizations of the optimized input. */
@@ -64,7 +69,7 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
      * @param jitter       largest random shift in pixels
      * @param tv           total-variation weight
      * @param l2           L2 weight
-     * @param basis        pixel or fourier
+     * @param basis        pixel, cosine, fourier (FFT) or maco
      * @param region       region [top, left, bottom, right] whose energy share is reported, or null
      * @param dataLimit    the most data examples scanned for the data maximum
      * @param position     the targeted position of a spatial layer: {@code [row, col]} of its grid, {@code [max]}
