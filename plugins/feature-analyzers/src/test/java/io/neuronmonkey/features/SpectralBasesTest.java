@@ -209,6 +209,21 @@ class SpectralBasesTest extends DemoCnnTest {
     }
 
     @Test
+    void badDirectionAndSpectrumParamsNameTheirField() {
+        var e = assertThrows(RuntimeException.class, () -> new FeatureVisualizationAnalyzer.Params("conv2", null, 1, 4, 0.2, 0,
+                0.0, 0.0, "maco", null, 100, List.of("max"), null, 0.0, null, 4, 0.0, 0.0, null, "tcav", 0));
+        assertTrue(e.getMessage().contains("directionFrom") && e.getMessage().contains("STEP/PART"), e.getMessage());
+        assertTrue(e.getMessage().contains("spectrumExamples") && e.getMessage().contains("found 0"), e.getMessage());
+        assertTrue(e.getMessage().contains("position"), e.getMessage());
+        var zero = assertThrows(RuntimeException.class, () -> new FeatureVisualizationAnalyzer.Params("conv2", null, 1, 4, 0.2, 0,
+                0.0, 0.0, "fourier", null, 100, null, null, 0.0, null, 4, 0.0, 0.0, List.of(0.0, 0.0), null, 64));
+        assertTrue(zero.getMessage().contains("direction") && zero.getMessage().contains("not all 0"), zero.getMessage());
+        var basis = assertThrows(RuntimeException.class, () -> new FeatureVisualizationAnalyzer.Params("conv2", List.of(4), 1, 4,
+                0.2, 0, 0.0, 0.0, "wavelet", null, 100));
+        assertTrue(basis.getMessage().contains("pixel, cosine, fourier or maco"), basis.getMessage());
+    }
+
+    @Test
     void theWeightedTargetsGradientOverPositionsIsTheGradientOfTheProjectionOnChannelMeans() {
         // what the direction objective relies on: GradientTarget.weighted sums over positions
         float[] w = new float[16];
