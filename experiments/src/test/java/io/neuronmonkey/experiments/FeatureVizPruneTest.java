@@ -150,6 +150,28 @@ class FeatureVizPruneTest {
     }
 
     @Test
+    void theWatermarkCavDirectionIsDrivenAboveTheDataAndShownUnderItsName() throws Exception {
+        JsonNode f = finding(vizFolder, "watermark-direction", "drive-conv2-direction");
+        System.out.println(f.get("claim").asText());
+        assertTrue(f.get("strength").get("value").asDouble() > 1, "projection / data max " + f.get("strength"));
+        assertEquals("cav-watermark-conv2 of watermark-cav",
+                vizFolder.result("watermark-direction").get("summary").get("directionName").asText());
+        // MACO and the FFT basis ran; MACO's images stay in the data's range
+        assertEquals("maco", vizFolder.result("watermark-maco").get("summary").get("basis").asText());
+        assertEquals("fourier", vizFolder.result("watermark-channel").get("summary").get("basis").asText());
+        JsonNode maps = vizFolder.part("watermark-maco", "optimized");
+        for (float v : vizFolder.array("watermark-maco", maps.get("maps"))) {
+            assertTrue(v >= 0 && v <= 1, "maco pixel " + v);
+        }
+        try (org.htmlunit.WebClient wc = new org.htmlunit.WebClient()) {
+            String xml = vizFolder.report(wc).asXml();
+            assertTrue(xml.contains("alt=\"conv2-direction-0\""), "the report shows the direction's optimized input");
+            assertTrue(xml.contains("target: conv2 along cav-watermark-conv2 of watermark-cav"), "titled by the direction");
+            assertTrue(!xml.contains("could not be drawn"), "no rendering error");
+        }
+    }
+
+    @Test
     void theConductanceRankingOrdersThePruningCurve() throws Exception {
         JsonNode curve = pruneFolder.part("prune-conductance", "pruning-curve");
         System.out.println(finding(pruneFolder, "prune-conductance", "prune-dense1").get("claim").asText());

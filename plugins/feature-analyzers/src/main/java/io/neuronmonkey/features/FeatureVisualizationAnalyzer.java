@@ -26,8 +26,13 @@ import java.util.Random;
 /**
  * Feature visualization by activation maximization: for each chosen neuron (a channel's spatial mean on spatial
  * layers) an input is optimized by Adam gradient ascent, the images of every neuron batched into one gradient call
- * per step. Inputs are {@code sigmoid(u)} so they stay in the data's [0, 1] range; {@code u} is either the pixels
- * or, decorrelated, 1/f-scaled coefficients of an orthonormal 2-D cosine basis. Regularizers: random jitter (circular
+ * per step. Inputs stay in the data's range: {@code x = sigmoid(z)} with {@code z} the pixels ({@code pixel}),
+ * 1/f-scaled coefficients of an orthonormal 2-D cosine basis ({@code cosine}, dense matrices), or Lucid's decorrelated
+ * Fourier parametrization ({@code fourier}: a 1/f-scaled real FFT spectrum per channel, {@code z = irfft2}, the
+ * gradient back through the inverse FFT's adjoint, see {@link Spectra}); or MACO ({@code maco}: the Fourier magnitude
+ * fixed to the data's mean amplitude spectrum, only the phase optimized, see {@link Parametrization.Maco}). Instead
+ * of neurons, a direction of the layer's channel space can be maximized (its projection of the channel means; given,
+ * or an earlier step's per-channel ranking such as a concept-vectors CAV). Regularizers: random jitter (circular
  * shifts, fresh per image and step), random rotation and scaling (bilinear; the gradient goes back through the
  * transform's adjoint), total variation, L2, and diversity (the mean pairwise cosine similarity of one
  * neuron's images, subtracted with a weight). A neuron of a spatial layer can also be maximized at one position (a
@@ -38,15 +43,19 @@ import java.util.Random;
  * real data (one pass over the data).
  */
 @Extension
-@ExtensionName(value = "feature-visualization", description = "Feature visualization: inputs optimized to maximize chosen or top-ranked neurons, as channel means or at one position (jitter, total variation, L2, diversity, decorrelated frequency basis), compared with the neuron's maximum over the data, with the energy share of the position's receptive field")
+@ExtensionName(value = "feature-visualization", description = "Feature visualization: inputs optimized to maximize chosen or top-ranked neurons or a direction (e.g. a CAV), as channel means or at one position (jitter, rotation, scaling, total variation, L2, diversity; pixel, cosine, FFT Fourier or MACO phase-only basis), compared with the neuron's maximum over the data, with the energy share of the position's receptive field")
 public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisualizationAnalyzer.Params> {
 
     /** The parametrizations of the optimized input. */
     public enum Basis {
         /** every pixel is a parameter */
         PIXEL,
-        /** 1/f-scaled coefficients of an orthonormal 2-D cosine basis (decorrelated frequencies) */
-        FOURIER
+        /** 1/f-scaled coefficients of an orthonormal 2-D cosine basis, by dense matrix products (the former "fourier") */
+        COSINE,
+        /** Lucid's decorrelated Fourier parametrization: a 1/f-scaled real FFT half spectrum (JTransforms) */
+        FOURIER,
+        /** magnitude-constrained optimization: the data's mean Fourier magnitude fixed, only the phase optimized */
+        MACO
     }
 
     /**
@@ -60,7 +69,7 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
      * @param jitter       largest random shift in pixels
      * @param tv           total-variation weight
      * @param l2           L2 weight
-     * @param basis        pixel or fourier
+     * @param basis        pixel, cosine, fourier (FFT) or maco
      * @param region       region [top, left, bottom, right] whose energy share is reported, or null
      * @param dataLimit    the most data examples scanned for the data maximum
      * @param position     the targeted position of a spatial layer: {@code [row, col]} of its grid, {@code [max]}
@@ -72,6 +81,12 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
      * @param top          how many neurons {@code from} takes
      * @param rotate       largest random rotation per image and step, degrees
      * @param scale        largest random relative scale change per image and step
+     * @param direction    a direction in the layer's channel space (one weight per channel): its projection is
+     *                     maximized instead of single neurons, or null
+     * @param directionFrom {@code STEP/PART}: the direction is a per-channel ranking of an earlier step, e.g. a
+     *                     {@code concept-vectors} CAV ({@code cav-CONCEPT-LAYER}), or null
+     * @param spectrumExamples with basis maco: the most data examples whose mean amplitude spectrum is the fixed
+     *                     magnitude
      */
     public record Params(
             @Param(description = "the layer whose neurons are visualized, e.g. conv2") String layer,
@@ -82,7 +97,7 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
             @Param(defaultValue = "1", description = "largest random shift (pixels, circular) per image and step, 0..64") int jitter,
             @Param(defaultValue = "0.0", description = "total-variation penalty weight, >= 0") double tv,
             @Param(defaultValue = "0.0", description = "L2 penalty weight on the input, >= 0") double l2,
-            @Param(defaultValue = "fourier", description = "parametrization: pixel, or fourier (decorrelated 1/f cosine basis)") String basis,
+            @Param(defaultValue = "fourier", description = "parametrization: pixel; cosine (1/f-scaled orthonormal 2-D cosine basis, dense matrix products, cubic in the side; what 'fourier' meant before 0.6); fourier (Lucid's decorrelated parametrization: a 1/f-scaled real FFT spectrum per channel, JTransforms, image = sigmoid(irfft2)); maco (magnitude-constrained: the mean Fourier magnitude of spectrumExamples data images is fixed, only the phase is optimized, image standardized and mapped into the data's range by a sigmoid)") String basis,
             @Param(description = "region [top, left, bottom, right] (inclusive): share of the input's energy (sum of squares) inside it") List<Integer> region,
             @Param(defaultValue = "100000", description = "the most data examples scanned for each neuron's data maximum, >= 1") int dataLimit,
             @Param(description = "spatial layers: maximize the neuron at one position instead of its channel mean: [row, col] of the layer's grid, or [max] for the position where it fires most over the data (its top example's peak); the result adds the share of the image's energy inside that position's receptive field") List<String> position,
@@ -91,7 +106,10 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
             @Param(description = "take the neurons from an earlier step's ranking: STEP or STEP/PART (a Ranking part on this layer; the step must be in inputs:); instead of neurons") String from,
             @Param(defaultValue = "4", description = "with from: how many of the ranking's best neurons, 1..64") int top,
             @Param(defaultValue = "0.0", description = "transformation robustness: largest random rotation per image and step, in degrees (about the image centre, bilinear), 0..180") double rotate,
-            @Param(defaultValue = "0.0", description = "transformation robustness: largest random relative scale change per image and step, a factor drawn from [1 - scale, 1 + scale], 0..0.5") double scale) {
+            @Param(defaultValue = "0.0", description = "transformation robustness: largest random relative scale change per image and step, a factor drawn from [1 - scale, 1 + scale], 0..0.5") double scale,
+            @Param(description = "maximize the projection onto this direction of the layer's activation (channel means on spatial layers), one weight per channel, e.g. [0, 1, -0.5, ...]; instead of neurons (the direction is normalized to unit length)") List<Double> direction,
+            @Param(description = "the direction is an earlier step's per-channel ranking, STEP/PART, e.g. a concept-vectors CAV: watermark-tcav/cav-watermark-conv2 (its scores, the mean CAV weight per channel); the step must be in inputs:; instead of neurons") String directionFrom,
+            @Param(defaultValue = "256", description = "basis maco: the most data examples whose mean Fourier amplitude spectrum is the fixed magnitude, 1..100000") int spectrumExamples) {
 
         /** The params of earlier releases: the channel mean is maximized. */
         public Params(String layer, List<Integer> neurons, int images, int steps, double learningRate, int jitter,
@@ -108,6 +126,14 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
                     preActivation, diversity, from, top, 0.0, 0.0);
         }
 
+        /** The params without a direction target. */
+        public Params(String layer, List<Integer> neurons, int images, int steps, double learningRate, int jitter,
+                      double tv, double l2, String basis, List<Integer> region, int dataLimit, List<String> position,
+                      String preActivation, double diversity, String from, int top, double rotate, double scale) {
+            this(layer, neurons, images, steps, learningRate, jitter, tv, l2, basis, region, dataLimit, position,
+                    preActivation, diversity, from, top, rotate, scale, null, null, 256);
+        }
+
         /** Checks every field. */
         public Params {
             neurons = neurons == null ? List.of() : List.copyOf(neurons);
@@ -118,10 +144,23 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
             String b = basis;
             List<Integer> ns = neurons;
             List<Integer> r = region;
+            direction = direction == null ? null : List.copyOf(direction);
+            List<Double> d = direction;
+            int given = (from != null ? 1 : 0) + (ns.isEmpty() ? 0 : 1) + (d != null ? 1 : 0) + (directionFrom != null ? 1 : 0);
             Violations.check()
                     .require(layer != null && !layer.isBlank(), "layer", "is required, e.g. conv2")
-                    .require((from != null) != !ns.isEmpty(), "neurons",
-                            "give the neurons or 'from' (a ranking of an earlier step), exactly one of them")
+                    .require(given == 1, "neurons",
+                            "give exactly one of neurons, 'from' (a ranking of an earlier step), 'direction' (weights per channel)"
+                                    + " or 'directionFrom' (STEP/PART), found " + given)
+                    .require(d == null || !d.isEmpty() && d.stream().allMatch(v -> v != null && Double.isFinite(v))
+                                    && d.stream().anyMatch(v -> v != 0), "direction",
+                            "must be a non-empty list of finite weights, not all 0, found " + d)
+                    .require(directionFrom == null || directionFrom.indexOf('/') > 0 && directionFrom.indexOf('/') < directionFrom.length() - 1,
+                            "directionFrom", "must be STEP/PART (a per-channel ranking, e.g. watermark-tcav/cav-watermark-conv2), found '" + directionFrom + "'")
+                    .require(position == null || d == null && directionFrom == null, "position",
+                            "a direction is maximized on channel means; leave position out")
+                    .require(spectrumExamples >= 1 && spectrumExamples <= 100000, "spectrumExamples",
+                            "must be in 1..100000, found " + spectrumExamples)
                     .require(ns.stream().allMatch(i -> i != null && i >= 0), "neurons", "indices must be >= 0, found " + ns)
                     .require(from == null || !from.isBlank(), "from", "must be STEP or STEP/PART, found an empty value")
                     .require(top >= 1 && top <= 64, "top", "must be in 1..64, found " + top)
@@ -135,8 +174,8 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
                     .require(scale >= 0 && scale <= 0.5, "scale", "must be in 0..0.5, found " + scale)
                     .require(tv >= 0 && Double.isFinite(tv), "tv", "must be >= 0, found " + tv)
                     .require(l2 >= 0 && Double.isFinite(l2), "l2", "must be >= 0, found " + l2)
-                    .require(b.equalsIgnoreCase("pixel") || b.equalsIgnoreCase("fourier"), "basis",
-                            "must be pixel or fourier, found " + b)
+                    .require(java.util.Arrays.stream(Basis.values()).anyMatch(v -> v.name().equalsIgnoreCase(b)), "basis",
+                            "must be pixel, cosine, fourier or maco, found " + b)
                     .require(r == null || (r.size() == 4 && r.get(0) <= r.get(2) && r.get(1) <= r.get(3) && r.get(0) >= 0 && r.get(1) >= 0),
                             "region", "must be [top, left, bottom, right] with top <= bottom, left <= right, >= 0, found " + r)
                     .require(dataLimit >= 1, "dataLimit", "must be >= 1, found " + dataLimit)
@@ -151,7 +190,7 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
         /** @return a copy with these neurons */
         Params withNeurons(List<Integer> chosen) {
             return new Params(layer, chosen, images, steps, learningRate, jitter, tv, l2, basis, region, dataLimit,
-                    position, preActivation, diversity, null, top, rotate, scale);
+                    position, preActivation, diversity, null, top, rotate, scale, null, null, spectrumExamples);
         }
 
         /** @return true when the position is where each neuron peaks over the data */
@@ -170,6 +209,8 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
         Params given = ctx.params();
         LoadedModel model = ctx.requireModel();
         LayerInfo layer = ImageMath.requireLayer(model, given.layer());
+        Directions.Direction direction = given.direction() == null && given.directionFrom() == null ? null
+                : Directions.resolve(ctx.inputs(), given.direction(), given.directionFrom(), layer);
         Params p = given.from() == null ? given
                 : given.withNeurons(RankedNeurons.fromRanking(ctx.inputs(), given.from(), layer, given.top()));
         for (int i : p.neurons()) {
@@ -206,17 +247,43 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
             Positions.Peaks peaks = Positions.peaks(ctx.requireData(), model, layer, p.neurons(), p.dataLimit(), ctx.batchSize());
             positions = p.peakPosition() ? peaks.position() : Positions.fixed(layer, p.position(), p.neurons().size());
             dataMax = peaks.maxAt(positions);
+        } else if (direction != null) {
+            float[] max = {Float.NEGATIVE_INFINITY};
+            Positions.scan(ctx.requireData(), model, layer, p.dataLimit(), ctx.batchSize(), (t, n) -> {
+                float[] v = Directions.project(t, direction.weights());
+                for (int r = 0; r < n; r++) {
+                    max[0] = Math.max(max[0], v[r]);
+                }
+            });
+            dataMax = max;
         } else {
             dataMax = dataMax(ctx.requireData(), model, layer, p.neurons(), p.dataLimit(), ctx.batchSize());
         }
-        Optimizer opt = new Optimizer(model, layer, ascended, p, shape, ctx.seed(), positions);
+        Parametrization param = parametrization(p.parsedBasis(), shape, ctx, p.spectrumExamples());
+        Optimizer opt = new Optimizer(model, layer, ascended, p, shape, ctx.seed(), positions,
+                direction == null ? null : direction.weights(), param);
         long t0 = System.nanoTime();
         float[] images = opt.run();
         double seconds = (System.nanoTime() - t0) / 1e9;
-        int total = p.neurons().size() * p.images();
         float[] reached = opt.values(images);
         boolean[][] fields = positions == null ? null : Positions.fields(model, ascended, p.neurons(), positions, shape, ctx.seed());
-        return result(p, layer, shape, images, reached, dataMax, seconds / total, positions, fields);
+        return result(p, layer, shape, images, reached, dataMax, seconds / opt.count, positions, fields, direction, param);
+    }
+
+    /**
+     * @param basis     the basis
+     * @param shape     the input {@code [h, w, c]}
+     * @param ctx       the step (its data, for maco's magnitude spectrum)
+     * @param examples  maco: the most data examples of the magnitude spectrum
+     * @return the parametrization of the optimized images
+     */
+    static Parametrization parametrization(Basis basis, int[] shape, AnalyzerContext<?> ctx, int examples) {
+        return switch (basis) {
+            case PIXEL -> new Parametrization.Pixel(shape[0], shape[1], shape[2]);
+            case COSINE -> new Parametrization.Cosine(shape[0], shape[1], shape[2]);
+            case FOURIER -> new Parametrization.Fourier(shape[0], shape[1], shape[2]);
+            case MACO -> Parametrization.Maco.fromData(ctx.requireData(), examples, ctx.batchSize(), shape[0], shape[1], shape[2]);
+        };
     }
 
     /**
@@ -302,10 +369,25 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
 
     private static AnalysisResult result(Params p, LayerInfo layer, int[] shape, float[] images, float[] reached,
                                          float[] dataMax, double secondsPerImage, int[] positions,
-                                         boolean[][] fields) {
-        int k = p.neurons().size();
+                                         boolean[][] fields, Directions.Direction direction, Parametrization param) {
+        int k = direction != null ? 1 : p.neurons().size();
         int per = p.images();
         int size = shape[0] * shape[1] * shape[2];
+        // what each target is called: a neuron, or the direction (its refs: the channels it weighs most)
+        List<String> prefix = new ArrayList<>();
+        List<String> label = new ArrayList<>();
+        List<List<NeuronRef>> refs = new ArrayList<>();
+        if (direction != null) {
+            prefix.add(layer.name() + "-direction");
+            label.add(layer.name() + " along " + direction.name());
+            refs.add(topChannels(layer.name(), direction.weights(), 3));
+        } else {
+            for (int n : p.neurons()) {
+                prefix.add(layer.name() + "-" + n);
+                label.add(layer.name() + " #" + n);
+                refs.add(List.of(new NeuronRef(layer.name(), n)));
+            }
+        }
         List<String> ids = new ArrayList<>();
         List<String> rows = new ArrayList<>();
         List<String> cols = new ArrayList<>(List.of("optimized", "data max", "ratio"));
@@ -331,13 +413,11 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
         double area = p.region() == null ? 0 : (double) (p.region().get(2) - p.region().get(0) + 1)
                 * (p.region().get(3) - p.region().get(1) + 1) / (shape[0] * shape[1]);
         AnalysisResult.Builder r = AnalysisResult.builder();
-        int best = -1;
         for (int n = 0; n < k; n++) {
             for (int j = 0; j < per; j++) {
                 int row = n * per + j;
-                String id = layer.name() + "-" + p.neurons().get(n) + "-" + j;
-                ids.add(id);
-                rows.add(layer.name() + " #" + p.neurons().get(n) + (per > 1 ? " image " + j : ""));
+                ids.add(prefix.get(n) + "-" + j);
+                rows.add(label.get(n) + (per > 1 ? " image " + j : ""));
                 int at = row * cols.size();
                 table[at] = reached[row];
                 table[at + 1] = dataMax[n];
@@ -355,27 +435,29 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
                         table[at + fieldCol + i] = (float) f[i];
                     }
                 }
-                if (best < 0 || reached[row] > reached[best]) {
-                    best = row;
-                }
             }
         }
         int[] mapShape = {k * per, shape[0], shape[1], shape[2]};
-        String target = layer.name() + " " + p.neurons().stream().map(i -> "#" + i).toList();
-        String objective = positions != null ? "value at one position" : layer.spatial() ? "channel mean" : "value";
+        String target = direction != null ? label.get(0)
+                : layer.name() + " " + p.neurons().stream().map(i -> "#" + i).toList();
+        String objective = direction != null ? "projection of the " + (layer.spatial() ? "channel means" : "activation")
+                + " onto the unit direction" : positions != null ? "value at one position" : layer.spatial() ? "channel mean" : "value";
+        String basis = p.parsedBasis().name().toLowerCase(Locale.ROOT);
         r.part(new InputMaps("optimized", "Optimized inputs", target, ids,
                 NdArray.of(Tensor.ofFloats(images, mapShape), "example", "height", "width", "channel"), null,
-                "inputs maximizing each neuron (" + objective + "), " + p.steps() + " Adam steps"));
+                "inputs maximizing " + (direction != null ? "the " : "each neuron (") + objective + (direction != null ? "" : ")")
+                        + ", " + p.steps() + " Adam steps, " + basis + " basis"));
         r.part(new Matrix("activation", "Activation reached vs the data maximum", Matrix.Axis.of("image", rows),
                 Matrix.Axis.of("measure", cols), NdArray.of(Tensor.ofFloats(table, k * per, cols.size()), "image", "measure"),
-                "activation", null, "optimized: the neuron's " + objective + " on the optimized input; data max: its largest value over"
+                "activation", null, "optimized: the " + (direction != null ? "" : "neuron's ") + objective + " on the optimized input; data max: its largest value over"
                 + " the data; ratio: optimized / data max; energy: sum of squared pixel values (the data's background is 0)"
                 + (positions == null ? "" : "; field: the input pixels whose gradient of the target is non-zero on random inputs")));
         for (int n = 0; n < k; n++) {
             int row = n * per;
             float ratio = table[row * cols.size() + 2];
-            String claim = String.format(Locale.ROOT, "optimized input drives %s #%d to %.3g, %.1fx its data maximum (%.3g)",
-                    layer.name(), p.neurons().get(n), reached[row], ratio, dataMax[n]);
+            String what = direction != null ? "the projection of " + label.get(n) + " (" + objective + ")" : label.get(n);
+            String claim = String.format(Locale.ROOT, "optimized input drives %s to %.3g, %.1fx its data maximum (%.3g)",
+                    what, reached[row], ratio, dataMax[n]);
             if (p.region() != null) {
                 claim += String.format(Locale.ROOT, "; %.0f%% of its energy lies in region %s (%.1f%% of the area)",
                         100 * table[row * cols.size() + 3], p.region(), 100 * area);
@@ -391,27 +473,56 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
                             + " field's area)", 100 * table[at + 2], 100 * table[at + 3]);
                 }
             }
-            r.finding(new Finding("drive-" + layer.name() + "-" + p.neurons().get(n),
+            r.finding(new Finding("drive-" + prefix.get(n),
                     ratio > 1 ? Finding.Severity.NOTABLE : Finding.Severity.INFO, claim,
                     new Finding.Strength("optimized / data max", ratio, null, null),
-                    List.of(new NeuronRef(layer.name(), p.neurons().get(n))), List.of("activation", "optimized")));
+                    refs.get(n), List.of("activation", "optimized")));
         }
         if (positions != null) {
             int gw = layer.shape()[1];
             r.put("positions", java.util.Arrays.stream(positions).mapToObj(q -> List.of(q / gw, q % gw)).toList());
         }
+        if (direction != null) {
+            List<Double> unit = new ArrayList<>();
+            for (float v : direction.weights()) {
+                unit.add((double) v);
+            }
+            r.put("direction", unit);
+            r.put("directionName", direction.name());
+        }
+        if (param instanceof Parametrization.Maco m) {
+            r.put("macoRange", List.of(m.range()[0], m.range()[1]));
+            r.put("macoExamples", p.spectrumExamples());
+        }
         return r.put("layer", layer.name())
                 .put("neurons", p.neurons())
                 .put("imagesPerNeuron", per)
                 .put("steps", p.steps())
-                .put("basis", p.parsedBasis().name().toLowerCase(Locale.ROOT))
+                .put("basis", basis)
                 .put("secondsPerImage", secondsPerImage)
                 .put("diversity", p.diversity())
-                .put("method", "Adam ascent on sigmoid(u), one batched gradient call per step for all images; jitter "
+                .put("method", "Adam ascent on the " + basis + " parametrization (" + describe(p.parsedBasis())
+                        + "), one batched gradient call per step for all images; jitter "
                         + p.jitter() + " px, rotation up to " + p.rotate() + " degrees, scale within 1 +- " + p.scale()
                         + " (bilinear, about the centre), tv " + p.tv() + ", l2 " + p.l2() + ", diversity " + p.diversity()
                         + " (weight of the mean pairwise cosine similarity of a neuron's centred images)")
                 .build();
+    }
+
+    private static String describe(Basis b) {
+        return switch (b) {
+            case PIXEL -> "x = sigmoid(u), one parameter per pixel";
+            case COSINE -> "x = sigmoid(inverse 2-D DCT of 1/f-scaled coefficients), dense matrices";
+            case FOURIER -> "x = sigmoid(irfft2(scale * spectrum)), scale 1/max(f, 1/max(h, w)), JTransforms FFT";
+            case MACO -> "x = lo + (hi - lo) sigmoid(standardized irfft2(M e^{i phase})), M the data's mean amplitude spectrum, only the phase optimized";
+        };
+    }
+
+    /** @return the {@code k} channels of largest weight */
+    private static List<NeuronRef> topChannels(String layer, float[] weights, int k) {
+        return java.util.stream.IntStream.range(0, weights.length).boxed()
+                .sorted((a, b) -> Float.compare(weights[b], weights[a])).limit(k)
+                .map(i -> new NeuronRef(layer, i)).toList();
     }
 
     /** The gradient ascent of every image at once. */
@@ -422,17 +533,23 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
         private final int h;
         private final int w;
         private final int c;
-        private final int count;
+        final int count;
         private final int[] targetPerRow;
         private final Random random;
-        private final double[] rowBasis;
-        private final double[] colBasis;
-        private final float[] scale;
         private final String input;
         private final int[] positionPerRow;
         private final String ascended;
+        private final float[] direction;
+        private final Parametrization param;
+        private float[] last;
 
-        Optimizer(LoadedModel model, LayerInfo layer, String ascended, Params p, int[] shape, long seed, int[] positions) {
+        /**
+         * @param direction unit weights per channel whose projection is maximized (then {@code p.neurons()} is
+         *                  ignored), or null
+         * @param param     the parametrization of the images
+         */
+        Optimizer(LoadedModel model, LayerInfo layer, String ascended, Params p, int[] shape, long seed, int[] positions,
+                  float[] direction, Parametrization param) {
             this.model = model;
             this.layer = layer;
             this.ascended = ascended;
@@ -440,51 +557,42 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
             this.h = shape[0];
             this.w = shape[1];
             this.c = shape[2];
-            this.count = p.neurons().size() * p.images();
+            this.direction = direction;
+            this.param = param;
+            this.count = (direction != null ? 1 : p.neurons().size()) * p.images();
             this.targetPerRow = new int[count];
             this.positionPerRow = positions == null ? null : new int[count];
-            for (int i = 0; i < count; i++) {
+            for (int i = 0; i < count && direction == null; i++) {
                 targetPerRow[i] = p.neurons().get(i / p.images());
                 if (positions != null) {
                     positionPerRow[i] = positions[i / p.images()];
                 }
             }
             this.random = new Random(seed);
-            this.rowBasis = ImageMath.dctMatrix(h);
-            this.colBasis = ImageMath.dctMatrix(w);
-            this.scale = ImageMath.frequencyScale(h, w);
             this.input = model.layers().stream().filter(l -> l.role() == LayerInfo.Role.INPUT).map(LayerInfo::name)
                     .findFirst().orElseThrow(() -> new IllegalStateException(model.description() + " names no input layer"));
         }
 
+        /** @return the parameters after the last {@link #run} */
+        float[] parameters() {
+            return last.clone();
+        }
+
         /** @return the optimized images {@code [count, h, w, c]} */
         float[] run() {
-            float[] u = new float[count * h * w * c];
-            boolean fourier = p.parsedBasis() == Basis.FOURIER;
-            for (int i = 0; i < u.length; i++) {
-                u[i] = (float) (0.01 * random.nextGaussian());
-            }
-            if (fourier) {
-                for (int b = 0; b < count; b++) {
-                    for (int ch = 0; ch < c; ch++) {
-                        u[b * h * w * c + ch] += (float) (-4 * Math.sqrt(h * w));
-                    }
-                }
-            } else {
-                for (int i = 0; i < u.length; i++) {
-                    u[i] -= 4;
-                }
-            }
+            float[] u = param.init(count, random);
             ImageMath.Adam adam = new ImageMath.Adam(u.length, p.learningRate());
-            GradientTarget target = positionPerRow == null ? GradientTarget.perRow(ascended, targetPerRow)
+            GradientTarget target = direction != null ? GradientTarget.weighted(ascended, direction)
+                    : positionPerRow == null ? GradientTarget.perRow(ascended, targetPerRow)
                     : GradientTarget.perRowAtPositions(ascended, targetPerRow, positionPerRow);
+            // a weighted or per-row target on a spatial layer sums over positions: divide to ascend the channel mean
             double perPosition = positionPerRow == null ? 1.0 / layer.positions() : 1.0;
             int[] dy = new int[count];
             int[] dx = new int[count];
             double[] angle = new double[count];
             double[] factor = new double[count];
             for (int step = 0; step < p.steps(); step++) {
-                float[] x = image(u);
+                float[] x = param.image(u, count);
                 for (int b = 0; b < count; b++) {
                     dy[b] = p.jitter() == 0 ? 0 : random.nextInt(2 * p.jitter() + 1) - p.jitter();
                     dx[b] = p.jitter() == 0 ? 0 : random.nextInt(2 * p.jitter() + 1) - p.jitter();
@@ -512,24 +620,21 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
                     ImageMath.totalVariation(x, count, h, w, c, -p.tv(), g);
                 }
                 Diversity.addGradient(x, p.images(), h * w * c, p.diversity(), g);
-                for (int i = 0; i < g.length; i++) {
-                    g[i] *= x[i] * (1 - x[i]);
-                }
-                if (fourier) {
-                    g = ImageMath.transform2d(g, count, h, w, c, rowBasis, colBasis, false);
-                    scaleFrequencies(g);
-                }
-                adam.ascend(u, g);
+                adam.ascend(u, param.backward(u, x, g, count));
             }
-            return image(u);
+            last = u;
+            return param.image(u, count);
         }
 
         /**
          * @param images {@code [count, h, w, c]}
-         * @return each image's value of its neuron
+         * @return each image's value of its target: its neuron, or the projection onto the direction
          */
         float[] values(float[] images) {
             Tensor t = model.run(Tensor.ofFloats(images, count, h, w, c), List.of(layer.name()), List.of()).get(layer.name());
+            if (direction != null) {
+                return Directions.project(t, direction);
+            }
             if (positionPerRow != null) {
                 float[] a = t.floats();
                 int units = a.length / count;
@@ -545,30 +650,6 @@ public final class FeatureVisualizationAnalyzer implements Analyzer<FeatureVisua
                 out[b] = all[b * layer.neurons() + targetPerRow[b]];
             }
             return out;
-        }
-
-        private float[] image(float[] u) {
-            float[] z = u;
-            if (p.parsedBasis() == Basis.FOURIER) {
-                z = u.clone();
-                scaleFrequencies(z);
-                z = ImageMath.transform2d(z, count, h, w, c, rowBasis, colBasis, true);
-            }
-            float[] x = new float[z.length];
-            for (int i = 0; i < z.length; i++) {
-                x[i] = (float) (1 / (1 + Math.exp(-z[i])));
-            }
-            return x;
-        }
-
-        private void scaleFrequencies(float[] z) {
-            for (int b = 0; b < count; b++) {
-                for (int f = 0; f < h * w; f++) {
-                    for (int ch = 0; ch < c; ch++) {
-                        z[(b * h * w + f) * c + ch] *= scale[f];
-                    }
-                }
-            }
         }
 
         private static int[] negate(int[] a) {

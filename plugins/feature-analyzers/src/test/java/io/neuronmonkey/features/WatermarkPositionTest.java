@@ -6,6 +6,8 @@ import io.neuronmonkey.api.result.Matrix;
 import io.neuronmonkey.attribution.TestSupport;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.List;
 import java.util.stream.IntStream;
@@ -32,7 +34,11 @@ class WatermarkPositionTest extends DemoCnnTest {
     }
 
     private AnalysisResult run(List<Integer> neurons, List<String> position) {
-        var p = new FeatureVisualizationAnalyzer.Params("conv2", neurons, 1, 256, 0.2, 0, 0.0, 0.0, "fourier", PATCH,
+        return run(neurons, position, "fourier");
+    }
+
+    private AnalysisResult run(List<Integer> neurons, List<String> position, String basis) {
+        var p = new FeatureVisualizationAnalyzer.Params("conv2", neurons, 1, 256, 0.2, 0, 0.0, 0.0, basis, PATCH,
                 100000, position, "conv2_bias", 0.0, null, 4);
         return new FeatureVisualizationAnalyzer().analyze(new TestSupport.Context<>("fv", p, model, data, List.of("conv2"), 128, dir));
     }
@@ -43,10 +49,11 @@ class WatermarkPositionTest extends DemoCnnTest {
         return c;
     }
 
-    @Test
-    void theWatermarkChannelAtItsPeakPositionPutsItsEnergyOnThePatch() {
+    @ParameterizedTest(name = "basis {0}")
+    @ValueSource(strings = {"cosine", "fourier"})
+    void theWatermarkChannelAtItsPeakPositionPutsItsEnergyOnThePatch(String basis) {
         List<Integer> all = IntStream.range(0, 16).boxed().toList();
-        AnalysisResult r = run(all, List.of("max"));
+        AnalysisResult r = run(all, List.of("max"), basis);
         Matrix m = r.part("activation", Matrix.class).orElseThrow();
         @SuppressWarnings("unchecked")
         List<List<Integer>> positions = (List<List<Integer>>) r.summary().get("positions");
@@ -56,7 +63,7 @@ class WatermarkPositionTest extends DemoCnnTest {
         int areaOfField = col(m, "region area share of field");
         int field = col(m, "field energy share");
         double share = m.get(WATERMARK, patch);
-        System.out.printf("conv2 #4 peaks at %s: %.1f%% of the optimized image's energy in the patch (%.1f%% of the"
+        System.out.printf(basis + ": conv2 #4 peaks at %s: %.1f%% of the optimized image's energy in the patch (%.1f%% of the"
                         + " image), %.1f%% of its field's energy (%.1f%% of the field's area), %.1f%% in the field;"
                         + " %.3f s per image%n", positions.get(WATERMARK), 100 * share, 100 * m.get(WATERMARK, patchArea),
                 100 * m.get(WATERMARK, ofField), 100 * m.get(WATERMARK, areaOfField), 100 * m.get(WATERMARK, field),
