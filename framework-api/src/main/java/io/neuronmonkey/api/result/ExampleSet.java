@@ -115,7 +115,51 @@ public record ExampleSet(String id, String title, String layer, String order, St
         }
 
         /**
-         * Defensive copies.
+         * An unmodifiable copy of metadata, in its iteration order, that examples keep by reference: an analyzer that
+         * lists one example under many neurons makes it once and hands the same map to each (a copy per example is a
+         * large share of building the top examples of a wide layer). The constructor copies any other map.
+         *
+         * @param metadata the metadata, or null for none
+         * @return the shared copy; the argument itself when it is one already
+         */
+        public static Map<String, Object> sharedMetadata(Map<String, Object> metadata) {
+            if (metadata == null || metadata.isEmpty()) {
+                return Map.of();
+            }
+            return metadata instanceof Shared ? metadata : new Shared(metadata);
+        }
+
+        /** The unmodifiable, ordered metadata maps examples share. */
+        private static final class Shared extends java.util.AbstractMap<String, Object> {
+            private final Map<String, Object> map;
+
+            Shared(Map<String, Object> source) {
+                map = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(source));
+            }
+
+            @Override
+            public java.util.Set<Map.Entry<String, Object>> entrySet() {
+                return map.entrySet();
+            }
+
+            @Override
+            public Object get(Object key) {
+                return map.get(key);
+            }
+
+            @Override
+            public boolean containsKey(Object key) {
+                return map.containsKey(key);
+            }
+
+            @Override
+            public int size() {
+                return map.size();
+            }
+        }
+
+        /**
+         * Defensive copies (metadata made by {@link #sharedMetadata} is kept by reference).
          *
          * @param rank 1-based rank
          * @param index the example's position in its data set, {@code >= 0}
@@ -129,7 +173,7 @@ public record ExampleSet(String id, String title, String layer, String order, St
          */
         public Example {
             Objects.requireNonNull(exampleId, "exampleId");
-            metadata = metadata == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(metadata));
+            metadata = sharedMetadata(metadata);
             position = position == null ? null : position.clone();
             region = region == null ? null : region.clone();
         }

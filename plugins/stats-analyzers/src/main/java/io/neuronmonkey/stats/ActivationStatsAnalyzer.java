@@ -462,11 +462,14 @@ public final class ActivationStatsAnalyzer implements StreamingAnalyzer<Activati
                 if (bounded && n > 0 && (double) s.saturated[c] / n >= params.saturationRate()) {
                     saturated.add(c);
                 }
-                for (int i = 0; i < nq && params.quantiles(); i++) {
-                    // the sketch is within its relative accuracy of the exact quantile, which lies in [min, max]:
-                    // clamping to the exact extremes can only move it closer
-                    quant[i][c] = n == 0 || s.sketch[c].isEmpty() ? Float.NaN
-                            : Math.max(min[c], Math.min(max[c], (float) s.sketch[c].getValueAtQuantile(QUANTILE_RANKS[i])));
+                if (params.quantiles()) {
+                    // all ranks from one walk of the sketch (its count is summed once, not once per rank)
+                    double[] at = n == 0 || s.sketch[c].isEmpty() ? null : s.sketch[c].getValuesAtQuantiles(QUANTILE_RANKS);
+                    for (int i = 0; i < nq; i++) {
+                        // the sketch is within its relative accuracy of the exact quantile, which lies in [min, max]:
+                        // clamping to the exact extremes can only move it closer
+                        quant[i][c] = at == null ? Float.NaN : Math.max(min[c], Math.min(max[c], (float) at[i]));
+                    }
                 }
             }
             String p = ids.prefix(l.name());

@@ -483,9 +483,12 @@ final class LayerStats implements java.io.Serializable {
                 h.addFitted(col, off, off + n, histScratch);
             }
             if (quantiles) {
-                feed.add(pendingBins[c], col, off, off + n);
-                if (pendingBins[c].full()) {
-                    pendingBins[c].flush(sketch[c]);
+                PendingBins pb = pendingBins[c];
+                for (int from = off, to = off + n; from < to; from += PendingBins.MAX_RUN) {
+                    feed.add(pb, col, from, Math.min(to, from + PendingBins.MAX_RUN));
+                    if (pb.full()) {
+                        pb.flush(sketch[c]);
+                    }
                 }
             }
         }

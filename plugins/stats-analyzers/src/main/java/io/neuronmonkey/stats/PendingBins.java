@@ -5,21 +5,25 @@ import com.datadoghq.sketch.ddsketch.store.Store;
 
 /**
  * One neuron's sketch counts not yet handed to its DDSketch: per bin index of each side (positive and negative
- * values) an int count in a window that grows as needed, and the count of values in the zero band. Adding to an
+ * values) a 16-bit count in a window that grows as needed, and the count of values in the zero band. Adding to an
  * array slot costs a nanosecond; the sketch's store costs tens per call, so bins are handed over only when the sketch
- * is read or merged ({@link #flush}), each non-empty bin once with its count. Bin counts are integers held in
+ * is read or merged ({@link #flush}), or before a count could overflow ({@link #full()}), each non-empty bin once
+ * with its count. The counts are 16-bit so that a wide layer's windows touch half the cache lines of int counts (a
+ * batch's increments to thousands of neurons' windows miss the cache). Bin counts are integers held in
  * doubles by the sketch, so the result is exactly that of adding the values one by one, in any order.
  */
 final class PendingBins implements java.io.Serializable {
 
     private static final long serialVersionUID = 1L;
 
-    /** Counts are flushed before any could pass this. */
-    private static final long FLUSH_AT = 1L << 30;
+    /** The most values one call may add: callers split longer runs (see {@link #full()}). */
+    static final int MAX_RUN = 1 << 15;
+    /** Counts are flushed once the values pending pass this, so that the next run cannot take a count past 65535. */
+    private static final long FLUSH_AT = 65535 - MAX_RUN;
 
-    private int[] positive = new int[0];
+    private char[] positive = new char[0];
     private int positiveBase;
-    private int[] negative = new int[0];
+    private char[] negative = new char[0];
     private int negativeBase;
     private long zeros;
     private long pending;
@@ -39,12 +43,12 @@ final class PendingBins implements java.io.Serializable {
         pending += n;
     }
 
-    /** @return true when the counts should be flushed before more are added */
+    /** @return true when the counts must be flushed before more are added */
     boolean full() {
-        return pending >= FLUSH_AT;
+        return pending > FLUSH_AT;
     }
 
-    private int[] add(int[] counts, int base, int[] idx, int n, boolean pos) {
+    private char[] add(char[] counts, int base, int[] idx, int n, boolean pos) {
         if (n == 0) {
             return counts;
         }
@@ -60,7 +64,7 @@ final class PendingBins implements java.io.Serializable {
             // room on both sides, so that a slowly widening range does not regrow every batch
             int size = nhi - nlo + 1;
             int margin = Math.max(16, size / 2);
-            int[] grown = new int[size + 2 * margin];
+            char[] grown = new char[size + 2 * margin];
             int nbase = nlo - margin;
             if (counts.length > 0) {
                 System.arraycopy(counts, 0, grown, base - nbase, counts.length);
@@ -91,7 +95,7 @@ final class PendingBins implements java.io.Serializable {
         pending = 0;
     }
 
-    private static void flush(Store store, int[] counts, int base) {
+    private static void flush(Store store, char[] counts, int base) {
         int first = 0;
         int last = counts.length - 1;
         while (first <= last && counts[first] == 0) {

@@ -459,7 +459,7 @@ public final class TopActivationsAnalyzer implements StreamingAnalyzer<TopActiva
             kept.resolveId();
             // the same examples recur across neurons and layers: each one's metadata is sorted and parsed once
             Map<String, Object> metadata = kept.tokens != null ? metadata(kept)
-                    : resultMetadata.computeIfAbsent(en.example(), x -> metadata(kept));
+                    : resultMetadata.computeIfAbsent(en.example(), x -> ExampleSet.Example.sharedMetadata(metadata(kept)));
             if (kept.tokens != null && kept.windowLength > 0) {
                 float[] values = Arrays.copyOf(kept.window, kept.windowLength);
                 ExampleSet.TextContext context = TextContexts.context(kept.tokens, kept.windowFirst, values, en.position());

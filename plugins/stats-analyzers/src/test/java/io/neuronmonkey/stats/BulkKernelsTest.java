@@ -281,6 +281,28 @@ class BulkKernelsTest {
     }
 
     @Test
+    void censusSketchesOfRunsPastTheSixteenBitCountsEqualAcceptValueByValue() {
+        // one neuron, batches of 70,000 examples, 95% of them in one bin: more than a 16-bit count holds, so the
+        // pending counts must be flushed within a batch
+        CubicallyInterpolatedMapping mapping = new CubicallyInterpolatedMapping(0.01);
+        LayerStats stats = new LayerStats(1, 1, 0, 32, 0.01);
+        DDSketch one = sketch(mapping);
+        Random r = new Random(3);
+        for (int b = 0; b < 3; b++) {
+            float[] v = new float[70_000];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = r.nextInt(20) == 0 ? (float) r.nextGaussian() : 1.5f;
+                one.accept(v[i]);
+            }
+            stats.accept(v, v.length, null, false, 0.0, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY);
+        }
+        stats.flushSketches();
+        DDSketch bulk = stats.sketch[0];
+        assertEquals(210_000.0, bulk.getCount());
+        assertBinsEqual(one, bulk);
+    }
+
+    @Test
     void sketchTableIndexEqualsTheMappingAtEveryBinBoundary() {
         CubicallyInterpolatedMapping mapping = new CubicallyInterpolatedMapping(0.01);
         SketchFeed feed = new SketchFeed(mapping, LayerStats.SKETCH_MIN_VALUE);
