@@ -57,11 +57,13 @@ final class LayerStats implements java.io.Serializable {
     static final double SKETCH_MIN_VALUE = 1e-6;
 
     /**
-     * Bins a sketch store allocates at a time. The stores are dense arrays that re-centre whenever a value falls
-     * outside them; a wide first allocation (at 1% accuracy 1024 bins span a factor of about 1e9) means activations
-     * rarely trigger that, at 8 KB per store.
+     * Bins a sketch store allocates at a time. The stores are dense arrays that widen when a bin falls outside them;
+     * values reach them only through {@link PendingBins#flush}, which adds a window's two ends first, so a store
+     * widens at most twice a flush and a small increment costs nothing. (When values went in one by one, 1024 bins
+     * kept re-centring rare, at 8 KB a store and a neuron: most of a wide layer's census state, copied by every young
+     * collection.)
      */
-    static final int SKETCH_STORE_BINS = 1024;
+    static final int SKETCH_STORE_BINS = 128;
     /** not Serializable itself: written as each sketch's own encoding (see {@link #writeObject}) */
     transient DDSketch[] sketch;
     /** which optional statistics are kept (the others cost nothing) */
