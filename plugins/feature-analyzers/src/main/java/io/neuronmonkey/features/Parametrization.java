@@ -49,6 +49,33 @@ abstract class Parametrization {
         return 1 / (1 + Math.exp(-z));
     }
 
+    /** @return n Gaussian values of standard deviation 0.01, drawn in order from {@code random} */
+    static float[] noise(int n, Random random) {
+        float[] u = new float[n];
+        for (int i = 0; i < n; i++) {
+            u[i] = (float) (0.01 * random.nextGaussian());
+        }
+        return u;
+    }
+
+    /** @return {@code sigmoid(z)} element-wise, a new array */
+    static float[] sigmoidOf(float[] z) {
+        float[] x = new float[z.length];
+        for (int i = 0; i < z.length; i++) {
+            x[i] = (float) sigmoid(z[i]);
+        }
+        return x;
+    }
+
+    /** @return the gradient before the output sigmoid: {@code gx * x * (1 - x)}, a new array */
+    static float[] throughSigmoid(float[] x, float[] gx) {
+        float[] g = new float[gx.length];
+        for (int i = 0; i < g.length; i++) {
+            g[i] = gx[i] * x[i] * (1 - x[i]);
+        }
+        return g;
+    }
+
     /** Every pixel is a parameter: {@code x = sigmoid(u)}, starting dark ({@code u ~ -4}). */
     static final class Pixel extends Parametrization {
 
@@ -63,10 +90,7 @@ abstract class Parametrization {
 
         @Override
         float[] init(int count, Random random) {
-            float[] u = new float[size(count)];
-            for (int i = 0; i < u.length; i++) {
-                u[i] = (float) (0.01 * random.nextGaussian());
-            }
+            float[] u = noise(size(count), random);
             for (int i = 0; i < u.length; i++) {
                 u[i] -= 4;
             }
@@ -75,20 +99,12 @@ abstract class Parametrization {
 
         @Override
         float[] image(float[] u, int count) {
-            float[] x = new float[u.length];
-            for (int i = 0; i < u.length; i++) {
-                x[i] = (float) sigmoid(u[i]);
-            }
-            return x;
+            return sigmoidOf(u);
         }
 
         @Override
         float[] backward(float[] u, float[] x, float[] gx, int count) {
-            float[] g = gx.clone();
-            for (int i = 0; i < g.length; i++) {
-                g[i] *= x[i] * (1 - x[i]);
-            }
-            return g;
+            return throughSigmoid(x, gx);
         }
     }
 
@@ -115,10 +131,7 @@ abstract class Parametrization {
 
         @Override
         float[] init(int count, Random random) {
-            float[] u = new float[size(count)];
-            for (int i = 0; i < u.length; i++) {
-                u[i] = (float) (0.01 * random.nextGaussian());
-            }
+            float[] u = noise(size(count), random);
             for (int b = 0; b < count; b++) {
                 for (int ch = 0; ch < c; ch++) {
                     u[b * h * w * c + ch] += (float) (-4 * Math.sqrt(h * w));
@@ -131,20 +144,12 @@ abstract class Parametrization {
         float[] image(float[] u, int count) {
             float[] z = u.clone();
             scaleFrequencies(z, count);
-            z = ImageMath.transform2d(z, count, h, w, c, rowBasis, colBasis, true);
-            for (int i = 0; i < z.length; i++) {
-                z[i] = (float) sigmoid(z[i]);
-            }
-            return z;
+            return sigmoidOf(ImageMath.transform2d(z, count, h, w, c, rowBasis, colBasis, true));
         }
 
         @Override
         float[] backward(float[] u, float[] x, float[] gx, int count) {
-            float[] g = gx.clone();
-            for (int i = 0; i < g.length; i++) {
-                g[i] *= x[i] * (1 - x[i]);
-            }
-            g = ImageMath.transform2d(g, count, h, w, c, rowBasis, colBasis, false);
+            float[] g = ImageMath.transform2d(throughSigmoid(x, gx), count, h, w, c, rowBasis, colBasis, false);
             scaleFrequencies(g, count);
             return g;
         }
@@ -185,10 +190,7 @@ abstract class Parametrization {
 
         @Override
         float[] init(int count, Random random) {
-            float[] u = new float[size(count)];
-            for (int i = 0; i < u.length; i++) {
-                u[i] = (float) (0.01 * random.nextGaussian());
-            }
+            float[] u = noise(size(count), random);
             // z's mean is S[0,0] scale[0] / (h w), and scale[0] = sqrt(h w)
             for (int p = 0; p < count * c; p++) {
                 u[p * spec] += (float) (-4 * Math.sqrt(h * w));

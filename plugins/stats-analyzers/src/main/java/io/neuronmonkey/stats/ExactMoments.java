@@ -171,7 +171,8 @@ final class ExactMoments implements java.io.Serializable {
         carry(sq, slot * SQ_DIGITS, SQ_DIGITS);
     }
 
-    private static void carry(long[] acc, int base, int digits) {
+    /** Propagates carries so that every digit but the top one is in [0, 2^32); the value does not change. */
+    static void carry(long[] acc, int base, int digits) {
         for (int i = 0; i < digits - 1; i++) {
             long c = acc[base + i] >> 32;
             acc[base + i] -= c << 32;
@@ -246,11 +247,7 @@ final class ExactMoments implements java.io.Serializable {
         }
         long[] d = new long[digits + 1];  // one more digit takes the top digit's carry and the sign
         System.arraycopy(acc, base, d, 0, digits);
-        for (int i = 0; i < digits; i++) {
-            long c = d[i] >> 32;
-            d[i] -= c << 32;
-            d[i + 1] += c;
-        }
+        carry(d, 0, digits + 1);
         boolean negative = d[digits] < 0;
         if (negative) {
             // the two's complement over the digits: invert every digit, add one, carry again

@@ -82,11 +82,7 @@ final class ExactSums implements java.io.Serializable {
     }
 
     private void carry(int base) {
-        for (int i = 0; i < DIGITS - 1; i++) {
-            long c = sum[base + i] >> 32;
-            sum[base + i] -= c << 32;
-            sum[base + i + 1] += c;
-        }
+        ExactMoments.carry(sum, base, DIGITS);
     }
 
     /** Adds every slot of {@code o} (same slot count) into this. */
