@@ -23,8 +23,10 @@ abstract class Parametrization {
         this.c = c;
     }
 
-    /** @return the parameters of {@code count} images */
-    abstract int size(int count);
+    /** @return the parameters of {@code count} images: one per pixel and channel unless a basis says otherwise */
+    int size(int count) {
+        return count * h * w * c;
+    }
 
     /**
      * @param count  images
@@ -84,11 +86,6 @@ abstract class Parametrization {
         }
 
         @Override
-        int size(int count) {
-            return count * h * w * c;
-        }
-
-        @Override
         float[] init(int count, Random random) {
             float[] u = noise(size(count), random);
             for (int i = 0; i < u.length; i++) {
@@ -122,11 +119,6 @@ abstract class Parametrization {
             this.rowBasis = ImageMath.dctMatrix(h);
             this.colBasis = ImageMath.dctMatrix(w);
             this.scale = ImageMath.frequencyScale(h, w);
-        }
-
-        @Override
-        int size(int count) {
-            return count * h * w * c;
         }
 
         @Override
