@@ -77,8 +77,9 @@ final class LayerStats implements java.io.Serializable {
     private final double[] sumScratch;
     private final int[] firedScratch;
     private final int[] keyScratch;
+    /** the second example's sums when two are reduced at once */
+    private double[] sumScratch2 = new double[0];
     /** the order-preserving integer key of negative infinity */
-    private static final int NEGATIVE_INFINITY_KEY = Float.floatToRawIntBits(Float.NEGATIVE_INFINITY) ^ 0x7FFFFFFF;
     /** a block of the batch's reduced values, neuron-major: neuron c's values at {@code (c - c0) * n ..} */
     private float[] columns = new float[0];
     /** scratch of {@link DoublingHistogram#addFitted} */
@@ -179,45 +180,46 @@ final class LayerStats implements java.io.Serializable {
         double[] acc = sumScratch;
         Arrays.fill(fired, 0);
         long nans = 0;
+        float firesAbove = floatAtOrBelow(threshold);
+        PositionKernels kernels = PositionKernels.INSTANCE;
+        if (!reduceMax && sumScratch2.length < neurons) {
+            sumScratch2 = new double[neurons];
+        }
+        double[] acc2 = sumScratch2;
         for (int e = 0; e < n; e++) {
             int base = e * rowSize;
             int rbase = e * neurons;
-            boolean nan = false;
             if (reduceMax) {
-                Arrays.fill(key, NEGATIVE_INFINITY_KEY);
-                for (int p = 0; p < positions; p++) {
-                    int off = base + p * neurons;
-                    for (int c = 0; c < neurons; c++) {
-                        float v = act[off + c];
-                        int bits = Float.floatToRawIntBits(v);
-                        key[c] = Math.max(key[c], bits ^ ((bits >> 31) & 0x7FFFFFFF));
-                        fired[c] += v > threshold ? 1 : 0;
-                        nan |= v != v;
-                    }
-                }
+                boolean nan = kernels.maxKeys(act, base, positions, neurons, key, fired, firesAbove);
                 for (int c = 0; c < neurons; c++) {
-                    int k = key[c];
-                    reduced[rbase + c] = Float.intBitsToFloat(k ^ ((k >> 31) & 0x7FFFFFFF));
+                    reduced[rbase + c] = PositionKernels.unkey(key[c]);
                 }
+                if (nan) {
+                    nans += redoWithNaN(act, base, rbase, true);
+                }
+                continue;
+            }
+            // two examples at a time: their sums' chains of adds are independent
+            boolean pair = e + 1 < n;
+            if (pair) {
+                kernels.sumsPair(act, base, base + rowSize, positions, neurons, acc, acc2, false, fired, firesAbove);
             } else {
-                Arrays.fill(acc, 0);
-                for (int p = 0; p < positions; p++) {
-                    int off = base + p * neurons;
-                    for (int c = 0; c < neurons; c++) {
-                        float v = act[off + c];
-                        acc[c] += v;
-                        fired[c] += v > threshold ? 1 : 0;
-                    }
-                }
+                kernels.sums(act, base, positions, neurons, acc, false, fired, firesAbove);
+            }
+            for (int k = 0; k < (pair ? 2 : 1); k++) {
+                double[] sums = k == 0 ? acc : acc2;
+                int rb = rbase + k * neurons;
+                boolean nan = false;
                 for (int c = 0; c < neurons; c++) {
-                    double m = acc[c] / positions;
-                    reduced[rbase + c] = (float) m;
+                    double m = sums[c] / positions;
+                    reduced[rb + c] = (float) m;
                     nan |= m != m;
                 }
+                if (nan) {
+                    nans += redoWithNaN(act, base + k * rowSize, rb, false);
+                }
             }
-            if (nan) {
-                nans += redoWithNaN(act, base, rbase, reduceMax);
-            }
+            e += pair ? 1 : 0;
         }
         long above = 0;
         for (int c = 0; c < neurons; c++) {

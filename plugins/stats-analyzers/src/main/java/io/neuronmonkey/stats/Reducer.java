@@ -90,45 +90,19 @@ final class Reducer implements java.io.Serializable {
             keys = new int[neurons];
         }
         int[] k = keys;
+        PositionKernels kernels = PositionKernels.INSTANCE;
         for (int e = 0; e < n; e++) {
             int base = e * rowSize;
             int rb = e * neurons;
-            boolean nan = false;
             eager[e] = false;
+            boolean nan;
             if (max) {
+                nan = kernels.maxKeys(act, base, positions, neurons, k, null, 0f);
                 for (int c = 0; c < neurons; c++) {
-                    float v = act[base + c];
-                    int b = Float.floatToRawIntBits(v);
-                    k[c] = b ^ ((b >> 31) & 0x7FFFFFFF);
-                    nan |= v != v;
-                }
-                for (int p = 1; p < positions; p++) {
-                    int off = base + p * neurons;
-                    for (int c = 0; c < neurons; c++) {
-                        float v = act[off + c];
-                        int b = Float.floatToRawIntBits(v);
-                        k[c] = Math.max(k[c], b ^ ((b >> 31) & 0x7FFFFFFF));
-                        nan |= v != v;
-                    }
-                }
-                for (int c = 0; c < neurons; c++) {
-                    int key = k[c];
-                    values[rb + c] = Float.intBitsToFloat(key ^ ((key >> 31) & 0x7FFFFFFF));
+                    values[rb + c] = PositionKernels.unkey(k[c]);
                 }
             } else {
-                for (int c = 0; c < neurons; c++) {
-                    float v = act[base + c];
-                    sums[c] = v;
-                    nan |= v != v;
-                }
-                for (int p = 1; p < positions; p++) {
-                    int off = base + p * neurons;
-                    for (int c = 0; c < neurons; c++) {
-                        float v = act[off + c];
-                        sums[c] += v;
-                        nan |= v != v;
-                    }
-                }
+                nan = kernels.sums(act, base, positions, neurons, sums, true, null, 0f);
             }
             if (nan) {
                 nanAware(act, base, rb);
