@@ -77,6 +77,9 @@ final class LayerStats implements java.io.Serializable {
     private final double[] sumScratch;
     private final int[] firedScratch;
     private final int[] keyScratch;
+    /** a run's extremes and counts ({@link PositionKernels#extremes}) */
+    private final float[] extremesScratch = new float[2];
+    private final int[] countsScratch = new int[2];
     /** the second example's sums when two are reduced at once */
     private double[] sumScratch2 = new double[0];
     /** the order-preserving integer key of negative infinity */
@@ -409,63 +412,24 @@ final class LayerStats implements java.io.Serializable {
         float fires0 = floatAtOrBelow(threshold);
         float low0 = floatAtOrBelow(satLow);
         float high0 = floatAtOrAbove(satHigh);
+        PositionKernels kernels = PositionKernels.INSTANCE;
+        float[] ext = extremesScratch;
+        int[] counts = countsScratch;
         for (int c = c0; c < c1; c++) {
             int off = (c - c0) * n;
             float[] col = columns;
-            // two independent chains of conditional moves (Math.min/max on doubles serialize on their NaN and signed-
-            // zero handling); NaN and the infinities are caught by the exponent, signed zeros are settled after
-            float lo = (float) min[c];
-            float hi = (float) max[c];
-            float lo2 = lo;
-            float hi2 = hi;
-            int fires = 0;
-            int sat = 0;
-            int topExp = 0;
-            int negZero = 0;
-            int posZero = 0;
-            int i = off;
-            int end = off + n;
-            for (; i + 1 < end; i += 2) {
-                float v = col[i];
-                float w = col[i + 1];
-                int bv = Float.floatToRawIntBits(v);
-                int bw = Float.floatToRawIntBits(w);
-                topExp = Math.max(topExp, Math.max(bv & 0x7F800000, bw & 0x7F800000));
-                negZero |= (bv == 0x80000000 ? 1 : 0) | (bw == 0x80000000 ? 1 : 0);
-                posZero |= (bv == 0 ? 1 : 0) | (bw == 0 ? 1 : 0);
-                lo = v < lo ? v : lo;
-                hi = v > hi ? v : hi;
-                lo2 = w < lo2 ? w : lo2;
-                hi2 = w > hi2 ? w : hi2;
-                fires += (v > fires0 ? 1 : 0) + (w > fires0 ? 1 : 0);
-                sat += (v <= low0 | v >= high0 ? 1 : 0) + (w <= low0 | w >= high0 ? 1 : 0);
-            }
-            if (i < end) {
-                float v = col[i];
-                int bv = Float.floatToRawIntBits(v);
-                topExp = Math.max(topExp, bv & 0x7F800000);
-                negZero |= bv == 0x80000000 ? 1 : 0;
-                posZero |= bv == 0 ? 1 : 0;
-                lo = v < lo ? v : lo;
-                hi = v > hi ? v : hi;
-                fires += v > fires0 ? 1 : 0;
-                sat += v <= low0 | v >= high0 ? 1 : 0;
-            }
-            if (topExp == 0x7F800000) {
+            ext[0] = (float) min[c];
+            ext[1] = (float) max[c];
+            if (!kernels.extremes(col, off, off + n, ext, fires0, low0, high0, counts)) {
                 // NaN or an infinity: this neuron's batch value by value
                 atOrBelow += updateNeuron(c, r, n, labels, threshold, satLow, satHigh);
                 continue;
             }
+            float lo = ext[0];
+            float hi = ext[1];
+            int fires = counts[0];
+            int sat = counts[1];
             atOrBelow += n - fires;
-            lo = lo2 < lo ? lo2 : lo;
-            hi = hi2 > hi ? hi2 : hi;
-            // as Math.min / Math.max: -0.0 is below 0.0
-            if (lo == 0 && negZero != 0) {
-                lo = -0.0f;
-            }
-            if (hi == 0 && posZero != 0) {
-                hi = 0.0f;
-            }
             min[c] = lo;
             max[c] = hi;
             fired[c] += fires;

@@ -72,6 +72,15 @@ abstract class PositionKernels {
         return (a ? 1 : 0) | (b ? 2 : 0);
     }
 
+    /**
+     * A neuron's run {@code v[from..to)}: its extremes merged into {@code ext = {lo, hi}} (as {@code Math.min} and
+     * {@code Math.max}: -0.0 below 0.0), and {@code counts = {values > fires0, values <= low0 or >= high0}}.
+     *
+     * @return false (and {@code ext}, {@code counts} unspecified) when a value is NaN or infinite
+     */
+    abstract boolean extremes(float[] v, int from, int to, float[] ext, float fires0, float low0, float high0,
+                              int[] counts);
+
     /** @return the order-preserving key of a float's bits */
     static int key(int bits) {
         return bits ^ ((bits >> 31) & 0x7FFFFFFF);
@@ -93,6 +102,66 @@ abstract class PositionKernels {
         @Override
         boolean maxKeys(float[] act, int base, int positions, int neurons, int[] key, int[] fired, float firesAbove) {
             return maxKeys(act, base, positions, neurons, 0, key, fired, firesAbove);
+        }
+
+        @Override
+        boolean extremes(float[] col, int from, int to, float[] ext, float fires0, float low0, float high0,
+                         int[] counts) {
+            // two independent chains of conditional moves (Math.min/max on doubles serialize on their NaN and signed-
+            // zero handling); NaN and the infinities are caught by the exponent, signed zeros are settled after
+            float lo = ext[0];
+            float hi = ext[1];
+            float lo2 = lo;
+            float hi2 = hi;
+            int fires = 0;
+            int sat = 0;
+            int topExp = 0;
+            int negZero = 0;
+            int posZero = 0;
+            int i = from;
+            for (; i + 1 < to; i += 2) {
+                float v = col[i];
+                float w = col[i + 1];
+                int bv = Float.floatToRawIntBits(v);
+                int bw = Float.floatToRawIntBits(w);
+                topExp = Math.max(topExp, Math.max(bv & 0x7F800000, bw & 0x7F800000));
+                negZero |= (bv == 0x80000000 ? 1 : 0) | (bw == 0x80000000 ? 1 : 0);
+                posZero |= (bv == 0 ? 1 : 0) | (bw == 0 ? 1 : 0);
+                lo = v < lo ? v : lo;
+                hi = v > hi ? v : hi;
+                lo2 = w < lo2 ? w : lo2;
+                hi2 = w > hi2 ? w : hi2;
+                fires += (v > fires0 ? 1 : 0) + (w > fires0 ? 1 : 0);
+                sat += (v <= low0 | v >= high0 ? 1 : 0) + (w <= low0 | w >= high0 ? 1 : 0);
+            }
+            if (i < to) {
+                float v = col[i];
+                int bv = Float.floatToRawIntBits(v);
+                topExp = Math.max(topExp, bv & 0x7F800000);
+                negZero |= bv == 0x80000000 ? 1 : 0;
+                posZero |= bv == 0 ? 1 : 0;
+                lo = v < lo ? v : lo;
+                hi = v > hi ? v : hi;
+                fires += v > fires0 ? 1 : 0;
+                sat += v <= low0 | v >= high0 ? 1 : 0;
+            }
+            if (topExp == 0x7F800000) {
+                return false;
+            }
+            lo = lo2 < lo ? lo2 : lo;
+            hi = hi2 > hi ? hi2 : hi;
+            // as Math.min / Math.max: -0.0 is below 0.0
+            if (lo == 0 && negZero != 0) {
+                lo = -0.0f;
+            }
+            if (hi == 0 && posZero != 0) {
+                hi = 0.0f;
+            }
+            ext[0] = lo;
+            ext[1] = hi;
+            counts[0] = fires;
+            counts[1] = sat;
+            return true;
         }
 
         @Override

@@ -118,6 +118,55 @@ final class VectorPositionKernels extends PositionKernels {
         }
     }
 
+    @Override
+    boolean extremes(float[] v, int from, int to, float[] ext, float fires0, float low0, float high0, int[] counts) {
+        if (to - from >= MAX_POSITIONS) {
+            return SCALAR.extremes(v, from, to, ext, fires0, low0, high0, counts);
+        }
+        int end = from + (to - from) / LANES * LANES;
+        FloatVector lo = FloatVector.broadcast(F, ext[0]);
+        FloatVector hi = FloatVector.broadcast(F, ext[1]);
+        IntVector exp = IntVector.zero(I);
+        FloatVector fires = FloatVector.zero(F);
+        FloatVector sat = FloatVector.zero(F);
+        FloatVector zero = FloatVector.zero(F);
+        for (int i = from; i < end; i += LANES) {
+            FloatVector x = FloatVector.fromArray(F, v, i);
+            // lanewise MIN and MAX are Math.min and Math.max (-0.0 below 0.0); NaN and infinities are refused below
+            lo = lo.min(x);
+            hi = hi.max(x);
+            exp = exp.max(x.reinterpretAsInts().lanewise(VectorOperators.AND, INFINITY_BITS));
+            fires = fires.add(zero.blend(1f, x.compare(VectorOperators.GT, fires0)));
+            sat = sat.add(zero.blend(1f, x.compare(VectorOperators.LE, low0).or(x.compare(VectorOperators.GE, high0))));
+        }
+        if (exp.compare(VectorOperators.EQ, INFINITY_BITS).anyTrue()) {
+            return false;
+        }
+        float l = lo.reduceLanes(VectorOperators.MIN);
+        float h = hi.reduceLanes(VectorOperators.MAX);
+        int f = 0;
+        int s = 0;
+        for (int j = 0; j < LANES; j++) {
+            f += (int) fires.lane(j);
+            s += (int) sat.lane(j);
+        }
+        for (int i = end; i < to; i++) {
+            float x = v[i];
+            if ((Float.floatToRawIntBits(x) & INFINITY_BITS) == INFINITY_BITS) {
+                return false;
+            }
+            l = Math.min(l, x);
+            h = Math.max(h, x);
+            f += x > fires0 ? 1 : 0;
+            s += x <= low0 || x >= high0 ? 1 : 0;
+        }
+        ext[0] = l;
+        ext[1] = h;
+        counts[0] = f;
+        counts[1] = s;
+        return true;
+    }
+
     /** @return the order-preserving keys of eight floats' bits */
     private static IntVector keys(IntVector bits) {
         return bits.lanewise(VectorOperators.XOR,

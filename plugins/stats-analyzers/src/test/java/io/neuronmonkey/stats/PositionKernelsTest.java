@@ -54,6 +54,59 @@ class PositionKernelsTest {
         assertEquals(channelCounts.length * positionCounts.length * 6, checked);
     }
 
+    @Test
+    void extremesMatchMathMinMaxAndNaiveCounts() {
+        Random rnd = new Random(7);
+        int checked = 0;
+        for (int len : new int[]{1, 2, 7, 8, 9, 16, 31, 256, 1000}) {
+            for (int trial = 0; trial < 40; trial++) {
+                int from = rnd.nextInt(4);
+                float[] v = new float[from + len + 2];
+                int mode = trial % 4;
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = switch (mode) {
+                        case 0 -> (float) rnd.nextGaussian();
+                        case 1 -> rnd.nextBoolean() ? -0f : rnd.nextBoolean() ? 0f : Math.max(0f, (float) rnd.nextGaussian());
+                        case 2 -> rnd.nextInt(len + 1) == 0 ? SPECIAL[rnd.nextInt(SPECIAL.length)] : (float) rnd.nextGaussian();
+                        default -> rnd.nextBoolean() ? -0f : 0f;
+                    };
+                }
+                double t = rnd.nextBoolean() ? 0.0 : rnd.nextGaussian();
+                double satLow = -1e-3 * rnd.nextInt(3);
+                double satHigh = 0.5 + rnd.nextInt(2);
+                float start0 = rnd.nextBoolean() ? Float.POSITIVE_INFINITY : (float) rnd.nextGaussian();
+                float start1 = rnd.nextBoolean() ? Float.NEGATIVE_INFINITY : (float) rnd.nextGaussian();
+                float lo = start0;
+                float hi = start1;
+                int fires = 0;
+                int sat = 0;
+                boolean finite = true;
+                for (int i = from; i < from + len; i++) {
+                    finite &= Float.isFinite(v[i]);
+                    lo = Math.min(lo, v[i]);
+                    hi = Math.max(hi, v[i]);
+                    fires += (double) v[i] > t ? 1 : 0;
+                    sat += (double) v[i] <= satLow || (double) v[i] >= satHigh ? 1 : 0;
+                }
+                for (PositionKernels k : new PositionKernels[]{PositionKernels.SCALAR, PositionKernels.INSTANCE}) {
+                    float[] ext = {start0, start1};
+                    int[] counts = new int[2];
+                    boolean ok = k.extremes(v, from, from + len, ext, LayerStats.floatAtOrBelow(t),
+                            LayerStats.floatAtOrBelow(satLow), LayerStats.floatAtOrAbove(satHigh), counts);
+                    assertEquals(finite, ok, k.name() + " finite");
+                    if (ok) {
+                        assertEquals(Float.floatToRawIntBits(lo), Float.floatToRawIntBits(ext[0]), k.name() + " min");
+                        assertEquals(Float.floatToRawIntBits(hi), Float.floatToRawIntBits(ext[1]), k.name() + " max");
+                        assertEquals(fires, counts[0], k.name() + " fires");
+                        assertEquals(sat, counts[1], k.name() + " saturated");
+                    }
+                }
+                checked++;
+            }
+        }
+        assertEquals(9 * 40, checked);
+    }
+
     private static void check(float[] act, int base, int positions, int neurons, double t) {
         // the naive definitions
         int[] refMaxIndex = new int[neurons];
