@@ -82,7 +82,6 @@ final class LayerStats implements java.io.Serializable {
     private final int[] countsScratch = new int[2];
     /** the second example's sums when two are reduced at once */
     private double[] sumScratch2 = new double[0];
-    /** the order-preserving integer key of negative infinity */
     /** a block of the batch's reduced values, neuron-major: neuron c's values at {@code (c - c0) * n ..} */
     private float[] columns = new float[0];
     /** scratch of {@link DoublingHistogram#addFitted} */
@@ -169,10 +168,11 @@ final class LayerStats implements java.io.Serializable {
     }
 
     /**
-     * Max or mean over every position of each example, and per channel the positions above the threshold. The hot
-     * loops are branch-free: the max runs on the floats' order-preserving integer keys (the same result as
-     * {@code Math.max}, -0.0 below 0.0, without its NaN branches), the firing counts go to an int scratch array; a
-     * NaN is detected on the way and its example redone value by value, so that NaN wins the max as before.
+     * Max or mean over every position of each example, and per channel the positions above the threshold, by
+     * {@link PositionKernels} (vector lanes where the JVM has them): the max runs on the floats' order-preserving
+     * integer keys (the same result as {@code Math.max}, -0.0 below 0.0, without its NaN branches), the mean is the
+     * double sum in position order (two examples at a time), the firing counts go to an int scratch array; a NaN is
+     * detected on the way and its example redone value by value, so that NaN wins the max as before.
      *
      * @return the values at or below the threshold (NaN is neither above nor at or below)
      */
