@@ -31,6 +31,8 @@ final class Reducer implements java.io.Serializable {
     private float[] values = new float[0];
     private int[] argmax = new int[0];
     private double[] sums = new double[0];
+    /** the second example's sums when two are reduced at once */
+    private double[] sums2 = new double[0];
     private int[] keys = new int[0];
     /** per example of the last batch: true when {@link #argmax} holds its positions, false when found on demand */
     private boolean[] eager = new boolean[0];
@@ -91,28 +93,43 @@ final class Reducer implements java.io.Serializable {
         }
         int[] k = keys;
         PositionKernels kernels = PositionKernels.INSTANCE;
+        if (!max && sums2.length < neurons) {
+            sums2 = new double[neurons];
+        }
         for (int e = 0; e < n; e++) {
             int base = e * rowSize;
             int rb = e * neurons;
             eager[e] = false;
-            boolean nan;
             if (max) {
-                nan = kernels.maxKeys(act, base, positions, neurons, k, null, 0f);
+                boolean nan = kernels.maxKeys(act, base, positions, neurons, k, null, 0f);
                 for (int c = 0; c < neurons; c++) {
                     values[rb + c] = PositionKernels.unkey(k[c]);
                 }
-            } else {
-                nan = kernels.sums(act, base, positions, neurons, sums, true, null, 0f);
+                if (nan) {
+                    nanAware(act, base, rb);
+                    eager[e] = true;
+                }
+                continue;
             }
-            if (nan) {
-                nanAware(act, base, rb);
-                eager[e] = true;
-            }
-            if (!max) {
+            // two examples at a time: their sums' chains of adds are independent
+            boolean pair = e + 1 < n;
+            int flags = pair ? kernels.sumsPair(act, base, base + rowSize, positions, neurons, sums, sums2, true, null, 0f)
+                    : kernels.sums(act, base, positions, neurons, sums, true, null, 0f) ? 1 : 0;
+            for (int j = 0; j < (pair ? 2 : 1); j++) {
+                int ej = e + j;
+                int rj = rb + j * neurons;
+                eager[ej] = false;
+                if ((flags & (1 << j)) != 0) {
+                    // NaN: the argmax positions now, as for max (NaN wins)
+                    nanAware(act, base + j * rowSize, rj);
+                    eager[ej] = true;
+                }
+                double[] s = j == 0 ? sums : sums2;
                 for (int c = 0; c < neurons; c++) {
-                    values[rb + c] = (float) (sums[c] / positions);
+                    values[rj + c] = (float) (s[c] / positions);
                 }
             }
+            e += pair ? 1 : 0;
         }
         return values;
     }
