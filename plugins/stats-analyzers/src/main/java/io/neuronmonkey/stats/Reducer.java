@@ -99,8 +99,8 @@ final class Reducer implements java.io.Serializable {
         for (int e = 0; e < n; e++) {
             int base = e * rowSize;
             int rb = e * neurons;
-            eager[e] = false;
             if (max) {
+                eager[e] = false;
                 boolean nan = kernels.maxKeys(act, base, positions, neurons, k, null, 0f);
                 for (int c = 0; c < neurons; c++) {
                     values[rb + c] = PositionKernels.unkey(k[c]);
